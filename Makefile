@@ -1,0 +1,37 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 5000
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app grantflow
+
+.PHONY: run test venv syscheck translations db demo migrate-check clean
+
+run: db
+	@echo "GrantFlow at http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+test: venv syscheck translations
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "GrantFlow needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+syscheck: venv
+	@$(BIN)/python -m grantflow.syscheck
+
+translations: venv
+	@for dir in grantflow/*/translations; do $(BIN)/pybabel compile --use-fuzzy -q -d $$dir || exit 1; done
+
+db: venv syscheck translations
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+
+clean:
+	rm -rf $(VENV) .pytest_cache

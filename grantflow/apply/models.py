@@ -1,0 +1,202 @@
+"""Ideas (applications) and what an applicant files with them."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grantflow.auth.models import ADMINISTRATOR, APPLICANT, EVALUATOR, MUNICIPALITY
+from grantflow.extensions import db
+from grantflow.types import Money, UTCDateTime, utcnow
+from grantflow.workflow.registry import workflow_for
+
+TARGET_GROUPS = (
+    "families_with_children",
+    "youth",
+    "less_active_youth",
+    "men_over_35",
+    "ethnic_minorities",
+    "seniors",
+    "special_needs",
+    "other",
+)
+
+
+class Idea(db.Model):
+    __tablename__ = "ideas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Given on submission, never reused: DK-2025-0042.
+    reference: Mapped[str | None] = mapped_column(String(30), unique=True)
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    # Bumped on every change; a concurrent writer with a stale version fails.
+    version: Mapped[int] = mapped_column(default=1)
+
+    title: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    community_need: Mapped[str] = mapped_column(Text, default="")
+    goals: Mapped[str] = mapped_column(Text, default="")
+    target_groups: Mapped[list] = mapped_column(JSON, default=list)
+    less_active_reach: Mapped[str] = mapped_column(Text, default="")
+    expected_participants: Mapped[int | None] = mapped_column()
+    coop_premises: Mapped[str] = mapped_column(Text, default="")
+    coop_inventory: Mapped[str] = mapped_column(Text, default="")
+    coop_upkeep: Mapped[str] = mapped_column(Text, default="")
+    sustainability: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    parish_id: Mapped[int | None] = mapped_column(ForeignKey("parishes.id"))
+    place: Mapped[str] = mapped_column(String(200), default="")
+
+    # Derived from the budget lines by the server on every save; kept for ranking queries.
+    requested_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    own_contribution: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    competition: Mapped["Competition"] = relationship()  # noqa: F821
+    organisation: Mapped["Organisation"] = relationship()  # noqa: F821
+    municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
+    parish: Mapped["Parish | None"] = relationship()  # noqa: F821
+    activities: Mapped[list["IdeaActivity"]] = relationship(
+        back_populates="idea", order_by="IdeaActivity.position", cascade="all, delete-orphan"
+    )
+    budget_lines: Mapped[list["BudgetLine"]] = relationship(
+        back_populates="idea", order_by="BudgetLine.position", cascade="all, delete-orphan"
+    )
+    partners: Mapped[list["Partner"]] = relationship(
+        back_populates="idea", order_by="Partner.position", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="idea", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    # --- workflow -------------------------------------------------------------------------
+    @property
+    def workflow(self):
+        return workflow_for(self.competition.workflow)
+
+    @property
+    def state_def(self):
+        return self.workflow.states[self.state]
+
+    def has_tag(self, tag: str) -> bool:
+        return tag in self.state_def.tags
+
+    # --- permissions: the one place that says who may do what with an idea ---------------
+    def roles_of(self, user) -> frozenset[str]:
+        """The roles `user` holds with respect to this idea: an applicant only for their own
+        organisation's ideas, an evaluator only where assigned, a municipality
+        representative only in their municipality."""
+        if getattr(user, "id", None) is None:  # nobody, or the anonymous user
+            return frozenset()
+        roles = set()
+        held = user.roles
+        if ADMINISTRATOR in held:
+            roles.add(ADMINISTRATOR)
+        if self.organisation_id in user.organisation_ids():
+            roles.add(APPLICANT)
+        if EVALUATOR in held and self.is_assigned_to(user):
+            roles.add(EVALUATOR)
+        if MUNICIPALITY in held and user.municipality_id and user.municipality_id == self.municipality_id:
+            roles.add(MUNICIPALITY)
+        return frozenset(roles)
+
+    def is_assigned_to(self, user) -> bool:
+        from grantflow.review.models import Assignment
+
+        return (
+            db.session.query(Assignment.id)
+            .filter_by(idea_id=self.id, evaluator_id=user.id, active=True)
+            .first()
+            is not None
+        )
+
+    def can_view(self, user) -> bool:
+        return bool(self.roles_of(user))
+
+    def can_edit(self, user) -> bool:
+        return APPLICANT in self.roles_of(user) and self.has_tag("editable")
+
+    def __repr__(self) -> str:
+        return f"<Idea {self.id} {self.reference or 'draft'} {self.state}>"
+
+
+class IdeaActivity(db.Model):
+    """A planned activity with its dates."""
+
+    __tablename__ = "idea_activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date | None] = mapped_column()
+    ends_on: Mapped[date | None] = mapped_column()
+
+    idea: Mapped[Idea] = relationship(back_populates="activities")
+
+
+class BudgetLine(db.Model):
+    """One line of the budget. `own` lines are the applicant's own or in-kind contribution."""
+
+    __tablename__ = "budget_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    item: Mapped[str] = mapped_column(String(300), default="")
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("1"))
+    unit_cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    own: Mapped[bool] = mapped_column(default=False)
+
+    idea: Mapped[Idea] = relationship(back_populates="budget_lines")
+
+    @property
+    def total(self) -> Decimal:
+        return (Decimal(self.quantity) * self.unit_cost).quantize(Decimal("0.01"))
+
+
+class Partner(db.Model):
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(30), default="organisation")  # organisation|business|municipality
+    contribution: Mapped[str] = mapped_column(Text, default="")
+
+    idea: Mapped[Idea] = relationship(back_populates="partners")
+
+
+class Attachment(db.Model):
+    """An uploaded file (a quote, a letter of support, a receipt, a photo)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(30), default="other")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    idea: Mapped[Idea] = relationship(back_populates="attachments")

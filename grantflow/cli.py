@@ -1,0 +1,112 @@
+"""`flask --app grantflow ...` commands for operations."""
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from grantflow.extensions import db
+
+workflow_cli = AppGroup("workflow", help="Check and draw workflow files.")
+mail_cli = AppGroup("mail", help="The mail outbox.")
+demo_cli = AppGroup("demo", help="Demo data.")
+territory_cli = AppGroup("territory", help="Municipalities and parishes.")
+user_cli = AppGroup("user", help="User accounts.")
+
+
+@workflow_cli.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def workflow_check(files):
+    """Validate workflow FILES; exit 1 listing every problem."""
+    from grantflow.workflow.definition import WorkflowError, load
+
+    failed = False
+    for path in files:
+        try:
+            workflow = load(path)
+        except WorkflowError as error:
+            failed = True
+            click.echo(f"{path}: {len(error.problems)} problem(s)", err=True)
+            for problem in error.problems:
+                click.echo(f"  - {problem}", err=True)
+        else:
+            click.echo(f"{path}: ok ({workflow.name}: {len(workflow.states)} states, {len(workflow.transitions)} transitions)")
+    sys.exit(1 if failed else 0)
+
+
+@workflow_cli.command("diagram")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "svg"]), default="mermaid", show_default=True)
+@click.option("--locale", type=click.Choice(["lv", "en"]), default="lv", show_default=True)
+def workflow_diagram(file, fmt, locale):
+    """Print a diagram of FILE's states and transitions (Mermaid text, or SVG via Graphviz)."""
+    from grantflow.workflow import diagram
+    from grantflow.workflow.definition import WorkflowError, load
+
+    try:
+        workflow = load(file)
+    except WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(diagram.mermaid(workflow, locale) if fmt == "mermaid" else diagram.svg(workflow, locale))
+
+
+@mail_cli.command("send")
+@click.option("--limit", default=500, show_default=True)
+def mail_send(limit):
+    """Send the mails that are due; failed ones are retried later with growing pauses."""
+    from grantflow.mail.operations import send_pending
+
+    sent, failed = send_pending(limit)
+    click.echo(f"sent {sent}, failed {failed}")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no competitions yet.")
+def demo_load(if_empty):
+    """Load the demo data (idempotent) and print the demo logins."""
+    from sqlalchemy import select
+
+    from grantflow.competitions.models import Competition
+    from grantflow.demo.operations import DEMO_USERS, PASSWORD, load_demo
+
+    if if_empty and db.session.scalar(select(Competition.id).limit(1)) is not None:
+        click.echo("The database has data already; demo data not loaded. Demo logins, if it holds them:")
+        for email, _, roles, _ in DEMO_USERS:
+            click.echo(f"  {email:32} {PASSWORD}  {', '.join(roles)}")
+        return
+    loaded = load_demo()
+    click.echo("Demo data loaded." if loaded.created else "Demo data already present; nothing changed.")
+    click.echo("Demo logins (e-mail / password / role):")
+    for email, password, roles in loaded.logins:
+        click.echo(f"  {email:32} {password}  {roles}")
+
+
+@territory_cli.command("load")
+def territory_load():
+    """Add municipalities and parishes from grantflow/territory/territories.csv."""
+    from grantflow.territory.operations import load_territories
+
+    municipalities, units = load_territories()
+    db.session.commit()
+    click.echo(f"added {municipalities} municipalities, {units} parishes and towns")
+
+
+@user_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, type=click.Choice(["applicant", "evaluator", "administrator", "municipality"]))
+@click.password_option()
+def user_create(email, name, roles, password):
+    """Create a confirmed user with ROLES (e.g. the first administrator)."""
+    from grantflow.auth.operations import create_user, find_user
+
+    if find_user(email):
+        raise click.ClickException(f"{email} already exists")
+    create_user(email, name, password, roles, confirmed=True)
+    db.session.commit()
+    click.echo(f"created {email}")
+
+
+def register(app) -> None:
+    for group in (workflow_cli, mail_cli, demo_cli, territory_cli, user_cli):
+        app.cli.add_command(group)

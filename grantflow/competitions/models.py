@@ -1,0 +1,71 @@
+"""Competitions: the call for ideas, its budget, limits, criteria and workflow."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grantflow.extensions import db
+from grantflow.types import Money, UTCDateTime, utcnow
+
+
+class Competition(db.Model):
+    __tablename__ = "competitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Prefix of the ideas' reference numbers, e.g. DK-2025 gives DK-2025-0042.
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    title_lv: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    description_lv: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    evaluation_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    report_due: Mapped[date | None] = mapped_column()
+    budget: Mapped[Decimal] = mapped_column(Money())
+    min_grant: Mapped[Decimal] = mapped_column(Money())
+    max_grant: Mapped[Decimal] = mapped_column(Money())
+    workflow: Mapped[str] = mapped_column(String(80), default="community_ideas")
+    evaluators_per_idea: Mapped[int] = mapped_column(default=2)
+    # Reviews of one idea whose weighted totals differ by more than this are flagged.
+    disagreement_threshold: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("15"))
+    min_score: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("0"))
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    criteria: Mapped[list["Criterion"]] = relationship(
+        back_populates="competition", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title_lv
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens_at <= now < self.closes_at
+
+    def __str__(self) -> str:
+        return self.title_lv
+
+
+class Criterion(db.Model):
+    __tablename__ = "criteria"
+    __table_args__ = (UniqueConstraint("competition_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(
+        ForeignKey("competitions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column()
+    name_lv: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    guidance_lv: Mapped[str] = mapped_column(Text, default="")
+    guidance_en: Mapped[str] = mapped_column(Text, default="")
+    max_points: Mapped[int] = mapped_column()
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("1"))
+
+    competition: Mapped[Competition] = relationship(back_populates="criteria")
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name_lv

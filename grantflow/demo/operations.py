@@ -1,0 +1,314 @@
+"""Demo data: the brochure's three past competitions with their 32 funded ideas, closed with
+final reports, and an open competition with ideas in every state, all moved through the real
+workflow engine so their histories are genuine. Loading twice changes nothing."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from grantflow.apply.models import BudgetLine, Idea, IdeaActivity, Partner
+from grantflow.apply.operations import recompute_budget
+from grantflow.auth.models import ADMINISTRATOR, APPLICANT, EVALUATOR, MUNICIPALITY, User
+from grantflow.auth.operations import create_user, find_user
+from grantflow.competitions.models import Competition
+from grantflow.competitions.operations import add_default_criteria
+from grantflow.extensions import db
+from grantflow.i18n import RIGA
+from grantflow.orgs.models import Membership, Organisation
+from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending
+from grantflow.review.models import Assignment, EligibilityCheck, Review, Score
+from grantflow.review.operations import weighted_total
+from grantflow.territory.models import Municipality, Parish
+from grantflow.territory.operations import load_territories
+from grantflow.types import utcnow
+from grantflow.workflow import engine
+
+BROCHURE = Path(__file__).with_name("brochure.yaml")
+OPEN_FILE = Path(__file__).with_name("open_competition.yaml")
+PASSWORD = "demo-parole-2026"
+CENT = Decimal("0.01")
+
+DEMO_USERS = (
+    # e-mail, name, roles, municipality
+    ("admin@demo.grantflow.lv", "Daiga Administratore", (ADMINISTRATOR,), None),
+    ("vertetajs@demo.grantflow.lv", "Jānis Vērtētājs", (EVALUATOR,), None),
+    ("vertetaja@demo.grantflow.lv", "Ilze Vērtētāja", (EVALUATOR,), None),
+    ("eksperts@demo.grantflow.lv", "Pēteris Eksperts", (EVALUATOR,), None),
+    ("pieteicejs@demo.grantflow.lv", "Līga Pieteicēja", (APPLICANT,), None),
+    ("pasvaldiba@demo.grantflow.lv", "Aivars Pašvaldnieks", (MUNICIPALITY,), "Rēzeknes novads"),
+)
+
+
+@dataclass
+class Loaded:
+    created: bool
+    logins: list[tuple[str, str, str]]
+
+
+def at_riga(day, hour: int = 12) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=RIGA).astimezone(UTC)
+
+
+def load_demo() -> Loaded:
+    load_territories()
+    created = False
+    users = {}
+    for email, name, roles, municipality in DEMO_USERS:
+        user = find_user(email)
+        if user is None:
+            user = create_user(email, name, PASSWORD, roles, confirmed=True)
+            if municipality:
+                user.municipality = _municipality(municipality)
+            created = True
+        users[email] = user
+    db.session.flush()
+    data = yaml.safe_load(BROCHURE.read_text(encoding="utf-8"))
+    operator = _organisation(data["operator"]["name"], data["operator"]["legal_form"], None, None)
+    operator.registration_number = data["operator"]["registration_number"]
+    operator.address = data["operator"]["address"]
+    admin = users["admin@demo.grantflow.lv"]
+    evaluators = [u for u in users.values() if u.has_role(EVALUATOR)]
+    if db.session.scalar(select(Competition.id).where(Competition.code == "DK-2020")) is None:
+        _past_competitions(data, admin, evaluators)
+        created = True
+    if db.session.scalar(select(Competition.id).where(Competition.code == "DK-2026")) is None:
+        _open_competition(users, admin, evaluators)
+        created = True
+    db.session.commit()
+    logins = [(email, PASSWORD, ", ".join(roles)) for email, _, roles, _ in DEMO_USERS]
+    return Loaded(created, logins)
+
+
+def _municipality(name: str) -> Municipality:
+    return db.session.scalars(select(Municipality).where(Municipality.name == name)).one()
+
+
+def _parish(municipality: Municipality, name: str | None) -> Parish | None:
+    if not name:
+        return None
+    return db.session.scalars(
+        select(Parish).where(Parish.municipality_id == municipality.id, Parish.name == name)
+    ).one()
+
+
+def _organisation(name, legal_form, municipality, parish) -> Organisation:
+    org = db.session.scalars(select(Organisation).where(Organisation.name == name)).first()
+    if org is None:
+        org = Organisation(name=name, legal_form=legal_form, municipality=municipality, parish=parish)
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def _contact(org: Organisation) -> User:
+    """The organisation's contact person: a member who cannot log in (no password set)."""
+    for membership in org.memberships:
+        return membership.user
+    user = User(
+        email=f"kontakts{org.id}@demo.grantflow.lv",
+        name=f"{org.name} — kontaktpersona",
+        password_hash="!",
+        active=False,
+    )
+    user.grant(APPLICANT)
+    db.session.add(Membership(user=user, organisation=org))
+    db.session.flush()
+    return user
+
+
+def _budget(idea: Idea, amount: Decimal, lines=None) -> None:
+    lines = lines or [("Materiāli un inventārs", Decimal("0.7")), ("Pasākumu organizēšana un transports", None)]
+    first = (amount * lines[0][1]).quantize(Decimal("1"))
+    idea.budget_lines = [
+        BudgetLine(position=1, item=lines[0][0], quantity=Decimal("1"), unit_cost=first),
+        BudgetLine(position=2, item=lines[1][0], quantity=Decimal("1"), unit_cost=amount - first),
+        BudgetLine(position=3, item="Brīvprātīgo darbs (līdzfinansējums natūrā)", quantity=Decimal("40"),
+                   unit_cost=Decimal("5.00"), own=True),
+    ]
+    recompute_budget(idea)
+
+
+def _competition(code, title_lv, title_en, opens, closes, budget, min_grant, max_grant, workflow="community_ideas"):
+    competition = Competition(
+        code=code, title_lv=title_lv, title_en=title_en, opens_at=opens, closes_at=closes,
+        budget=Decimal(budget), min_grant=Decimal(min_grant), max_grant=Decimal(max_grant),
+        workflow=workflow, evaluators_per_idea=2, is_demo=True,
+        report_due=(closes + timedelta(days=240)).date(),
+    )  # fmt: skip
+    add_default_criteria(competition)
+    db.session.add(competition)
+    db.session.flush()
+    return competition
+
+
+def _new_idea(competition, org, spec, contact) -> Idea:
+    municipality = org.municipality
+    idea = Idea(
+        competition=competition, organisation=org, state=competition_workflow(competition).initial,
+        title=spec["title"], summary=spec["summary"], community_need=spec["summary"],
+        goals=spec.get("goals", "Stiprināt kopienu un iesaistīt mazāk aktīvos iedzīvotājus."),
+        target_groups=spec["target_groups"], expected_participants=spec.get("participants", 60),
+        less_active_reach="Personīgi uzrunājot un aicinot caur vietējiem līderiem.",
+        sustainability="Iegādātais inventārs paliek kopienas lietošanā; aktivitātes turpinās brīvprātīgie.",
+        coop_premises="Pašvaldība nodrošina telpas pasākumiem.",
+        municipality=municipality, parish=org.parish, place=spec.get("place") or "",
+        contact_name=contact.name, contact_email=contact.email, is_demo=True, created_by_id=contact.id,
+    )  # fmt: skip
+    idea.activities = [IdeaActivity(position=1, description="Kopienas tikšanās un plānošana")]
+    idea.partners = [Partner(position=1, name=f"{municipality.name} pašvaldība", kind="municipality",
+                             contribution="Telpas un inventāra uzglabāšana")]  # fmt: skip
+    _budget(idea, Decimal(spec["amount"]))
+    db.session.add(idea)
+    db.session.flush()
+    return idea
+
+
+def competition_workflow(competition):
+    from grantflow.workflow.registry import workflow_for
+
+    return workflow_for(competition.workflow)
+
+
+def _screen(idea, admin, eligible: bool, when: datetime, reason: str = "") -> None:
+    checklist = {"complete": True, "legal_form": True, "territory": True, "grant_limits": eligible, "deadline": True}
+    db.session.add(EligibilityCheck(idea_id=idea.id, checklist=checklist, eligible=eligible,
+                                    reason=reason, checked_by_id=admin.id, checked_at=when))  # fmt: skip
+
+
+def _review(idea, evaluator, admin, points: list[int], when: datetime, submit: bool = True) -> None:
+    assignment = Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id, assigned_at=when)
+    db.session.add(assignment)
+    db.session.flush()
+    review = Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id,
+                    recommendation="fund" if sum(points) >= 30 else "reject",
+                    comment="Pārdomāta ideja ar skaidru kopienas vajadzību.")  # fmt: skip
+    for criterion, value in zip(idea.competition.criteria, points, strict=True):
+        review.scores.append(Score(criterion=criterion, points=Decimal(value)))
+    db.session.add(review)
+    if submit:
+        review.status = "submitted"
+        review.submitted_at = when
+        review.total = weighted_total(review.scores)
+    db.session.flush()
+
+
+def _report(idea, spec: dict, when: datetime) -> None:
+    report = Report(
+        idea_id=idea.id, status="submitted", participants=spec["participants"],
+        organisations_count=spec["organisations"], volunteers=spec.get("volunteers", 0),
+        organisations_names=spec.get("organisation_names", ""),
+        changed=spec.get("changed", ""), continues=spec.get("continues", ""), submitted_at=when,
+    )  # fmt: skip
+    start = when - timedelta(days=150)
+    for number, text in enumerate(spec.get("activities", []), 1):
+        report.activities.append(
+            ReportActivity(held_on=(start + timedelta(days=25 * number)).date(), description=text,
+                           participants=max(1, spec["participants"] // max(1, len(spec["activities"]))))
+        )  # fmt: skip
+    groups = idea.target_groups or ["other"]
+    share = spec["participants"] // len(groups)
+    for index, group in enumerate(groups):
+        people = share if index < len(groups) - 1 else spec["participants"] - share * (len(groups) - 1)
+        report.reach.append(ReportReach(target_group=group, people=people))
+    for line in idea.budget_lines:
+        if not line.own:
+            report.spending.append(
+                ReportSpending(budget_line_id=line.id, item=line.item, planned=line.total, actual=line.total)
+            )
+    db.session.add(report)
+    db.session.flush()
+
+
+def _lifecycle(idea, path: list[str], users: dict, start: datetime, report: dict | None = None, gaps=None) -> None:
+    """Move `idea` along `path` (triggers of its workflow) through the engine, doing what each
+    step needs first (screening, reviews, a report), one day apart."""
+    admin, contact, evaluators = users["admin"], users["contact"], users["evaluators"]
+    when = start
+    for trigger in path:
+        when += timedelta(days=(GAPS if gaps is None else gaps).get(trigger, 3))
+        actor = admin
+        params = {}
+        if trigger in ("submit", "withdraw"):
+            actor = contact
+            params["received_at"] = when
+        if trigger in ("accept_eligible", "declare_ineligible"):
+            eligible = trigger == "accept_eligible"
+            _screen(idea, admin, eligible, when, "" if eligible else "Pieteicējs nav no programmas teritorijas.")
+        if trigger == "reviews":
+            base = 6 + idea.id % 4
+            for number, evaluator in enumerate(evaluators[:2]):
+                points = [min(10, base + (number + k) % 3) for k in range(len(idea.competition.criteria))]
+                _review(idea, evaluator, admin, points, when, submit=not users.get("partial"))
+                users["partial"] = False
+            engine.settle(idea, at=when)
+            continue
+        if trigger == "accept_report":
+            _report(idea, report, when)
+        if trigger == "confirm_cooperation":
+            actor = users["municipality"]
+        comment = {
+            "reject": "Idejas vērtējums ir zemāks par atbalstīto ideju vērtējumu.",
+            "declare_ineligible": "Pieteicējs nav no programmas teritorijas.",
+            "return_for_changes": "Lūdzu, precizējiet budžetu.",
+        }.get(trigger, "")
+        engine.fire(idea, trigger, actor, comment, at=when, **params)
+
+
+GAPS = {"fund": 14, "accept_report": 150, "close": 20}
+FUNDED_PATH = ["submit", "accept_eligible", "reviews", "fund", "accept_report", "close"]
+
+
+def _past_competitions(data: dict, admin: User, evaluators: list[User]) -> None:
+    competitions = {}
+    for spec in data["competitions"]:
+        competitions[spec["key"]] = _competition(
+            spec["key"].upper(), spec["title_lv"], spec["title_en"], at_riga(spec["opens"], 9),
+            at_riga(spec["closes"], 23), spec["budget"], spec["min_grant"], spec["max_grant"],
+        )  # fmt: skip
+    for spec in data["ideas"]:
+        competition = competitions[spec["competition"]]
+        municipality = _municipality(spec["municipality"])
+        org = _organisation(spec["organisation"], spec["legal_form"], municipality, _parish(municipality, spec.get("parish")))
+        contact = _contact(org)
+        idea = _new_idea(competition, org, spec, contact)
+        report = dict(spec["report"])
+        users = {"admin": admin, "contact": contact, "evaluators": evaluators}
+        _lifecycle(idea, FUNDED_PATH, users, competition.closes_at - timedelta(days=10), report)
+
+
+def _open_competition(users_by_email: dict, admin: User, evaluators: list[User]) -> None:
+    """DK-2026, open now, with an idea in every state of the default workflow, and a resource
+    centre competition whose idea waits for the municipality's confirmation."""
+    now = utcnow()
+    spec = yaml.safe_load(OPEN_FILE.read_text(encoding="utf-8"))
+    competition = _competition(
+        "DK-2026", spec["title_lv"], spec["title_en"], now - timedelta(days=40), now + timedelta(days=45),
+        "20000.00", "500.00", "2000.00",
+    )  # fmt: skip
+    krc = _competition(
+        "KRC-2026", spec["krc"]["title_lv"], spec["krc"]["title_en"], now - timedelta(days=40),
+        now + timedelta(days=45), "15000.00", "1000.00", "5000.00", workflow="resource_centre",
+    )  # fmt: skip
+    applicant = users_by_email["pieteicejs@demo.grantflow.lv"]
+    municipality_rep = users_by_email["pasvaldiba@demo.grantflow.lv"]
+    for entry in spec["ideas"] + [dict(spec["krc"]["idea"], krc=True)]:
+        municipality = _municipality(entry["municipality"])
+        org = _organisation(entry["organisation"], entry["legal_form"], municipality, _parish(municipality, entry.get("parish")))
+        if entry.get("demo_applicant"):
+            if not any(m.user_id == applicant.id for m in org.memberships):
+                db.session.add(Membership(user=applicant, organisation=org))
+                db.session.flush()
+            contact = applicant
+        else:
+            contact = _contact(org)
+        target = krc if entry.get("krc") else competition
+        idea = _new_idea(target, org, entry, contact)
+        users = {"admin": admin, "contact": contact, "evaluators": evaluators,
+                 "municipality": municipality_rep, "partial": entry.get("partial_reviews", False)}  # fmt: skip
+        # Four days between steps, the last one yesterday.
+        _lifecycle(idea, entry["path"], users, now - timedelta(days=4 * len(entry["path"]) + 1),
+                   entry.get("report"), gaps={})  # fmt: skip

@@ -1,0 +1,148 @@
+"""Queueing mail with the change that causes it, and delivering the outbox over SMTP."""
+
+import smtplib
+import threading
+from contextlib import nullcontext
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
+from sqlalchemy import event, select, update
+
+from grantflow.extensions import db
+from grantflow.mail.models import FAILED, PENDING, SENDING, SENT, OutboxAttachment, OutboxMail
+from grantflow.types import utcnow
+
+QUEUED_FLAG = "grantflow.mail_queued"
+DELIVER_NOW = "grantflow.deliver_now"
+
+
+def queue_mail(to: str, template: str, locale: str = "lv", attachments=(), **context) -> OutboxMail:
+    """Render `templates/mail/<template>.txt` (first line: the subject) and put it in the
+    outbox in the current transaction. Sent after commit; dropped with a rollback."""
+    with _url_context(), force_locale(locale):
+        text = render_template(f"mail/{template}.txt", **context)
+    subject, _, body = text.partition("\n")
+    mail = OutboxMail(to_addr=to, subject=subject.strip(), body_text=body.strip() + "\n")
+    for filename, content_type, data in attachments:
+        mail.attachments.append(OutboxAttachment(filename=filename, content_type=content_type, data=data))
+    db.session.add(mail)
+    db.session.info[QUEUED_FLAG] = True
+    return mail
+
+
+def _url_context():
+    """Mails are also written outside requests (CLI, workers): give url_for a base URL."""
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"])
+
+
+def _message(mail: OutboxMail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to_addr
+    message["Subject"] = mail.subject
+    message["Message-ID"] = make_msgid(idstring=f"outbox{mail.id}", domain="grantflow")
+    message.set_content(mail.body_text)
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    return message
+
+
+def _connect(config):
+    cls = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    smtp = cls(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
+    if config["MAIL_USE_TLS"]:
+        smtp.starttls()
+    if config["MAIL_USERNAME"]:
+        smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    return smtp
+
+
+def _claim(mail_id: int) -> bool:
+    """Take one mail for sending; with several workers only one wins it."""
+    result = db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id == mail_id, OutboxMail.status == PENDING)
+        .values(status=SENDING, attempts=OutboxMail.attempts + 1)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def send_pending(limit: int = 100) -> tuple[int, int]:
+    """Send what is due; return (sent, failed this round). A failed mail waits longer each
+    time (1, 2, 4 ... minutes) and is given up after MAIL_MAX_ATTEMPTS."""
+    config = current_app.config
+    now = utcnow()
+    ids = db.session.scalars(
+        select(OutboxMail.id)
+        .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now)
+        .order_by(OutboxMail.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    sent = failed = 0
+    smtp = None
+    try:
+        for mail_id in ids:
+            if not _claim(mail_id):
+                continue
+            mail = db.session.get(OutboxMail, mail_id)
+            try:
+                smtp = smtp or _connect(config)
+                smtp.send_message(_message(mail, config["MAIL_DEFAULT_SENDER"]))
+            except (OSError, smtplib.SMTPException) as error:
+                smtp = None
+                failed += 1
+                mail.last_error = f"{type(error).__name__}: {error}"[:2000]
+                give_up = mail.attempts >= config["MAIL_MAX_ATTEMPTS"]
+                mail.status = FAILED if give_up else PENDING
+                mail.next_attempt_at = utcnow() + timedelta(minutes=2 ** (mail.attempts - 1))
+            else:
+                sent += 1
+                mail.status = SENT
+                mail.sent_at = utcnow()
+                mail.last_error = ""
+            db.session.commit()
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+    return sent, failed
+
+
+@event.listens_for(db.session, "after_commit")
+def _after_commit(session):
+    """After a commit that queued mail, deliver it as MAIL_DELIVERY says: in a thread, inline
+    at the end of the request, or not at all (`flask mail send` picks up the rest)."""
+    if not session.info.pop(QUEUED_FLAG, False):
+        return
+    app = current_app._get_current_object()
+    mode = app.config["MAIL_DELIVERY"]
+    if mode == "inline":
+        session.info[DELIVER_NOW] = True
+    elif mode == "thread":
+        threading.Thread(target=_deliver_in_thread, args=(app,), daemon=True).start()
+
+
+def init_app(app) -> None:
+    @app.after_request
+    def _deliver_inline(response):
+        if db.session.info.pop(DELIVER_NOW, False):
+            send_pending()
+        return response
+
+
+def _deliver_in_thread(app) -> None:
+    with app.app_context():
+        try:
+            send_pending()
+        finally:
+            db.session.remove()

@@ -1,0 +1,83 @@
+"""Final reports of funded ideas: what was done, who was reached, what was spent."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grantflow.extensions import db
+from grantflow.types import Money, UTCDateTime, utcnow
+
+
+class Report(db.Model):
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("idea_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft|submitted|returned|accepted
+    participants: Mapped[int] = mapped_column(default=0)
+    organisations_count: Mapped[int] = mapped_column(default=0)
+    organisations_names: Mapped[str] = mapped_column(Text, default="")
+    volunteers: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[str] = mapped_column(Text, default="")
+    continues: Mapped[str] = mapped_column(Text, default="")
+    return_comment: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    idea: Mapped["Idea"] = relationship()  # noqa: F821
+    activities: Mapped[list["ReportActivity"]] = relationship(
+        back_populates="report", order_by="ReportActivity.held_on", cascade="all, delete-orphan"
+    )
+    reach: Mapped[list["ReportReach"]] = relationship(back_populates="report", cascade="all, delete-orphan")
+    spending: Mapped[list["ReportSpending"]] = relationship(
+        back_populates="report", cascade="all, delete-orphan"
+    )
+
+
+class ReportActivity(db.Model):
+    __tablename__ = "report_activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    held_on: Mapped[date | None] = mapped_column()
+    description: Mapped[str] = mapped_column(Text, default="")
+    participants: Mapped[int] = mapped_column(default=0)
+
+    report: Mapped[Report] = relationship(back_populates="activities")
+
+
+class ReportReach(db.Model):
+    """People reached in one target group."""
+
+    __tablename__ = "report_reach"
+    __table_args__ = (UniqueConstraint("report_id", "target_group"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    target_group: Mapped[str] = mapped_column(String(40))
+    people: Mapped[int] = mapped_column(default=0)
+
+    report: Mapped[Report] = relationship(back_populates="reach")
+
+
+class ReportSpending(db.Model):
+    """Actual spending against one planned budget line."""
+
+    __tablename__ = "report_spending"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    budget_line_id: Mapped[int | None] = mapped_column(ForeignKey("budget_lines.id", ondelete="SET NULL"))
+    item: Mapped[str] = mapped_column(String(300), default="")
+    planned: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    actual: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+
+    report: Mapped[Report] = relationship(back_populates="spending")
+
+    @property
+    def difference(self) -> Decimal:
+        return self.actual - self.planned

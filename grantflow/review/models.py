@@ -1,0 +1,96 @@
+"""Eligibility checks, evaluator assignments, conflicts of interest, reviews and scores."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grantflow.extensions import db
+from grantflow.types import UTCDateTime, utcnow
+
+
+class EligibilityCheck(db.Model):
+    """The administrator's screening of an idea before scoring: checklist, outcome, reason."""
+
+    __tablename__ = "eligibility_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    checklist: Mapped[dict] = mapped_column(JSON, default=dict)  # item -> bool
+    eligible: Mapped[bool] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    idea: Mapped["Idea"] = relationship()  # noqa: F821
+
+
+class Assignment(db.Model):
+    """An evaluator asked to review an idea. Removed assignments stay, inactive, as a record."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    removed_reason: Mapped[str] = mapped_column(Text, default="")
+
+    idea: Mapped["Idea"] = relationship()  # noqa: F821
+    evaluator: Mapped["User"] = relationship(foreign_keys=[evaluator_id])  # noqa: F821
+    review: Mapped["Review | None"] = relationship(back_populates="assignment", uselist=False)
+
+
+class ConflictOfInterest(db.Model):
+    """An evaluator's declared conflict with an organisation, a municipality or one idea."""
+
+    __tablename__ = "conflicts_of_interest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
+    idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Review(db.Model):
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("assignment_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | submitted
+    recommendation: Mapped[str] = mapped_column(String(20), default="")  # fund | fund_partly | reject
+    comment: Mapped[str] = mapped_column(Text, default="")
+    # Weighted total, computed by the server when the review is submitted.
+    total: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    assignment: Mapped[Assignment] = relationship(back_populates="review")
+    scores: Mapped[list["Score"]] = relationship(back_populates="review", cascade="all, delete-orphan")
+
+    @property
+    def submitted(self) -> bool:
+        return self.status == "submitted"
+
+
+class Score(db.Model):
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("review_id", "criterion_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id", ondelete="CASCADE"), index=True)
+    criterion_id: Mapped[int] = mapped_column(ForeignKey("criteria.id"))
+    points: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    review: Mapped[Review] = relationship(back_populates="scores")
+    criterion: Mapped["Criterion"] = relationship()  # noqa: F821

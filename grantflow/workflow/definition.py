@@ -1,0 +1,285 @@
+"""Workflow files: loading, validation, and the one `transitions` machine per workflow.
+
+A workflow file (YAML) declares states and transitions; see README "Workflow files"."""
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from transitions import Machine
+
+from grantflow.auth.models import ROLES
+from grantflow.workflow.registry import Registry, registry as default_registry
+
+LANGS = ("lv", "en")
+STATE_KEYS = {"label", "applicant_label", "final", "tags", "description"}
+TRANSITION_KEYS = {"trigger", "source", "dest", "label", "roles", "guards", "effects", "comment", "automatic"}
+COMMENT_MODES = {"none", "optional", "required"}
+
+
+class WorkflowError(Exception):
+    """A workflow file that cannot be used; `problems` says every reason."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    label: dict
+    applicant_label: dict
+    final: bool
+    tags: frozenset
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    trigger: str
+    sources: tuple
+    dest: str
+    label: dict
+    roles: frozenset
+    guards: tuple
+    effects: tuple
+    comment: str  # none | optional | required
+    automatic: bool
+
+    @property
+    def comment_required(self) -> bool:
+        return self.comment == "required"
+
+
+@dataclass
+class Workflow:
+    name: str
+    label: dict
+    initial: str
+    states: dict[str, StateDef]
+    transitions: list[TransitionDef]
+    machine: Machine = field(repr=False, default=None)
+    # (trigger, source) -> TransitionDef, and source -> transitions leaving it
+    by_key: dict = field(default_factory=dict, repr=False)
+    leaving: dict = field(default_factory=dict, repr=False)
+
+    def transition(self, trigger: str, source: str) -> TransitionDef | None:
+        return self.by_key.get((trigger, source))
+
+    def states_tagged(self, tag: str) -> list[str]:
+        return [s.name for s in self.states.values() if tag in s.tags]
+
+    def mermaid(self) -> str:
+        from grantflow.workflow.diagram import mermaid
+
+        return mermaid(self)
+
+
+def _labels(value, where: str, problems: list[str]) -> dict:
+    if isinstance(value, str):
+        problems.append(f"{where}: label must give both languages, e.g. {{lv: ..., en: ...}}")
+        return {lang: value for lang in LANGS}
+    if not isinstance(value, dict):
+        problems.append(f"{where}: label is missing")
+        return {lang: "" for lang in LANGS}
+    for lang in LANGS:
+        if not value.get(lang):
+            problems.append(f"{where}: label has no {lang!r} text")
+    return {lang: str(value.get(lang, "")) for lang in LANGS}
+
+
+def _names(value, where: str, what: str, problems: list[str]) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(f"{where}: {what} must be a list of names")
+        return []
+    return value
+
+
+def parse(data, source: str = "<workflow>", registry: Registry = default_registry) -> Workflow:
+    """Build a Workflow from parsed YAML, or raise WorkflowError naming every problem."""
+    problems: list[str] = []
+    if not isinstance(data, dict):
+        raise WorkflowError(source, ["the file must hold a mapping with 'states' and 'transitions'"])
+    for key in set(data) - {"name", "label", "description", "initial", "states", "transitions"}:
+        problems.append(f"unknown key {key!r} at top level")
+    name = data.get("name") or Path(source).stem
+    raw_states = data.get("states")
+    raw_transitions = data.get("transitions")
+    if not isinstance(raw_states, dict) or not raw_states:
+        raise WorkflowError(source, problems + ["'states' must be a non-empty mapping"])
+    if not isinstance(raw_transitions, list) or not raw_transitions:
+        raise WorkflowError(source, problems + ["'transitions' must be a non-empty list"])
+
+    states: dict[str, StateDef] = {}
+    for state_name, spec in raw_states.items():
+        where = f"state {state_name!r}"
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: must be a mapping")
+            continue
+        for key in set(spec) - STATE_KEYS:
+            problems.append(f"{where}: unknown key {key!r}")
+        label = _labels(spec.get("label"), where, problems)
+        applicant_label = (
+            _labels(spec["applicant_label"], f"{where} applicant_label", problems)
+            if "applicant_label" in spec
+            else label
+        )
+        tags = _names(spec.get("tags"), where, "tags", problems)
+        for tag in tags:
+            if tag not in registry.tags:
+                problems.append(f"{where}: unknown tag {tag!r} (known: {', '.join(sorted(registry.tags))})")
+        states[state_name] = StateDef(
+            str(state_name), label, applicant_label, bool(spec.get("final", False)), frozenset(tags)
+        )
+
+    initial = data.get("initial")
+    if initial not in states:
+        problems.append(f"initial state {initial!r} is not a declared state")
+
+    transitions: list[TransitionDef] = []
+    seen: set = set()
+    for index, spec in enumerate(raw_transitions, 1):
+        if not isinstance(spec, dict):
+            problems.append(f"transition #{index}: must be a mapping")
+            continue
+        trigger = spec.get("trigger")
+        where = f"transition #{index} {trigger!r}" if trigger else f"transition #{index}"
+        if not trigger or not isinstance(trigger, str) or not trigger.isidentifier():
+            problems.append(f"{where}: 'trigger' must be a name such as 'submit'")
+            continue
+        for key in set(spec) - TRANSITION_KEYS:
+            problems.append(f"{where}: unknown key {key!r}")
+        sources = _names(spec.get("source"), where, "source", problems)
+        if not sources:
+            problems.append(f"{where}: no source state")
+        for src in sources:
+            if src not in states:
+                problems.append(f"{where}: unknown source state {src!r}")
+            if (trigger, src) in seen:
+                problems.append(f"{where}: trigger {trigger!r} is declared twice from state {src!r}")
+            seen.add((trigger, src))
+        dest = spec.get("dest")
+        if dest not in states:
+            problems.append(f"{where}: unknown destination state {dest!r}")
+        roles = _names(spec.get("roles"), where, "roles", problems)
+        for role in roles:
+            if role not in ROLES:
+                problems.append(f"{where}: unknown role {role!r} (known: {', '.join(ROLES)})")
+        automatic = bool(spec.get("automatic", False))
+        if not roles and not automatic:
+            problems.append(f"{where}: no role may fire it and it is not automatic")
+        guards = _names(spec.get("guards"), where, "guards", problems)
+        for guard_name in guards:
+            if guard_name not in registry.guards:
+                problems.append(f"{where}: unknown guard {guard_name!r}")
+        effects = _names(spec.get("effects"), where, "effects", problems)
+        for effect_name in effects:
+            if effect_name not in registry.effects:
+                problems.append(f"{where}: unknown effect {effect_name!r}")
+        comment = spec.get("comment", "optional")
+        if comment not in COMMENT_MODES:
+            problems.append(f"{where}: comment must be one of {', '.join(sorted(COMMENT_MODES))}")
+        transitions.append(
+            TransitionDef(
+                trigger=trigger,
+                sources=tuple(sources),
+                dest=dest,
+                label=_labels(spec.get("label"), where, problems),
+                roles=frozenset(roles),
+                guards=tuple(guards),
+                effects=tuple(effects),
+                comment=comment,
+                automatic=automatic,
+            )
+        )
+
+    problems += _graph_problems(initial, states, transitions)
+    if problems:
+        raise WorkflowError(source, problems)
+
+    workflow = Workflow(str(name), data.get("label") or {"lv": name, "en": name}, initial, states, transitions)
+    for t in transitions:
+        for src in t.sources:
+            workflow.by_key[(t.trigger, src)] = t
+            workflow.leaving.setdefault(src, []).append(t)
+    workflow.machine = _machine(workflow, registry)
+    return workflow
+
+
+def _graph_problems(initial, states, transitions) -> list[str]:
+    problems = []
+    if initial not in states:
+        return problems
+    edges: dict[str, set] = {name: set() for name in states}
+    for t in transitions:
+        for src in t.sources:
+            if src in edges and t.dest in states:
+                edges[src].add(t.dest)
+    reached, queue = {initial}, deque([initial])
+    while queue:
+        for nxt in edges[queue.popleft()]:
+            if nxt not in reached:
+                reached.add(nxt)
+                queue.append(nxt)
+    for name, state in states.items():
+        if name not in reached:
+            problems.append(f"state {name!r} cannot be reached from {initial!r}")
+        if not state.final and not edges[name]:
+            problems.append(f"state {name!r} has no way out and is not marked final")
+        if state.final and edges[name]:
+            problems.append(f"state {name!r} is final but has transitions leaving it")
+    return problems
+
+
+def _machine(workflow: Workflow, registry: Registry) -> Machine:
+    """One machine shared by every idea of this workflow: ideas are passed to its events,
+    never added to it, so its size does not grow with the number of ideas."""
+
+    def run_effects(names):
+        funcs = [registry.effects[n].func for n in names]
+
+        def after(event):
+            for func in funcs:
+                func(event.model, event.kwargs["ctx"])
+
+        return after
+
+    return Machine(
+        model=None,
+        states=list(workflow.states),
+        transitions=[
+            {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest, "after": [run_effects(t.effects)]}
+            for t in workflow.transitions
+        ],
+        initial=workflow.initial,
+        auto_transitions=False,
+        send_event=True,
+        model_attribute="state",
+    )
+
+
+def load(path: str | Path, registry: Registry = default_registry) -> Workflow:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise WorkflowError(str(path), [f"cannot read the file: {error.strerror}"]) from error
+    except yaml.YAMLError as error:
+        raise WorkflowError(str(path), [f"not valid YAML: {error}"]) from error
+    return parse(data, str(path), registry)
+
+
+def load_dir(directory: str | Path, registry: Registry = default_registry) -> dict[str, Workflow]:
+    """Every workflow file in `directory`, by name; the first broken file stops start-up."""
+    workflows = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        workflow = load(path, registry)
+        workflows[workflow.name] = workflow
+    return workflows

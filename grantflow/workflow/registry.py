@@ -1,0 +1,67 @@
+"""Named guards, effects and state tags that workflow files may refer to.
+
+Areas register them with the decorators below (in their operations modules); the loader
+refuses a workflow that names anything not registered here."""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from flask import current_app
+
+
+@dataclass
+class Named:
+    name: str
+    func: Callable
+    message: str = ""  # why a guard failed, shown to the user (a lazy translatable string)
+
+
+@dataclass
+class Registry:
+    guards: dict[str, Named] = field(default_factory=dict)
+    effects: dict[str, Named] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+registry = Registry()
+
+
+def guard(name: str, message: str = ""):
+    """Register `func(idea, ctx) -> bool | str` as a guard. False fails with `message`,
+    a string fails with that string, anything else passes."""
+
+    def decorate(func):
+        registry.guards[name] = Named(name, func, message)
+        return func
+
+    return decorate
+
+
+def effect(name: str):
+    """Register `func(idea, ctx)` as an effect, run in the transition's database transaction."""
+
+    def decorate(func):
+        registry.effects[name] = Named(name, func)
+        return func
+
+    return decorate
+
+
+def tag(name: str, meaning: str) -> None:
+    """Declare a state tag: a property of states that code asks about instead of state names."""
+    registry.tags[name] = meaning
+
+
+def workflow_for(name: str):
+    """The loaded workflow called `name`, from the current application."""
+    return current_app.extensions["grantflow.workflows"][name]
+
+
+tag("editable", "the applicant may change the idea")
+tag("filed", "the idea has been submitted and counts in the competition")
+tag("screening", "the administrator checks eligibility")
+tag("scoring", "assigned evaluators score the idea")
+tag("decidable", "a funding decision may be made")
+tag("funded", "money is committed to the idea")
+tag("reporting", "the applicant files the final report")
+tag("withdrawn", "the applicant took the idea back")

@@ -1,0 +1,143 @@
+"""Test fixtures: the app on a real SQLite file and on a real PostgreSQL database.
+
+Every test that uses `app` runs twice, once per database. PostgreSQL is found at
+GRANTFLOW_TEST_POSTGRES (default postgresql+psycopg://postgres@127.0.0.1:5432/test); without
+it those runs skip, saying so, unless GRANTFLOW_REQUIRE_POSTGRES=1 (CI), when they fail."""
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from grantflow import create_app
+from grantflow.extensions import db
+
+PG_ADMIN_URL = os.environ.get("GRANTFLOW_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("GRANTFLOW_REQUIRE_POSTGRES") == "1"
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "WTF_CSRF_ENABLED": False,
+    "MAIL_DELIVERY": "off",
+    "PUBLIC_URL": "http://grantflow.test",
+    "SERVER_NAME": None,
+}
+
+
+def migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file, copied for every test: migrations run once."""
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, migrated once, dropped at the end."""
+    admin_url = make_url(PG_ADMIN_URL)
+    try:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as error:
+        message = f"PostgreSQL not reachable at {admin_url.render_as_string(hide_password=True)}: {error.orig}"
+        if REQUIRE_PG:
+            pytest.fail(message)
+        pytest.skip(message + " (set GRANTFLOW_TEST_POSTGRES to run these tests)")
+    name = f"grantflow_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+            )
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        tables = [t.name for t in db.metadata.sorted_tables]
+        conn.execute(sa.text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A clean, migrated database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "grantflow.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _truncate_postgres(url)
+        yield url
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app on the test database with extra configuration."""
+    apps = []
+
+    def build(**config):
+        app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, **config})
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        from grantflow.territory.operations import load_territories
+
+        load_territories()
+        db.session.commit()
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def factory(app):
+    from tests.factories import Factory
+
+    return Factory()
+
+
+def login(client, email, password="parole-123456"):
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]
+    return response

@@ -1,0 +1,32 @@
+"""HTML to PDF with WeasyPrint: PDF/A-3u, fonts embedded, so documents keep and extract well."""
+
+from flask import current_app, render_template
+
+from grantflow.config import ROOT
+
+
+class PdfUnavailable(RuntimeError):
+    """WeasyPrint cannot load its system libraries (Pango); the message says what to install."""
+
+
+def _weasyprint():
+    try:
+        import weasyprint
+    except OSError as error:  # Pango or one of its libraries is missing
+        raise PdfUnavailable(
+            "PDF rendering needs Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
+            f"fonts-dejavu-core ({error})"
+        ) from error
+    return weasyprint
+
+
+def html_to_pdf(html: str, title: str = "") -> bytes:
+    weasyprint = _weasyprint()
+    document = weasyprint.HTML(string=html, base_url=str(ROOT / "templates" / "documents"))
+    return document.write_pdf(pdf_variant="pdf/a-3u", metadata=True, custom_metadata=False)
+
+
+def render_pdf(template: str, **context) -> bytes:
+    """Render `templates/<template>` with `context` and return the PDF bytes."""
+    html = render_template(template, **context)
+    return html_to_pdf(html)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from grantflow import create_app
@@ -125,8 +127,24 @@ def app(make_app):
         db.session.remove()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own application context, `g` and database session, as in
+    production, even though the test itself holds one open: a request sees only what the test
+    committed, and nothing (the logged-in user, the locale) leaks between requests."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+
+
 @pytest.fixture
 def client(app):
+    """A browser-like client. Commit test data before using it (requests have their own
+    session); `db.session.expire_all()` afterwards to see what requests changed."""
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

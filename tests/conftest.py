@@ -143,7 +143,8 @@ class IsolatedClient(FlaskClient):
 @pytest.fixture
 def client(app):
     """A browser-like client. Commit test data before using it (requests have their own
-    session); `db.session.expire_all()` afterwards to see what requests changed."""
+    session); `db.session.rollback()` afterwards to see what requests changed (a SQLite
+    transaction keeps reading the snapshot it started with)."""
     app.test_client_class = IsolatedClient
     return app.test_client()
 

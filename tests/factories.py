@@ -115,7 +115,7 @@ class Factory:
             competition=competition,
             organisation=org,
             state=workflow_for(competition.workflow).initial,
-            title=title or "Kopienas dārzs",
+            title="Kopienas dārzs" if title is None else title,
             summary="Kopīgs dārzs ģimenēm un senioriem.",
             community_need="Ciemā nav vietas, kur satikties.",
             goals="Satikties un kopā strādāt.",

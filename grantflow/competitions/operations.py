@@ -1,8 +1,13 @@
-"""Setting up competitions."""
+"""Setting up competitions and their criteria (fixed once scoring has started)."""
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from grantflow.competitions.models import Competition, Criterion
+from grantflow.extensions import db
 
 # A sensible default set for community ideas: (lv, en, guidance lv, guidance en, max points, weight)
 DEFAULT_CRITERIA = (
@@ -37,3 +42,99 @@ def add_default_criteria(competition: Competition) -> None:
                 weight=weight,
             )
         )
+
+
+class Refused(Exception):
+    """A change to a competition that may not happen; the message is for the administrator."""
+
+
+def scoring_started(competition: Competition) -> bool:
+    """Once any review (even a draft) exists, the criteria are fixed."""
+    from grantflow.apply.models import Idea
+    from grantflow.review.models import Review
+
+    return (
+        db.session.scalar(
+            select(Review.id).join(Idea, Idea.id == Review.idea_id).where(Idea.competition_id == competition.id).limit(1)
+        )
+        is not None
+    )
+
+
+def _criteria_open(competition: Competition) -> None:
+    if scoring_started(competition):
+        raise Refused(_("Scoring has started in this competition, so its criteria can no longer change."))
+
+
+def save_competition(competition: Competition | None, data: dict) -> Competition:
+    """Create a competition (with the default criteria) or change one; its workflow can
+    change only while it has no ideas."""
+    from grantflow.apply.models import Idea
+
+    if competition is None:
+        competition = Competition(**data)
+        add_default_criteria(competition)
+        db.session.add(competition)
+    else:
+        has_ideas = db.session.scalar(select(Idea.id).where(Idea.competition_id == competition.id).limit(1))
+        if data["workflow"] != competition.workflow and has_ideas is not None:
+            raise Refused(_("The workflow cannot change once the competition has ideas."))
+        for name, value in data.items():
+            setattr(competition, name, value)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Refused(_("Another competition already uses the code %(code)s.", code=data["code"])) from None
+    return competition
+
+
+def _renumber(competition: Competition, ordered: list[Criterion]) -> None:
+    """Positions are unique per competition: park them out of the way, then number 1..n."""
+    for index, criterion in enumerate(ordered, 1):
+        criterion.position = -index
+    db.session.flush()
+    for index, criterion in enumerate(ordered, 1):
+        criterion.position = index
+    db.session.flush()
+
+
+def add_criterion(competition: Competition, data: dict) -> Criterion:
+    _criteria_open(competition)
+    position = max((c.position for c in competition.criteria), default=0) + 1
+    criterion = Criterion(position=position, **data)
+    competition.criteria.append(criterion)
+    db.session.commit()
+    return criterion
+
+
+def update_criterion(criterion: Criterion, data: dict) -> None:
+    _criteria_open(criterion.competition)
+    for name, value in data.items():
+        setattr(criterion, name, value)
+    db.session.commit()
+
+
+def remove_criterion(criterion: Criterion) -> None:
+    competition = criterion.competition
+    _criteria_open(competition)
+    if len(competition.criteria) <= 1:
+        raise Refused(_("A competition needs at least one criterion."))
+    rest = [c for c in competition.criteria if c.id != criterion.id]
+    competition.criteria.remove(criterion)
+    db.session.flush()
+    _renumber(competition, rest)
+    db.session.commit()
+
+
+def move_criterion(criterion: Criterion, step: int) -> None:
+    """Move one place up (-1) or down (+1)."""
+    competition = criterion.competition
+    _criteria_open(competition)
+    ordered = list(competition.criteria)
+    index = ordered.index(criterion)
+    target = index + step
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+        _renumber(competition, ordered)
+    db.session.commit()

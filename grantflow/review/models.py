@@ -3,11 +3,18 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from grantflow.auth.models import EVALUATOR
 from grantflow.extensions import db
 from grantflow.types import UTCDateTime, utcnow
+
+
+DRAFT, SUBMITTED = "draft", "submitted"
+RECOMMENDATIONS = ("fund", "fund_partly", "reject")
+# The eligibility checklist, in the order the screening page asks.
+CHECKLIST = ("complete", "legal_form", "territory", "grant_limits", "deadline")
 
 
 class EligibilityCheck(db.Model):
@@ -27,9 +34,11 @@ class EligibilityCheck(db.Model):
 
 
 class Assignment(db.Model):
-    """An evaluator asked to review an idea. Removed assignments stay, inactive, as a record."""
+    """An evaluator asked to review an idea. Removed assignments stay, inactive, as a record
+    (one row per evaluator and idea: assigning again reactivates it)."""
 
     __tablename__ = "assignments"
+    __table_args__ = (UniqueConstraint("idea_id", "evaluator_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
@@ -80,6 +89,28 @@ class Review(db.Model):
     @property
     def submitted(self) -> bool:
         return self.status == "submitted"
+
+    def can_see(self, user) -> bool:
+        """Independent review: administrators see every review and evaluators their own; an
+        evaluator sees another's review only once it and their own on the same idea (under an
+        active assignment) are both submitted."""
+        if getattr(user, "id", None) is None:
+            return False
+        if user.is_admin or self.evaluator_id == user.id:
+            return True
+        if not self.submitted or EVALUATOR not in user.roles:
+            return False
+        own = db.session.scalar(
+            select(Review.id)
+            .join(Assignment, Assignment.id == Review.assignment_id)
+            .where(
+                Review.idea_id == self.idea_id,
+                Review.evaluator_id == user.id,
+                Review.status == SUBMITTED,
+                Assignment.active.is_(True),
+            )
+        )
+        return own is not None
 
 
 class Score(db.Model):

@@ -1,15 +1,59 @@
-"""Eligibility screening and evaluation: guards the workflow names."""
+"""Eligibility screening, assignment of evaluators, conflicts of interest and scoring: every
+change of state of the evaluation, plus the guards the workflow names.
 
-from decimal import Decimal
+Points: each criterion is scored from 0 to its maximum in whole or half points (0.5 steps:
+evaluators asked for finer judgement than whole points on a 10-point scale, and halves keep
+the totals exact as Decimal)."""
 
+from collections import Counter, defaultdict
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
+from grantflow.admin.operations import administrators
+from grantflow.apply.models import Idea
+from grantflow.apply.operations import missing_fields
+from grantflow.auth.models import EVALUATOR, User, UserRole
+from grantflow.database import Conflict
 from grantflow.extensions import db
-from grantflow.review.models import Assignment, EligibilityCheck, Review
+from grantflow.i18n import format_when
+from grantflow.mail.operations import queue_mail
+from grantflow.orgs.models import LEGAL_FORMS
+from grantflow.review.models import (
+    CHECKLIST,
+    DRAFT,
+    RECOMMENDATIONS,
+    SUBMITTED,
+    Assignment,
+    ConflictOfInterest,
+    EligibilityCheck,
+    Review,
+    Score,
+)
+from grantflow.types import utcnow
+from grantflow.workflow import engine
 from grantflow.workflow.registry import guard
 
+HALF = Decimal("0.5")
+ELIGIBLE_LEGAL_FORMS = frozenset(LEGAL_FORMS) - {"other"}
+CONFLICT_SCOPES = ("idea", "organisation", "municipality")
 
+
+class Refused(Exception):
+    """An evaluation act that may not happen. `messages` are for the person who tried;
+    `fields` ties messages to form fields. Nothing has been stored."""
+
+    def __init__(self, messages, fields: dict[str, str] | None = None):
+        self.messages = [str(m) for m in messages]
+        self.fields = fields or {}
+        super().__init__("; ".join(self.messages + list(self.fields.values())))
+
+
+# --- guards the workflow names --------------------------------------------------------------
 def latest_check(idea) -> EligibilityCheck | None:
     return db.session.scalars(
         select(EligibilityCheck)
@@ -38,7 +82,7 @@ def all_reviews_in(idea, ctx) -> bool:
         .outerjoin(Review, Review.assignment_id == Assignment.id)
         .where(Assignment.idea_id == idea.id, Assignment.active.is_(True))
     ).all()
-    return bool(rows) and all(status == "submitted" for _, status in rows)
+    return bool(rows) and all(status == SUBMITTED for _, status in rows)
 
 
 def weighted_total(scores) -> Decimal:
@@ -50,3 +94,345 @@ def weighted_total(scores) -> Decimal:
         (Decimal(s.points) / s.criterion.max_points * Decimal(s.criterion.weight) for s in scores), Decimal(0)
     )
     return (total / weights * 100).quantize(Decimal("0.01"))
+
+
+# --- eligibility screening ------------------------------------------------------------------
+def checklist_prefill(idea) -> dict[str, bool]:
+    """What the server can tell about each checklist item; the administrator confirms."""
+    competition = idea.competition
+    return {
+        "complete": not missing_fields(idea),
+        "legal_form": idea.organisation.legal_form in ELIGIBLE_LEGAL_FORMS,
+        "territory": idea.municipality_id is not None,
+        "grant_limits": competition.min_grant <= idea.requested_amount <= competition.max_grant,
+        "deadline": idea.submitted_at is not None and idea.submitted_at <= competition.closes_at,
+    }
+
+
+def screen(idea, admin, checklist: dict, eligible: bool, reason: str) -> EligibilityCheck:
+    """Record the check and move the idea on (accept_eligible / declare_ineligible, the
+    reason as the transition's comment, which the applicant sees). All or nothing."""
+    reason = (reason or "").strip()
+    if not idea.has_tag("screening"):
+        raise Refused([_("This idea is not waiting for an eligibility check.")])
+    if not eligible and not reason:
+        raise Refused([], {"reason": _("Give the reason why the idea is not eligible; the applicant will see it.")})
+    if eligible and not all(checklist.get(item) for item in CHECKLIST):
+        raise Refused([], {"outcome": _("An idea can be accepted only when every condition is met.")})
+    check = EligibilityCheck(
+        idea_id=idea.id,
+        checklist={item: bool(checklist.get(item)) for item in CHECKLIST},
+        eligible=eligible,
+        reason=reason,
+        checked_by_id=admin.id,
+    )
+    db.session.add(check)
+    try:
+        db.session.flush()
+        engine.fire(idea, "accept_eligible" if eligible else "declare_ineligible", admin, reason)
+    except engine.TransitionRefused as refused:
+        db.session.rollback()
+        raise Refused(refused.reasons) from refused
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return check
+
+
+# --- evaluators, conflicts, assignment ------------------------------------------------------
+def evaluators() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole)
+            .where(UserRole.role == EVALUATOR, User.active.is_(True))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def covers(conflict: ConflictOfInterest, idea) -> bool:
+    return (
+        conflict.idea_id == idea.id
+        or (conflict.organisation_id is not None and conflict.organisation_id == idea.organisation_id)
+        or (conflict.municipality_id is not None and conflict.municipality_id == idea.municipality_id)
+    )
+
+
+def conflict_with(evaluator_id: int, idea) -> ConflictOfInterest | None:
+    """The evaluator's declared conflict with this idea, its organisation or its municipality."""
+    clauses = [ConflictOfInterest.idea_id == idea.id, ConflictOfInterest.organisation_id == idea.organisation_id]
+    if idea.municipality_id is not None:
+        clauses.append(ConflictOfInterest.municipality_id == idea.municipality_id)
+    return db.session.scalars(
+        select(ConflictOfInterest).where(ConflictOfInterest.evaluator_id == evaluator_id, or_(*clauses)).limit(1)
+    ).first()
+
+
+def active_assignment(idea, user) -> Assignment | None:
+    return db.session.scalars(
+        select(Assignment)
+        .options(selectinload(Assignment.review))
+        .where(Assignment.idea_id == idea.id, Assignment.evaluator_id == user.id, Assignment.active.is_(True))
+    ).first()
+
+
+def _assignable_refusal(idea, evaluator) -> str | None:
+    if not idea.has_tag("scoring"):
+        return _("Evaluators can be assigned only while the idea is being scored.")
+    if not (evaluator.active and evaluator.has_role(EVALUATOR)):
+        return _("%(name)s is not an evaluator.", name=evaluator.name)
+    if conflict_with(evaluator.id, idea) is not None:
+        return _("%(name)s has declared a conflict of interest with this idea.", name=evaluator.name)
+    return None
+
+
+def _activate(idea, evaluator, admin, existing: Assignment | None) -> Assignment:
+    assignment = existing or Assignment(idea_id=idea.id, evaluator_id=evaluator.id)
+    assignment.active = True
+    assignment.removed_reason = ""
+    assignment.assigned_by_id = admin.id
+    assignment.assigned_at = utcnow()
+    db.session.add(assignment)
+    return assignment
+
+
+def assign(idea, evaluator, admin) -> Assignment:
+    """Assign by hand; an evaluator removed earlier is reactivated (their draft kept)."""
+    refusal = _assignable_refusal(idea, evaluator)
+    if refusal:
+        raise Refused([refusal])
+    existing = db.session.scalars(
+        select(Assignment).where(Assignment.idea_id == idea.id, Assignment.evaluator_id == evaluator.id)
+    ).first()
+    if existing is not None and existing.active:
+        raise Refused([_("%(name)s is already assigned to this idea.", name=evaluator.name)])
+    assignment = _activate(idea, evaluator, admin, existing)
+    _commit_assignments()
+    return assignment
+
+
+def unassign(assignment: Assignment, admin, reason: str) -> None:
+    """Remove an evaluator who has not submitted; the idea may then be complete."""
+    if not assignment.active:
+        raise Refused([_("This evaluator is not assigned any more.")])
+    if assignment.review is not None and assignment.review.submitted:
+        raise Refused([_("A submitted review cannot be withdrawn by removing its evaluator.")])
+    assignment.active = False
+    assignment.removed_reason = (reason or "").strip() or _("Removed by an administrator.")
+    engine.record(assignment.idea, "evaluator_removed", admin, "", evaluator_id=assignment.evaluator_id)
+    db.session.flush()
+    engine.settle(assignment.idea)
+    db.session.commit()
+
+
+def auto_assign(competition, admin) -> tuple[int, list[Idea]]:
+    """Give every idea being scored `evaluators_per_idea` evaluators: each time the least
+    loaded evaluator in this competition (ties by id, so the result is deterministic), never
+    one with a conflict or one removed from that idea before. Returns (assignments made,
+    ideas still short of evaluators)."""
+    scoring = Idea.state.in_(_states_tagged(competition, "scoring"))
+    ideas = db.session.scalars(
+        select(Idea).where(Idea.competition_id == competition.id, scoring).order_by(Idea.id)
+    ).all()
+    existing: dict[int, dict[int, Assignment]] = defaultdict(dict)
+    load: Counter = Counter()
+    for assignment in db.session.scalars(
+        select(Assignment).join(Idea, Idea.id == Assignment.idea_id).where(Idea.competition_id == competition.id)
+    ):
+        existing[assignment.idea_id][assignment.evaluator_id] = assignment
+        if assignment.active:
+            load[assignment.evaluator_id] += 1
+    pool = evaluators()
+    conflicts = defaultdict(list)
+    for conflict in db.session.scalars(
+        select(ConflictOfInterest).where(ConflictOfInterest.evaluator_id.in_([e.id for e in pool]))
+    ):
+        conflicts[conflict.evaluator_id].append(conflict)
+    made, short = 0, []
+    for idea in ideas:
+        taken = existing[idea.id]
+        need = competition.evaluators_per_idea - sum(1 for a in taken.values() if a.active)
+        if need <= 0:
+            continue
+        candidates = sorted(
+            (
+                e
+                for e in pool
+                if e.id not in taken and not any(covers(c, idea) for c in conflicts[e.id])
+            ),
+            key=lambda e: (load[e.id], e.id),
+        )
+        for evaluator in candidates[:need]:
+            taken[evaluator.id] = _activate(idea, evaluator, admin, None)
+            load[evaluator.id] += 1
+            made += 1
+        if len(candidates) < need:
+            short.append(idea)
+    _commit_assignments()
+    return made, short
+
+
+def _commit_assignments() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # another administrator assigned the same pair meanwhile
+        db.session.rollback()
+        raise Conflict(str(error)) from error
+
+
+def _states_tagged(competition, tag: str) -> list[str]:
+    from grantflow.workflow.registry import workflow_for
+
+    return workflow_for(competition.workflow).states_tagged(tag)
+
+
+def declare_conflict(idea, evaluator, scope: str, reason: str) -> ConflictOfInterest:
+    """The evaluator steps back: the conflict is recorded, every unsubmitted assignment it
+    covers is deactivated and audited, and the administrators are asked to reassign."""
+    reason = (reason or "").strip()
+    assignment = active_assignment(idea, evaluator)
+    if assignment is None:
+        raise Refused([_("You are not assigned to this idea.")])
+    if assignment.review is not None and assignment.review.submitted:
+        raise Refused([_("You have already submitted your review; ask an administrator if a conflict came to light.")])
+    if scope not in CONFLICT_SCOPES:
+        raise Refused([], {"scope": _("Choose what the conflict concerns.")})
+    if not reason:
+        raise Refused([], {"reason": _("Describe the conflict of interest.")})
+    conflict = ConflictOfInterest(evaluator_id=evaluator.id, reason=reason)
+    if scope == "idea":
+        conflict.idea_id = idea.id
+    elif scope == "organisation":
+        conflict.organisation_id = idea.organisation_id
+    else:
+        conflict.municipality_id = idea.municipality_id
+    db.session.add(conflict)
+    covered = [
+        a
+        for a in db.session.scalars(
+            select(Assignment)
+            .options(selectinload(Assignment.review), selectinload(Assignment.idea))
+            .where(Assignment.evaluator_id == evaluator.id, Assignment.active.is_(True))
+        )
+        if covers(conflict, a.idea) and not (a.review is not None and a.review.submitted)
+    ]
+    admins = administrators()
+    try:
+        for a in covered:
+            a.active = False
+            a.removed_reason = _("Conflict of interest declared: %(reason)s", reason=reason)
+            engine.record(a.idea, "conflict_declared", evaluator, "", scope=scope, reason=reason)
+            for admin in admins:
+                queue_mail(admin.email, "conflict_declared", locale=admin.locale, idea=a.idea,
+                           evaluator=evaluator, reason=reason)  # fmt: skip
+            db.session.flush()
+            engine.settle(a.idea)
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return conflict
+
+
+# --- scoring --------------------------------------------------------------------------------
+def parse_points(raw, criterion) -> Decimal | None:
+    """Points typed by a person: blank is None; otherwise 0..max in steps of 0.5, or ValueError."""
+    text = str(raw if raw is not None else "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        points = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(_("Enter a number, e.g. 7 or 7.5.")) from None
+    if not points.is_finite() or points < 0 or points > criterion.max_points:
+        raise ValueError(_("Points must be between 0 and %(max)s.", max=criterion.max_points))
+    if (points / HALF) != (points / HALF).to_integral_value():
+        raise ValueError(_("Use whole or half points (e.g. 7 or 7.5)."))
+    return points
+
+
+def scoring_refusal(idea, evaluator, now=None) -> str | None:
+    """Why `evaluator` cannot score `idea` now, or None."""
+    now = now or utcnow()
+    assignment = active_assignment(idea, evaluator)
+    if assignment is None:
+        return _("You are not assigned to this idea.")
+    if conflict_with(evaluator.id, idea) is not None:
+        return _("You have declared a conflict of interest with this idea, so you cannot score it.")
+    if assignment.review is not None and assignment.review.submitted:
+        return _("You have already submitted your review of this idea; it cannot be changed.")
+    if not idea.has_tag("scoring"):
+        return _("This idea is not being scored now.")
+    closes = idea.competition.evaluation_closes_at
+    if closes is not None and now >= closes:
+        return _("The evaluation closed on %(when)s; scores can no longer be changed.", when=format_when(closes))
+    return None
+
+
+def save_review(idea, evaluator, points: dict, comments: dict, recommendation: str, comment: str,
+                submit: bool, now=None) -> Review:  # fmt: skip
+    """Save the evaluator's draft, or submit it (the server computes the weighted total).
+    `points`/`comments` map criterion ids to what was typed. All checked before anything is
+    written; on submission the idea moves on by itself once every review is in."""
+    now = now or utcnow()
+    refusal = scoring_refusal(idea, evaluator, now)
+    if refusal:
+        raise Refused([refusal])
+    errors, values = {}, {}
+    for criterion in idea.competition.criteria:
+        key = f"points_{criterion.id}"
+        try:
+            values[criterion.id] = parse_points(points.get(criterion.id), criterion)
+        except ValueError as error:
+            errors[key] = str(error)
+            continue
+        note = (comments.get(criterion.id) or "").strip()
+        if values[criterion.id] is None and (submit or note):
+            errors[key] = _("Give the points for this criterion.")
+    recommendation = (recommendation or "").strip()
+    if recommendation not in RECOMMENDATIONS + ("",) or (submit and not recommendation):
+        errors["recommendation"] = _("Choose your recommendation.")
+    if errors:
+        raise Refused([_("Nothing was saved: please correct the marked fields.")], errors)
+    assignment = active_assignment(idea, evaluator)
+    review = assignment.review or Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id)
+    db.session.add(review)
+    kept = {score.criterion_id: score for score in review.scores}
+    for criterion in idea.competition.criteria:
+        value, score = values[criterion.id], kept.get(criterion.id)
+        if value is None:
+            if score is not None:
+                review.scores.remove(score)
+            continue
+        if score is None:
+            score = Score(criterion=criterion)
+            review.scores.append(score)
+        score.points = value
+        score.comment = (comments.get(criterion.id) or "").strip()
+    review.recommendation = recommendation
+    review.comment = (comment or "").strip()
+    try:
+        db.session.flush()
+        if submit:
+            done = db.session.execute(
+                update(Review)
+                .where(Review.id == review.id, Review.status == DRAFT)
+                .values(status=SUBMITTED, submitted_at=now, total=weighted_total(review.scores))
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:
+                raise Refused([_("You have already submitted your review of this idea; it cannot be changed.")])
+            db.session.expire(review)
+            engine.record(idea, "review_submitted", evaluator)
+            db.session.flush()
+            engine.settle(idea)
+    except IntegrityError as error:  # the same draft saved twice at once
+        db.session.rollback()
+        raise Conflict(str(error)) from error
+    except Exception:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return review

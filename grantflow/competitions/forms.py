@@ -1,0 +1,93 @@
+"""The administrator's forms for a competition and its criteria. Times are typed in Riga
+time and stored in UTC."""
+
+from datetime import UTC
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+
+from grantflow.i18n import RIGA
+
+CENT = Decimal("0.01")
+MONEY = dict(places=2, validators=[InputRequired(), NumberRange(min=0)])
+RIGA_TIME = "%Y-%m-%dT%H:%M"
+
+
+def to_utc(local):
+    return None if local is None else local.replace(tzinfo=RIGA).astimezone(UTC)
+
+
+def to_riga(moment):
+    return None if moment is None else moment.astimezone(RIGA).replace(tzinfo=None)
+
+
+class CompetitionForm(FlaskForm):
+    code = StringField(
+        _l("Code (prefix of reference numbers)"),
+        validators=[DataRequired(), Length(max=20), Regexp(r"^[A-Z0-9-]+$", message=_l("Capital letters, digits and hyphens only, e.g. DK-2027."))],
+    )
+    title_lv = StringField(_l("Title in Latvian"), validators=[DataRequired(), Length(max=300)])
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=300)])
+    description_lv = TextAreaField(_l("Description in Latvian"), validators=[Length(max=20000)])
+    description_en = TextAreaField(_l("Description in English"), validators=[Length(max=20000)])
+    opens_at = DateTimeLocalField(_l("Opens (Riga time)"), format=RIGA_TIME, validators=[InputRequired()])
+    closes_at = DateTimeLocalField(_l("Closes (Riga time)"), format=RIGA_TIME, validators=[InputRequired()])
+    evaluation_closes_at = DateTimeLocalField(_l("Evaluation closes (Riga time)"), format=RIGA_TIME, validators=[Optional()])
+    report_due = DateField(_l("Final reports due"), validators=[Optional()])
+    budget = DecimalField(_l("Budget (EUR)"), **MONEY)
+    min_grant = DecimalField(_l("Smallest grant (EUR)"), **MONEY)
+    max_grant = DecimalField(_l("Largest grant (EUR)"), **MONEY)
+    workflow = SelectField(_l("Workflow"), validators=[InputRequired()])
+    evaluators_per_idea = IntegerField(_l("Evaluators per idea"), default=2, validators=[InputRequired(), NumberRange(min=1, max=10)])
+    disagreement_threshold = DecimalField(
+        _l("Flag disagreement above (points of 100)"), places=2, default=15,
+        validators=[InputRequired(), NumberRange(min=0, max=100)],
+    )  # fmt: skip
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for money in (self.budget, self.min_grant, self.max_grant):
+            if money.data is not None and money.data != money.data.quantize(CENT):
+                money.errors.append(_l("Euros with at most two decimals."))
+                ok = False
+        if self.opens_at.data and self.closes_at.data and self.closes_at.data <= self.opens_at.data:
+            self.closes_at.errors.append(_l("The competition must close after it opens."))
+            ok = False
+        if self.evaluation_closes_at.data and self.closes_at.data and self.evaluation_closes_at.data <= self.closes_at.data:
+            self.evaluation_closes_at.errors.append(_l("The evaluation must close after the competition closes."))
+            ok = False
+        if self.min_grant.data is not None and self.max_grant.data is not None:
+            if self.max_grant.data < self.min_grant.data:
+                self.max_grant.errors.append(_l("The largest grant cannot be smaller than the smallest."))
+                ok = False
+            elif self.budget.data is not None and self.max_grant.data > self.budget.data:
+                self.max_grant.errors.append(_l("The largest grant cannot be more than the budget."))
+                ok = False
+        return ok
+
+    def model_data(self) -> dict:
+        data = {name: self[name].data for name in ("code", "title_lv", "title_en", "workflow", "evaluators_per_idea",
+                                                    "report_due", "budget", "min_grant", "max_grant", "disagreement_threshold")}  # fmt: skip
+        data["description_lv"] = self.description_lv.data or ""
+        data["description_en"] = self.description_en.data or ""
+        for name in ("opens_at", "closes_at", "evaluation_closes_at"):
+            data[name] = to_utc(self[name].data)
+        return data
+
+
+class CriterionForm(FlaskForm):
+    name_lv = StringField(_l("Name in Latvian"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
+    guidance_lv = TextAreaField(_l("Guidance for evaluators in Latvian"), validators=[Length(max=5000)])
+    guidance_en = TextAreaField(_l("Guidance for evaluators in English"), validators=[Length(max=5000)])
+    max_points = IntegerField(_l("Maximum points"), default=10, validators=[InputRequired(), NumberRange(min=1, max=100)])
+    weight = DecimalField(_l("Weight"), places=2, default=1, validators=[InputRequired(), NumberRange(min=0.1, max=10)])
+
+    def model_data(self) -> dict:
+        data = {name: self[name].data for name in ("name_lv", "name_en", "max_points", "weight")}
+        data["guidance_lv"] = self.guidance_lv.data or ""
+        data["guidance_en"] = self.guidance_en.data or ""
+        return data

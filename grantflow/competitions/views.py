@@ -1,0 +1,125 @@
+"""Administrators set up competitions and their criteria."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from grantflow.auth.access import role_required
+from grantflow.auth.models import ADMINISTRATOR
+from grantflow.competitions import operations as ops
+from grantflow.competitions.forms import CompetitionForm, CriterionForm, to_riga
+from grantflow.competitions.models import Competition, Criterion
+from grantflow.extensions import db
+from grantflow.i18n import pick
+from grantflow.review.forms import ActionForm
+
+bp = Blueprint("competitions", __name__, url_prefix="/competitions")
+
+
+def _competition(competition_id: int) -> Competition:
+    return db.session.get(Competition, competition_id) or abort(404)
+
+
+def _criterion(competition: Competition, criterion_id: int) -> Criterion:
+    criterion = db.session.get(Criterion, criterion_id)
+    if criterion is None or criterion.competition_id != competition.id:
+        abort(404)
+    return criterion
+
+
+def _competition_form(competition: Competition | None) -> CompetitionForm:
+    data = {}
+    if competition is not None and request.method == "GET":
+        data = {c.key: getattr(competition, c.key) for c in Competition.__table__.columns if c.key != "id"}
+        for name in ("opens_at", "closes_at", "evaluation_closes_at"):
+            data[name] = to_riga(data[name])
+    form = CompetitionForm(data=data)
+    workflows = current_app.extensions["grantflow.workflows"]
+    form.workflow.choices = [(name, pick(w.label)) for name, w in sorted(workflows.items())]
+    return form
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(ADMINISTRATOR)
+def new():
+    return _edit(None)
+
+
+@bp.route("/<int:competition_id>/edit", methods=["GET", "POST"])
+@role_required(ADMINISTRATOR)
+def edit(competition_id: int):
+    return _edit(_competition(competition_id))
+
+
+def _edit(competition: Competition | None):
+    form = _competition_form(competition)
+    if form.validate_on_submit():
+        try:
+            competition = ops.save_competition(competition, form.model_data())
+        except ops.Refused as refused:
+            flash(str(refused), "error")
+        else:
+            flash(_("The competition is saved."), "success")
+            return redirect(url_for("admin.competition", competition_id=competition.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("competitions/edit.html", form=form, competition=competition), status
+
+
+@bp.route("/<int:competition_id>/criteria", methods=["GET", "POST"])
+@role_required(ADMINISTRATOR)
+def criteria(competition_id: int):
+    competition = _competition(competition_id)
+    form = CriterionForm()
+    if form.validate_on_submit():
+        try:
+            ops.add_criterion(competition, form.model_data())
+        except ops.Refused as refused:
+            flash(str(refused), "error")
+        else:
+            flash(_("The criterion is added."), "success")
+            return redirect(url_for("competitions.criteria", competition_id=competition.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "competitions/criteria.html",
+            competition=competition,
+            form=form,
+            action=ActionForm(),
+            locked=ops.scoring_started(competition),
+            demo_data=competition.is_demo,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:competition_id>/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
+@role_required(ADMINISTRATOR)
+def edit_criterion(competition_id: int, criterion_id: int):
+    competition = _competition(competition_id)
+    criterion = _criterion(competition, criterion_id)
+    form = CriterionForm(obj=criterion)
+    if form.validate_on_submit():
+        try:
+            ops.update_criterion(criterion, form.model_data())
+        except ops.Refused as refused:
+            flash(str(refused), "error")
+        else:
+            flash(_("The criterion is saved."), "success")
+            return redirect(url_for("competitions.criteria", competition_id=competition.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("competitions/criterion.html", competition=competition, criterion=criterion, form=form), status
+
+
+@bp.route("/<int:competition_id>/criteria/<int:criterion_id>/<any(remove, up, down):action>", methods=["POST"])
+@role_required(ADMINISTRATOR)
+def change_criterion(competition_id: int, criterion_id: int, action: str):
+    competition = _competition(competition_id)
+    criterion = _criterion(competition, criterion_id)
+    if ActionForm().validate_on_submit():
+        try:
+            if action == "remove":
+                ops.remove_criterion(criterion)
+            else:
+                ops.move_criterion(criterion, -1 if action == "up" else 1)
+        except ops.Refused as refused:
+            flash(str(refused), "error")
+    return redirect(url_for("competitions.criteria", competition_id=competition.id), code=303)

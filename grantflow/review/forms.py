@@ -1,0 +1,89 @@
+"""Forms of the evaluation: screening, assignment, conflicts and scoring. The operations
+check everything again; these parse the request and tie messages to fields."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+CHECKLIST_LABELS = {
+    "complete": _l("The application is complete"),
+    "legal_form": _l("The applicant's legal form is eligible"),
+    "territory": _l("The idea takes place inside the programme's territory"),
+    "grant_limits": _l("The grant requested is within the competition's limits"),
+    "deadline": _l("The idea was submitted before the deadline"),
+}
+RECOMMENDATION_LABELS = {
+    "fund": _l("Fund"),
+    "fund_partly": _l("Fund partly"),
+    "reject": _l("Reject"),
+}
+SCOPE_LABELS = {
+    "idea": _l("This idea only"),
+    "organisation": _l("The applicant organisation (all its ideas)"),
+    "municipality": _l("The municipality (all ideas there)"),
+}
+
+
+class ScreeningForm(FlaskForm):
+    complete = BooleanField(CHECKLIST_LABELS["complete"])
+    legal_form = BooleanField(CHECKLIST_LABELS["legal_form"])
+    territory = BooleanField(CHECKLIST_LABELS["territory"])
+    grant_limits = BooleanField(CHECKLIST_LABELS["grant_limits"])
+    deadline = BooleanField(CHECKLIST_LABELS["deadline"])
+    outcome = RadioField(
+        _l("Outcome"),
+        choices=[("eligible", _l("Eligible: goes on to scoring")), ("ineligible", _l("Not eligible"))],
+        validators=[InputRequired(_l("Choose the outcome."))],
+    )
+    reason = TextAreaField(_l("Reason (shown to the applicant)"), validators=[Length(max=5000)])
+
+
+class AssignForm(FlaskForm):
+    evaluator_id = SelectField(_l("Evaluator"), coerce=int, validators=[InputRequired()])
+
+
+class RemoveForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class ConflictForm(FlaskForm):
+    scope = RadioField(
+        _l("The conflict concerns"),
+        choices=list(SCOPE_LABELS.items()),
+        default="idea",
+        validators=[InputRequired(_l("Choose what the conflict concerns."))],
+    )
+    reason = TextAreaField(_l("Describe the conflict of interest"), validators=[Length(max=2000)])
+
+
+def score_form(criteria, review=None):
+    """A form with points and a comment per criterion (`points_<id>`, `comment_<id>`),
+    filled from the evaluator's draft when there is one."""
+
+    class ScoreForm(FlaskForm):
+        recommendation = SelectField(
+            _l("Your recommendation"),
+            choices=[("", _l("— choose —"))] + list(RECOMMENDATION_LABELS.items()),
+            validators=[Optional()],
+        )
+        comment = TextAreaField(_l("Overall comment"), validators=[Length(max=10000)])
+
+    for criterion in criteria:
+        setattr(ScoreForm, f"points_{criterion.id}", StringField(_l("Points"), validators=[Length(max=10)]))
+        setattr(ScoreForm, f"comment_{criterion.id}", TextAreaField(_l("Comment"), validators=[Length(max=5000)]))
+    data = {}
+    if review is not None:
+        data = {"recommendation": review.recommendation, "comment": review.comment}
+        for score in review.scores:
+            data[f"points_{score.criterion_id}"] = _points_text(score.points)
+            data[f"comment_{score.criterion_id}"] = score.comment
+    return ScoreForm(data=data)
+
+
+def _points_text(points) -> str:
+    return f"{points:f}".rstrip("0").rstrip(".") if "." in f"{points:f}" else f"{points:f}"

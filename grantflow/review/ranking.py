@@ -1,0 +1,364 @@
+"""Aggregation and the ranking: per review its weighted total (stored when submitted), per
+idea the mean over its evaluators, the spread and a disagreement flag, and a score
+normalised per evaluator. Everything is computed in SQL with a fixed number of queries,
+whatever the number of ideas.
+
+Normalisation: for each evaluator, the mean m and standard deviation s of the totals of
+their submitted reviews in the competition; a review's z = (total − m) / s is mapped back
+onto the 0–100 scale with the mean M and standard deviation S of all submitted totals in
+the competition: M + z·S. An evaluator with fewer than two reviews, or who gave every idea
+the same total, keeps their raw totals. The idea's normalised score is the mean of its
+reviews' normalised values."""
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Float, and_, case, cast, func, select
+
+from grantflow.apply.models import TARGET_GROUPS, Idea
+from grantflow.extensions import db
+from grantflow.i18n import pick
+from grantflow.orgs.models import Organisation
+from grantflow.review.models import SUBMITTED, Assignment, Review
+from grantflow.territory.models import Municipality
+from grantflow.workflow.registry import workflow_for
+
+CENT = Decimal("0.01")
+PAGE_SIZE = 100
+ORDERS = ("mean", "normalised")
+TARGET_GROUP_LABELS = {
+    "families_with_children": _l("Families with children"),
+    "youth": _l("Youth"),
+    "less_active_youth": _l("Less active youth"),
+    "men_over_35": _l("Men over 35"),
+    "ethnic_minorities": _l("Ethnic minorities"),
+    "seniors": _l("Seniors"),
+    "special_needs": _l("People with special needs"),
+    "other": _l("Others"),
+}
+
+
+@dataclass
+class Filters:
+    municipality_id: int | None = None
+    target_group: str | None = None
+    state: str | None = None
+    order: str = "mean"
+
+    @classmethod
+    def from_args(cls, args, competition) -> "Filters":
+        municipality = args.get("municipality", "")
+        group = args.get("target_group") or None
+        state = args.get("state") or None
+        order = args.get("order", "mean")
+        return cls(
+            municipality_id=int(municipality) if municipality.isdigit() else None,
+            target_group=group if group in TARGET_GROUPS else None,
+            state=state if state in workflow_for(competition.workflow).states else None,
+            order=order if order in ORDERS else "mean",
+        )
+
+    def as_args(self) -> dict:
+        return {
+            k: v
+            for k, v in (
+                ("municipality", self.municipality_id),
+                ("target_group", self.target_group),
+                ("state", self.state),
+                ("order", self.order if self.order != "mean" else None),
+            )
+            if v
+        }
+
+
+@dataclass
+class Row:
+    rank: int | None
+    idea_id: int
+    reference: str | None
+    title: str
+    organisation: str
+    municipality: str
+    target_groups: list
+    state: str
+    requested: Decimal
+    assigned: int
+    submitted: int
+    mean: Decimal | None
+    normalised: Decimal | None
+    spread: Decimal | None
+    disagreement: bool
+    running_total: Decimal | None
+    within_budget: bool
+
+
+@dataclass
+class Ranking:
+    rows: list[Row]
+    count: int  # ideas matching the filters (all pages)
+    page: int
+    pages: int
+    budget: Decimal
+    scaling: dict
+
+
+def _decimal(value) -> Decimal | None:
+    return None if value is None else Decimal(str(round(float(value), 2))).quantize(CENT)
+
+
+def evaluator_scaling(competition_id: int) -> dict:
+    """Per evaluator (count, mean, sd) of their submitted totals in the competition, and the
+    competition's overall mean and sd, from one GROUP BY query."""
+    total = cast(Review.total, Float)
+    rows = db.session.execute(
+        select(Review.evaluator_id, func.count(Review.id), func.sum(total), func.sum(total * total))
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .join(Idea, Idea.id == Review.idea_id)
+        .where(Idea.competition_id == competition_id, Review.status == SUBMITTED, Assignment.active.is_(True))
+        .group_by(Review.evaluator_id)
+    ).all()
+
+    def stats(n, s, ss):
+        mean = s / n
+        return mean, math.sqrt(max(ss / n - mean * mean, 0.0))
+
+    evaluators = {eid: (n, *stats(n, float(s), float(ss))) for eid, n, s, ss in rows}
+    n_all = sum(r[1] for r in rows)
+    overall = stats(n_all, sum(float(r[2]) for r in rows), sum(float(r[3]) for r in rows)) if n_all else (0.0, 0.0)
+    return {"evaluators": evaluators, "mean": overall[0], "sd": overall[1]}
+
+
+def _normalised_expression(scaling: dict):
+    """A review's normalised total as a linear expression per evaluator: a + b·total."""
+    total = cast(Review.total, Float)
+    big_m, big_s = scaling["mean"], scaling["sd"]
+    whens = [
+        (Review.evaluator_id == eid, (big_m - big_s * mean / sd) + (big_s / sd) * total)
+        for eid, (n, mean, sd) in sorted(scaling["evaluators"].items())
+        if n >= 2 and sd > 1e-9
+    ]
+    return case(*whens, else_=total) if whens else total
+
+
+def _states(competition, tag: str) -> list[str]:
+    return workflow_for(competition.workflow).states_tagged(tag)
+
+
+def ranking(competition, filters: Filters, page: int | None = 1, page_size: int = PAGE_SIZE) -> Ranking:
+    """The competition's filed ideas, best first (ideas without a submitted review last and
+    outside the running total). `page=None` returns all rows (exports). Three queries."""
+    scaling = evaluator_scaling(competition.id)
+    submitted = Review.status == SUBMITTED
+    total = cast(Review.total, Float)
+    normalised = _normalised_expression(scaling)
+    per_idea = (
+        select(
+            Assignment.idea_id.label("idea_id"),
+            func.count(Assignment.id).label("assigned"),
+            func.count(Review.id).label("submitted"),
+            func.avg(total).label("mean"),
+            (func.max(total) - func.min(total)).label("spread"),
+            func.avg(normalised).label("normalised"),
+        )
+        .select_from(Assignment)
+        .join(Idea, Idea.id == Assignment.idea_id)
+        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, submitted))
+        .where(Idea.competition_id == competition.id, Assignment.active.is_(True))
+        .group_by(Assignment.idea_id)
+        .subquery()
+    )
+    score = per_idea.c.normalised if filters.order == "normalised" else per_idea.c.mean
+    ordering = (score.is_(None), score.desc(), Idea.id)
+    where = [Idea.competition_id == competition.id, Idea.state.in_(_states(competition, "filed"))]
+    if filters.municipality_id:
+        where.append(Idea.municipality_id == filters.municipality_id)
+    if filters.target_group:
+        # target_groups is a JSON list of known identifiers: match the quoted identifier.
+        where.append(cast(Idea.target_groups, db.Text).like(f'%"{filters.target_group}"%'))
+    if filters.state:
+        where.append(Idea.state == filters.state)
+    query = (
+        select(
+            Idea.id, Idea.reference, Idea.title, Idea.state, Idea.requested_amount, Idea.target_groups,
+            Organisation.name, Municipality.name,
+            per_idea.c.assigned, per_idea.c.submitted, per_idea.c.mean, per_idea.c.normalised, per_idea.c.spread,
+            func.sum(case((score.is_not(None), Idea.requested_amount), else_=0)).over(order_by=ordering),
+            func.count().over(),
+        )  # fmt: skip
+        .join(Organisation, Organisation.id == Idea.organisation_id)
+        .outerjoin(Municipality, Municipality.id == Idea.municipality_id)
+        .outerjoin(per_idea, per_idea.c.idea_id == Idea.id)
+        .where(*where)
+        .order_by(*ordering)
+    )
+    page = max(1, page) if page is not None else None
+    if page is not None:
+        query = query.limit(page_size).offset((page - 1) * page_size)
+    result = db.session.execute(query).all()
+    count = result[0][-1] if result else 0
+    offset = (page - 1) * page_size if page else 0
+    threshold = Decimal(competition.disagreement_threshold)
+    rows = []
+    for index, r in enumerate(result):
+        mean, spread = _decimal(r[10]), _decimal(r[12])
+        scored = r[10] is not None and r[9]
+        running = Decimal(r[13]).quantize(CENT) if scored else None
+        rows.append(
+            Row(
+                rank=offset + index + 1 if scored else None,
+                idea_id=r[0], reference=r[1], title=r[2], state=r[3], requested=r[4], target_groups=r[5] or [],
+                organisation=r[6], municipality=r[7] or "", assigned=r[8] or 0, submitted=r[9] or 0,
+                mean=mean if scored else None, normalised=_decimal(r[11]) if scored else None,
+                spread=spread if scored else None,
+                disagreement=bool(scored and r[9] > 1 and spread is not None and spread > threshold),
+                running_total=running, within_budget=running is not None and running <= competition.budget,
+            )  # fmt: skip
+        )
+    pages = max(1, math.ceil(count / page_size)) if page is not None else 1
+    return Ranking(rows, count, page or 1, pages, competition.budget, scaling)
+
+
+def municipalities_in(competition_id: int) -> list[Municipality]:
+    return list(
+        db.session.scalars(
+            select(Municipality)
+            .where(Municipality.id.in_(select(Idea.municipality_id).where(Idea.competition_id == competition_id)))
+            .order_by(Municipality.name)
+        )
+    )
+
+
+# --- exports --------------------------------------------------------------------------------
+def _header():
+    return [
+        str(h)
+        for h in (
+            _l("Rank"), _l("Reference"), _l("Idea"), _l("Organisation"), _l("Municipality"), _l("Target groups"),
+            _l("State"), _l("Requested (EUR)"), _l("Reviews submitted"), _l("Evaluators assigned"),
+            _l("Mean score"), _l("Normalised score"), _l("Spread"), _l("Evaluators disagree"),
+            _l("Running total (EUR)"), _l("Within budget"),
+        )  # fmt: skip
+    ]
+
+
+def _cells(row: Row, workflow) -> list:
+    yes, no = str(_l("yes")), str(_l("no"))
+    return [
+        row.rank or "", row.reference or "", row.title, row.organisation, row.municipality,
+        ", ".join(str(TARGET_GROUP_LABELS.get(g, g)) for g in row.target_groups),
+        pick(workflow.states[row.state].label), row.requested, row.submitted, row.assigned,
+        row.mean if row.mean is not None else "", row.normalised if row.normalised is not None else "",
+        row.spread if row.spread is not None else "", yes if row.disagreement else no,
+        row.running_total if row.running_total is not None else "", yes if row.within_budget else no,
+    ]  # fmt: skip
+
+
+def export_csv(competition, result: Ranking) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read the Latvian letters."""
+    workflow = workflow_for(competition.workflow)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(_header())
+    for row in result.rows:
+        writer.writerow(_cells(row, workflow))
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def export_xlsx(competition, result: Ranking) -> bytes:
+    from openpyxl import Workbook
+
+    workflow = workflow_for(competition.workflow)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=competition.code[:31])
+    sheet.append(_header())
+    for row in result.rows:
+        sheet.append(_cells(row, workflow))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def progress_by_evaluator(competition_id: int) -> list[dict]:
+    """Per evaluator in the competition: assigned, drafts, submitted, removed (one query)."""
+    from grantflow.auth.models import User
+
+    rows = db.session.execute(
+        select(
+            User.id, User.name, User.email,
+            func.count(case((Assignment.active.is_(True), Assignment.id))),
+            func.count(case((and_(Assignment.active.is_(True), Review.status == SUBMITTED), Assignment.id))),
+            func.count(case((and_(Assignment.active.is_(True), Review.status != SUBMITTED), Assignment.id))),
+            func.count(case((Assignment.active.is_(False), Assignment.id))),
+        )  # fmt: skip
+        .select_from(Assignment)
+        .join(Idea, Idea.id == Assignment.idea_id)
+        .join(User, User.id == Assignment.evaluator_id)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Idea.competition_id == competition_id)
+        .group_by(User.id, User.name, User.email)
+        .order_by(User.name, User.id)
+    ).all()
+    return [
+        {"id": r[0], "name": r[1], "email": r[2], "assigned": r[3], "submitted": r[4], "drafts": r[5],
+         "removed": r[6], "left": r[3] - r[4]}  # fmt: skip
+        for r in rows
+    ]
+
+
+def idea_summary(idea) -> dict:
+    """The idea's aggregate from its submitted reviews (for the reviews page)."""
+    total = cast(Review.total, Float)
+    n, mean, spread = db.session.execute(
+        select(func.count(Review.id), func.avg(total), func.max(total) - func.min(total))
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Review.idea_id == idea.id, Review.status == SUBMITTED, Assignment.active.is_(True))
+    ).one()
+    spread = _decimal(spread)
+    return {
+        "count": n,
+        "mean": _decimal(mean),
+        "spread": spread,
+        "disagreement": bool(n > 1 and spread is not None and spread > Decimal(idea.competition.disagreement_threshold)),
+    }
+
+
+
+def desk(user) -> dict:
+    """An evaluator's assigned ideas with what is left on each (to do, draft, submitted),
+    their progress and deadlines. Two queries."""
+    from sqlalchemy.orm import joinedload
+
+    from grantflow.types import utcnow
+
+    status = dict(
+        db.session.execute(
+            select(Assignment.idea_id, Review.status)
+            .outerjoin(Review, Review.assignment_id == Assignment.id)
+            .where(Assignment.evaluator_id == user.id, Assignment.active.is_(True))
+        ).all()
+    )
+    ideas = db.session.scalars(
+        select(Idea)
+        .options(joinedload(Idea.competition), joinedload(Idea.organisation), joinedload(Idea.municipality))
+        .where(Idea.id.in_(list(status)))
+        .order_by(Idea.competition_id, Idea.reference, Idea.id)
+    ).all()
+    now = utcnow()
+    rows = []
+    for idea in ideas:
+        closes = idea.competition.evaluation_closes_at
+        rows.append(
+            {
+                "idea": idea,
+                "status": status[idea.id] or "todo",
+                "closes_at": closes,
+                "closed": closes is not None and now >= closes,
+                "scoring": idea.has_tag("scoring"),
+            }
+        )
+    done = sum(1 for r in rows if r["status"] == SUBMITTED)
+    return {"rows": rows, "done": done, "total": len(rows), "left": len(rows) - done}

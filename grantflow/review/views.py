@@ -1,0 +1,349 @@
+"""Evaluation pages: the evaluator's desk, scoring and conflicts; the administrators'
+screening, assignment, ranking (with exports) and progress."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from grantflow.apply.models import Idea
+from grantflow.auth.access import role_required
+from grantflow.auth.models import ADMINISTRATOR, EVALUATOR, User
+from grantflow.competitions.models import Competition
+from grantflow.extensions import db
+from grantflow.ideas.views import idea_for
+from grantflow.review import operations as ops
+from grantflow.review import ranking as agg
+from grantflow.review.forms import (
+    CHECKLIST_LABELS,
+    RECOMMENDATION_LABELS,
+    ActionForm,
+    AssignForm,
+    ConflictForm,
+    RemoveForm,
+    ScreeningForm,
+    score_form,
+)
+from grantflow.review.models import CHECKLIST, Assignment, Review
+from grantflow.workflow.registry import workflow_for
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+@bp.app_template_global()
+def evaluation_desk(user):
+    return agg.desk(user)
+
+
+@bp.app_template_global()
+def evaluation_panel(idea, user):
+    """What the shared idea page shows about the evaluation to this user."""
+    check = ops.latest_check(idea)
+    panel = {"check": check, "admin": user.is_admin, "assignment": None}
+    if user.has_role(EVALUATOR):
+        panel["assignment"] = ops.active_assignment(idea, user)
+    return panel
+
+
+def _flash_refused(refused: ops.Refused) -> None:
+    for message in refused.messages:
+        flash(message, "error")
+
+
+# --- evaluator ------------------------------------------------------------------------------
+@bp.route("/")
+@role_required(EVALUATOR)
+def desk():
+    return render_template("review/desk.html")
+
+
+def _scoring_context(idea_id: int):
+    """The idea if the current user is actively assigned to it; 404 for everyone else."""
+    idea = idea_for(idea_id, current_user)
+    assignment = ops.active_assignment(idea, current_user)
+    if assignment is None:
+        abort(404)
+    return idea, assignment
+
+
+@bp.route("/ideas/<int:idea_id>/score", methods=["GET", "POST"])
+@login_required
+def score(idea_id: int):
+    idea, assignment = _scoring_context(idea_id)
+    criteria = idea.competition.criteria
+    review = assignment.review
+    form = score_form(criteria, review)
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(_("Nothing was saved: please correct the marked fields."), "error")
+        else:
+            submit = "submit" in request.form
+            try:
+                ops.save_review(
+                    idea, current_user,
+                    points={c.id: form[f"points_{c.id}"].data for c in criteria},
+                    comments={c.id: form[f"comment_{c.id}"].data for c in criteria},
+                    recommendation=form.recommendation.data, comment=form.comment.data, submit=submit,
+                )  # fmt: skip
+            except ops.Refused as refused:
+                _flash_refused(refused)
+                for name, message in refused.fields.items():
+                    form[name].errors = [message]
+                return render_template(**_score_page(idea, assignment, form)), 422 if refused.fields else 409
+            flash(_("Your review has been submitted.") if submit else _("Your draft has been saved."), "success")
+            return redirect(url_for("review.score", idea_id=idea.id), code=303)
+    return render_template(**_score_page(idea, assignment, form))
+
+
+def _score_page(idea, assignment, form) -> dict:
+    review = assignment.review
+    return {
+        "template_name_or_list": "review/score.html",
+        "idea": idea,
+        "review": review,
+        "form": form,
+        "criteria": idea.competition.criteria,
+        "refusal": ops.scoring_refusal(idea, current_user),
+        "others": _visible_reviews(idea, exclude=current_user.id),
+        "conflict_form": ConflictForm(formdata=None),
+        "recommendations": RECOMMENDATION_LABELS,
+        "demo_data": idea.is_demo,
+    }
+
+
+def _visible_reviews(idea, exclude: int | None = None) -> list[Review]:
+    """The reviews of the idea that the current user may see (Review.can_see)."""
+    reviews = db.session.scalars(
+        select(Review)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .options(selectinload(Review.scores), selectinload(Review.assignment).joinedload(Assignment.evaluator))
+        .where(Review.idea_id == idea.id, Assignment.active.is_(True))
+        .order_by(Review.submitted_at, Review.id)
+    ).all()
+    return [r for r in reviews if r.evaluator_id != exclude and r.can_see(current_user)]
+
+
+@bp.route("/ideas/<int:idea_id>/conflict", methods=["POST"])
+@login_required
+def conflict(idea_id: int):
+    idea, assignment = _scoring_context(idea_id)
+    form = ConflictForm()
+    if form.validate_on_submit():
+        try:
+            ops.declare_conflict(idea, current_user, form.scope.data, form.reason.data)
+        except ops.Refused as refused:
+            _flash_refused(refused)
+            for name, message in refused.fields.items():
+                form[name].errors = [message]
+        else:
+            flash(_("Your conflict of interest is recorded; the administrators will assign someone else."), "success")
+            return redirect(url_for("review.desk"), code=303)
+    else:
+        flash(_("Nothing was saved: please correct the marked fields."), "error")
+    page = _score_page(idea, assignment, score_form(idea.competition.criteria, assignment.review))
+    page["conflict_form"] = form
+    return render_template(**page), 422
+
+
+@bp.route("/ideas/<int:idea_id>/reviews")
+@login_required
+def reviews(idea_id: int):
+    """All reviews of an idea the user may see, with the idea's aggregate. Evaluators get
+    here only once they have submitted their own."""
+    idea = idea_for(idea_id, current_user)
+    if not current_user.is_admin:
+        assignment = ops.active_assignment(idea, current_user)
+        if assignment is None or assignment.review is None or not assignment.review.submitted:
+            abort(404)
+    return render_template(
+        "review/reviews.html",
+        idea=idea,
+        reviews=_visible_reviews(idea),
+        summary=agg.idea_summary(idea),
+        criteria=idea.competition.criteria,
+        recommendations=RECOMMENDATION_LABELS,
+        demo_data=idea.is_demo,
+    )
+
+
+# --- administrator: screening ---------------------------------------------------------------
+@bp.route("/ideas/<int:idea_id>/screening", methods=["GET", "POST"])
+@role_required(ADMINISTRATOR)
+def screening(idea_id: int):
+    idea = db.session.get(Idea, idea_id) or abort(404)
+    prefill = ops.checklist_prefill(idea)
+    form = ScreeningForm(data=prefill) if request.method == "GET" else ScreeningForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            checklist = {item: form[item].data for item in CHECKLIST}
+            try:
+                ops.screen(idea, current_user, checklist, form.outcome.data == "eligible", form.reason.data)
+            except ops.Refused as refused:
+                _flash_refused(refused)
+                for name, message in refused.fields.items():
+                    form[name].errors = [message]
+                status = 422
+            else:
+                flash(_("The eligibility check is recorded."), "success")
+                return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+        else:
+            status = 422
+    return (
+        render_template(
+            "review/screening.html",
+            idea=idea,
+            form=form,
+            prefill=prefill,
+            checklist=CHECKLIST,
+            labels=CHECKLIST_LABELS,
+            check=ops.latest_check(idea),
+            demo_data=idea.is_demo,
+        ),
+        status,
+    )
+
+
+# --- administrator: assignment --------------------------------------------------------------
+def _competition(competition_id: int) -> Competition:
+    return db.session.get(Competition, competition_id) or abort(404)
+
+
+@bp.route("/competitions/<int:competition_id>/assignments")
+@role_required(ADMINISTRATOR)
+def assignments(competition_id: int):
+    competition = _competition(competition_id)
+    workflow = workflow_for(competition.workflow)
+    ideas = db.session.scalars(
+        select(Idea)
+        .where(Idea.competition_id == competition.id, Idea.state.in_(workflow.states_tagged("scoring")))
+        .order_by(Idea.reference, Idea.id)
+    ).all()
+    rows = db.session.execute(
+        select(Assignment, Review.status)
+        .options(selectinload(Assignment.evaluator))
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Assignment.idea_id.in_([i.id for i in ideas]))
+        .order_by(Assignment.assigned_at, Assignment.id)
+    ).all()
+    by_idea: dict[int, list] = {i.id: [] for i in ideas}
+    for assignment, status in rows:
+        by_idea[assignment.idea_id].append((assignment, status))
+    pool = ops.evaluators()
+    form = AssignForm()
+    form.evaluator_id.choices = [(e.id, e.name) for e in pool]
+    return render_template(
+        "review/assignments.html",
+        competition=competition,
+        ideas=ideas,
+        by_idea=by_idea,
+        form=form,
+        action=ActionForm(),
+        remove=RemoveForm(),
+        demo_data=competition.is_demo,
+    )
+
+
+@bp.route("/competitions/<int:competition_id>/assignments/auto", methods=["POST"])
+@role_required(ADMINISTRATOR)
+def auto_assign(competition_id: int):
+    competition = _competition(competition_id)
+    if ActionForm().validate_on_submit():
+        made, short = ops.auto_assign(competition, current_user)
+        flash(_("%(count)d assignment(s) made.", count=made), "success")
+        if short:
+            flash(
+                _("Not enough evaluators without a conflict for: %(ideas)s",
+                  ideas=", ".join(i.reference or i.title for i in short)),
+                "error",
+            )  # fmt: skip
+    return redirect(url_for("review.assignments", competition_id=competition.id), code=303)
+
+
+@bp.route("/ideas/<int:idea_id>/assignments", methods=["POST"])
+@role_required(ADMINISTRATOR)
+def assign(idea_id: int):
+    idea = db.session.get(Idea, idea_id) or abort(404)
+    form = AssignForm()
+    form.evaluator_id.choices = [(e.id, e.name) for e in ops.evaluators()]
+    if not form.validate_on_submit():
+        flash(_("Choose an evaluator."), "error")
+    else:
+        evaluator = db.session.get(User, form.evaluator_id.data) or abort(404)
+        try:
+            ops.assign(idea, evaluator, current_user)
+        except ops.Refused as refused:
+            _flash_refused(refused)
+        else:
+            flash(_("%(name)s is assigned.", name=evaluator.name), "success")
+    return redirect(url_for("review.assignments", competition_id=idea.competition_id) + f"#idea-{idea.id}", code=303)
+
+
+@bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
+@role_required(ADMINISTRATOR)
+def unassign(assignment_id: int):
+    assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    competition_id = assignment.idea.competition_id
+    form = RemoveForm()
+    if form.validate_on_submit():
+        try:
+            ops.unassign(assignment, current_user, form.reason.data or "")
+        except ops.Refused as refused:
+            _flash_refused(refused)
+        else:
+            flash(_("The evaluator is removed from the idea."), "success")
+    return redirect(url_for("review.assignments", competition_id=competition_id), code=303)
+
+
+# --- administrator: ranking and progress ----------------------------------------------------
+@bp.route("/competitions/<int:competition_id>/ranking")
+@role_required(ADMINISTRATOR)
+def ranking(competition_id: int):
+    competition = _competition(competition_id)
+    filters = agg.Filters.from_args(request.args, competition)
+    page = request.args.get("page", "1")
+    result = agg.ranking(competition, filters, page=int(page) if page.isdigit() else 1)
+    return render_template(
+        "review/ranking.html",
+        competition=competition,
+        workflow=workflow_for(competition.workflow),
+        result=result,
+        filters=filters,
+        municipalities=agg.municipalities_in(competition.id),
+        target_groups=agg.TARGET_GROUP_LABELS,
+        demo_data=competition.is_demo,
+    )
+
+
+@bp.route("/competitions/<int:competition_id>/ranking.<any(csv, xlsx):fmt>")
+@role_required(ADMINISTRATOR)
+def ranking_export(competition_id: int, fmt: str):
+    competition = _competition(competition_id)
+    result = agg.ranking(competition, agg.Filters.from_args(request.args, competition), page=None)
+    if fmt == "csv":
+        body, mimetype = agg.export_csv(competition, result), "text/csv; charset=utf-8"
+    else:
+        body = agg.export_xlsx(competition, result)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="ranking-{_safe(competition.code)}.{fmt}"'},
+    )
+
+
+def _safe(name: str) -> str:
+    return "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch in "-_")) or "competition"
+
+
+@bp.route("/competitions/<int:competition_id>/progress")
+@role_required(ADMINISTRATOR)
+def progress(competition_id: int):
+    competition = _competition(competition_id)
+    return render_template(
+        "review/progress.html",
+        competition=competition,
+        rows=agg.progress_by_evaluator(competition.id),
+        demo_data=competition.is_demo,
+    )

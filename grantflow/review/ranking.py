@@ -148,9 +148,10 @@ def _states(competition, tag: str) -> list[str]:
     return workflow_for(competition.workflow).states_tagged(tag)
 
 
-def ranking(competition, filters: Filters, page: int | None = 1, page_size: int = PAGE_SIZE) -> Ranking:
+def ranking(competition, filters: Filters, page: int | None = 1, page_size: int | None = None) -> Ranking:
     """The competition's filed ideas, best first (ideas without a submitted review last and
     outside the running total). `page=None` returns all rows (exports). Three queries."""
+    page_size = page_size or PAGE_SIZE
     scaling = evaluator_scaling(competition.id)
     submitted = Review.status == SUBMITTED
     total = cast(Review.total, Float)

@@ -1,0 +1,191 @@
+"""Aggregation and the ranking: weighted totals, means, spreads, disagreement flags,
+normalised scores, the running total against the budget, filters, exports, and a fixed
+number of SQL queries whatever the number of ideas."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from grantflow.extensions import db
+from grantflow.review.operations import weighted_total
+from grantflow.review.ranking import Filters, ranking
+from tests.conftest import login
+from tests.querycount import count_queries
+
+
+def scored(factory, competition, points: list, **kw):
+    """An idea reviewed by fresh evaluators giving these points on every criterion."""
+    evaluators = [factory.evaluator() for _ in points]
+    idea = factory.in_review(evaluators=evaluators, competition=competition, **kw)
+    for evaluator, p in zip(evaluators, points):
+        factory.review(idea, evaluator, points=p)
+    return idea
+
+
+def test_weighted_total_uses_each_criterions_share_and_weight(app, factory):
+    competition = factory.competition()
+    evaluator = factory.evaluator()
+    idea = factory.in_review(evaluators=[evaluator], competition=competition)
+    review = factory.review(idea, evaluator, points=10, submit=False)
+    weights = [c.weight for c in competition.criteria]  # 1.5, 1.5, 1, 1, 1
+    review.scores[0].points = Decimal("5")  # half of the heaviest criterion
+    expected = (Decimal("0.5") * weights[0] + sum(weights[1:])) / sum(weights) * 100
+    assert weighted_total(review.scores) == expected.quantize(Decimal("0.01")) == Decimal("87.50")
+
+
+def test_mean_spread_and_disagreement_flag(app, factory):
+    competition = factory.competition(disagreement_threshold=Decimal("15"), budget="2500.00")
+    calm = scored(factory, competition, [8, 7], amount="1000.00")  # 80, 70: spread 10
+    split = scored(factory, competition, [9, 5, 7], amount="1000.00")  # 90, 50, 70: spread 40
+    top = scored(factory, competition, [9, 9], amount="1000.00")
+    waiting = factory.in_review(competition=competition, amount="500.00")  # no review yet
+    rows = {r.idea_id: r for r in ranking(competition, Filters()).rows}
+    assert [r.idea_id for r in ranking(competition, Filters()).rows] == [top.id, calm.id, split.id, waiting.id]
+    assert (rows[calm.id].mean, rows[calm.id].spread, rows[calm.id].disagreement) == (Decimal("75.00"), Decimal("10.00"), False)
+    assert (rows[split.id].mean, rows[split.id].spread, rows[split.id].disagreement) == (Decimal("70.00"), Decimal("40.00"), True)
+    assert (rows[split.id].submitted, rows[split.id].assigned) == (3, 3)
+    # Running total against the budget of 2,500 €: the third idea passes it; unscored ideas do not count.
+    assert [rows[i.id].running_total for i in (top, calm, split)] == [Decimal("1000.00"), Decimal("2000.00"), Decimal("3000.00")]
+    assert [rows[i.id].within_budget for i in (top, calm, split)] == [True, True, False]
+    assert rows[waiting.id].rank is None and rows[waiting.id].running_total is None
+    assert [rows[i.id].rank for i in (top, calm, split)] == [1, 2, 3]
+
+
+def test_normalised_scores_even_out_a_harsh_and_a_lenient_evaluator(app, factory):
+    competition = factory.competition(evaluators_per_idea=1)
+    harsh, lenient = factory.evaluator(), factory.evaluator()
+    ideas = {}
+    for name, evaluator, points in (("h_low", harsh, 4), ("h_high", harsh, 6), ("l_low", lenient, 7), ("l_high", lenient, 9)):
+        ideas[name] = factory.in_review(evaluators=[evaluator], competition=competition)
+        factory.review(ideas[name], evaluator, points=points)
+    result = ranking(competition, Filters())
+    rows = {r.idea_id: r for r in result.rows}
+    # Harsh: 40, 60 (mean 50, sd 10); lenient: 70, 90 (mean 80, sd 10); all: mean 65, sd √325.
+    assert result.scaling["mean"] == pytest.approx(65.0)
+    assert result.scaling["sd"] == pytest.approx(325**0.5)
+    assert rows[ideas["h_high"].id].normalised == rows[ideas["l_high"].id].normalised == Decimal("83.03")
+    assert rows[ideas["h_low"].id].normalised == rows[ideas["l_low"].id].normalised == Decimal("46.97")
+    assert rows[ideas["h_high"].id].mean == Decimal("60.00")  # the raw mean is kept beside it
+    by_normalised = [r.idea_id for r in ranking(competition, Filters(order="normalised")).rows]
+    assert set(by_normalised[:2]) == {ideas["h_high"].id, ideas["l_high"].id}
+
+
+def test_an_evaluator_with_one_review_keeps_raw_totals(app, factory):
+    competition = factory.competition(evaluators_per_idea=1)
+    idea = scored(factory, competition, [7])
+    row = ranking(competition, Filters()).rows[0]
+    assert row.idea_id == idea.id and row.normalised == row.mean == Decimal("70.00")
+
+
+def test_ranking_page_filters_and_explains_the_method(client, factory):
+    competition = factory.competition()
+    rezekne = scored(factory, competition, [8, 8], title="Rēzeknes ideja")
+    balvi_org = factory.organisation(municipality=factory.municipality("Balvu novads"))
+    balvi = scored(factory, competition, [6, 6], org=balvi_org, title="Balvu ideja")
+    balvi.target_groups = ["youth", "men_over_35"]
+    rezekne.target_groups = ["less_active_youth"]
+    factory.submitted(competition=competition, title="Vēl pārbaudāmā ideja")
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    url = f"/review/competitions/{competition.id}/ranking"
+    page = client.get(url).get_data(as_text=True)
+    assert page.index("Rēzeknes ideja") < page.index("Balvu ideja") < page.index("Vēl pārbaudāmā ideja")
+    assert "z vērtībā" in page and "standartnovirzi" in page  # the method, in Latvian
+    page = client.get(url, query_string={"municipality": balvi.municipality_id}).get_data(as_text=True)
+    assert "Balvu ideja" in page and "Rēzeknes ideja" not in page
+    page = client.get(url, query_string={"target_group": "men_over_35"}).get_data(as_text=True)
+    assert "Balvu ideja" in page and "Rēzeknes ideja" not in page
+    page = client.get(url, query_string={"target_group": "youth"}).get_data(as_text=True)
+    assert "Balvu ideja" in page and "Rēzeknes ideja" not in page  # "youth" is not "less_active_youth"
+    page = client.get(url, query_string={"state": rezekne.state}).get_data(as_text=True)
+    assert "Rēzeknes ideja" in page and "Vēl pārbaudāmā ideja" not in page
+    page = client.get(url, query_string={"state": "no-such-state", "municipality": "x", "page": "abc"}).get_data(as_text=True)
+    assert "Vēl pārbaudāmā ideja" in page  # nonsense filters are ignored, not a 500
+
+
+def test_exports_cover_every_idea_in_ranking_order(client, factory):
+    competition = factory.competition(budget="1500.00")
+    first = scored(factory, competition, [9, 9], title="Pirmā ideja", amount="1000.00")
+    second = scored(factory, competition, [5, 6], title="Otrā “ideja”, ar komatu", amount="1000.00")
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    response = client.get(f"/review/competitions/{competition.id}/ranking.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Vieta", "Numurs", "Ideja"]
+    assert [r[1] for r in rows[1:]] == [first.reference, second.reference]
+    assert rows[2][2] == "Otrā “ideja”, ar komatu"
+    assert rows[1][10] == "90.00" and rows[2][10] == "55.00" and rows[2][14] == "2000.00" and rows[2][15] == "nē"
+    response = client.get(f"/review/competitions/{competition.id}/ranking.xlsx")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    values = list(sheet.values)
+    assert values[0][0] == "Vieta" and values[1][1] == first.reference and values[2][2] == "Otrā “ideja”, ar komatu"
+    assert Decimal(str(values[1][7])) == Decimal("1000")
+
+
+def test_paging_keeps_the_running_total_and_the_export_has_all(client, factory, monkeypatch):
+    import grantflow.review.ranking as agg
+
+    monkeypatch.setattr(agg, "PAGE_SIZE", 2)
+    competition = factory.competition(budget="100000.00")
+    for points in (9, 8, 7, 6, 5):
+        scored(factory, competition, [points], amount="1000.00")
+    admin = factory.admin()
+    db.session.commit()
+    result = ranking(competition, Filters(), page=3, page_size=2)
+    assert [r.rank for r in result.rows] == [5] and result.rows[0].running_total == Decimal("5000.00")
+    assert result.count == 5 and result.pages == 3
+    login(client, admin.email)
+    page = client.get(f"/review/competitions/{competition.id}/ranking", query_string={"page": 2}).get_data(as_text=True)
+    assert "3\xa0000,00 €" in page and "4\xa0000,00 €" in page and "5\xa0000,00 €" not in page
+    export = client.get(f"/review/competitions/{competition.id}/ranking.csv").get_data().decode("utf-8-sig")
+    assert len(export.strip().splitlines()) == 6
+
+
+def build(factory, competition, n):
+    evaluators = [factory.evaluator() for _ in range(3)]
+    for i in range(n):
+        idea = factory.in_review(evaluators=evaluators[:2], competition=competition)
+        factory.review(idea, evaluators[0], points=5 + i % 5)
+        if i % 2:
+            factory.review(idea, evaluators[1], points=4 + i % 6)
+
+
+@pytest.mark.parametrize("url", ["ranking", "ranking.csv", "ranking.xlsx", "progress"])
+def test_ranking_issues_a_fixed_number_of_queries(client, factory, url):
+    admin = factory.admin()
+    small, large = factory.competition(), factory.competition()
+    build(factory, small, 5)
+    build(factory, large, 50)
+    db.session.commit()
+    login(client, admin.email)
+    measured = []
+    for competition in (small, large):
+        with count_queries(db.engine) as statements:
+            response = client.get(f"/review/competitions/{competition.id}/{url}", query_string={"municipality": ""})
+        assert response.status_code == 200
+        measured.append(len(statements))
+    assert measured[0] == measured[1], measured
+    assert measured[0] <= 12
+
+
+def test_evaluator_desk_query_count_does_not_grow(client, factory):
+    me = factory.evaluator()
+    competition = factory.competition()
+    ideas = [factory.in_review(evaluators=[me], competition=competition) for _ in range(2)]
+    db.session.commit()
+    login(client, me.email)
+    with count_queries(db.engine) as few:
+        client.get("/review/")
+    for _ in range(8):
+        ideas.append(factory.in_review(evaluators=[me], competition=competition))
+    db.session.commit()
+    with count_queries(db.engine) as many:
+        page = client.get("/review/").get_data(as_text=True)
+    assert "Iesniegti 0 no 10; atlikuši 10." in page
+    assert len(few) == len(many)

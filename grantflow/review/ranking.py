@@ -116,9 +116,10 @@ def evaluator_scaling(competition_id: int) -> dict:
     total = cast(Review.total, Float)
     rows = db.session.execute(
         select(Review.evaluator_id, func.count(Review.id), func.sum(total), func.sum(total * total))
-        .join(Assignment, Assignment.id == Review.assignment_id)
-        .join(Idea, Idea.id == Review.idea_id)
-        .where(Idea.competition_id == competition_id, Review.status == SUBMITTED, Assignment.active.is_(True))
+        .select_from(Idea)  # ideas → assignments → reviews, along the indexes
+        .join(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .join(Review, and_(Review.assignment_id == Assignment.id, Review.status == SUBMITTED))
+        .where(Idea.competition_id == competition_id)
         .group_by(Review.evaluator_id)
     ).all()
 
@@ -156,23 +157,11 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     submitted = Review.status == SUBMITTED
     total = cast(Review.total, Float)
     normalised = _normalised_expression(scaling)
-    per_idea = (
-        select(
-            Assignment.idea_id.label("idea_id"),
-            func.count(Assignment.id).label("assigned"),
-            func.count(Review.id).label("submitted"),
-            func.avg(total).label("mean"),
-            (func.max(total) - func.min(total)).label("spread"),
-            func.avg(normalised).label("normalised"),
-        )
-        .select_from(Assignment)
-        .join(Idea, Idea.id == Assignment.idea_id)
-        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, submitted))
-        .where(Idea.competition_id == competition.id, Assignment.active.is_(True))
-        .group_by(Assignment.idea_id)
-        .subquery()
-    )
-    score = per_idea.c.normalised if filters.order == "normalised" else per_idea.c.mean
+    # One join and GROUP BY over the ideas (no aggregate subquery a planner with stale
+    # statistics could re-run per idea); window functions then run over the grouped rows.
+    mean = func.avg(total)
+    normalised_mean = func.avg(normalised)
+    score = normalised_mean if filters.order == "normalised" else mean
     ordering = (score.is_(None), score.desc(), Idea.id)
     where = [Idea.competition_id == competition.id, Idea.state.in_(_states(competition, "filed"))]
     if filters.municipality_id:
@@ -186,14 +175,16 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
         select(
             Idea.id, Idea.reference, Idea.title, Idea.state, Idea.requested_amount, Idea.target_groups,
             Organisation.name, Municipality.name,
-            per_idea.c.assigned, per_idea.c.submitted, per_idea.c.mean, per_idea.c.normalised, per_idea.c.spread,
+            func.count(Assignment.id), func.count(Review.id), mean, normalised_mean, func.max(total) - func.min(total),
             func.sum(case((score.is_not(None), Idea.requested_amount), else_=0)).over(order_by=ordering),
             func.count().over(),
         )  # fmt: skip
         .join(Organisation, Organisation.id == Idea.organisation_id)
         .outerjoin(Municipality, Municipality.id == Idea.municipality_id)
-        .outerjoin(per_idea, per_idea.c.idea_id == Idea.id)
+        .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, submitted))
         .where(*where)
+        .group_by(Idea.id, Organisation.name, Municipality.name)
         .order_by(*ordering)
     )
     page = max(1, page) if page is not None else None

@@ -119,6 +119,7 @@ class Factory:
             summary="Kopīgs dārzs ģimenēm un senioriem.",
             community_need="Ciemā nav vietas, kur satikties.",
             goals="Satikties un kopā strādāt.",
+            sustainability="Dārzu turpinās kopt biedrība.",
             target_groups=["families_with_children", "seniors"],
             expected_participants=50,
             contact_name="Anna Bērziņa",
@@ -126,7 +127,7 @@ class Factory:
             municipality=org.municipality,
             **kw,
         )
-        idea.activities = [IdeaActivity(position=1, description="Talka")]
+        idea.activities = [IdeaActivity(position=1, description="Talka", starts_on=(competition.closes_at + timedelta(days=30)).date())]
         idea.budget_lines = [BudgetLine(position=1, item="Dēļi", quantity=Decimal("1"), unit_cost=Decimal(amount))]
         recompute_budget(idea)
         db.session.add(idea)

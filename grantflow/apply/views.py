@@ -87,7 +87,7 @@ def _attach(form: IdeaForm, problems: dict[str, str]) -> dict[str, str]:
                 field = rows[index].form._fields.get(match[3])
         else:
             field = form._fields.get(key)
-        if field is not None and not isinstance(field.errors, dict):
+        if field is not None and field.type not in ("FieldList", "FormField"):
             field.errors = list(field.errors or []) + [message]
         else:
             loose[key] = message

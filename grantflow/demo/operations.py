@@ -158,7 +158,8 @@ def _new_idea(competition, org, spec, contact) -> Idea:
         municipality=municipality, parish=org.parish, place=spec.get("place") or "",
         contact_name=contact.name, contact_email=contact.email, is_demo=True, created_by_id=contact.id,
     )  # fmt: skip
-    idea.activities = [IdeaActivity(position=1, description="Kopienas tikšanās un plānošana")]
+    idea.activities = [IdeaActivity(position=1, description="Kopienas tikšanās un plānošana",
+                                    starts_on=(competition.closes_at + timedelta(days=60)).date())]  # fmt: skip
     idea.partners = [Partner(position=1, name=f"{municipality.name} pašvaldība", kind="municipality",
                              contribution="Telpas un inventāra uzglabāšana")]  # fmt: skip
     _budget(idea, Decimal(spec["amount"]))

@@ -49,7 +49,7 @@ def _render(idea, report, form, problems, check):
                 field = entries[int(match[2])].form._fields.get(match[3])
         else:
             field = form._fields.get(key)
-        if field is not None:
+        if field is not None and field.type not in ("FieldList", "FormField"):
             field.errors = list(field.errors or []) + [message]
         else:
             loose[key] = message

@@ -44,7 +44,7 @@ def test_submission_one_second_before_closing_is_accepted_one_after_refused(fact
     submit_idea(on_time, user, received_at=closes - SECOND)
     assert on_time.reference and on_time.submitted_at == closes - SECOND
     for idea, when in ((late, closes + SECOND), (exactly, closes)):
-        with pytest.raises(engine.TransitionRefused, match="not open"):
+        with pytest.raises(engine.TransitionRefused, match="nevar iesniegt idejas"):
             submit_idea(idea, factory.member_of(idea.organisation), received_at=when)
         assert db.session.get(Idea, idea.id).reference is None
 

@@ -4,17 +4,15 @@ skip and say so, unless GRANTFLOW_REQUIRE_BROWSER=1 (CI), when they fail."""
 
 import os
 import shutil
-import socket
 import threading
-from email import message_from_bytes
 
 import pytest
-from aiosmtpd.controller import Controller
 from werkzeug.serving import make_server
 
 from grantflow import create_app
 from grantflow.extensions import db
 from tests.conftest import BASE_CONFIG
+from tests.smtp import MailSink
 
 CHROMIUM = os.environ.get("GRANTFLOW_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("GRANTFLOW_REQUIRE_BROWSER") == "1"
@@ -30,34 +28,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class MailSink:
-    """A real SMTP server on loopback that keeps what it receives."""
-
-    def __init__(self):
-        self.messages = []
-        self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def to(self, address: str) -> list:
-        return [m for m in self.messages if address in m["To"]]
-
-
 @pytest.fixture(scope="session")
 def mail_sink():
-    sink = MailSink()
-    sink.controller.start()
+    sink = MailSink().start()
     yield sink
-    sink.controller.stop()
+    sink.stop()
 
 
 @pytest.fixture(scope="session")

@@ -365,3 +365,19 @@ def test_csrf_is_enforced_on_the_idea_form(make_app, factory):
         assert response.status_code == 400
         db.session.expire_all()
         assert db.session.get(Idea, idea.id).title == "Kopienas dārzs"
+
+
+def test_the_form_speaks_english_on_request_with_every_field_labelled(client, draft):
+    import re
+
+    user, competition = draft
+    idea = new_draft(client, user, competition)
+    client.post("/language", data={"language": "en", "next": "/"})
+    page = client.get(f"/apply/{idea.id}").get_data(as_text=True)
+    assert "Title of the idea" in page and "Add a budget line" in page and "Check and submit the idea" in page
+    # Every input, select and textarea has a visible label tied to it (hidden fields aside).
+    ids = re.findall(r'<(?:input|select|textarea)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', page)
+    labelled = set(re.findall(r'<label for="([^"]+)"', page)) | set(re.findall(r'<label class="check"><input[^>]*id="([^"]+)"', page))
+    wrapped = set(re.findall(r'<label><input[^>]*id="([^"]+)"', page))
+    missing = [i for i in ids if i not in labelled | wrapped]
+    assert ids and not missing, missing

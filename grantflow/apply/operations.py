@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import filetype
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -109,8 +108,6 @@ def create_idea(competition: Competition, organisation, actor, now) -> Idea:
     idea.activities = [IdeaActivity(position=1)]
     idea.budget_lines = [BudgetLine(position=1)]
     db.session.add(idea)
-    db.session.flush()
-    engine.record(idea, "created", actor)
     db.session.commit()
     return idea
 

@@ -24,7 +24,6 @@ def new_applicant(live_server) -> str:
         factory = Factory()
         email = f"journey{next(_n)}@example.lv"
         user = factory.applicant(email=email, name="Inese Ozoliņa")
-        user.organisation_ids()
         db.session.commit()
         db.session.remove()
     return email

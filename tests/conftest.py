@@ -4,8 +4,11 @@ Every test that uses `app` runs twice, once per database. PostgreSQL is found at
 GRANTFLOW_TEST_POSTGRES (default postgresql+psycopg://postgres@127.0.0.1:5432/test); without
 it those runs skip, saying so, unless GRANTFLOW_REQUIRE_POSTGRES=1 (CI), when they fail."""
 
+import email
+import email.policy
 import os
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
@@ -153,6 +156,36 @@ def factory(app):
     from tests.factories import Factory
 
     return Factory()
+
+
+class SMTPSink:
+    """Keeps every message a real SMTP conversation delivered, parsed."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port. Point the app at it with
+    MAIL_SERVER=smtp_server.host and MAIL_PORT=smtp_server.port; `.messages` holds what arrived."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = SMTPSink("127.0.0.1", port)
+    controller = Controller(sink, hostname=sink.host, port=port)
+    controller.start()
+    try:
+        yield sink
+    finally:
+        controller.stop()
 
 
 def login(client, email, password="parole-123456"):

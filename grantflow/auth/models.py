@@ -64,6 +64,11 @@ class User(UserMixin, db.Model):
             self.role_rows.append(UserRole(role=role))
 
     @property
+    def email_confirmed(self) -> bool:
+        """Unconfirmed users may log in, but not act for an organisation or submit ideas."""
+        return self.email_confirmed_at is not None
+
+    @property
     def is_admin(self) -> bool:
         return ADMINISTRATOR in self.roles
 
@@ -83,3 +88,15 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class LoginAttempt(db.Model):
+    """A failed login, counted per e-mail and per IP address. Kept in the database so that
+    the limit holds across all application workers; rows older than the window are purged."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "email:<sha256 of the address>" or "ip:<address>": no plain addresses of strangers kept.
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

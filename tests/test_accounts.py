@@ -157,6 +157,17 @@ def test_hostile_and_unicode_names_are_stored_as_typed_and_shown_escaped(client)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "🌻" in page and "שלום" in page
 
 
+def test_control_characters_never_reach_the_database(client, factory):
+    """PostgreSQL refuses NUL in text: it must be dropped, not turned into a 500."""
+    factory.user(email="anna@example.lv")
+    db.session.commit()
+    assert client.post("/login", data={"email": "anna\x00@example.lv", "password": "x\x00" * 6}).status_code == 200
+    assert client.post("/password/forgot", data={"email": "\x00anna@example.lv"}).status_code == 303
+    assert register(client, name="Jānis\x00 Bērziņš\x07", email="janis@example.lv").status_code == 303
+    db.session.rollback()
+    assert find_user("janis@example.lv").name == "Jānis Bērziņš"
+
+
 def test_idn_domain_is_stored_in_ascii_so_mail_can_be_sent(client):
     register(client, email="anna@pūce.lv")
     assert find_user("anna@xn--pce-50a.lv") is not None

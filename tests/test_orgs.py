@@ -139,7 +139,7 @@ def test_city_without_parishes_and_informal_group_without_number_or_account(clie
 
 def test_hostile_and_unicode_text_is_stored_as_typed_and_shown_escaped(client, member):
     rtl = "مجموعة المبادرة"
-    data = org_data(name=HOSTILE, address=f"Ezera iela 1 🏡 {rtl}", contact_person="Ļoļa Ķēniņa <b>")
+    data = org_data(name=HOSTILE, address=f"Ezera iela 1 🏡 {rtl}", contact_person="Ļoļa\x00 Ķēniņa\x07 <b>")
     assert client.post("/orgs/new", data=data).status_code == 303
     db.session.rollback()
     org = db.session.scalars(select(Organisation)).one()
@@ -182,6 +182,8 @@ def test_nobody_sees_or_changes_another_organisation(client, member, factory):
         ("post", f"/orgs/{theirs.id}/edit"),
         ("post", f"/orgs/{theirs.id}/invite"),
         ("get", "/orgs/999999"),
+        ("get", "/orgs/99999999999999999999"),  # beyond any integer column: still a plain 404
+        ("post", "/orgs/2147483648/edit"),
     ]:
         response = getattr(client, method)(url, data=org_data(name="Uzlauzts") if method == "post" else None)
         assert response.status_code == 404, url

@@ -1,3 +1,5 @@
+import re
+
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -7,8 +9,13 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 PASSWORD_MIN = 10
 
 
+# C0 control characters but tab and newlines: never meant, and PostgreSQL refuses NUL outright.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim typed text and drop invisible control characters."""
+    return CONTROL.sub("", value).strip() if isinstance(value, str) else value
 
 
 def at_most(n: int) -> Length:

@@ -43,7 +43,7 @@ class OrganisationForm(FlaskForm):
         _l("Registration number"),
         filters=[strip],
         validators=[at_most(20)],
-        description=_l("11 digits, e.g. 40008012345. Needed for associations, foundations, schools and municipal institutions."),
+        description=_l("11 digits, e.g. 40008012347. Needed for associations, foundations, schools and municipal institutions."),
     )
     iban = StringField(
         _l("Bank account (IBAN)"),

@@ -75,13 +75,13 @@ def _show(org: Organisation, form: InviteForm, status: int = 200):
     return render_template("orgs/show.html", org=org, members=members, pending=pending, form=form), status
 
 
-@bp.route("/orgs/<int:org_id>")
+@bp.route("/orgs/<int(max=2147483647):org_id>")
 @login_required
 def show(org_id: int):
     return _show(org_for(org_id, current_user), InviteForm())
 
 
-@bp.route("/orgs/<int:org_id>/edit", methods=["GET", "POST"])
+@bp.route("/orgs/<int(max=2147483647):org_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(org_id: int):
     org = org_for(org_id, current_user, edit=True)
@@ -96,7 +96,7 @@ def edit(org_id: int):
     return render_template("orgs/edit.html", form=form, org=org), 400 if form.errors else 200
 
 
-@bp.route("/orgs/<int:org_id>/invite", methods=["POST"])
+@bp.route("/orgs/<int(max=2147483647):org_id>/invite", methods=["POST"])
 @login_required
 def invite(org_id: int):
     org = org_for(org_id, current_user, edit=True)

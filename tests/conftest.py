@@ -132,21 +132,27 @@ def app(make_app):
 
 class IsolatedClient(FlaskClient):
     """Each request gets its own application context, `g` and database session, as in
-    production, even though the test itself holds one open: a request sees only what the test
-    committed, and nothing (the logged-in user, the locale) leaks between requests."""
+    production, even though the test itself holds one open: nothing (the logged-in user, the
+    locale) leaks between requests. The test's own session is committed before and after each
+    request, so the request sees the test's data and the test then sees what the request did
+    (a SQLite transaction would otherwise keep reading its old snapshot)."""
 
     def open(self, *args, **kwargs):
+        outer = _cv_app.get(None)
+        if outer is not None:
+            db.session.commit()
         token = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)
         finally:
             _cv_app.reset(token)
+            if outer is not None:
+                db.session.commit()
 
 
 @pytest.fixture
 def client(app):
-    """A browser-like client. Commit test data before using it (requests have their own
-    session); `db.session.expire_all()` afterwards to see what requests changed."""
+    """A browser-like client whose requests run as separate transactions (see IsolatedClient)."""
     app.test_client_class = IsolatedClient
     return app.test_client()
 

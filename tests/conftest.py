@@ -4,11 +4,8 @@ Every test that uses `app` runs twice, once per database. PostgreSQL is found at
 GRANTFLOW_TEST_POSTGRES (default postgresql+psycopg://postgres@127.0.0.1:5432/test); without
 it those runs skip, saying so, unless GRANTFLOW_REQUIRE_POSTGRES=1 (CI), when they fail."""
 
-import email
-import email.policy
 import os
 import shutil
-import socket
 import uuid
 from pathlib import Path
 
@@ -164,34 +161,18 @@ def factory(app):
     return Factory()
 
 
-class SMTPSink:
-    """Keeps every message a real SMTP conversation delivered, parsed."""
-
-    def __init__(self, host: str, port: int):
-        self.host, self.port = host, port
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.original_content, policy=email.policy.default))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free loopback port. Point the app at it with
-    MAIL_SERVER=smtp_server.host and MAIL_PORT=smtp_server.port; `.messages` holds what arrived."""
-    from aiosmtpd.controller import Controller
+    MAIL_SERVER=smtp_server.host and MAIL_PORT=smtp_server.port; `.messages` holds what arrived
+    (email.message.EmailMessage), `.to(address)` those for one address."""
+    from tests.smtp import MailSink
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    sink = SMTPSink("127.0.0.1", port)
-    controller = Controller(sink, hostname=sink.host, port=port)
-    controller.start()
+    sink = MailSink().start()
     try:
         yield sink
     finally:
-        controller.stop()
+        sink.stop()
 
 
 def login(client, email, password="parole-123456"):

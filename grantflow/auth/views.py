@@ -53,7 +53,7 @@ def login():
             _start_session(user, form.remember.data)
             if not user.email_confirmed:
                 flash(_("Please confirm your e-mail address: open the link we mailed you."), "info")
-            return redirect(safe_next(request.args.get("next")) or url_for("home.index"), code=303)
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
         throttle.record_failure(form.email.data, ip)
         flash(_("The e-mail or the password is not right."), "error")
     return render_template("auth/login.html", form=form)

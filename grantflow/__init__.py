@@ -4,6 +4,7 @@ import os
 from importlib import import_module
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from grantflow.config import DEFAULT_SECRET_KEY, ROOT, Defaults, from_environment
 
@@ -35,6 +36,14 @@ class ConfigError(RuntimeError):
     pass
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:...>` limited to what an INTEGER column holds (PostgreSQL refuses larger)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Configuration: defaults, then instance/config.py, then environment variables, then
     `config` (tests)."""
@@ -55,6 +64,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"], app.instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Ids in URLs beyond what the database holds are 404, not a database error.
+    app.url_map.converters["int"] = BoundedInt
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     for module in DOMAIN_MODULES:
         import_module(module)
@@ -108,8 +124,8 @@ def _init_extensions(app: Flask) -> None:
     from grantflow.auth.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        return User.from_session_id(session_id)
 
     from grantflow import web
 

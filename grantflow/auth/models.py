@@ -1,5 +1,7 @@
 """People who log in, and the roles they hold across the programme."""
 
+import hashlib
+import hmac
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -39,6 +41,24 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan"
     )
     municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
+
+    def get_id(self) -> str:
+        """The session names the user and a digest of their password hash, so changing or
+        resetting the password logs out every other session."""
+        return f"{self.id}.{self._password_digest()}"
+
+    def _password_digest(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_session_id(cls, session_id: str) -> "User | None":
+        user_id, _, digest = session_id.partition(".")
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+            return None
+        user = db.session.get(cls, int(user_id))
+        if user is None or not hmac.compare_digest(digest, user._password_digest()):
+            return None
+        return user
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -1,13 +1,13 @@
 """apply: keep what an applicant typed that the server could not take as it was
 
 Revision ID: 0003_apply
-Revises: 0001
+Revises: 0002_accounts
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_apply"
-down_revision = "0001"
+down_revision = "0002_accounts"
 branch_labels = None
 depends_on = None
 

@@ -1,31 +1,53 @@
-"""An applicant's whole journey in a real Chromium: start an idea, fill it over two sittings
+"""An applicant's whole journey in a real Chromium: register, confirm, create the
+organisation, start an idea, fill it over two sittings
 with a logout between, fix what the server could not read, submit, get the receipt, and later
 file the final report. Once on a desktop window, once on a narrow phone screen."""
 
+import re
 from itertools import count
 
 import pytest
 
 from tests.browser.conftest import log_in
-from tests.factories import PASSWORD
 
 _n = count(1)
 
 
-def new_applicant(live_server) -> str:
-    """A confirmed applicant with an organisation.
+PASSWORD = "Kopienas-dārzs-2026"
 
-    TODO(lead): once the accounts branch is merged, replace this with the real steps in the
-    browser: register, open the confirmation link from mail_sink, create the organisation."""
-    from grantflow.extensions import db
-    from tests.factories import Factory
 
-    with live_server.app.app_context():
-        factory = Factory()
-        email = f"journey{next(_n)}@example.lv"
-        user = factory.applicant(email=email, name="Inese Ozoliņa")
-        db.session.commit()
-        db.session.remove()
+def register_with_organisation(page, live_server, mail_sink) -> str:
+    """Register, confirm the e-mail by the mailed link, create the organisation."""
+    email = f"journey{next(_n)}@example.lv"
+    page.goto("/register")
+    page.get_by_label("Jūsu vārds un uzvārds").fill("Inese Ozoliņa")
+    page.get_by_label("E-pasts").fill(email)
+    page.get_by_label("Parole", exact=True).fill(PASSWORD)
+    page.get_by_label("Parole vēlreiz").fill(PASSWORD)
+    page.get_by_role("button", name="Reģistrēties").click()
+    page.wait_for_load_state()
+    deliver_outbox(live_server)
+    (mail,) = mail_sink.to(email)
+    link = re.search(re.escape(live_server.url) + r"(/confirm/\S+)", mail.get_body(("plain",)).get_content())[1]
+    page.goto(link)
+    log_in(page, email, PASSWORD)
+    page.goto("/orgs/")
+    page.get_by_role("link", name="Izveidot organizāciju").click()
+    page.get_by_label("Organizācijas nosaukums").fill('Biedrība "Upes krasts"')
+    page.get_by_label("Juridiskā forma").select_option(label="Biedrība")
+    page.get_by_label("Reģistrācijas numurs").fill("40008012347")
+    page.get_by_label("Bankas konts (IBAN)").fill("LV80 BANK 0000 4351 9500 1")
+    page.get_by_label("Adrese").fill("Upes iela 1, Kaunata")
+    page.get_by_label("Pašvaldība").select_option(label="Rēzeknes novads")
+    page.get_by_label("Pagasts vai pilsēta").select_option(label="Kaunatas pagasts")
+    page.get_by_label("Kontaktpersona").fill("Inese Ozoliņa")
+    page.get_by_label("Tālrunis").fill("+371 20000000")
+    page.get_by_role("button", name="Saglabāt").click()
+    page.wait_for_load_state()
+    errors = page.locator(".field-error").all_inner_texts()
+    assert not errors, errors
+    assert page.get_by_role("heading", name='Biedrība "Upes krasts"').is_visible()
+    page.get_by_role("button", name="Iziet").click()
     return email
 
 
@@ -80,7 +102,7 @@ def save(page, section: str) -> None:
 
 
 def journey(page, live_server, mail_sink, tmp_path, name):
-    email = new_applicant(live_server)
+    email = register_with_organisation(page, live_server, mail_sink)
     # First sitting: start the idea and write its beginning.
     log_in(page, email, PASSWORD)
     page.get_by_role("link", name="Sākt jaunu ideju").click()

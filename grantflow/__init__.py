@@ -8,7 +8,7 @@ from flask import Flask
 from grantflow.config import DEFAULT_SECRET_KEY, ROOT, Defaults, from_environment
 
 # Product areas, each a package with a `views.bp` blueprint (and optionally `cli.register`).
-AREAS = ("home", "auth", "ideas", "admin")
+AREAS = ("home", "auth", "ideas", "admin", "decide", "documents")
 # Modules whose guards, effects and models must be known before workflows load.
 DOMAIN_MODULES = (
     "grantflow.territory.models",

@@ -1,0 +1,84 @@
+"""Forms of the funding board, the decision page and the municipality's answer."""
+
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from stdnum.lv import pvn
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    FieldList,
+    HiddenField,
+    IntegerField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+CENT = Decimal("0.01")
+
+
+def whole_cents(form, field):
+    if field.data is not None and field.data != field.data.quantize(CENT):
+        raise ValidationError(_l("Use at most two decimals (whole cents)."))
+
+
+class StaleGuard(FlaskForm):
+    """What the page showed: the idea's version and the committed total. A decision made
+    on an out-of-date page is refused."""
+
+    version = HiddenField(validators=[InputRequired()])
+    committed = HiddenField(validators=[InputRequired()])
+
+
+class FundForm(StaleGuard):
+    fund = SubmitField(_l("Fund in full"))
+
+
+class PartialForm(StaleGuard):
+    lines = FieldList(
+        DecimalField(validators=[InputRequired(_l("Enter an amount (0 to leave the line out).")), NumberRange(min=0, message=_l("The amount cannot be negative.")), whole_cents]),
+        min_entries=0,
+    )
+    reason = TextAreaField(_l("Reason for funding only part"), validators=[DataRequired(_l("Give the reason for funding only part of the amount.")), Length(max=5000)])
+    partial = SubmitField(_l("Fund this part"))
+
+
+class RejectForm(StaleGuard):
+    reason = TextAreaField(_l("Reason for rejecting"), validators=[DataRequired(_l("Give the reason for rejecting.")), Length(max=5000)])
+    reject = SubmitField(_l("Reject"))
+
+
+def valid_registration_number(form, field):
+    if field.data and not pvn.is_valid(field.data):
+        raise ValidationError(_l("This is not a valid Latvian registration number (11 digits)."))
+
+
+class CooperationForm(FlaskForm):
+    authority_name = StringField(_l("Municipality (legal name)"), validators=[DataRequired(), Length(max=200)])
+    registration_number = StringField(_l("Registration number"), validators=[DataRequired(), valid_registration_number])
+    address = StringField(_l("Address"), validators=[DataRequired(), Length(max=300)])
+    signatory_name = StringField(_l("Who signs for the municipality"), validators=[DataRequired(), Length(max=200)])
+    signatory_position = StringField(_l("Position"), validators=[DataRequired(), Length(max=200)])
+    sustainability_years = IntegerField(
+        _l("Years the municipality keeps and maintains the result"),
+        default=3,
+        validators=[InputRequired(), NumberRange(min=1, max=10)],
+    )
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
+    confirm = SubmitField(_l("Confirm the municipality's commitments"))
+    comment_only = SubmitField(_l("Send the comment without confirming"))
+
+    def validate_comment(self, field):
+        if self.comment_only.data and not (field.data or "").strip():
+            raise ValidationError(_l("Write what should change."))
+
+    DETAILS = ("authority_name", "registration_number", "address", "signatory_name", "signatory_position", "sustainability_years")
+
+    def validate(self, extra_validators=None):
+        if self.comment_only.data:  # a comment alone needs none of the agreement's details
+            for name in self.DETAILS:
+                getattr(self, name).validators = [Optional()]
+        return super().validate(extra_validators)

@@ -107,6 +107,35 @@ def user_create(email, name, roles, password):
     click.echo(f"created {email}")
 
 
+translations_cli = AppGroup("translations", help="Translation catalogues (one per area).")
+
+
+@translations_cli.command("update")
+def translations_update():
+    """Extract messages from the code and merge them into each area's catalogue."""
+    from grantflow import catalogues
+
+    for area in catalogues.areas():
+        counts = catalogues.update(area)
+        if counts:
+            click.echo(f"{area:14} " + ", ".join(f"{lang}: {n} untranslated" for lang, n in counts.items()))
+    click.echo("Now fill in the empty msgstr lines, then run `make translations` to compile.")
+
+
+@translations_cli.command("check")
+def translations_check():
+    """Exit 1 listing messages without a Latvian translation."""
+    from grantflow import catalogues
+
+    missing = {area: catalogues.untranslated(area) for area in catalogues.areas()}
+    missing = {area: ids for area, ids in missing.items() if ids}
+    for area, ids in missing.items():
+        click.echo(f"{area}: {len(ids)} untranslated", err=True)
+        for message in ids[:20]:
+            click.echo(f"  - {message}", err=True)
+    sys.exit(1 if missing else 0)
+
+
 def register(app) -> None:
-    for group in (workflow_cli, mail_cli, demo_cli, territory_cli, user_cli):
+    for group in (workflow_cli, mail_cli, demo_cli, territory_cli, user_cli, translations_cli):
         app.cli.add_command(group)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from grantflow import create_app
@@ -125,8 +127,30 @@ def app(make_app):
         db.session.remove()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own application context, `g` and database session, as in
+    production, even though the test itself holds one open: nothing (the logged-in user, the
+    locale) leaks between requests. The test's own session is committed before and after each
+    request, so the request sees the test's data and the test then sees what the request did
+    (a SQLite transaction would otherwise keep reading its old snapshot)."""
+
+    def open(self, *args, **kwargs):
+        outer = _cv_app.get(None)
+        if outer is not None:
+            db.session.commit()
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            if outer is not None:
+                db.session.commit()
+
+
 @pytest.fixture
 def client(app):
+    """A browser-like client whose requests run as separate transactions (see IsolatedClient)."""
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

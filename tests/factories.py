@@ -91,8 +91,8 @@ class Factory:
         n = next(_seq)
         competition = Competition(
             code=kw.pop("code", f"T{n}-2026"),
-            title_lv=f"Konkurss {n}",
-            title_en=f"Competition {n}",
+            title_lv=kw.pop("title_lv", f"Konkurss {n}"),
+            title_en=kw.pop("title_en", f"Competition {n}"),
             opens_at=kw.pop("opens_at", now - timedelta(days=10)),
             closes_at=kw.pop("closes_at", now + timedelta(days=10) if open_ else now - timedelta(days=1)),
             budget=Decimal(budget),
@@ -115,7 +115,7 @@ class Factory:
             competition=competition,
             organisation=org,
             state=workflow_for(competition.workflow).initial,
-            title=title or "Kopienas dārzs",
+            title="Kopienas dārzs" if title is None else title,
             summary="Kopīgs dārzs ģimenēm un senioriem.",
             community_need="Ciemā nav vietas, kur satikties.",
             goals="Satikties un kopā strādāt.",

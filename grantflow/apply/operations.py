@@ -61,7 +61,7 @@ def missing_fields(idea: Idea) -> dict[str, str]:
 @guard("competition_open", _l("The competition is not open for submissions."))
 def competition_open(idea: Idea, ctx) -> bool:
     # `received_at` is when the request arrived, so a slow server does not refuse it.
-    return idea.competition.is_open(ctx.params.get("received_at", ctx.now))
+    return idea.competition.is_open(ctx.params.get("received_at") or ctx.now)
 
 
 @guard("idea_complete")
@@ -85,7 +85,7 @@ def assign_reference(idea: Idea, ctx) -> None:
         select(func.count(Idea.id)).where(Idea.competition_id == competition.id, Idea.reference.is_not(None))
     )
     idea.reference = f"{competition.code}-{taken + 1:04d}"
-    idea.submitted_at = ctx.params.get("received_at", ctx.now)
+    idea.submitted_at = ctx.params.get("received_at") or ctx.now
 
 
 def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from grantflow.apply.models import Idea
+from grantflow.auth.models import APPLICANT
 from grantflow.extensions import db
 from grantflow.i18n import pick
 from grantflow.ideas.forms import TransitionForm
@@ -27,10 +28,12 @@ def idea_for(idea_id: int, user) -> Idea:
 @login_required
 def show(idea_id: int):
     idea = idea_for(idea_id, current_user)
+    roles = idea.roles_of(current_user)
     return render_template(
         "ideas/show.html",
         idea=idea,
-        roles=idea.roles_of(current_user),
+        roles=roles,
+        applicant_view=roles == {APPLICANT},
         history=history(idea),
         steps=engine.available(idea, current_user),
         form=TransitionForm(),

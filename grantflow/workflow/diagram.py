@@ -10,16 +10,19 @@ class _Holder:
     """The diagram extension draws a model's machine; this one only holds the state."""
 
 
+def _edge(t, engine: str, locale: str) -> str:
+    """Edges carry the trigger (Mermaid, for developers) or its label (the picture, for people)."""
+    name = t.trigger if engine == "mermaid" else t.label.get(locale, t.trigger)
+    return name + (" ⚙" if t.automatic else "")
+
+
 def _graph(workflow, engine: str, locale: str):
     holder = _Holder()
     GraphMachine(
         model=holder,
-        states=[
-            {"name": s.name, "label": f"{s.label.get(locale, s.name)}\\n({s.name})" if engine == "graphviz" else s.name}
-            for s in workflow.states.values()
-        ],
+        states=list(workflow.states),
         transitions=[
-            {"trigger": t.trigger + (" ⚙" if t.automatic else ""), "source": list(t.sources), "dest": t.dest}
+            {"trigger": _edge(t, engine, locale), "source": list(t.sources), "dest": t.dest}
             for t in workflow.transitions
         ],
         initial=workflow.initial,
@@ -28,7 +31,11 @@ def _graph(workflow, engine: str, locale: str):
         title=workflow.label.get(locale, workflow.name),
         show_conditions=False,
     )
-    return holder.get_graph()
+    graph = holder.get_graph()
+    if engine == "graphviz":  # name the states in the reader's language, keeping the key
+        for state in workflow.states.values():
+            graph.node(state.name, label=f"{state.label.get(locale, state.name)}\n({state.name})")
+    return graph
 
 
 def mermaid(workflow, locale: str = "lv") -> str:

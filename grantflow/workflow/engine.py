@@ -83,27 +83,25 @@ def fire(idea, trigger: str, actor, comment: str = "", at: datetime | None = Non
 
     Locks the idea's row first (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises
     writers), so of two concurrent requests only one passes; the other sees the new state
-    and is refused. Does not commit: the caller's operation owns the transaction. On any
-    failure the session is rolled back, so nothing of it is left half-done. `at` records a
-    past moment instead of now (importing history)."""
+    and is refused, or gets Conflict. Runs in a savepoint: on any failure everything the
+    transition did (state, effects, audit) is undone and the caller's earlier work is kept.
+    Does not commit: the caller's operation owns the transaction. `at` records a past moment
+    instead of now (importing history)."""
+    savepoint = db.session.begin_nested()
     try:
-        db.session.flush()  # a refresh would otherwise drop pending changes
         db.session.refresh(idea, with_for_update=True)
         entry = _fire_one(idea, trigger, actor, comment.strip(), params, at=at)
         settle(idea, at=at)
-        db.session.flush()
-        return entry
-    except TransitionRefused:
-        db.session.rollback()
-        raise
     except (StaleDataError, DBAPIError) as error:
-        db.session.rollback()
+        savepoint.rollback()
         if is_conflict(error):
             raise Conflict(str(error)) from error
         raise
-    except Exception:
-        db.session.rollback()
+    except BaseException:
+        savepoint.rollback()
         raise
+    savepoint.commit()
+    return entry
 
 
 def _fire_one(idea, trigger, actor, comment, params, automatic=False, at=None) -> AuditEntry:

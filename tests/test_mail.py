@@ -1,0 +1,154 @@
+"""Mail goes through the outbox, in the transaction that causes it, and reaches a real SMTP
+server after commit; nothing is lost while the server is down."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from grantflow.extensions import db
+from grantflow.mail.models import FAILED, PENDING, SENT, OutboxMail
+from grantflow.mail.operations import queue_mail, send_pending
+from grantflow.types import utcnow
+from grantflow.workflow import engine
+from tests.smtp import MailSink, free_port
+
+
+@pytest.fixture
+def smtp():
+    sink = MailSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    with app.app_context():
+        from grantflow.territory.operations import load_territories
+
+        load_territories()
+        db.session.commit()
+        yield app
+
+
+def outbox():
+    db.session.rollback()
+    return db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
+
+
+def test_a_transition_queues_mail_that_is_sent_after_commit(mail_app, smtp):
+    from tests.factories import Factory
+
+    idea = Factory().idea(title="Kopienas dārzs Rušonā")
+    applicant = Factory().member_of(idea.organisation)
+    engine.fire(idea, "submit", applicant)
+    db.session.commit()
+    assert [m.status for m in outbox()] == [PENDING, PENDING]  # member and contact person
+    assert send_pending() == (2, 0)
+    received = smtp.to(applicant.email)
+    assert len(received) == 1
+    assert received[0]["Subject"] == f"Jūsu ideja {idea.reference} ir saņemta"
+    body = received[0].get_content()
+    assert "Kopienas dārzs Rušonā" in body and idea.reference in body
+    assert all(m.status == SENT and m.sent_at for m in outbox())
+
+
+def test_rolled_back_change_sends_nothing(mail_app, smtp):
+    from tests.factories import Factory
+
+    idea = Factory().idea()
+    engine.fire(idea, "submit", Factory().member_of(idea.organisation))
+    db.session.rollback()
+    assert outbox() == []
+    assert send_pending() == (0, 0) and smtp.messages == []
+
+
+def test_nothing_is_lost_while_the_smtp_server_is_down(make_app, smtp):
+    down_port = free_port()  # nothing listens here
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=down_port, MAIL_MAX_ATTEMPTS=3)
+    with app.app_context():
+        from tests.factories import Factory
+        from grantflow.territory.operations import load_territories
+
+        load_territories()
+        idea = Factory().submitted()
+        db.session.commit()
+        assert send_pending() == (0, 2)
+        mails = outbox()
+        assert all(m.status == PENDING and m.attempts == 1 and "Connection" in m.last_error for m in mails)
+        assert all(m.next_attempt_at > utcnow() for m in mails)
+        assert send_pending() == (0, 0)  # not due yet: backs off
+
+        # The server comes back; the retry goes through.
+        for mail in mails:
+            mail.next_attempt_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        app.config["MAIL_PORT"] = smtp.port
+        assert send_pending() == (2, 0)
+        assert len(smtp.messages) == 2 and idea.reference in smtp.messages[0]["Subject"]
+
+
+def test_gives_up_after_the_maximum_attempts(make_app):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_MAX_ATTEMPTS=2)
+    with app.app_context():
+        mail = OutboxMail(to_addr="a@example.lv", subject="Sveiki", body_text="Teksts")
+        db.session.add(mail)
+        db.session.commit()
+        for _ in range(2):
+            send_pending()
+            db.session.get(OutboxMail, mail.id).next_attempt_at = utcnow() - timedelta(seconds=1)
+            db.session.commit()
+        assert outbox()[0].status == FAILED
+
+
+def test_attachments_travel_with_the_mail(mail_app, smtp):
+    from tests.factories import Factory
+
+    idea = Factory().submitted()
+    queue_mail("anna@example.lv", "state_changed", idea=idea, comment="", attachments=[("kopija.pdf", "application/pdf", b"%PDF-1.7 test")])
+    db.session.commit()
+    send_pending()
+    message = smtp.to("anna@example.lv")[-1]
+    parts = [p for p in message.walk() if p.get_filename()]
+    assert [(p.get_filename(), p.get_payload(decode=True)) for p in parts] == [("kopija.pdf", b"%PDF-1.7 test")]
+
+
+def test_mail_in_english_for_english_speakers(mail_app, smtp):
+    from tests.factories import Factory
+
+    factory = Factory()
+    idea = factory.idea()
+    english = factory.applicant(org=idea.organisation, locale="en")
+    engine.fire(idea, "submit", english)
+    db.session.commit()
+    send_pending()
+    assert smtp.to(english.email)[0]["Subject"] == f"Your idea {idea.reference} has been received"
+
+
+def test_cli_sends_pending_mail(mail_app, smtp):
+    db.session.add(OutboxMail(to_addr="b@example.lv", subject="Sveiki", body_text="Labdien"))
+    db.session.commit()
+    result = mail_app.test_cli_runner().invoke(args=["mail", "send"])
+    assert result.exit_code == 0 and "sent 1, failed 0" in result.output
+    assert smtp.to("b@example.lv")
+
+
+def test_inline_delivery_after_a_request(make_app, smtp):
+    from tests.conftest import IsolatedClient, login
+    from tests.factories import Factory
+
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_DELIVERY="inline")
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        from grantflow.territory.operations import load_territories
+
+        load_territories()
+        idea = Factory().idea()
+        applicant = Factory().member_of(idea.organisation)
+        db.session.commit()
+        client = app.test_client()
+        login(client, applicant.email)
+        response = client.post(f"/ideas/{idea.id}/steps/submit")
+        assert response.status_code == 303
+        assert smtp.to(applicant.email), "the receipt is delivered by the end of the request"

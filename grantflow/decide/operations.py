@@ -4,6 +4,7 @@ transitions, and the municipality's confirmation of its commitments."""
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from grantflow.competitions.models import Competition, Criterion
 from grantflow.database import Conflict, is_conflict
 from grantflow.decide.models import FUND, REJECT, CooperationConfirmation, Decision
 from grantflow.extensions import db
-from grantflow.i18n import format_money
+from grantflow.i18n import format_money, locale_code
 from grantflow.review.models import Review, Score
 from grantflow.workflow import engine
 from grantflow.workflow.registry import effect, guard, workflow_for
@@ -154,6 +155,10 @@ def ranking(competition_id: int) -> list[Ranked]:
     ]
 
 
+def _points(value) -> str:
+    return "—" if value is None else format_decimal(value, "#,##0.00", locale=locale_code())
+
+
 @dataclass
 class Suggestion:
     idea_id: int
@@ -172,7 +177,7 @@ def suggest(candidates: list[Ranked], left: Decimal, min_score: Decimal, balance
         if row.score is None or row.score < min_score:
             out[row.idea.id] = Suggestion(row.idea.id, False, _(
                 "Not suggested: its score %(score)s is below the competition's minimum of %(min)s.",
-                score=row.score if row.score is not None else "—", min=min_score))
+                score=_points(row.score), min=_points(min_score)))
         else:
             eligible.append(row)
 
@@ -192,12 +197,12 @@ def suggest(candidates: list[Ranked], left: Decimal, min_score: Decimal, balance
             name = row.idea.municipality.name if row.idea.municipality else "—"
             take(row, _(
                 "Balancing: the best-ranked idea from %(municipality)s that fits the budget (rank %(rank)d, score %(score)s).",
-                municipality=name, rank=row.rank, score=row.score))
+                municipality=name, rank=row.rank, score=_points(row.score)))
     for row in eligible:
         if row.idea.id in out:
             continue
         if row.idea.requested_amount <= left:
-            take(row, _("Rank %(rank)d, score %(score)s: it fits the budget.", rank=row.rank, score=row.score))
+            take(row, _("Rank %(rank)d, score %(score)s: it fits the budget.", rank=row.rank, score=_points(row.score)))
         else:
             out[row.idea.id] = Suggestion(row.idea.id, False, _(
                 "Skipped: it asks for %(asked)s but only %(left)s remain; the next ideas were considered.",
@@ -308,13 +313,13 @@ def decide(idea, actor, action: str, *, reason: str = "", amount: Decimal | None
         else:
             raise ValueError(action)
         db.session.commit()
-    except StaleForm:
-        db.session.rollback()
-        raise
     except DBAPIError as error:
         db.session.rollback()
         if is_conflict(error):
             raise Conflict(str(error)) from error
+        raise
+    except BaseException:  # refused, stale or conflicting: nothing of it stays, locks are released
+        db.session.rollback()
         raise
     return decision_of(idea)
 
@@ -367,7 +372,11 @@ def answer_cooperation(idea, user, *, confirmed: bool, comment: str, **details) 
     db.session.add(row)
     kind = "cooperation_confirmed" if confirmed else "cooperation_commented"
     engine.record(idea, kind, user, comment.strip())
-    if confirmed and idea.workflow.transition("confirm_cooperation", idea.state):
-        engine.fire(idea, "confirm_cooperation", user, comment.strip())
-    db.session.commit()
+    try:
+        if confirmed and idea.workflow.transition("confirm_cooperation", idea.state):
+            engine.fire(idea, "confirm_cooperation", user, comment.strip())
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
     return row

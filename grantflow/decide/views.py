@@ -2,6 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,7 +16,7 @@ from grantflow.decide import operations as ops
 from grantflow.decide.forms import CooperationForm, FundForm, PartialForm, RejectForm
 from grantflow.decide.models import FUND, REJECT
 from grantflow.extensions import db
-from grantflow.i18n import format_money, pick
+from grantflow.i18n import format_money, locale_code, pick
 from grantflow.workflow.engine import TransitionRefused
 
 bp = Blueprint("decide", __name__, url_prefix="/decide")
@@ -29,6 +30,7 @@ def helpers():
         "decision_of": ops.decision_of,
         "latest_confirmation": ops.latest_confirmation,
         "can_answer_cooperation": ops.can_answer_cooperation,
+        "points": lambda value: "—" if value is None else format_decimal(value, "#,##0.00", locale=locale_code()),
     }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import jinja2
 import qrcode
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
@@ -170,6 +171,7 @@ def _context(idea, kind: str, language: str) -> dict:
     today = utcnow().astimezone(RIGA).date()
     day = decision.decided_at.astimezone(RIGA).date() if kind == DECISION else today
     money = lambda amount: format_money(amount, language)  # noqa: E731
+    parts = [idea.place, idea.parish.name if idea.parish else "", idea.municipality.name if idea.municipality else ""]
     activities = [a for a in idea.activities if a.starts_on or a.ends_on]
     return {
         "idea": idea,
@@ -196,7 +198,8 @@ def _context(idea, kind: str, language: str) -> dict:
         "ends": written_date(max(a.ends_on for a in activities if a.ends_on), language) if any(a.ends_on for a in activities) else "",
         "coop": coop,
         "municipality_authority": coop.authority_name if coop else (authority_name(idea.municipality) if idea.municipality else ""),
-        "money": money,
+        "place": ", ".join(p for p in parts if p),
+        "points": lambda value: "—" if value is None else format_decimal(value, "#,##0.00", locale=language),
         "language": language,
     }
 
@@ -263,7 +266,7 @@ def store(d: Draft, pdf: bytes, actor) -> Document:
     )
     db.session.add(document)
     idea = db.session.get(Idea, d.idea_id)
-    engine.record(idea, "document_issued", actor, d.filename, kind=d.kind, version=d.version, sha256=document.sha256)
+    engine.record(idea, "document_issued", actor, d.filename, document=d.kind, version=d.version, sha256=document.sha256)
     return document
 
 

@@ -21,9 +21,10 @@ def _weasyprint():
 
 
 def html_to_pdf(html: str, title: str = "") -> bytes:
+    """Also the batch's worker function: needs no application, only the HTML."""
     weasyprint = _weasyprint()
     document = weasyprint.HTML(string=html, base_url=str(ROOT / "templates" / "documents"))
-    return document.write_pdf(pdf_variant="pdf/a-3u", metadata=True, custom_metadata=False)
+    return document.write_pdf(pdf_variant="pdf/a-3u", custom_metadata=False)
 
 
 def render_pdf(template: str, **context) -> bytes:

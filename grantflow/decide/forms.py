@@ -71,14 +71,14 @@ class CooperationForm(FlaskForm):
     confirm = SubmitField(_l("Confirm the municipality's commitments"))
     comment_only = SubmitField(_l("Send the comment without confirming"))
 
-    def validate_comment(self, field):
-        if self.comment_only.data and not (field.data or "").strip():
-            raise ValidationError(_l("Write what should change."))
-
     DETAILS = ("authority_name", "registration_number", "address", "signatory_name", "signatory_position", "sustainability_years")
 
     def validate(self, extra_validators=None):
         if self.comment_only.data:  # a comment alone needs none of the agreement's details
             for name in self.DETAILS:
                 getattr(self, name).validators = [Optional()]
-        return super().validate(extra_validators)
+        ok = super().validate(extra_validators)
+        if ok and self.comment_only.data and not (self.comment.data or "").strip():
+            self.comment.errors.append(_l("Write what should change."))
+            return False
+        return ok

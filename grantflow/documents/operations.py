@@ -299,8 +299,9 @@ def due(competition_id: int) -> Due:
     """Documents of the competition not issued yet: a letter for every decision, an
     agreement for every funded idea whose municipality confirmed."""
     ideas = db.session.scalars(
-        select(Idea).join(Decision, Decision.idea_id == Idea.id)
-        .where(Idea.competition_id == competition_id).order_by(Idea.reference).distinct()
+        select(Idea).options(selectinload(Idea.organisation))
+        .where(Idea.competition_id == competition_id, Idea.id.in_(select(Decision.idea_id)))
+        .order_by(Idea.reference)
     ).all()
     ids = [i.id for i in ideas]
     issued = set(db.session.execute(select(Document.idea_id, Document.kind).where(Document.idea_id.in_(ids))).all()) if ids else set()

@@ -72,8 +72,8 @@ def test_board_ranks_and_suggests_skipping_what_no_longer_fits(admin_client, fac
     board = ops.board(competition)
     picks = {i: s.pick for i, s in board.suggestions.items()}
     assert picks == {best.id: True, big.id: False, third.id: True, weak.id: False}
-    assert "only 1\xa0500,00 € remain" in board.suggestions[big.id].reason
-    assert "below the competition's minimum" in board.suggestions[weak.id].reason
+    assert "atlikuši tikai 1\xa0500,00 €" in board.suggestions[big.id].reason
+    assert "zem konkursa minimālā" in board.suggestions[weak.id].reason
     assert board.waiting == 1
 
 
@@ -144,12 +144,12 @@ def test_fund_partly_with_adjusted_budget_lines(admin_client, factory):
 @pytest.mark.parametrize(
     "value, message",
     [
-        ("1000.01", "At most 1 000,00 €"),
-        ("-5", "cannot be negative"),
-        ("10.555", "at most two decimals"),
-        ("abc", "Not a valid decimal value"),
-        ("1000.00", "use “Fund in full”"),
-        ("0", "add up to nothing"),
+        ("1000.01", "Ne vairāk kā 1 000,00 €"),
+        ("-5", "nevar būt negatīva"),
+        ("10.555", "divas zīmes aiz komata"),
+        ("abc", 'id="lines-0-error"'),
+        ("1000.00", "izmantojiet „Atbalstīt pilnā apmērā”"),
+        ("0", "kopsumma ir nulle"),
     ],
 )
 def test_partial_funding_refuses_bad_amounts_beside_the_field(admin_client, factory, value, message):
@@ -188,7 +188,7 @@ def test_an_idea_not_ready_for_a_decision_is_refused(admin_client, factory):
     idea = factory.in_review()
     db.session.commit()
     response = admin_client.post(f"/decide/ideas/{idea.id}", data={"fund": "1", **stamp(idea)}, follow_redirects=True)
-    assert any("cannot be decided now" in f for f in flashes(response.get_data(as_text=True)))
+    assert any("nevar pieņemt lēmumu" in f for f in flashes(response.get_data(as_text=True)))
     assert decisions() == []
     assert admin_client.get(f"/decide/ideas/{idea.id}").status_code == 303
 
@@ -210,7 +210,7 @@ def test_stale_version_after_someone_else_decided(admin_client, factory):
     seen = stamp(idea)  # the page as the administrator opened it
     ops.decide(fresh(idea), other, "reject", reason="Cits administrators noraidīja.")
     response = admin_client.post(f"/decide/ideas/{idea.id}", data={"fund": "1", **seen}, follow_redirects=True)
-    assert any("cannot be decided now" in f for f in flashes(response.get_data(as_text=True)))
+    assert any("nevar pieņemt lēmumu" in f for f in flashes(response.get_data(as_text=True)))
     [decision] = decisions()
     assert decision.kind == "reject"
 
@@ -222,7 +222,7 @@ def test_stale_version_of_an_idea_still_decidable(admin_client, factory):
     fresh(idea).title = "Pārdēvēta"  # someone changed the idea meanwhile: its version moves on
     db.session.commit()
     response = admin_client.post(f"/decide/ideas/{idea.id}", data={"reject": "1", "reason": "x", **seen}, follow_redirects=True)
-    assert any("after you opened the page" in f for f in flashes(response.get_data(as_text=True)))
+    assert any("Pēc lapas atvēršanas" in f for f in flashes(response.get_data(as_text=True)))
     assert decisions() == []
 
 
@@ -235,7 +235,7 @@ def test_stale_committed_total_after_another_idea_was_funded(admin_client, facto
     ops.decide(fresh(first), other, "fund")
     response = admin_client.post(f"/decide/ideas/{second.id}", data={"fund": "1", **seen}, follow_redirects=True)
     messages = flashes(text(response))
-    assert any("1 000,00 € are committed now, not 0,00 €" in f for f in messages), messages
+    assert any("tagad piešķirti 1 000,00 €, nevis 0,00 €" in f for f in messages), messages
     assert [d.idea_id for d in decisions()] == [first.id]
 
 
@@ -296,9 +296,9 @@ def test_two_administrators_funding_at_once_over_http_never_overspend(app, facto
     for t in threads:
         t.join(timeout=60)
     print("outcomes:", results)
-    funded = [m for r in results for m in r if m.startswith("Funded")]
+    funded = [m for r in results for m in r if m.startswith("Atbalstīts")]
     assert len(funded) == 1, results
-    assert len([r for r in results if r and not r[0].startswith("Funded")]) == 1, results
+    assert len([r for r in results if r and not r[0].startswith("Atbalstīts")]) == 1, results
     assert ops.committed(competition.id) == Decimal("1000.00") <= competition.budget
     assert len(decisions()) == 1
 
@@ -381,7 +381,7 @@ def test_municipality_confirms_its_commitments(client, factory, representative):
     db.session.commit()
     login(client, representative.email)
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
-    assert "Not confirmed by the municipality yet" in page or "Pašvaldība vēl nav apstiprinājusi" in page
+    assert "Pašvaldība vēl nav apstiprinājusi" in page
     form = client.get(f"/decide/ideas/{idea.id}/cooperation").get_data(as_text=True)
     assert "Tautas nama zāle" in form and "Rēzeknes novada pašvaldība" in form
     response = client.post(f"/decide/ideas/{idea.id}/cooperation", data=confirmation_form())

@@ -50,8 +50,9 @@ def admin_client(client, factory):
     return client
 
 
-def stamp(idea, committed="0.00"):
-    return {"version": str(fresh(idea).version), "committed": committed}
+def stamp(idea, action="fund", committed="0.00"):
+    """What the decision form carries: its action and the page's idea version and committed total."""
+    return {"action": action, f"{action}-version": str(fresh(idea).version), f"{action}-committed": committed}
 
 
 # --- the board and the suggestion ---------------------------------------------------------
@@ -120,7 +121,7 @@ def test_fund_in_full_from_the_board(admin_client, factory):
     competition = factory.competition(budget="5000.00")
     idea = factory.reviewed(competition=competition, amount="1500.00")
     db.session.commit()
-    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"fund": "1", **stamp(idea)}, follow_redirects=True)
+    response = admin_client.post(f"/decide/ideas/{idea.id}", data=stamp(idea), follow_redirects=True)
     page = text(response)
     assert any("1 500,00 €" in f for f in flashes(page)), flashes(page)
     assert fresh(idea).has_tag("funded")
@@ -133,7 +134,7 @@ def test_fund_in_full_from_the_board(admin_client, factory):
 def test_fund_partly_with_adjusted_budget_lines(admin_client, factory):
     idea = factory.reviewed(amount="1000.00")
     db.session.commit()
-    data = {"partial": "1", "lines-0": "600.50", "reason": "Dēļu cena ir zemāka.", **stamp(idea)}
+    data = {"partial-lines-0": "600.50", "partial-reason": "Dēļu cena ir zemāka.", **stamp(idea, "partial")}
     admin_client.post(f"/decide/ideas/{idea.id}", data=data)
     [decision] = decisions()
     assert decision.amount == Decimal("600.50") and decision.partial
@@ -147,7 +148,7 @@ def test_fund_partly_with_adjusted_budget_lines(admin_client, factory):
         ("1000.01", "Ne vairāk kā 1 000,00 €"),
         ("-5", "nevar būt negatīva"),
         ("10.555", "divas zīmes aiz komata"),
-        ("abc", 'id="lines-0-error"'),
+        ("abc", 'id="partial-lines-0-error"'),
         ("1000.00", "izmantojiet „Atbalstīt pilnā apmērā”"),
         ("0", "kopsumma ir nulle"),
     ],
@@ -155,7 +156,7 @@ def test_fund_partly_with_adjusted_budget_lines(admin_client, factory):
 def test_partial_funding_refuses_bad_amounts_beside_the_field(admin_client, factory, value, message):
     idea = factory.reviewed(amount="1000.00")
     db.session.commit()
-    data = {"partial": "1", "lines-0": value, "reason": "Iemesls", **stamp(idea)}
+    data = {"partial-lines-0": value, "partial-reason": "Iemesls", **stamp(idea, "partial")}
     response = admin_client.post(f"/decide/ideas/{idea.id}", data=data)
     page = text(response)
     assert response.status_code == 422
@@ -167,18 +168,18 @@ def test_partial_funding_refuses_bad_amounts_beside_the_field(admin_client, fact
 def test_partial_funding_needs_a_reason(admin_client, factory):
     idea = factory.reviewed(amount="1000.00")
     db.session.commit()
-    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"partial": "1", "lines-0": "500", "reason": "", **stamp(idea)})
+    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"partial-lines-0": "500", "partial-reason": "", **stamp(idea, "partial")})
     assert response.status_code == 422
-    assert 'id="reason-error"' in response.get_data(as_text=True)
+    assert 'id="partial-reason-error"' in response.get_data(as_text=True)
     assert decisions() == []
 
 
 def test_reject_needs_a_reason_and_records_it(admin_client, factory):
     idea = factory.reviewed()
     db.session.commit()
-    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"reject": "1", "reason": " ", **stamp(idea)})
+    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"reject-reason": " ", **stamp(idea, "reject")})
     assert response.status_code == 422 and decisions() == []
-    admin_client.post(f"/decide/ideas/{idea.id}", data={"reject": "1", "reason": "Neatbilst mērķim.", **stamp(idea)})
+    admin_client.post(f"/decide/ideas/{idea.id}", data={"reject-reason": "Neatbilst mērķim.", **stamp(idea, "reject")})
     [decision] = decisions()
     assert (decision.kind, decision.amount, decision.reason) == ("reject", Decimal("0.00"), "Neatbilst mērķim.")
     assert not fresh(idea).has_tag("decidable") and not fresh(idea).has_tag("funded")
@@ -187,7 +188,7 @@ def test_reject_needs_a_reason_and_records_it(admin_client, factory):
 def test_an_idea_not_ready_for_a_decision_is_refused(admin_client, factory):
     idea = factory.in_review()
     db.session.commit()
-    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"fund": "1", **stamp(idea)}, follow_redirects=True)
+    response = admin_client.post(f"/decide/ideas/{idea.id}", data=stamp(idea), follow_redirects=True)
     assert any("nevar pieņemt lēmumu" in f for f in flashes(response.get_data(as_text=True)))
     assert decisions() == []
     assert admin_client.get(f"/decide/ideas/{idea.id}").status_code == 303
@@ -209,7 +210,7 @@ def test_stale_version_after_someone_else_decided(admin_client, factory):
     db.session.commit()
     seen = stamp(idea)  # the page as the administrator opened it
     ops.decide(fresh(idea), other, "reject", reason="Cits administrators noraidīja.")
-    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"fund": "1", **seen}, follow_redirects=True)
+    response = admin_client.post(f"/decide/ideas/{idea.id}", data=seen, follow_redirects=True)
     assert any("nevar pieņemt lēmumu" in f for f in flashes(response.get_data(as_text=True)))
     [decision] = decisions()
     assert decision.kind == "reject"
@@ -218,10 +219,10 @@ def test_stale_version_after_someone_else_decided(admin_client, factory):
 def test_stale_version_of_an_idea_still_decidable(admin_client, factory):
     idea = factory.reviewed()
     db.session.commit()
-    seen = stamp(idea)
+    seen = stamp(idea, "reject")
     fresh(idea).title = "Pārdēvēta"  # someone changed the idea meanwhile: its version moves on
     db.session.commit()
-    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"reject": "1", "reason": "x", **seen}, follow_redirects=True)
+    response = admin_client.post(f"/decide/ideas/{idea.id}", data={"reject-reason": "x", **seen}, follow_redirects=True)
     assert any("Pēc lapas atvēršanas" in f for f in flashes(response.get_data(as_text=True)))
     assert decisions() == []
 
@@ -233,7 +234,7 @@ def test_stale_committed_total_after_another_idea_was_funded(admin_client, facto
     db.session.commit()
     seen = stamp(second)  # committed 0.00 when the page was shown
     ops.decide(fresh(first), other, "fund")
-    response = admin_client.post(f"/decide/ideas/{second.id}", data={"fund": "1", **seen}, follow_redirects=True)
+    response = admin_client.post(f"/decide/ideas/{second.id}", data=seen, follow_redirects=True)
     messages = flashes(text(response))
     assert any("tagad piešķirti 1 000,00 €, nevis 0,00 €" in f for f in messages), messages
     assert [d.idea_id for d in decisions()] == [first.id]
@@ -254,7 +255,7 @@ def test_decision_forms_are_protected_by_csrf(make_app, factory):
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
         client.post("/login", data={"email": "csrf-admin@example.lv", "password": "parole-123456", "csrf_token": token})
-        response = client.post(f"/decide/ideas/{idea.id}", data={"fund": "1", "version": idea.version, "committed": "0.00"})
+        response = client.post(f"/decide/ideas/{idea.id}", data={"action": "fund", "fund-version": idea.version, "fund-committed": "0.00"})
         assert response.status_code == 400
         assert db.session.scalar(select(func.count(Decision.id))) == 0
 
@@ -279,7 +280,7 @@ def test_two_administrators_funding_at_once_over_http_never_overspend(app, facto
         client = app.test_client()
         login(client, admin.email)
         clients.append(client)
-    forms = [{"fund": "1", **stamp(idea)} for idea in ideas]
+    forms = [stamp(idea) for idea in ideas]
     urls = [f"/decide/ideas/{idea.id}" for idea in ideas]
     db.session.commit()
     barrier = threading.Barrier(2)

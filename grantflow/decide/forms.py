@@ -27,14 +27,15 @@ def whole_cents(form, field):
 
 class StaleGuard(FlaskForm):
     """What the page showed: the idea's version and the committed total. A decision made
-    on an out-of-date page is refused."""
+    on an out-of-date page is refused. The three decision forms share a page, so each is
+    made with its action as prefix (fund-version, reject-reason, ...)."""
 
     version = HiddenField(validators=[InputRequired()])
     committed = HiddenField(validators=[InputRequired()])
 
 
 class FundForm(StaleGuard):
-    fund = SubmitField(_l("Fund in full"))
+    pass
 
 
 class PartialForm(StaleGuard):
@@ -43,12 +44,10 @@ class PartialForm(StaleGuard):
         min_entries=0,
     )
     reason = TextAreaField(_l("Reason for funding only part"), validators=[DataRequired(_l("Give the reason for funding only part of the amount.")), Length(max=5000)])
-    partial = SubmitField(_l("Fund this part"))
 
 
 class RejectForm(StaleGuard):
     reason = TextAreaField(_l("Reason for rejecting"), validators=[DataRequired(_l("Give the reason for rejecting.")), Length(max=5000)])
-    reject = SubmitField(_l("Reject"))
 
 
 def valid_registration_number(form, field):

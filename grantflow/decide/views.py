@@ -20,7 +20,7 @@ from grantflow.i18n import format_money, locale_code, pick
 from grantflow.workflow.engine import TransitionRefused
 
 bp = Blueprint("decide", __name__, url_prefix="/decide")
-FORM_NAMES = {FundForm: "fund", PartialForm: "partial", RejectForm: "reject"}
+FORMS = {"fund": FundForm, "partial": PartialForm, "reject": RejectForm}
 
 
 @bp.app_context_processor
@@ -53,7 +53,7 @@ def board(competition_id: int):
     competition = db.session.get(Competition, competition_id) or abort(404)
     balance = request.args.get("balance") == "1"
     data = ops.board(competition, balance=balance)
-    forms = {row.idea.id: _stamp(FundForm(formdata=None), row.idea, data.committed) for row in data.rows}
+    forms = {row.idea.id: _stamp(FundForm(formdata=None, prefix="fund"), row.idea, data.committed) for row in data.rows}
     return render_template("decide/board.html", board=data, balance=balance, forms=forms, demo_data=competition.is_demo)
 
 
@@ -65,7 +65,7 @@ def _decide_page(idea, fund=None, partial=None, reject=None, status=200):
     committed = ops.committed(idea.competition_id)
     lines = _grant_lines(idea)
     if partial is None:
-        partial = PartialForm(formdata=None, lines=[line.total for line in lines])
+        partial = PartialForm(formdata=None, prefix="partial", lines=[line.total for line in lines])
     return render_template(
         "decide/decide.html",
         idea=idea,
@@ -73,9 +73,9 @@ def _decide_page(idea, fund=None, partial=None, reject=None, status=200):
         committed=committed,
         remaining=idea.competition.budget - committed,
         score=ops.score_summary(idea),
-        fund=fund or _stamp(FundForm(formdata=None), idea, committed),
+        fund=fund or _stamp(FundForm(formdata=None, prefix="fund"), idea, committed),
         partial=partial if partial.version.data else _stamp(partial, idea, committed),
-        reject=reject or _stamp(RejectForm(formdata=None), idea, committed),
+        reject=reject or _stamp(RejectForm(formdata=None, prefix="reject"), idea, committed),
         demo_data=idea.is_demo,
     ), status
 
@@ -105,17 +105,16 @@ def decide(idea_id: int):
     if not idea.has_tag("decidable"):
         flash(_("This idea cannot be decided now: it is “%(state)s”.", state=pick(idea.state_def.label)), "error")
         return redirect(board_url, code=303)
-    if "partial" in request.form:
-        form, action = PartialForm(), FUND
-    elif "reject" in request.form:
-        form, action = RejectForm(), REJECT
-    else:
-        form, action = FundForm(), FUND
+    name = request.form.get("action", "fund")
+    if name not in FORMS:
+        abort(400)
+    form = FORMS[name](prefix=name)
+    action = REJECT if name == "reject" else FUND
     if not form.validate():
         if form.errors.keys() & {"version", "committed", "csrf_token"}:
             flash(_("The form was incomplete or had expired. Nothing was changed; please try again."), "error")
             return redirect(board_url, code=303)
-        return _decide_page(idea, **{FORM_NAMES[type(form)]: form}, status=422)
+        return _decide_page(idea, **{name: form}, status=422)
     params = {}
     if isinstance(form, PartialForm):
         lines = _grant_lines(idea)

@@ -144,8 +144,12 @@ def verify_url(token: str) -> str:
 
 
 def qr_data_uri(text: str) -> str:
-    """A QR code as an inline PNG, so the PDF needs no file or network."""
-    image = qrcode.make(text, box_size=4, border=2)
+    """A QR code as an inline PNG, so the PDF needs no file or network. A fixed mask pattern
+    (valid, just not searched for the "best" one) makes it five times quicker."""
+    code = qrcode.QRCode(box_size=4, border=2, mask_pattern=2)
+    code.add_data(text)
+    code.make(fit=True)
+    image = code.make_image()
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -343,17 +347,18 @@ def render_batch(todo: Due, actor=None, out_dir: Path | None = None, workers: in
     comes back, so an interruption keeps what was done and a re-run skips it.
     `on_step(count)` is called as documents finish (for a progress bar)."""
     result = BatchResult(waiting=todo.waiting)
-    drafts = []
-    for idea, kind in todo.items:
-        try:
-            drafts.append(draft(idea, kind))
-        except DocumentError as error:
-            result.failed.append((idea, kind, str(error)))
-            on_step and on_step(1)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(html_to_pdf, d.html): d for d in drafts}
+        futures = {}
+        for idea, kind in todo.items:  # workers start on the first while the rest are drafted
+            try:
+                d = draft(idea, kind)
+            except DocumentError as error:
+                result.failed.append((idea, kind, str(error)))
+                on_step and on_step(1)
+            else:
+                futures[pool.submit(html_to_pdf, d.html)] = d
         for future in as_completed(futures):
             d = futures[future]
             try:

@@ -202,7 +202,7 @@ def _context(idea, kind: str, language: str) -> dict:
         "ends": written_date(max(a.ends_on for a in activities if a.ends_on), language) if any(a.ends_on for a in activities) else "",
         "coop": coop,
         "municipality_authority": coop.authority_name if coop else (authority_name(idea.municipality) if idea.municipality else ""),
-        "place": ", ".join(p for p in parts if p),
+        "place": ", ".join(dict.fromkeys(p for p in parts if p)),  # Viļāni in Viļāni once
         "points": lambda value: "—" if value is None else format_decimal(value, "#,##0.00", locale=language),
         "language": language,
     }

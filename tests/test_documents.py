@@ -278,3 +278,22 @@ def test_batch_issues_every_due_document_once(app, factory, operator, admin, tmp
     again = runner.invoke(args=["documents", "render", "--competition", str(competition.id), "--out", str(out)])
     assert again.exit_code == 0 and "issued 0" in again.output
     assert db.session.scalar(select(func.count(Document.id))) == 4
+
+
+def test_issuing_is_protected_by_csrf(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        from grantflow.territory.operations import load_territories
+        from tests.factories import Factory
+
+        load_territories()
+        f = Factory()
+        idea = f.funded()
+        f.admin(email="csrf-docs@example.lv")
+        db.session.commit()
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        client.post("/login", data={"email": "csrf-docs@example.lv", "password": "parole-123456", "csrf_token": token})
+        assert client.post(f"/documents/ideas/{idea.id}/decision").status_code == 400
+        assert db.session.scalar(select(func.count(Document.id))) == 0

@@ -2,11 +2,11 @@
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from stdnum.lv import pvn
 from wtforms import (
-    BooleanField,
     DecimalField,
     FieldList,
     HiddenField,
@@ -16,6 +16,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from grantflow.i18n import format_money
 
 CENT = Decimal("0.01")
 
@@ -44,6 +46,25 @@ class PartialForm(StaleGuard):
         min_entries=0,
     )
     reason = TextAreaField(_l("Reason for funding only part"), validators=[DataRequired(_l("Give the reason for funding only part of the amount.")), Length(max=5000)])
+
+    def granted(self, lines, requested: Decimal):
+        """(total, adjusted budget lines) for the idea's grant `lines`, or None with the
+        errors beside the fields: no line above its request, a total that is really a part."""
+        for entry, line in zip(self.lines.entries, lines):
+            if entry.data > line.total:
+                entry.errors.append(_("At most %(amount)s, as requested for this line.", amount=format_money(line.total)))
+        total = sum((entry.data for entry in self.lines.entries), Decimal("0.00"))
+        if total >= requested:
+            self.reason.errors.append(_("The lines add up to the full amount: use “Fund in full”."))
+        elif total <= 0:
+            self.reason.errors.append(_("The lines add up to nothing: fund at least one line, or reject the idea."))
+        if any(entry.errors for entry in self.lines.entries) or self.reason.errors:
+            return None
+        adjusted = [
+            {"item": line.item, "requested": str(line.total), "granted": str(entry.data.quantize(CENT))}
+            for entry, line in zip(self.lines.entries, lines)
+        ]
+        return total, adjusted
 
 
 class RejectForm(StaleGuard):

@@ -90,13 +90,6 @@ def decide_page(idea_id: int):
     return _decide_page(idea)
 
 
-def _adjusted(idea, amounts):
-    return [
-        {"item": line.item, "requested": str(line.total), "granted": str(amount.quantize(ops.CENT))}
-        for line, amount in zip(_grant_lines(idea), amounts)
-    ]
-
-
 @bp.route("/ideas/<int:idea_id>", methods=["POST"])
 @role_required(ADMINISTRATOR)
 def decide(idea_id: int):
@@ -118,21 +111,13 @@ def decide(idea_id: int):
     params = {}
     if isinstance(form, PartialForm):
         lines = _grant_lines(idea)
-        amounts = form.lines.data
-        if len(amounts) != len(lines):
+        if len(form.lines.entries) != len(lines):
             flash(_("The budget lines changed meanwhile. Nothing was changed; please try again."), "error")
             return redirect(url_for("decide.decide_page", idea_id=idea.id), code=303)
-        for entry, line in zip(form.lines.entries, lines):
-            if entry.data > line.total:
-                entry.errors.append(_("At most %(amount)s, as requested for this line.", amount=format_money(line.total)))
-        total = sum(amounts, Decimal("0.00"))
-        if total >= idea.requested_amount:
-            form.reason.errors.append(_("The lines add up to the full amount: use “Fund in full”."))
-        elif total <= 0:
-            form.reason.errors.append(_("The lines add up to nothing: fund at least one line, or reject the idea."))
-        if any(e.errors for e in form.lines.entries) or form.reason.errors:
+        granted = form.granted(lines, idea.requested_amount)
+        if granted is None:
             return _decide_page(idea, partial=form, status=422)
-        params = {"amount": total, "adjusted_budget": _adjusted(idea, amounts)}
+        params = {"amount": granted[0], "adjusted_budget": granted[1]}
     try:
         version, seen = int(form.version.data), Decimal(form.committed.data)
     except (ValueError, InvalidOperation):

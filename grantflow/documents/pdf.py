@@ -1,6 +1,6 @@
 """HTML to PDF with WeasyPrint: PDF/A-3u, fonts embedded, so documents keep and extract well."""
 
-from flask import current_app, render_template
+from flask import render_template
 
 from grantflow.config import ROOT
 

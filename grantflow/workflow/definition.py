@@ -239,15 +239,16 @@ def _graph_problems(initial, states, transitions) -> list[str]:
 
 
 def _machine(workflow: Workflow, registry: Registry) -> Machine:
-    """One machine shared by every idea of this workflow: ideas are passed to its events,
-    never added to it, so its size does not grow with the number of ideas."""
+    """One machine shared by every idea of this workflow: ideas are passed to its events
+    (wrapped in the engine's _Firing), never added to it, so its size does not grow with the
+    number of ideas. Effects run after the state has been written."""
 
     def run_effects(names):
         funcs = [registry.effects[n].func for n in names]
 
         def after(event):
             for func in funcs:
-                func(event.model, event.kwargs["ctx"])
+                func(event.model.idea, event.kwargs["ctx"])
 
         return after
 

@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from grantflow.database import Conflict, is_conflict
@@ -81,27 +83,44 @@ def available(idea, actor) -> list[TransitionDef]:
 def fire(idea, trigger: str, actor, comment: str = "", at: datetime | None = None, **params) -> AuditEntry:
     """Fire `trigger` on `idea` as `actor`, then any automatic transitions that follow.
 
-    Locks the idea's row first (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises
-    writers), so of two concurrent requests only one passes; the other sees the new state
-    and is refused, or gets Conflict. Runs in a savepoint: on any failure everything the
+    The state is written with the idea's version in the WHERE clause (SQLAlchemy's
+    version_id_col), so of two concurrent requests only one passes: the other finds the
+    version moved on and gets Conflict (or, if it loaded the idea after the first committed,
+    is refused from the new state). Runs in a savepoint: on any failure everything the
     transition did (state, effects, audit) is undone and the caller's earlier work is kept.
     Does not commit: the caller's operation owns the transaction. `at` records a past moment
     instead of now (importing history)."""
+    return _atomically(lambda: _fire_one(idea, trigger, actor, comment.strip(), params, at=at), idea, at)
+
+
+def settle(idea, at: datetime | None = None) -> list[AuditEntry]:
+    """Fire the automatic transitions whose guards hold, until none does. Call it after an
+    operation that may have satisfied a guard (e.g. the last review submitted). Atomic, like fire."""
+    return _atomically(lambda: None, idea, at)
+
+
+def _atomically(step, idea, at):
+    """Run `step` then the automatic transitions it enables, in a savepoint."""
     savepoint = db.session.begin_nested()
     try:
-        db.session.refresh(idea, with_for_update=True)
-        entry = _fire_one(idea, trigger, actor, comment.strip(), params, at=at)
-        settle(idea, at=at)
+        result = step()
+        automatic = _settle(idea, at)
+        db.session.flush()
     except (StaleDataError, DBAPIError) as error:
-        savepoint.rollback()
+        _undo(savepoint, idea)
         if is_conflict(error):
             raise Conflict(str(error)) from error
         raise
     except BaseException:
-        savepoint.rollback()
+        _undo(savepoint, idea)
         raise
     savepoint.commit()
-    return entry
+    return result if result is not None else automatic
+
+
+def _undo(savepoint, idea) -> None:
+    savepoint.rollback()
+    db.session.expire(idea)  # its state was set as committed; reload what the database says
 
 
 def _fire_one(idea, trigger, actor, comment, params, automatic=False, at=None) -> AuditEntry:
@@ -122,25 +141,50 @@ def _fire_one(idea, trigger, actor, comment, params, automatic=False, at=None) -
     failures = _guard_failures(t, idea, ctx)
     if failures:
         raise TransitionRefused(failures)
-    workflow.machine.events[trigger].trigger(idea, ctx=ctx)
-    entry = AuditEntry(
-        idea_id=idea.id,
-        kind="transition",
-        trigger=trigger,
-        from_state=source,
-        to_state=idea.state,
-        actor_id=getattr(actor, "id", None) if not automatic else None,
-        actor_role=role,
-        comment=comment,
-        created_at=ctx.now,
-    )
-    db.session.add(entry)
-    return entry
+    workflow.machine.events[trigger].trigger(_Firing(idea, ctx.now), ctx=ctx)
+    row = {
+        "idea_id": idea.id,
+        "kind": "transition",
+        "trigger": trigger,
+        "from_state": source,
+        "to_state": idea.state,
+        "actor_id": None if automatic else getattr(actor, "id", None),
+        "actor_role": role,
+        "comment": comment,
+        "created_at": ctx.now,
+    }
+    return db.session.scalars(insert(AuditEntry).returning(AuditEntry), [row]).one()
 
 
-def settle(idea, limit: int = 10, at: datetime | None = None) -> list[AuditEntry]:
-    """Fire the automatic transitions whose guards hold, until none does. Call it after an
-    operation that may have satisfied a guard (e.g. the last review submitted)."""
+class _Firing:
+    """What the shared machine moves. Reading `state` reads the idea's; setting it writes the
+    new state straight to the database, guarded by the idea's version, before the effects run."""
+
+    def __init__(self, idea, now: datetime):
+        self.idea = idea
+        self.now = now
+
+    @property
+    def state(self) -> str:
+        return self.idea.state
+
+    @state.setter
+    def state(self, new_state: str) -> None:
+        idea = self.idea
+        table = type(idea).__table__
+        result = db.session.execute(
+            update(table)
+            .where(table.c.id == idea.id, table.c.version == idea.version)
+            .values(state=new_state, version=idea.version + 1, updated_at=self.now)
+        )
+        if result.rowcount != 1:
+            raise Conflict(f"idea {idea.id} changed meanwhile")
+        set_committed_value(idea, "state", new_state)
+        set_committed_value(idea, "version", idea.version + 1)
+        set_committed_value(idea, "updated_at", self.now)
+
+
+def _settle(idea, at: datetime | None, limit: int = 10) -> list[AuditEntry]:
     entries = []
     for _ in range(limit):
         ctx = Context(None, role="system")
@@ -152,7 +196,6 @@ def settle(idea, limit: int = 10, at: datetime | None = None) -> list[AuditEntry
         if not ready:
             break
         entries.append(_fire_one(idea, ready[0].trigger, None, "", {}, automatic=True, at=at))
-    db.session.flush()
     return entries
 
 

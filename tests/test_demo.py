@@ -1,0 +1,62 @@
+"""The demo data: the brochure's 32 funded ideas, closed with reports, and an open competition
+with an idea in every state, moved there by the real workflow engine."""
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+
+from grantflow.apply.models import Idea
+from grantflow.competitions.models import Competition
+from grantflow.demo.operations import BROCHURE, load_demo
+from grantflow.extensions import db
+from grantflow.reports.models import Report
+from grantflow.workflow.models import AuditEntry
+
+
+def test_demo_load_builds_the_programme_and_is_idempotent(app):
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "admin@demo.grantflow.lv" in result.output and "demo-parole-2026" in result.output
+
+    brochure = yaml.safe_load(Path(BROCHURE).read_text(encoding="utf-8"))
+    past = db.session.scalars(select(Competition).where(Competition.code.in_(["DK-2020", "DK-2022", "DK-2024"]))).all()
+    assert len(past) == 3
+    closed = db.session.scalars(select(Idea).where(Idea.competition_id.in_([c.id for c in past]))).all()
+    assert len(closed) == 32
+    assert {i.title for i in closed} == {spec["title"] for spec in brochure["ideas"]}
+    assert {i.state for i in closed} == {"closed"}
+    assert all(i.is_demo for i in closed)
+    reports = db.session.scalars(select(Report).where(Report.idea_id.in_([i.id for i in closed]))).all()
+    assert len(reports) == 32 and {r.status for r in reports} == {"accepted"}
+    kuopusti = next(i for i in closed if i.title.startswith("Kuopusti"))
+    report = next(r for r in reports if r.idea_id == kuopusti.id)
+    assert (report.participants, report.organisations_count) == (140, 28)  # the brochure's figures
+
+    open_ideas = db.session.scalars(select(Idea).join(Competition).where(Competition.code == "DK-2026")).all()
+    workflow = app.extensions["grantflow.workflows"]["community_ideas"]
+    assert {i.state for i in open_ideas} == set(workflow.states)
+    funded = next(i for i in open_ideas if i.state == "funded")
+    trail = db.session.scalars(select(AuditEntry.trigger).where(AuditEntry.idea_id == funded.id).order_by(AuditEntry.id)).all()
+    assert trail == ["submit", "accept_eligible", "complete_review", "fund"]
+
+    counts = (db.session.scalar(select(func.count(Idea.id))), db.session.scalar(select(func.count(AuditEntry.id))))
+    again = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert "nothing changed" in again.output
+    assert (db.session.scalar(select(func.count(Idea.id))), db.session.scalar(select(func.count(AuditEntry.id)))) == counts
+
+
+def test_demo_load_if_empty_leaves_a_used_database_alone(app, factory):
+    factory.competition()
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])
+    assert result.exit_code == 0 and "not loaded" in result.output
+    assert db.session.scalar(select(func.count(Competition.id))) == 1
+
+
+def test_home_page_adds_up_the_reports_and_says_it_is_demo_data(app, client):
+    load_demo()
+    people = db.session.scalar(select(func.sum(Report.participants)).where(Report.status == "accepted"))
+    page = client.get("/").get_data(as_text=True)
+    assert f'<div class="figure">{people}</div>' in page
+    assert "Demonstrācijas dati" in page

@@ -1,0 +1,23 @@
+"""The second workflow: the municipality confirms its cooperation before an idea is funded."""
+
+import pytest
+
+from grantflow.extensions import db
+from grantflow.workflow import engine
+
+
+def test_municipality_must_confirm_before_funding(factory):
+    competition = factory.competition(workflow="resource_centre")
+    idea = factory.reviewed(competition=competition)
+    admin = factory.admin()
+    assert idea.state == "reviewed"
+    with pytest.raises(engine.TransitionRefused):
+        engine.fire(idea, "fund", admin)
+    other = factory.user("municipality", municipality=factory.municipality("Balvu novads"))
+    with pytest.raises(engine.TransitionRefused, match="Jums nav tiesību"):
+        engine.fire(idea, "confirm_cooperation", other)
+    representative = factory.user("municipality", municipality=idea.municipality)
+    engine.fire(idea, "confirm_cooperation", representative, "Telpas kultūras namā")
+    engine.fire(idea, "fund", admin)
+    db.session.commit()
+    assert idea.state == "funded"

@@ -1,7 +1,7 @@
 """decide: municipality cooperation confirmations
 
 Revision ID: 0005_decide
-Revises: 0001
+Revises: 0002_accounts
 Create Date: 2026-11-24 03:50:29.422144
 
 """
@@ -13,7 +13,7 @@ import grantflow.types
 
 # revision identifiers, used by Alembic.
 revision = '0005_decide'
-down_revision = '0001'
+down_revision = '0002_accounts'
 branch_labels = None
 depends_on = None
 

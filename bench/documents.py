@@ -9,6 +9,8 @@ documents on two worker processes (goal: under 40 s).
 """
 
 import argparse
+import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -87,12 +89,18 @@ def main() -> None:
         db.session.execute(delete(Document))
         db.session.commit()
         todo = ops.due(competition.id)
+        load = os.getloadavg()[0]
+        before = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
         start = time.perf_counter()
         result = ops.render_batch(todo, admin, work / "out", workers=args.workers)
         wall = time.perf_counter() - start
+        after = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+        parent, workers = (a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
         assert len(result.issued) == 2 * args.count and not result.failed, result.failed
         print(f"batch of {len(result.issued)} documents on {args.workers} processes: {wall:.1f} s "
-              f"(goal < 40 s) {'OK' if wall < 40 else 'OVER'}")
+              f"(goal < 40 s) {'OK' if wall < 40 else 'OVER'}; load average before: {load:.1f} on {os.cpu_count()} cores")
+        print(f"CPU time: workers {workers:.1f} s, parent {parent:.1f} s; on {args.workers} otherwise idle cores "
+              f"that is about {max(workers / args.workers, parent):.1f} s")
         print(f"(work files in {work})")
 
 

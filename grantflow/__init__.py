@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 from grantflow.config import DEFAULT_SECRET_KEY, ROOT, Defaults, from_environment
 
 # Product areas, each a package with a `views.bp` blueprint (and optionally `cli.register`).
-AREAS = ("home", "auth", "orgs", "ideas", "admin", "apply", "reports")
+AREAS = ("home", "auth", "orgs", "ideas", "admin", "apply", "reports", "decide", "documents")
 # Modules whose guards, effects and models must be known before workflows load.
 DOMAIN_MODULES = (
     "grantflow.territory.models",

@@ -67,7 +67,10 @@ class Defaults:
 
     # The programme operator, printed on letters and agreements.
     OPERATOR_NAME = "Izglītības iniciatīvu centrs"
+    OPERATOR_CITY = "Jēkabpils"
     OPERATOR_CITY_LOCATIVE = "Jēkabpilī"
+    OPERATOR_SIGNATORY = "Daiga Zaķe"
+    OPERATOR_SIGNATORY_POSITION = "direktore"
 
 
 def coerce(key: str, value: str):

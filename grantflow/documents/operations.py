@@ -123,7 +123,7 @@ def operator() -> dict:
     config = current_app.config
     org = db.session.scalars(select(Organisation).where(Organisation.name == config["OPERATOR_NAME"]).limit(1)).first()
     address = org.address if org else ""
-    city = config.get("OPERATOR_CITY") or next((p.strip() for p in address.split(",")[1:2]), "")
+    city = config["OPERATOR_CITY"]
     legal = {"association": ("biedrība", "Association"), "foundation": ("nodibinājums", "Foundation")}.get(org.legal_form if org else "")
     return {
         "name": config["OPERATOR_NAME"],
@@ -134,8 +134,8 @@ def operator() -> dict:
         "email": org.email if org else "",
         "city": city,
         "city_locative": config["OPERATOR_CITY_LOCATIVE"],
-        "signatory": config.get("OPERATOR_SIGNATORY", ""),
-        "signatory_position": config.get("OPERATOR_SIGNATORY_POSITION", ""),
+        "signatory": config["OPERATOR_SIGNATORY"],
+        "signatory_position": config["OPERATOR_SIGNATORY_POSITION"],
     }
 
 

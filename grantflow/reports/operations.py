@@ -15,7 +15,7 @@ from grantflow.mail.operations import queue_mail
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending
 from grantflow.types import utcnow
 from grantflow.workflow import engine
-from grantflow.workflow.registry import effect, guard
+from grantflow.workflow.registry import audit_kind, effect, guard
 
 MAX_ROWS = 100
 READERS = {
@@ -32,6 +32,8 @@ READERS = {
     "spending.actual": parsing.money,
 }
 ROW_KEY = re.compile(r"^(activities|reach|spending)-(\d+)-(\w+)$")
+
+audit_kind("report_submitted", _l("Final report submitted"))
 
 
 def report_of(idea) -> Report | None:

@@ -4,11 +4,12 @@ import os
 from importlib import import_module
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from grantflow.config import DEFAULT_SECRET_KEY, ROOT, Defaults, from_environment
 
 # Product areas, each a package with a `views.bp` blueprint (and optionally `cli.register`).
-AREAS = ("home", "auth", "ideas", "admin", "review", "competitions")
+AREAS = ("home", "auth", "orgs", "ideas", "admin", "apply", "reports", "decide", "documents", "review", "competitions")
 # Modules whose guards, effects and models must be known before workflows load.
 DOMAIN_MODULES = (
     "grantflow.territory.models",
@@ -22,6 +23,7 @@ DOMAIN_MODULES = (
     "grantflow.reports.models",
     "grantflow.workflow.models",
     "grantflow.mail.models",
+    "grantflow.auth.operations",
     "grantflow.apply.operations",
     "grantflow.admin.operations",
     "grantflow.review.operations",
@@ -32,6 +34,14 @@ DOMAIN_MODULES = (
 
 class ConfigError(RuntimeError):
     pass
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:...>` limited to what an INTEGER column holds (PostgreSQL refuses larger)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -54,6 +64,13 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"], app.instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
+    # Ids in URLs beyond what the database holds are 404, not a database error.
+    app.url_map.converters["int"] = BoundedInt
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     for module in DOMAIN_MODULES:
         import_module(module)
@@ -107,8 +124,8 @@ def _init_extensions(app: Flask) -> None:
     from grantflow.auth.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        return User.from_session_id(session_id)
 
     from grantflow import web
 

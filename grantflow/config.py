@@ -21,6 +21,7 @@ ENV_KEYS = (
     "PUBLIC_URL",
     "GRANTFLOW_ENV",
     "MAX_CONTENT_LENGTH",
+    "PROXY_FIX",
 )
 
 
@@ -45,6 +46,9 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
 
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Behind a reverse proxy (nginx): how many proxies set X-Forwarded-For/-Proto, so client
+    # addresses (login rate limits) and https are seen right. 0: served directly.
+    PROXY_FIX = 0
 
     # Mail: "thread" sends after commit in a background thread, "inline" right after commit
     # (tests), "off" leaves mails in the outbox for `flask mail send`.
@@ -63,14 +67,17 @@ class Defaults:
 
     # The programme operator, printed on letters and agreements.
     OPERATOR_NAME = "Izglītības iniciatīvu centrs"
+    OPERATOR_CITY = "Jēkabpils"
     OPERATOR_CITY_LOCATIVE = "Jēkabpilī"
+    OPERATOR_SIGNATORY = "Daiga Zaķe"
+    OPERATOR_SIGNATORY_POSITION = "direktore"
 
 
 def coerce(key: str, value: str):
     """Environment variables are strings; give booleans and integers their type."""
     if key in {"MAIL_USE_TLS", "MAIL_USE_SSL"}:
         return value.strip().lower() in {"1", "true", "yes", "on"}
-    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH"}:
+    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX"}:
         return int(value)
     return value
 

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from grantflow import i18n
 from grantflow.database import Conflict
+from grantflow.workflow.registry import audit_label
 
 
 def init_app(app) -> None:
@@ -17,6 +18,8 @@ def init_app(app) -> None:
         day=i18n.format_day,
         pick=i18n.pick,
     )
+
+    app.jinja_env.globals["audit_label"] = audit_label
 
     @app.context_processor
     def shared():

@@ -161,6 +161,20 @@ def factory(app):
     return Factory()
 
 
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port. Point the app at it with
+    MAIL_SERVER=smtp_server.host and MAIL_PORT=smtp_server.port; `.messages` holds what arrived
+    (email.message.EmailMessage), `.to(address)` those for one address."""
+    from tests.smtp import MailSink
+
+    sink = MailSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
+
+
 def login(client, email, password="parole-123456"):
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code in (302, 303), response.get_data(as_text=True)[:500]

@@ -36,6 +36,18 @@ def _password_hash():
     return _HASH
 
 
+def register_number(n: int) -> str:
+    """A valid Latvian register number (a legal entity's, with its check digit), unique per n."""
+    from stdnum.lv.pvn import checksum
+
+    for prefix in ("4000", "4001"):  # one of the two always admits a check digit 0-9
+        body = f"{prefix}{n % 1_000_000:06d}"
+        for digit in "0123456789":
+            if checksum(body + digit) == 3:
+                return body + digit
+    raise AssertionError("unreachable")
+
+
 class Factory:
     def municipality(self, name="Rēzeknes novads") -> Municipality:
         return db.session.scalars(select(Municipality).where(Municipality.name == name)).one()
@@ -68,7 +80,7 @@ class Factory:
         org = Organisation(
             name=name or f'biedrība "Kopiena {n}"',
             legal_form=legal_form,
-            registration_number="40008000000"[: 11 - len(str(n))] + str(n),
+            registration_number=register_number(n),
             iban="LV80BANK0000435195001",
             address="Skolas iela 1",
             municipality=municipality or self.municipality(),
@@ -119,6 +131,7 @@ class Factory:
             summary="Kopīgs dārzs ģimenēm un senioriem.",
             community_need="Ciemā nav vietas, kur satikties.",
             goals="Satikties un kopā strādāt.",
+            sustainability="Dārzu turpinās kopt biedrība.",
             target_groups=["families_with_children", "seniors"],
             expected_participants=50,
             contact_name="Anna Bērziņa",
@@ -126,7 +139,7 @@ class Factory:
             municipality=org.municipality,
             **kw,
         )
-        idea.activities = [IdeaActivity(position=1, description="Talka")]
+        idea.activities = [IdeaActivity(position=1, description="Talka", starts_on=(competition.closes_at + timedelta(days=30)).date())]
         idea.budget_lines = [BudgetLine(position=1, item="Dēļi", quantity=Decimal("1"), unit_cost=Decimal(amount))]
         recompute_budget(idea)
         db.session.add(idea)

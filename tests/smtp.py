@@ -15,8 +15,9 @@ def free_port() -> int:
 class MailSink:
     def __init__(self, port: int | None = None):
         self.messages = []
+        self.host = "127.0.0.1"
         self.port = port or free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self, hostname=self.host, port=self.port)
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))

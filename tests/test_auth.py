@@ -83,3 +83,34 @@ def test_security_headers(client):
     assert headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_changing_the_password_ends_other_sessions(client, app, factory):
+    user = factory.applicant()
+    db.session.commit()
+    login(client, user.email)
+    assert user.name in client.get("/").get_data(as_text=True)
+    user.set_password("cita-gara-parole-42")
+    db.session.commit()
+    assert user.name not in client.get("/").get_data(as_text=True)
+
+
+def test_huge_ids_in_urls_are_404(client, factory):
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    assert client.get("/ideas/99999999999999999999").status_code == 404
+    assert client.get("/admin/competitions/2147483648").status_code == 404
+
+
+def test_behind_a_proxy_the_client_address_is_taken_from_the_proxy_headers(make_app):
+    from flask import request
+
+    app = make_app(PROXY_FIX=1)
+
+    @app.get("/whoami")
+    def whoami():
+        return request.remote_addr
+
+    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert response.get_data(as_text=True) == "203.0.113.9"

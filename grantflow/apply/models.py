@@ -58,6 +58,9 @@ class Idea(db.Model):
     # Derived from the budget lines by the server on every save; kept for ranking queries.
     requested_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     own_contribution: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    # What the applicant typed that the server could not take as it was (a number that is not
+    # one, a text too long): form field name -> the text, kept so nothing typed is lost.
+    draft_raw: Mapped[dict | None] = mapped_column(JSON, default=dict)
 
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -78,7 +81,10 @@ class Idea(db.Model):
         back_populates="idea", order_by="Partner.position", cascade="all, delete-orphan"
     )
     attachments: Mapped[list["Attachment"]] = relationship(
-        back_populates="idea", cascade="all, delete-orphan", order_by="Attachment.id"
+        back_populates="idea",
+        cascade="all, delete-orphan",
+        order_by="Attachment.id",
+        primaryjoin="and_(Idea.id == Attachment.idea_id, Attachment.report_id.is_(None))",
     )
 
     __mapper_args__ = {"version_id_col": version}
@@ -200,3 +206,7 @@ class Attachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     idea: Mapped[Idea] = relationship(back_populates="attachments")
+
+    def can_view(self, user) -> bool:
+        """Whoever may see the idea may download its files."""
+        return self.idea.can_view(user)

@@ -1,5 +1,7 @@
 """People who log in, and the roles they hold across the programme."""
 
+import hashlib
+import hmac
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -40,6 +42,24 @@ class User(UserMixin, db.Model):
     )
     municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
 
+    def get_id(self) -> str:
+        """The session names the user and a digest of their password hash, so changing or
+        resetting the password logs out every other session."""
+        return f"{self.id}.{self._password_digest()}"
+
+    def _password_digest(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_session_id(cls, session_id: str) -> "User | None":
+        user_id, _, digest = session_id.partition(".")
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+            return None
+        user = db.session.get(cls, int(user_id))
+        if user is None or not hmac.compare_digest(digest, user._password_digest()):
+            return None
+        return user
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -64,6 +84,11 @@ class User(UserMixin, db.Model):
             self.role_rows.append(UserRole(role=role))
 
     @property
+    def email_confirmed(self) -> bool:
+        """Unconfirmed users may log in, but not act for an organisation or submit ideas."""
+        return self.email_confirmed_at is not None
+
+    @property
     def is_admin(self) -> bool:
         return ADMINISTRATOR in self.roles
 
@@ -83,3 +108,15 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class LoginAttempt(db.Model):
+    """A failed login, counted per e-mail and per IP address. Kept in the database so that
+    the limit holds across all application workers; rows older than the window are purged."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "email:<sha256 of the address>" or "ip:<address>": no plain addresses of strangers kept.
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

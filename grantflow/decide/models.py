@@ -1,4 +1,5 @@
-"""Funding decisions: the money committed (or refused) for an idea."""
+"""Funding decisions (the money committed or refused for an idea) and the municipality's
+confirmation of its part in the cooperation agreement."""
 
 from datetime import datetime
 from decimal import Decimal
@@ -36,3 +37,33 @@ class Decision(db.Model):
     @property
     def partial(self) -> bool:
         return self.kind == FUND and self.amount < self.requested
+
+
+class CooperationConfirmation(db.Model):
+    """A municipality representative's answer on what the municipality commits to an idea:
+    confirmed (the agreement may be issued) or only commented (changes asked). Kept as a
+    record; the latest row counts. The texts are a snapshot of what was confirmed, and the
+    representative gives the municipality's details the agreement needs."""
+
+    __tablename__ = "cooperation_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    municipality_id: Mapped[int] = mapped_column(ForeignKey("municipalities.id"))
+    confirmed: Mapped[bool] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+    premises: Mapped[str] = mapped_column(Text, default="")
+    inventory: Mapped[str] = mapped_column(Text, default="")
+    upkeep: Mapped[str] = mapped_column(Text, default="")
+    sustainability_years: Mapped[int] = mapped_column(default=3)
+    authority_name: Mapped[str] = mapped_column(String(200), default="")
+    registration_number: Mapped[str] = mapped_column(String(11), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    signatory_name: Mapped[str] = mapped_column(String(200), default="")
+    signatory_position: Mapped[str] = mapped_column(String(200), default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    idea: Mapped["Idea"] = relationship()  # noqa: F821
+    by: Mapped["User | None"] = relationship()  # noqa: F821
+    municipality: Mapped["Municipality"] = relationship()  # noqa: F821

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from grantflow.apply.models import BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.apply.operations import recompute_budget
@@ -17,6 +17,7 @@ from grantflow.auth.operations import create_user, find_user
 from grantflow.competitions.models import Competition
 from grantflow.competitions.operations import add_default_criteria
 from grantflow.extensions import db
+from grantflow.mail.models import OutboxMail
 from grantflow.i18n import RIGA
 from grantflow.orgs.models import Membership, Organisation
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending
@@ -54,6 +55,16 @@ def at_riga(day, hour: int = 12) -> datetime:
 
 
 def load_demo() -> Loaded:
+    """Build the demo, then drop the mails its invented history queued: they would go to
+    demo addresses and crowd out real mail."""
+    before = db.session.scalar(select(func.coalesce(func.max(OutboxMail.id), 0)))
+    loaded = _load()
+    db.session.execute(delete(OutboxMail).where(OutboxMail.id > before))
+    db.session.commit()
+    return loaded
+
+
+def _load() -> Loaded:
     load_territories()
     created = False
     users = {}
@@ -78,7 +89,7 @@ def load_demo() -> Loaded:
     if db.session.scalar(select(Competition.id).where(Competition.code == "DK-2026")) is None:
         _open_competition(users, admin, evaluators)
         created = True
-    db.session.commit()
+    db.session.flush()
     logins = [(email, PASSWORD, ", ".join(roles)) for email, _, roles, _ in DEMO_USERS]
     return Loaded(created, logins)
 
@@ -113,6 +124,7 @@ def _contact(org: Organisation) -> User:
         name=f"{org.name} — kontaktpersona",
         password_hash="!",
         active=False,
+        email_confirmed_at=utcnow(),  # the workflow lets only confirmed addresses submit
     )
     user.grant(APPLICANT)
     db.session.add(Membership(user=user, organisation=org))
@@ -158,7 +170,8 @@ def _new_idea(competition, org, spec, contact) -> Idea:
         municipality=municipality, parish=org.parish, place=spec.get("place") or "",
         contact_name=contact.name, contact_email=contact.email, is_demo=True, created_by_id=contact.id,
     )  # fmt: skip
-    idea.activities = [IdeaActivity(position=1, description="Kopienas tikšanās un plānošana")]
+    idea.activities = [IdeaActivity(position=1, description="Kopienas tikšanās un plānošana",
+                                    starts_on=(competition.closes_at + timedelta(days=60)).date())]  # fmt: skip
     idea.partners = [Partner(position=1, name=f"{municipality.name} pašvaldība", kind="municipality",
                              contribution="Telpas un inventāra uzglabāšana")]  # fmt: skip
     _budget(idea, Decimal(spec["amount"]))

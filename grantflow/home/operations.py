@@ -27,3 +27,62 @@ def impact_figures() -> dict:
         "volunteers": int(row[3]),
         "demo": bool(row[4]),
     }
+
+
+def applicant_overview(ideas) -> dict[int, dict]:
+    """For each idea on the applicant's home page: its history, the latest documents, and what
+    is expected next, with three queries in all however many ideas there are."""
+    from grantflow.apply.operations import latest_documents
+    from grantflow.workflow.models import AuditEntry
+
+    ids = [idea.id for idea in ideas]
+    if not ids:
+        return {}
+    history: dict[int, list] = {}
+    for entry in db.session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.idea_id.in_(ids), AuditEntry.kind == "transition")
+        .order_by(AuditEntry.created_at, AuditEntry.id)
+    ):
+        history.setdefault(entry.idea_id, []).append(entry)
+    documents = latest_documents(ids)
+    reports = {r.idea_id: r for r in db.session.scalars(select(Report).where(Report.idea_id.in_(ids)))}
+    return {
+        idea.id: {
+            "history": history.get(idea.id, []),
+            "documents": documents.get(idea.id, []),
+            "next": next_step(idea, reports.get(idea.id)),
+        }
+        for idea in ideas
+    }
+
+
+def next_step(idea, report) -> tuple[str, str | None] | None:
+    """(what is expected, the page to do it on) judged by the state's tags, never its name."""
+    from flask import url_for
+    from flask_babel import gettext as _
+
+    from grantflow.i18n import format_day, format_when
+    from grantflow.types import utcnow
+
+    competition = idea.competition
+    if idea.has_tag("editable"):
+        if not competition.is_open(utcnow()):
+            return _("The competition has closed; this draft can no longer be submitted."), None
+        text = (
+            _("Make the changes asked for and submit again by %(when)s.", when=format_when(competition.closes_at))
+            if idea.reference
+            else _("Fill in and submit the idea by %(when)s (Riga time).", when=format_when(competition.closes_at))
+        )
+        return text, url_for("apply.edit", idea_id=idea.id)
+    if idea.has_tag("reporting"):
+        if report is not None and report.status == "submitted":
+            return _("Your final report is being checked."), None
+        due = competition.report_due
+        text = (
+            _("Final report due by %(day)s.", day=format_day(due)) if due else _("Carry out the idea and file the final report.")
+        )
+        return text, url_for("reports.edit", idea_id=idea.id)
+    if idea.has_tag("filed") and not idea.has_tag("funded") and not idea.state_def.final:
+        return _("Nothing to do now: the idea is being checked and evaluated. We will write to you."), None
+    return None

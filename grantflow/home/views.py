@@ -10,7 +10,7 @@ from grantflow.apply.models import Idea
 from grantflow.auth.models import EVALUATOR, MUNICIPALITY
 from grantflow.competitions.models import Competition
 from grantflow.extensions import csrf, db
-from grantflow.home.operations import impact_figures
+from grantflow.home.operations import applicant_overview, impact_figures
 from grantflow.review.models import Assignment
 from grantflow.safety import safe_next
 from grantflow.types import utcnow
@@ -37,6 +37,7 @@ def index():
     org_ids = current_user.organisation_ids()
     if org_ids:
         context["my_ideas"] = ideas_of(Idea.organisation_id.in_(org_ids))
+        context["overview"] = applicant_overview(context["my_ideas"])
     if current_user.has_role(EVALUATOR):
         context["assigned"] = ideas_of(
             Idea.id.in_(select(Assignment.idea_id).where(Assignment.evaluator_id == current_user.id, Assignment.active.is_(True)))

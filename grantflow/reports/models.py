@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.extensions import db
@@ -24,18 +24,46 @@ class Report(db.Model):
     changed: Mapped[str] = mapped_column(Text, default="")
     continues: Mapped[str] = mapped_column(Text, default="")
     return_comment: Mapped[str] = mapped_column(Text, default="")
+    # Typed text the server could not take as it was (see Idea.draft_raw).
+    draft_raw: Mapped[dict | None] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     idea: Mapped["Idea"] = relationship()  # noqa: F821
     activities: Mapped[list["ReportActivity"]] = relationship(
-        back_populates="report", order_by="ReportActivity.held_on", cascade="all, delete-orphan"
+        back_populates="report", order_by="ReportActivity.id", cascade="all, delete-orphan"
     )
     reach: Mapped[list["ReportReach"]] = relationship(back_populates="report", cascade="all, delete-orphan")
     spending: Mapped[list["ReportSpending"]] = relationship(
-        back_populates="report", cascade="all, delete-orphan"
+        back_populates="report", cascade="all, delete-orphan", order_by="ReportSpending.id"
     )
+    attachments: Mapped[list["Attachment"]] = relationship(  # noqa: F821
+        cascade="all, delete-orphan", order_by="Attachment.id", overlaps="attachments,idea"
+    )
+
+    # --- permissions ----------------------------------------------------------------------
+    def can_view(self, user) -> bool:
+        return self.idea.can_view(user)
+
+    def can_edit(self, user) -> bool:
+        """The applicant fills it while the idea is in a reporting state and the report is
+        not with the administrator (draft, or returned for changes)."""
+        from grantflow.auth.models import APPLICANT
+
+        return (
+            APPLICANT in self.idea.roles_of(user)
+            and self.idea.has_tag("reporting")
+            and self.status in ("draft", "returned")
+        )
+
+    @property
+    def planned_total(self) -> Decimal:
+        return sum((s.planned for s in self.spending), Decimal("0.00"))
+
+    @property
+    def actual_total(self) -> Decimal:
+        return sum((s.actual for s in self.spending), Decimal("0.00"))
 
 
 class ReportActivity(db.Model):

@@ -1,16 +1,241 @@
-"""Final reports: the guards and effects of accepting or returning one."""
+"""Final reports: filling one in (draft, submit) and the guards and effects of accepting or
+returning one."""
 
-from sqlalchemy import select
+import re
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from grantflow.apply import parsing
+from grantflow.apply.models import TARGET_GROUPS
 from grantflow.extensions import db
-from grantflow.reports.models import Report
-from grantflow.workflow.registry import effect, guard
+from grantflow.mail.operations import queue_mail
+from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending
+from grantflow.types import utcnow
+from grantflow.workflow import engine
+from grantflow.workflow.registry import audit_kind, effect, guard
+
+MAX_ROWS = 100
+READERS = {
+    "participants": parsing.count,
+    "organisations_count": parsing.count,
+    "volunteers": parsing.count,
+    "organisations_names": lambda text: parsing.text_of(text, 3000),
+    "changed": lambda text: parsing.text_of(text, 5000),
+    "continues": lambda text: parsing.text_of(text, 5000),
+    "activities.held_on": parsing.day,
+    "activities.description": lambda text: parsing.text_of(text, 2000),
+    "activities.participants": parsing.count,
+    "reach.people": parsing.count,
+    "spending.actual": parsing.money,
+}
+ROW_KEY = re.compile(r"^(activities|reach|spending)-(\d+)-(\w+)$")
+
+audit_kind("report_submitted", _l("Final report submitted"))
 
 
 def report_of(idea) -> Report | None:
     return db.session.scalars(select(Report).where(Report.idea_id == idea.id)).first()
+
+
+def reader_for(key: str):
+    match = ROW_KEY.match(key)
+    return READERS.get(f"{match[1]}.{match[3]}" if match else key)
+
+
+def raw_problems(raw: dict | None) -> dict[str, str]:
+    problems = {}
+    for key, text in (raw or {}).items():
+        reader = reader_for(key)
+        try:
+            reader(text) if reader else None
+        except parsing.Unreadable as error:
+            problems[key] = error.message
+    return problems
+
+
+def may_report(idea, user) -> bool:
+    from grantflow.auth.models import APPLICANT
+
+    return idea.has_tag("reporting") and APPLICANT in idea.roles_of(user)
+
+
+def start_report(idea, actor) -> Report:
+    """The idea's report, created on first use with one spending row per planned grant line."""
+    report = report_of(idea)
+    if report is not None:
+        return report
+    if not may_report(idea, actor):
+        raise engine.TransitionRefused([_l("A final report is not expected for this idea now.")])
+    report = Report(idea_id=idea.id, draft_raw={})
+    report.spending = [
+        ReportSpending(budget_line_id=line.id, item=line.item, planned=line.total, actual=Decimal("0.00"))
+        for line in idea.budget_lines
+        if not line.own and (line.item or line.total)
+    ]
+    report.reach = [ReportReach(target_group=group, people=0) for group in TARGET_GROUPS]
+    report.activities = [ReportActivity()]
+    db.session.add(report)
+    try:
+        db.session.commit()
+    except IntegrityError:  # two first visits at once: the unique idea_id keeps one
+        db.session.rollback()
+    return report_of(idea)
+
+
+def form_data(report: Report) -> dict:
+    def plain(value):
+        return "" if value is None else str(value)
+
+    data = {
+        "participants": plain(report.participants or ""),
+        "organisations_count": plain(report.organisations_count or ""),
+        "organisations_names": report.organisations_names,
+        "volunteers": plain(report.volunteers or ""),
+        "changed": report.changed,
+        "continues": report.continues,
+        "activities": [
+            {"held_on": plain(a.held_on), "description": a.description, "participants": plain(a.participants or "")}
+            for a in report.activities
+        ],
+        "reach": [{"people": plain(r.people or "")} for r in _reach_rows(report)],
+        "spending": [{"actual": plain(s.actual if s.actual else "")} for s in report.spending],
+    }
+    for key, text in (report.draft_raw or {}).items():
+        match = ROW_KEY.match(key)
+        if match and int(match[2]) < len(data[match[1]]):
+            data[match[1]][int(match[2])][match[3]] = text
+        elif key in data:
+            data[key] = text
+    return data
+
+
+def _reach_rows(report: Report) -> list[ReportReach]:
+    """One row per target group, always in the same order (the form's order)."""
+    by_group = {r.target_group: r for r in report.reach}
+    for group in TARGET_GROUPS:
+        if group not in by_group:
+            by_group[group] = ReportReach(target_group=group, people=0)
+            report.reach.append(by_group[group])
+    return [by_group[g] for g in TARGET_GROUPS]
+
+
+def save_report(report: Report, data: dict, actor) -> dict[str, str]:
+    """Save with whatever was typed; unreadable text is kept in draft_raw. Commits."""
+    if not report.can_edit(actor):
+        raise engine.TransitionRefused([_l("This report can no longer be changed.")])
+    raw, problems = {}, {}
+
+    def read(key, text, current):
+        text = text if isinstance(text, str) else ("" if text is None else str(text))
+        try:
+            return READERS[_name(key)](text)
+        except parsing.Unreadable as error:
+            raw[key] = text[:100_000]
+            problems[key] = error.message
+            return current
+
+    for name in ("participants", "organisations_count", "volunteers"):
+        if name in data:
+            setattr(report, name, read(name, data[name], getattr(report, name)) or 0)
+    for name in ("organisations_names", "changed", "continues"):
+        if name in data:
+            setattr(report, name, read(name, data[name], getattr(report, name)) or "")
+    if "activities" in data:
+        rows = [r if isinstance(r, dict) else {} for r in data["activities"] or []][:MAX_ROWS]
+        del report.activities[len(rows):]
+        while len(report.activities) < len(rows):
+            report.activities.append(ReportActivity())
+        for i, (row, activity) in enumerate(zip(rows, report.activities)):
+            activity.held_on = read(f"activities-{i}-held_on", row.get("held_on"), activity.held_on)
+            activity.description = read(f"activities-{i}-description", row.get("description"), activity.description) or ""
+            activity.participants = read(f"activities-{i}-participants", row.get("participants"), activity.participants) or 0
+    if "reach" in data:
+        for i, (row, reach) in enumerate(zip(data["reach"] or [], _reach_rows(report))):
+            row = row if isinstance(row, dict) else {}
+            reach.people = read(f"reach-{i}-people", row.get("people"), reach.people) or 0
+    if "spending" in data:
+        for i, (row, spent) in enumerate(zip(data["spending"] or [], report.spending)):
+            row = row if isinstance(row, dict) else {}
+            value = read(f"spending-{i}-actual", row.get("actual"), spent.actual)
+            spent.actual = Decimal("0.00") if value is None else value
+    report.draft_raw = raw
+    db.session.commit()
+    return problems
+
+
+def _name(key: str) -> str:
+    match = ROW_KEY.match(key)
+    return f"{match[1]}.{match[3]}" if match else key
+
+
+def change_rows(report: Report, action: str, actor) -> str:
+    """"add" or "remove:<index>" on the activities held; returns the anchor to go back to."""
+    if not report.can_edit(actor):
+        raise engine.TransitionRefused([_l("This report can no longer be changed.")])
+    if action == "add":
+        if len(report.activities) < MAX_ROWS:
+            report.activities.append(ReportActivity())
+        db.session.commit()
+        return f"activities-{len(report.activities) - 1}"
+    index = action.removeprefix("remove:")
+    if index.isdecimal() and int(index) < len(report.activities):
+        removed = int(index)
+        del report.activities[removed]
+        shifted = {}
+        for key, text in (report.draft_raw or {}).items():
+            match = ROW_KEY.match(key)
+            if match and match[1] == "activities":
+                i = int(match[2])
+                if i == removed:
+                    continue
+                key = f"activities-{i - 1 if i > removed else i}-{match[3]}"
+            shifted[key] = text
+        report.draft_raw = shifted
+        db.session.commit()
+    return "activities"
+
+
+def report_missing(report: Report) -> dict[str, str]:
+    """What must be put right before the report can be submitted: field key -> message."""
+    problems = dict(raw_problems(report.draft_raw))
+    held = [a for a in report.activities if a.description.strip()]
+    if not held:
+        problems["activities"] = str(_l("Describe at least one activity that took place."))
+    for i, a in enumerate(report.activities):
+        if a.description.strip() and a.held_on is None:
+            problems.setdefault(f"activities-{i}-held_on", str(_l("Give the date of this activity.")))
+    if not report.participants:
+        problems.setdefault("participants", str(_l("Say how many people took part.")))
+    if not (report.changed or "").strip():
+        problems.setdefault("changed", str(_l("Describe what changed in the community.")))
+    if not (report.continues or "").strip():
+        problems.setdefault("continues", str(_l("Say what continues after the project.")))
+    if report.organisations_count and not (report.organisations_names or "").strip():
+        problems.setdefault("organisations_names", str(_l("Name the organisations involved.")))
+    return problems
+
+
+def submit_report(report: Report, actor) -> None:
+    """Hand the report to the administrators; refused with the list of what is missing."""
+    if not report.can_edit(actor):
+        raise engine.TransitionRefused([_l("This report has already been submitted.")])
+    missing = report_missing(report)
+    if missing:
+        raise engine.TransitionRefused(
+            [_l("The report is not complete: %(count)d field(s) need attention.", count=len(missing))]
+        )
+    idea = report.idea
+    report.status = "submitted"
+    report.submitted_at = utcnow()
+    engine.record(idea, "report_submitted", actor)
+    from grantflow.admin.operations import administrators
+
+    for admin in administrators():
+        queue_mail(admin.email, "admin_notice", locale=admin.locale, idea=idea, comment=str(_l("The final report has been submitted.")))
+    db.session.commit()
 
 
 @guard("report_submitted", _l("The final report has not been submitted."))

@@ -36,11 +36,15 @@ from grantflow.review.models import (
 )
 from grantflow.types import utcnow
 from grantflow.workflow import engine
-from grantflow.workflow.registry import guard
+from grantflow.workflow.registry import audit_kind, guard
 
 HALF = Decimal("0.5")
 ELIGIBLE_LEGAL_FORMS = frozenset(LEGAL_FORMS) - {"other"}
 CONFLICT_SCOPES = ("idea", "organisation", "municipality")
+
+audit_kind("review_submitted", _l("An evaluator submitted a review"))
+audit_kind("conflict_declared", _l("An evaluator declared a conflict of interest and stepped back"))
+audit_kind("evaluator_removed", _l("An evaluator was removed from the idea"))
 
 
 class Refused(Exception):

@@ -21,6 +21,7 @@ class Registry:
     guards: dict[str, Named] = field(default_factory=dict)
     effects: dict[str, Named] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)  # audited acts other than transitions
 
 
 registry = Registry()
@@ -50,6 +51,15 @@ def effect(name: str):
 def tag(name: str, meaning: str) -> None:
     """Declare a state tag: a property of states that code asks about instead of state names."""
     registry.tags[name] = meaning
+
+
+def audit_kind(name: str, label) -> None:
+    """Declare an act audited with engine.record, with the label history pages show."""
+    registry.kinds[name] = label
+
+
+def audit_label(kind: str) -> str:
+    return str(registry.kinds.get(kind, kind))
 
 
 def workflow_for(name: str):

@@ -1,0 +1,375 @@
+"""Issuing decision letters and cooperation agreements as PDF records, finding them again,
+and the batch that issues every due document of a competition on all CPU cores."""
+
+import base64
+import hashlib
+import io
+import uuid
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from multiprocessing import get_context
+from pathlib import Path
+
+import jinja2
+import qrcode
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from grantflow.apply.models import Idea
+from grantflow.auth.models import User
+from grantflow.database import Conflict
+from grantflow.decide.models import FUND, CooperationConfirmation, Decision
+from grantflow.decide.operations import authority_name, confirmed_cooperation, decision_of, score_summary
+from grantflow.documents.models import Document
+from grantflow.documents.pdf import html_to_pdf
+from grantflow.extensions import db
+from grantflow.i18n import RIGA, amount_in_words, format_money, latvian_date
+from grantflow.orgs.models import Membership, Organisation
+from grantflow.types import utcnow
+from grantflow.workflow import engine
+
+DECISION = "decision"
+AGREEMENT = "agreement"
+KINDS = (DECISION, AGREEMENT)
+FILE_STEMS = {"lv": {DECISION: "lemums", AGREEMENT: "vienosanas"}, "en": {DECISION: "decision", AGREEMENT: "agreement"}}
+
+
+class DocumentError(Exception):
+    """Why a document cannot be issued, for the administrator; nothing was stored."""
+
+
+# --- finding documents ----------------------------------------------------------------------
+
+
+def documents_for_ideas(idea_ids) -> dict[int, list[Document]]:
+    """The current (latest) version of each kind of document of these ideas, in one query."""
+    ids = list(idea_ids)
+    if not ids:
+        return {}
+    latest = (
+        select(Document.idea_id, Document.kind, func.max(Document.version).label("version"))
+        .where(Document.idea_id.in_(ids))
+        .group_by(Document.idea_id, Document.kind)
+        .subquery()
+    )
+    rows = db.session.scalars(
+        select(Document)
+        .join(latest, and_(Document.idea_id == latest.c.idea_id, Document.kind == latest.c.kind,
+                           Document.version == latest.c.version))
+        .order_by(Document.idea_id, Document.kind)
+    ).all()
+    out: dict[int, list[Document]] = {i: [] for i in ids}
+    for document in rows:
+        out[document.idea_id].append(document)
+    return out
+
+
+def documents_for(idea) -> list[Document]:
+    """The latest version of each kind of the idea's documents (for the idea and home pages)."""
+    return documents_for_ideas([idea.id])[idea.id]
+
+
+def all_versions(idea) -> list[Document]:
+    return db.session.scalars(
+        select(Document).options(selectinload(Document.issued_by))
+        .where(Document.idea_id == idea.id).order_by(Document.kind, Document.version.desc())
+    ).all()
+
+
+def latest_version(idea_id: int, kind: str) -> int:
+    return db.session.scalar(
+        select(func.coalesce(func.max(Document.version), 0)).where(Document.idea_id == idea_id, Document.kind == kind)
+    )
+
+
+def is_current(document: Document) -> bool:
+    return document.version == latest_version(document.idea_id, document.kind)
+
+
+def by_token(token: str) -> Document | None:
+    return db.session.scalars(select(Document).where(Document.token == token)).first()
+
+
+def by_sha256(sha256: str) -> Document | None:
+    return db.session.scalars(select(Document).where(Document.sha256 == sha256.strip().lower())).first()
+
+
+# --- what goes into a document --------------------------------------------------------------
+
+
+def language_of(idea) -> str:
+    """The applicant's language: the one most of the organisation's active members chose;
+    Latvian unless English wins outright."""
+    locales = Counter(
+        db.session.scalars(
+            select(User.locale).join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == idea.organisation_id, User.active.is_(True))
+        )
+    )
+    return "en" if locales.get("en", 0) > locales.get("lv", 0) else "lv"
+
+
+def operator() -> dict:
+    """The programme operator as the letterhead shows it: the configured name, with the
+    registration number and address of the organisation of that name where it is recorded."""
+    config = current_app.config
+    org = db.session.scalars(select(Organisation).where(Organisation.name == config["OPERATOR_NAME"]).limit(1)).first()
+    address = org.address if org else ""
+    city = config["OPERATOR_CITY"]
+    legal = {"association": ("biedrība", "Association"), "foundation": ("nodibinājums", "Foundation")}.get(org.legal_form if org else "")
+    return {
+        "name": config["OPERATOR_NAME"],
+        "title": f'{legal[0]} "{config["OPERATOR_NAME"]}"' if legal else config["OPERATOR_NAME"],
+        "title_en": f'{legal[1]} "{config["OPERATOR_NAME"]}"' if legal else config["OPERATOR_NAME"],
+        "registration_number": org.registration_number if org else "",
+        "address": address,
+        "email": org.email if org else "",
+        "city": city,
+        "city_locative": config["OPERATOR_CITY_LOCATIVE"],
+        "signatory": config["OPERATOR_SIGNATORY"],
+        "signatory_position": config["OPERATOR_SIGNATORY_POSITION"],
+    }
+
+
+def verify_url(token: str) -> str:
+    return f"{current_app.config['PUBLIC_URL'].rstrip('/')}/verify/{token}"
+
+
+def qr_data_uri(text: str) -> str:
+    """A QR code as an inline PNG, so the PDF needs no file or network. A fixed mask pattern
+    (valid, just not searched for the "best" one) makes it five times quicker."""
+    code = qrcode.QRCode(box_size=4, border=2, mask_pattern=2)
+    code.add_data(text)
+    code.make(fit=True)
+    image = code.make_image()
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def written_date(day: date, language: str) -> str:
+    return latvian_date(day) if language == "lv" else format_date(day, "d MMMM yyyy", locale="en")
+
+
+def _context(idea, kind: str, language: str) -> dict:
+    """Everything the document templates print; refuses a document that is not due."""
+    decision = decision_of(idea)
+    if decision is None:
+        raise DocumentError(_("There is no funding decision for this idea yet."))
+    coop = None
+    if kind == AGREEMENT:
+        if decision.kind != FUND:
+            raise DocumentError(_("An agreement is made only for a funded idea."))
+        coop = confirmed_cooperation(idea)
+        if coop is None:
+            raise DocumentError(_("The municipality has not confirmed its commitments yet, so the agreement cannot be issued."))
+    competition = idea.competition
+    today = utcnow().astimezone(RIGA).date()
+    day = decision.decided_at.astimezone(RIGA).date() if kind == DECISION else today
+    money = lambda amount: format_money(amount, language)  # noqa: E731
+    parts = [idea.place, idea.parish.name if idea.parish else "", idea.municipality.name if idea.municipality else ""]
+    activities = [a for a in idea.activities if a.starts_on or a.ends_on]
+    return {
+        "idea": idea,
+        "organisation": idea.organisation,
+        "competition": competition,
+        "competition_title": competition.title(language),
+        "decision": decision,
+        "funded": decision.kind == FUND,
+        "operator": operator(),
+        "day": day,
+        "date_written": written_date(day, language),
+        "written_decision_date": written_date(decision.decided_at.astimezone(RIGA).date(), language),
+        "amount": money(decision.amount),
+        "amount_words": amount_in_words(decision.amount, language),
+        "amount_words_lv": amount_in_words(decision.amount, "lv"),
+        "requested": money(decision.requested),
+        "adjusted_lines": [
+            {"item": line["item"], "requested": money(Decimal(line["requested"])), "granted": money(Decimal(line["granted"]))}
+            for line in decision.adjusted_budget or []
+        ],
+        "score": score_summary(idea),
+        "report_due": written_date(competition.report_due, language) if competition.report_due else "",
+        "starts": written_date(min(a.starts_on for a in activities if a.starts_on), language) if any(a.starts_on for a in activities) else "",
+        "ends": written_date(max(a.ends_on for a in activities if a.ends_on), language) if any(a.ends_on for a in activities) else "",
+        "coop": coop,
+        "municipality_authority": coop.authority_name if coop else (authority_name(idea.municipality) if idea.municipality else ""),
+        "place": ", ".join(dict.fromkeys(p for p in parts if p)),  # Viļāni in Viļāni once
+        "points": lambda value: "—" if value is None else format_decimal(value, "#,##0.00", locale=language),
+        "language": language,
+    }
+
+
+def _environment() -> jinja2.Environment:
+    """The app's templates with StrictUndefined: a missing value in a legal document is an
+    error the administrator sees, never a silent blank."""
+    env = current_app.extensions.get("grantflow.documents_env")
+    if env is None:
+        env = current_app.jinja_env.overlay(undefined=jinja2.StrictUndefined)
+        current_app.extensions["grantflow.documents_env"] = env
+    return env
+
+
+@dataclass
+class Draft:
+    """A document rendered to HTML and numbered, waiting to become a PDF and be stored."""
+
+    idea_id: int
+    kind: str
+    version: int
+    number: str
+    language: str
+    token: str
+    filename: str
+    html: str = field(repr=False)
+
+
+def draft(idea, kind: str) -> Draft:
+    """Render the document's HTML; raises DocumentError saying why when it cannot be made."""
+    if kind not in KINDS:
+        raise DocumentError(kind)
+    language = language_of(idea)
+    context = _context(idea, kind, language)
+    decision = context["decision"]
+    number = decision.number if kind == DECISION else f"{decision.number}-V"
+    version = latest_version(idea.id, kind) + 1
+    token = str(uuid.uuid4())
+    url = verify_url(token)
+    try:
+        html = _environment().get_template(f"documents/{kind}_{language}.html").render(
+            **context, number=number, version=version, verify_url=url, qr=qr_data_uri(url)
+        )
+    except jinja2.TemplateError as error:
+        raise DocumentError(_("The document template failed: %(error)s. Nothing was issued.", error=f"{type(error).__name__}: {error}")) from error
+    filename = f"{FILE_STEMS[language][kind]}-{idea.reference or idea.id}-v{version}.pdf"
+    return Draft(idea.id, kind, version, number, language, token, filename, html)
+
+
+def to_pdf(html: str) -> bytes:
+    """HTML to PDF/A; any failure of WeasyPrint becomes a DocumentError with its message."""
+    try:
+        return html_to_pdf(html)
+    except Exception as error:  # WeasyPrint raises many kinds; the administrator must see why
+        raise DocumentError(_("The PDF could not be made: %(error)s. Nothing was issued.", error=f"{type(error).__name__}: {error}")) from error
+
+
+def store(d: Draft, pdf: bytes, actor) -> Document:
+    """Keep the PDF as a new version (never overwriting) and audit it; does not commit."""
+    document = Document(
+        idea_id=d.idea_id, kind=d.kind, version=d.version, number=d.number, language=d.language,
+        filename=d.filename, pdf=pdf, size=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(),
+        token=d.token, issued_by_id=getattr(actor, "id", None), issued_at=utcnow(),
+    )
+    db.session.add(document)
+    idea = db.session.get(Idea, d.idea_id)
+    engine.record(idea, "document_issued", actor, d.filename, document=d.kind, version=d.version, sha256=document.sha256)
+    return document
+
+
+def _commit():
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # the same version issued at the same moment
+        db.session.rollback()
+        raise Conflict(str(error)) from error
+
+
+def issue(idea, kind: str, actor) -> Document:
+    """Make, store and commit the next version of the idea's document."""
+    d = draft(idea, kind)
+    document = store(d, to_pdf(d.html), actor)
+    _commit()
+    return document
+
+
+# --- the batch ------------------------------------------------------------------------------
+
+
+@dataclass
+class Due:
+    items: list[tuple[Idea, str]]  # (idea, kind) to issue now
+    waiting: list[Idea]  # funded ideas whose municipality has not confirmed yet
+
+
+def due(competition_id: int) -> Due:
+    """Documents of the competition not issued yet: a letter for every decision, an
+    agreement for every funded idea whose municipality confirmed."""
+    ideas = db.session.scalars(
+        select(Idea).options(selectinload(Idea.organisation))
+        .where(Idea.competition_id == competition_id, Idea.id.in_(select(Decision.idea_id)))
+        .order_by(Idea.reference)
+    ).all()
+    ids = [i.id for i in ideas]
+    issued = set(db.session.execute(select(Document.idea_id, Document.kind).where(Document.idea_id.in_(ids))).all()) if ids else set()
+    funded = set(db.session.scalars(select(Decision.idea_id).where(Decision.idea_id.in_(ids), Decision.kind == FUND))) if ids else set()
+    confirmed = _confirmed(ids)
+    items, waiting = [], []
+    for idea in ideas:
+        if (idea.id, DECISION) not in issued:
+            items.append((idea, DECISION))
+        if idea.id in funded and (idea.id, AGREEMENT) not in issued:
+            (items.append((idea, AGREEMENT)) if idea.id in confirmed else waiting.append(idea))
+    return Due(items, waiting)
+
+
+def _confirmed(ids) -> set[int]:
+    """Ideas whose latest municipality answer is a confirmation."""
+    if not ids:
+        return set()
+    latest = {}
+    for row in db.session.execute(
+        select(CooperationConfirmation.idea_id, CooperationConfirmation.confirmed)
+        .where(CooperationConfirmation.idea_id.in_(ids))
+        .order_by(CooperationConfirmation.at, CooperationConfirmation.id)
+    ):
+        latest[row.idea_id] = row.confirmed
+    return {i for i, ok in latest.items() if ok}
+
+
+@dataclass
+class BatchResult:
+    issued: list[Document] = field(default_factory=list)
+    failed: list[tuple[Idea, str, str]] = field(default_factory=list)  # idea, kind, why
+    waiting: list[Idea] = field(default_factory=list)
+
+
+def render_batch(todo: Due, actor=None, out_dir: Path | None = None, workers: int = 2, on_step=None) -> BatchResult:
+    """Issue the due documents (see `due`). HTML is rendered here, PDFs in `workers`
+    processes (WeasyPrint is CPU-bound), and each PDF is stored and committed here as it
+    comes back, so an interruption keeps what was done and a re-run skips it.
+    `on_step(count)` is called as documents finish (for a progress bar)."""
+    result = BatchResult(waiting=todo.waiting)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        futures = {}
+        for idea, kind in todo.items:  # workers start on the first while the rest are drafted
+            try:
+                d = draft(idea, kind)
+            except DocumentError as error:
+                result.failed.append((idea, kind, str(error)))
+                on_step and on_step(1)
+            else:
+                futures[pool.submit(html_to_pdf, d.html)] = d
+        for future in as_completed(futures):
+            d = futures[future]
+            try:
+                pdf = future.result()
+            except Exception as error:  # one bad document must not stop the batch
+                result.failed.append((db.session.get(Idea, d.idea_id), d.kind, f"{type(error).__name__}: {error}"))
+            else:
+                document = store(d, pdf, actor)
+                _commit()
+                result.issued.append(document)
+                if out_dir is not None:
+                    (out_dir / d.filename).write_bytes(pdf)
+            on_step and on_step(1)
+    return result

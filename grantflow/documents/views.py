@@ -1,0 +1,122 @@
+"""Issuing and downloading documents, the public verification page, and the batch command."""
+
+import hashlib
+from pathlib import Path
+
+import click
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from grantflow.apply.models import Idea
+from grantflow.auth.access import role_required
+from grantflow.auth.models import ADMINISTRATOR, User
+from grantflow.competitions.models import Competition
+from grantflow.database import Conflict
+from grantflow.documents import operations as ops
+from grantflow.documents.forms import VerifyForm
+from grantflow.documents.models import Document
+from grantflow.extensions import db
+
+bp = Blueprint("documents", __name__, cli_group="documents")
+KIND_LABELS = {ops.DECISION: "Decision letter", ops.AGREEMENT: "Cooperation agreement"}
+
+
+@bp.app_context_processor
+def helpers():
+    """For the documents list on the idea page (templates/documents/_idea.html)."""
+    return {"documents_for": ops.documents_for, "document_versions": ops.all_versions}
+
+
+@bp.route("/documents/<int:document_id>")
+@login_required
+def download(document_id: int):
+    document = db.session.get(Document, document_id)
+    if document is None or not document.idea.can_view(current_user):
+        abort(404)
+    return Response(
+        document.pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{document.filename}"', "Cache-Control": "private, no-store"},
+    )
+
+
+@bp.route("/documents/ideas/<int:idea_id>/<kind>", methods=["POST"])
+@role_required(ADMINISTRATOR)
+def issue(idea_id: int, kind: str):
+    idea = db.session.get(Idea, idea_id)
+    if idea is None or kind not in ops.KINDS:
+        abort(404)
+    back = redirect(url_for("ideas.show", idea_id=idea.id) + "#documents", code=303)
+    try:
+        document = ops.issue(idea, kind, current_user)
+    except ops.DocumentError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back
+    except Conflict:
+        flash(_("The same document was issued at the same moment by someone else. Nothing was stored twice; look at the list."), "error")
+        return back
+    flash(_("Issued: %(file)s (version %(version)d).", file=document.filename, version=document.version), "success")
+    return back
+
+
+def _verdict(document: Document | None, held: str | None):
+    """The verification page: the record, whether it is current, and whether the copy matches."""
+    current = ops.latest_version(document.idea_id, document.kind) if document else None
+    return {"document": document, "current_version": current, "held": held,
+            "matches": held is not None and document is not None and held == document.sha256}
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify_index():
+    form = VerifyForm()
+    held = document = None
+    if form.validate_on_submit():
+        held = _fingerprint(form)
+        document = ops.by_sha256(held)
+    status = 422 if form.errors else 200
+    return render_template("documents/verify.html", form=form, token=None, checked=held is not None, **_verdict(document, held)), status
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify(token: str):
+    document = ops.by_token(token)
+    form = VerifyForm()
+    held = _fingerprint(form) if document is not None and form.validate_on_submit() else None
+    status = 404 if document is None else (422 if form.errors else 200)
+    return render_template("documents/verify.html", form=form, token=token, checked=held is not None, **_verdict(document, held)), status
+
+
+def _fingerprint(form: VerifyForm) -> str:
+    if form.pdf.data:
+        return hashlib.sha256(form.pdf.data.read()).hexdigest()
+    return form.sha256.data.strip().lower()
+
+
+@bp.cli.command("render")
+@click.option("--competition", "competition_id", type=int, required=True, help="The competition's id.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory for the PDFs.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Processes rendering PDFs.")
+@click.option("--issuer", help="E-mail of the administrator recorded as the issuer.")
+def render_command(competition_id, out_dir, workers, issuer):
+    """Issue every due decision letter and agreement of a competition, skipping those issued."""
+    if db.session.get(Competition, competition_id) is None:
+        raise click.ClickException(f"no competition {competition_id}")
+    actor = None
+    if issuer:
+        actor = db.session.scalars(select(User).where(User.email == issuer)).first()
+        if actor is None or not actor.is_admin:
+            raise click.ClickException(f"{issuer} is not an administrator")
+    todo = ops.due(competition_id)
+    with click.progressbar(length=len(todo.items), label="Rendering documents") as bar:
+        result = ops.render_batch(todo, actor, out_dir, workers=workers, on_step=bar.update)
+    click.echo(f"issued {len(result.issued)}, failed {len(result.failed)}, "
+               f"agreements waiting for the municipality {len(result.waiting)}; PDFs in {out_dir}")
+    for idea, kind, why in result.failed:
+        click.echo(f"  failed {kind} {idea.reference}: {why}", err=True)
+    for idea in result.waiting:
+        click.echo(f"  waiting: agreement {idea.reference} (the municipality has not confirmed)")
+    if result.failed:
+        raise SystemExit(1)

@@ -1,0 +1,116 @@
+"""The final report of a funded idea: the applicant fills it in and submits it; the
+administrator accepts or returns it with the idea page's workflow buttons."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from grantflow.apply.forms import ATTACHMENT_PURPOSES, TARGET_GROUP_LABELS, AttachmentForm, ConfirmForm
+from grantflow.apply.models import TARGET_GROUPS
+from grantflow.apply.operations import MAX_ATTACHMENT_BYTES
+from grantflow.database import Conflict
+from grantflow.ideas.views import idea_for
+from grantflow.reports import operations as ops
+from grantflow.reports.forms import ReportForm
+from grantflow.workflow import engine
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _report(idea_id: int):
+    idea = idea_for(idea_id, current_user)
+    report = ops.report_of(idea)
+    if report is None:
+        if not ops.may_report(idea, current_user):
+            abort(404)
+        report = ops.start_report(idea, current_user)
+    return idea, report
+
+
+@bp.route("/<int:idea_id>", methods=["GET"])
+@login_required
+def edit(idea_id: int):
+    idea, report = _report(idea_id)
+    if not report.can_edit(current_user):
+        return redirect(url_for("ideas.show", idea_id=idea.id) + "#report", code=303)
+    check = request.args.get("check") == "1"
+    problems = ops.report_missing(report) if check else ops.raw_problems(report.draft_raw)
+    return _render(idea, report, ReportForm(data=ops.form_data(report)), problems, check)
+
+
+def _render(idea, report, form, problems, check):
+    loose = {}
+    for key, message in problems.items():
+        match = ops.ROW_KEY.match(key)
+        field = None
+        if match:
+            entries = getattr(form, match[1]).entries
+            if int(match[2]) < len(entries):
+                field = entries[int(match[2])].form._fields.get(match[3])
+        else:
+            field = form._fields.get(key)
+        if field is not None and field.type not in ("FieldList", "FormField"):
+            field.errors = list(field.errors or []) + [message]
+        else:
+            loose[key] = message
+    return render_template(
+        "reports/edit.html",
+        idea=idea,
+        report=report,
+        form=form,
+        problems=problems,
+        loose=loose,
+        check=check,
+        groups=[(g, TARGET_GROUP_LABELS[g]) for g in TARGET_GROUPS],
+        purposes={k: v for k, v in ATTACHMENT_PURPOSES.items() if k in ("receipt", "photo", "other")},
+        upload=AttachmentForm(formdata=None),
+        confirm=ConfirmForm(formdata=None),
+        max_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
+    )
+
+
+@bp.route("/<int:idea_id>", methods=["POST"])
+@login_required
+def save(idea_id: int):
+    idea, report = _report(idea_id)
+    if not report.can_edit(current_user):
+        flash(_("This report can no longer be changed."), "error")
+        return redirect(url_for("ideas.show", idea_id=idea.id) + "#report", code=303)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
+        return _render(idea, report, form, {}, False), 400
+    action = request.form.get("action", "save")
+    anchor = ""
+    try:
+        problems = ops.save_report(report, form.data, current_user)
+        if action.startswith("rows:"):
+            anchor = ops.change_rows(report, action.removeprefix("rows:"), current_user)
+        elif action == "submit":
+            missing = ops.report_missing(report)
+            if missing:
+                flash(_("Not submitted yet: %(count)d field(s) need attention. Each is marked below.", count=len(missing)), "error")
+                return redirect(url_for("reports.edit", idea_id=idea_id, check=1) + "#problems", code=303)
+            ops.submit_report(report, current_user)
+            flash(_("The final report has been submitted. Thank you!"), "success")
+            return redirect(url_for("ideas.show", idea_id=idea_id) + "#report", code=303)
+        elif action.startswith("save:"):
+            anchor = action.removeprefix("save:")
+    except engine.TransitionRefused as refused:
+        for reason in refused.reasons:
+            flash(reason, "error")
+        return redirect(url_for("reports.edit", idea_id=idea_id), code=303)
+    except Conflict:
+        flash(_("Someone else changed this report at the same moment; nothing was saved. Please check and save again."), "error")
+        return redirect(url_for("reports.edit", idea_id=idea_id), code=303)
+    if problems:
+        flash(_("Saved. %(count)d field(s) could not be taken as typed; they are marked below and kept as you typed them.", count=len(problems)), "error")
+    elif action.startswith("save"):
+        flash(_("Saved."), "success")
+    return redirect(url_for("reports.edit", idea_id=idea_id) + (f"#{anchor}" if anchor else ""), code=303)
+
+
+@bp.app_context_processor
+def report_helpers():
+    """The shared idea page shows the report (reports/_summary.html)."""
+    return {"report_of": ops.report_of, "may_report": ops.may_report, "report_groups": TARGET_GROUP_LABELS}

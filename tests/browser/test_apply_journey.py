@@ -1,0 +1,198 @@
+"""An applicant's whole journey in a real Chromium: register, confirm, create the
+organisation, start an idea, fill it over two sittings
+with a logout between, fix what the server could not read, submit, get the receipt, and later
+file the final report. Once on a desktop window, once on a narrow phone screen."""
+
+import re
+from itertools import count
+
+import pytest
+
+from tests.browser.conftest import log_in
+
+_n = count(1)
+
+
+PASSWORD = "Kopienas-dārzs-2026"
+
+
+def register_with_organisation(page, live_server, mail_sink) -> str:
+    """Register, confirm the e-mail by the mailed link, create the organisation."""
+    email = f"journey{next(_n)}@example.lv"
+    page.goto("/register")
+    page.get_by_label("Jūsu vārds un uzvārds").fill("Inese Ozoliņa")
+    page.get_by_label("E-pasts").fill(email)
+    page.get_by_label("Parole", exact=True).fill(PASSWORD)
+    page.get_by_label("Parole vēlreiz").fill(PASSWORD)
+    page.get_by_role("button", name="Reģistrēties").click()
+    page.wait_for_load_state()
+    deliver_outbox(live_server)
+    (mail,) = mail_sink.to(email)
+    link = re.search(re.escape(live_server.url) + r"(/confirm/\S+)", mail.get_body(("plain",)).get_content())[1]
+    page.goto(link)
+    log_in(page, email, PASSWORD)
+    page.goto("/orgs/")
+    page.get_by_role("link", name="Izveidot organizāciju").click()
+    page.get_by_label("Organizācijas nosaukums").fill('Biedrība "Upes krasts"')
+    page.get_by_label("Juridiskā forma").select_option(label="Biedrība")
+    page.get_by_label("Reģistrācijas numurs").fill("40008012347")
+    page.get_by_label("Bankas konts (IBAN)").fill("LV80 BANK 0000 4351 9500 1")
+    page.get_by_label("Adrese").fill("Upes iela 1, Kaunata")
+    page.get_by_label("Pašvaldība").select_option(label="Rēzeknes novads")
+    page.get_by_label("Pagasts vai pilsēta").select_option(label="Kaunatas pagasts")
+    page.get_by_label("Kontaktpersona").fill("Inese Ozoliņa")
+    page.get_by_label("Tālrunis").fill("+371 20000000")
+    page.get_by_role("button", name="Saglabāt").click()
+    page.wait_for_load_state()
+    errors = page.locator(".field-error").all_inner_texts()
+    assert not errors, errors
+    assert page.get_by_role("heading", name='Biedrība "Upes krasts"').is_visible()
+    page.get_by_role("button", name="Iziet").click()
+    return email
+
+
+def fund(live_server, reference: str) -> None:
+    """The programme's side, done through the real engine: eligible, two reviews, funded."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from grantflow.apply.models import Idea
+    from grantflow.extensions import db
+    from grantflow.review.models import Assignment, EligibilityCheck
+    from grantflow.workflow import engine
+    from tests.factories import Factory
+
+    with live_server.app.app_context():
+        factory = Factory()
+        idea = db.session.scalars(select(Idea).where(Idea.reference == reference)).one()
+        admin = factory.admin()
+        db.session.add(EligibilityCheck(idea_id=idea.id, checklist={}, eligible=True, checked_by_id=admin.id))
+        engine.fire(idea, "accept_eligible", admin)
+        evaluators = [factory.evaluator(), factory.evaluator()]
+        for evaluator in evaluators:
+            db.session.add(Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id))
+        db.session.flush()
+        for evaluator in evaluators:
+            factory.review(idea, evaluator, 9)
+        engine.fire(idea, "fund", admin, amount=Decimal(idea.requested_amount))
+        db.session.commit()
+        db.session.remove()
+
+
+def deliver_outbox(live_server) -> None:
+    """Send everything still queued: the demo data leaves its own mails in the outbox, which the
+    server sends a hundred per request, so ours may still wait behind them."""
+    from grantflow.extensions import db
+    from grantflow.mail.operations import send_pending
+
+    with live_server.app.app_context():
+        while send_pending(500) != (0, 0):
+            pass
+        db.session.remove()
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def save(page, section: str) -> None:
+    page.locator(f"#{section}").get_by_role("button", name="Saglabāt").click()
+    page.wait_for_load_state()
+
+
+def journey(page, live_server, mail_sink, tmp_path, name):
+    email = register_with_organisation(page, live_server, mail_sink)
+    # First sitting: start the idea and write its beginning.
+    log_in(page, email, PASSWORD)
+    page.get_by_role("link", name="Sākt jaunu ideju").click()
+    page.get_by_label("Konkurss").select_option(label='Kopienu iniciatīvu konkurss "Darbīgās kopienas" 2026')
+    page.get_by_role("button", name="Sākt melnrakstu").click()
+    page.get_by_label("Idejas nosaukums").fill(f"Ūdensmalas talka {name}")
+    page.get_by_label("Kopsavilkums").fill("Sakopsim upes krastu kopā ar ģimenēm 👨‍👩‍👧.")
+    save(page, "about")
+    assert "Saglabāts." in page.get_by_role("status").inner_text()
+    page.get_by_role("button", name="Iziet").click()
+
+    # Second sitting: what was typed is still there.
+    log_in(page, email, PASSWORD)
+    page.get_by_role("link", name="Aizpildiet un iesniedziet ideju").click()
+    assert page.get_by_label("Idejas nosaukums").input_value() == f"Ūdensmalas talka {name}"
+    page.get_by_label("Kopiena un tās vajadzība").fill("Upes krasts ir aizaudzis, ciemā nav kur satikties.")
+    page.get_by_label("Mērķi").fill("Sakopt krastu un satikties.")
+    activity = page.locator("#activities-0")
+    activity.get_by_label("Kas notiks").fill("Talka upes krastā")
+    activity.get_by_label("No (datums)").fill("2026-05-16")
+    page.get_by_label("Ģimenes ar bērniem").check()
+    page.get_by_label("Paredzamais dalībnieku skaits").fill("40")
+    page.get_by_label("Kas paliks pēc tam, kad nauda būs iztērēta?").fill("Soliņi paliek kopienai.")
+    line = page.locator("#budget_lines-0")
+    line.get_by_label("Pozīcija").fill("Soliņi")
+    line.get_by_label("Daudzums").fill("4")
+    line.get_by_label("Vienības cena, €").fill("1OO")  # letters O, not zeros
+    page.get_by_role("button", name="Pievienot budžeta pozīciju").click()
+    page.wait_for_load_state()
+    # The server kept the typed text and says so beside the field.
+    cost = page.locator("#budget_lines-0").get_by_label("Vienības cena, €")
+    assert cost.input_value() == "1OO" and cost.get_attribute("aria-invalid") == "true"
+    assert "Ierakstiet skaitli" in page.locator("#budget_lines-0-unit_cost-error").inner_text()
+    cost.fill("150")
+    second = page.locator("#budget_lines-1")
+    second.get_by_label("Pozīcija").fill("Brīvprātīgo darbs")
+    second.get_by_label("Daudzums").fill("10")
+    second.get_by_label("Vienības cena, €").fill("5")
+    second.get_by_label("Pašu vai nefinanšu ieguldījums (netiek segts no finansējuma)").check()
+    save(page, "budget_lines")
+    totals = page.locator("#budget-totals").inner_text()
+    assert "600,00 €" in totals and "50,00 €" in totals
+    assert fits_the_screen(page)
+    page.screenshot(path=str(tmp_path / f"{name}-form.png"), full_page=True)
+
+    # Submit: missing fields are listed first, then it goes through.
+    page.get_by_role("button", name="Pārbaudīt un iesniegt ideju").click()
+    page.wait_for_load_state()
+    if page.locator("#problems").count():
+        problems = page.locator("#problems").inner_text()
+        pytest.fail(f"unexpected missing fields: {problems}")
+    flash = page.get_by_role("status").first.inner_text()
+    assert "Reģistrācijas numurs" in flash, flash
+    reference = flash.split("numurs ")[1].split(";")[0]
+    deliver_outbox(live_server)
+    receipts = [m for m in mail_sink.to(email) if reference in m["Subject"]]
+    assert len(receipts) == 1
+    pdfs = [part for part in receipts[0].iter_attachments() if part.get_content_type() == "application/pdf"]
+    assert pdfs and pdfs[0].get_payload(decode=True).startswith(b"%PDF")
+    assert page.get_by_role("link", name=f"{reference}-iesniegums.pdf").is_visible()
+
+    # Later: the idea is funded and the final report is due.
+    fund(live_server, reference)
+    page.goto("/")
+    page.get_by_role("link", name="Noslēguma atskaite jāiesniedz").click()
+    held = page.locator("#activities-0")
+    held.get_by_label("Datums").fill("2026-05-16")
+    held.get_by_label("Kas notika").fill("Talka: sakopti 300 m krasta")
+    held.get_by_label("Cik piedalījās").fill("38")
+    page.get_by_label("Cik cilvēku kopā piedalījās").fill("38")
+    page.get_by_label("Ģimenes ar bērniem").fill("20")
+    page.get_by_label("Brīvprātīgo skaits").fill("12")
+    page.locator("#spending-0").get_by_label("Faktiski iztērēts, €").fill("590,00")
+    page.get_by_label("Kas kopienā mainījās?").fill("Krasts ir sakopts, kaimiņi satiekas.")
+    page.get_by_label("Kas turpinās pēc projekta?").fill("Talka katru pavasari.")
+    save(page, "spending")
+    assert "-10,00 €" in page.locator("#spending").inner_text()
+    assert fits_the_screen(page)
+    page.get_by_role("button", name="Pārbaudīt un iesniegt atskaiti").click()
+    page.wait_for_load_state()
+    assert "Noslēguma atskaite ir iesniegta" in page.get_by_role("status").first.inner_text()
+    assert "Talka katru pavasari." in page.locator("#report").inner_text()
+    page.screenshot(path=str(tmp_path / f"{name}-report.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_applicant_journey_on_a_desktop(page, live_server, mail_sink, tmp_path):
+    journey(page, live_server, mail_sink, tmp_path, "desktop")
+
+
+@pytest.mark.browser
+def test_applicant_journey_on_a_phone(phone, live_server, mail_sink, tmp_path):
+    journey(phone, live_server, mail_sink, tmp_path, "phone")

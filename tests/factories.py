@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from grantflow.apply.models import BudgetLine, Idea, IdeaActivity
 from grantflow.apply.operations import recompute_budget
-from grantflow.auth.models import ADMINISTRATOR, APPLICANT, EVALUATOR, MUNICIPALITY, User
+from grantflow.auth.models import ADMINISTRATOR, APPLICANT, EVALUATOR, User
 from grantflow.competitions.models import Competition
 from grantflow.competitions.operations import add_default_criteria
 from grantflow.extensions import db

@@ -1,6 +1,5 @@
 """The home page per role, the idea page's permissions, and the administrators' lists."""
 
-import pytest
 
 from grantflow.extensions import db
 from tests.conftest import login

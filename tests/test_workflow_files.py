@@ -1,6 +1,5 @@
 """Loading and validating workflow files, and the CLI that checks and draws them."""
 
-from pathlib import Path
 
 import pytest
 import yaml

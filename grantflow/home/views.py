@@ -7,11 +7,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from grantflow.apply.models import Idea
-from grantflow.auth.models import EVALUATOR, MUNICIPALITY
+from grantflow.auth.models import MUNICIPALITY
 from grantflow.competitions.models import Competition
 from grantflow.extensions import csrf, db
 from grantflow.home.operations import applicant_overview, impact_figures
-from grantflow.review.models import Assignment
 from grantflow.safety import safe_next
 from grantflow.types import utcnow
 
@@ -38,10 +37,6 @@ def index():
     if org_ids:
         context["my_ideas"] = ideas_of(Idea.organisation_id.in_(org_ids))
         context["overview"] = applicant_overview(context["my_ideas"])
-    if current_user.has_role(EVALUATOR):
-        context["assigned"] = ideas_of(
-            Idea.id.in_(select(Assignment.idea_id).where(Assignment.evaluator_id == current_user.id, Assignment.active.is_(True)))
-        )
     if current_user.has_role(MUNICIPALITY) and current_user.municipality_id:
         context["municipality_ideas"] = ideas_of(
             Idea.municipality_id == current_user.municipality_id, Idea.reference.is_not(None)

@@ -1,6 +1,6 @@
 """The idea page every role shares (each sees what its role allows) and workflow steps."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 

@@ -1,14 +1,14 @@
 """review: one assignment row per evaluator and idea (assigning again reactivates it)
 
-Revision ID: 0004_review
-Revises: 0005_decide
+Revision ID: 0005_review
+Revises: 0004_decide
 Create Date: 2026-11-24 04:11:41.046589
 
 """
 from alembic import op
 
-revision = "0004_review"
-down_revision = "0005_decide"
+revision = "0005_review"
+down_revision = "0004_decide"
 branch_labels = None
 depends_on = None
 

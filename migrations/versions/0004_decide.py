@@ -1,6 +1,6 @@
 """decide: municipality cooperation confirmations
 
-Revision ID: 0005_decide
+Revision ID: 0004_decide
 Revises: 0003_apply
 Create Date: 2026-11-24 03:50:29.422144
 
@@ -12,7 +12,7 @@ import grantflow.types
 
 
 # revision identifiers, used by Alembic.
-revision = '0005_decide'
+revision = '0004_decide'
 down_revision = '0003_apply'
 branch_labels = None
 depends_on = None

@@ -252,7 +252,7 @@ def _lifecycle(idea, path: list[str], users: dict, start: datetime, report: dict
             eligible = trigger == "accept_eligible"
             _screen(idea, admin, eligible, when, "" if eligible else "Pieteicējs nav no programmas teritorijas.")
         if trigger == "reviews":
-            base = 6 + idea.id % 4
+            base = 3 if "reject" in path else 6 + idea.id % 4  # rejected ideas scored low
             for number, evaluator in enumerate(evaluators[:2]):
                 points = [min(10, base + (number + k) % 3) for k in range(len(idea.competition.criteria))]
                 _review(idea, evaluator, admin, points, when, submit=not users.get("partial"))
@@ -298,13 +298,14 @@ def _open_competition(users_by_email: dict, admin: User, evaluators: list[User])
     centre competition whose idea waits for the municipality's confirmation."""
     now = utcnow()
     spec = yaml.safe_load(OPEN_FILE.read_text(encoding="utf-8"))
+    opens = at_riga((now - timedelta(days=40)).astimezone(RIGA).date(), 9)
+    closes = datetime.combine((now + timedelta(days=45)).astimezone(RIGA).date(), time(23, 59), tzinfo=RIGA).astimezone(UTC)
     competition = _competition(
-        "DK-2026", spec["title_lv"], spec["title_en"], now - timedelta(days=40), now + timedelta(days=45),
-        "20000.00", "500.00", "2000.00",
+        "DK-2026", spec["title_lv"], spec["title_en"], opens, closes, "20000.00", "500.00", "2000.00",
     )  # fmt: skip
     krc = _competition(
-        "KRC-2026", spec["krc"]["title_lv"], spec["krc"]["title_en"], now - timedelta(days=40),
-        now + timedelta(days=45), "15000.00", "1000.00", "5000.00", workflow="resource_centre",
+        "KRC-2026", spec["krc"]["title_lv"], spec["krc"]["title_en"], opens, closes,
+        "15000.00", "1000.00", "5000.00", workflow="resource_centre",
     )  # fmt: skip
     applicant = users_by_email["pieteicejs@demo.grantflow.lv"]
     municipality_rep = users_by_email["pasvaldiba@demo.grantflow.lv"]

@@ -59,21 +59,11 @@ READERS.update(
 ROW_KEY = re.compile(r"^(activities|partners|budget_lines)-(\d+)-(\w+)$")
 
 
-def reader_for(key: str):
-    match = ROW_KEY.match(key)
-    return READERS.get(f"{match[1]}.{match[3]}" if match else key)
+reader_for = parsing.reader_lookup(READERS, ROW_KEY)
 
 
 def raw_problems(raw: dict | None) -> dict[str, str]:
-    """The message for each kept text: read it again, so the message is in today's language."""
-    problems = {}
-    for key, text in (raw or {}).items():
-        reader = reader_for(key)
-        try:
-            reader(text) if reader else None
-        except parsing.Unreadable as error:
-            problems[key] = error.message
-    return problems
+    return parsing.reread(raw, reader_for)
 
 
 def recompute_budget(idea: Idea) -> None:
@@ -462,33 +452,6 @@ def keep_copy(idea: Idea, pdf: bytes, actor):
     )
     db.session.add(document)
     return document
-
-
-def latest_documents(idea_ids) -> dict[int, list]:
-    """idea id -> the latest version of each kind of document issued for it, in one query."""
-    from grantflow.documents.models import Document
-
-    ids = list(idea_ids)
-    if not ids:
-        return {}
-    newest = (
-        select(Document.idea_id, Document.kind, func.max(Document.version).label("version"))
-        .where(Document.idea_id.in_(ids))
-        .group_by(Document.idea_id, Document.kind)
-        .subquery()
-    )
-    rows = db.session.scalars(
-        select(Document)
-        .join(
-            newest,
-            (Document.idea_id == newest.c.idea_id) & (Document.kind == newest.c.kind) & (Document.version == newest.c.version),
-        )
-        .order_by(Document.issued_at)
-    ).all()
-    found: dict[int, list] = {}
-    for document in rows:
-        found.setdefault(document.idea_id, []).append(document)
-    return found
 
 
 # --- attachments ----------------------------------------------------------------------------

@@ -89,3 +89,26 @@ def text_of(value: str, limit: int) -> str:
             _l("Too long: at most %(limit)d characters (now %(length)d).", limit=limit, length=len(value))
         )
     return value
+
+
+def reader_lookup(readers: dict, row_key: re.Pattern):
+    """A function giving the reader of a form key, e.g. `budget_lines-3-unit_cost` ->
+    readers["budget_lines.unit_cost"]."""
+
+    def reader_for(key: str):
+        match = row_key.match(key)
+        return readers.get(f"{match[1]}.{match[3]}" if match else key)
+
+    return reader_for
+
+
+def reread(raw: dict | None, reader_for) -> dict[str, str]:
+    """The message for each kept text, read again so the message is in today's language."""
+    problems = {}
+    for key, text in (raw or {}).items():
+        reader = reader_for(key)
+        try:
+            reader(text) if reader else None
+        except Unreadable as error:
+            problems[key] = error.message
+    return problems

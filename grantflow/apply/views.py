@@ -18,6 +18,7 @@ from grantflow.apply.forms import (
 from grantflow.apply.models import Attachment, Idea
 from grantflow.competitions.models import Competition
 from grantflow.database import Conflict
+from grantflow.documents.operations import documents_for
 from grantflow.extensions import db
 from grantflow.i18n import locale_code, riga
 from grantflow.ideas.views import idea_for
@@ -288,7 +289,7 @@ def _file(data: bytes, content_type: str, filename: str) -> Response:
 def document(idea_id: int, kind: str):
     """The latest version of a kind of document (decision, agreement, receipt)."""
     idea = idea_for(idea_id, current_user)
-    latest = {d.kind: d for d in ops.latest_documents([idea.id]).get(idea.id, [])}
+    latest = {d.kind: d for d in documents_for(idea)}
     found = latest.get(kind) or abort(404)
     return _file(found.pdf, "application/pdf", found.filename)
 
@@ -301,5 +302,5 @@ def idea_helpers():
         "target_group_labels": TARGET_GROUP_LABELS,
         "partner_kinds": PARTNER_KINDS,
         "attachment_purposes": ATTACHMENT_PURPOSES,
-        "documents_of": lambda idea: ops.latest_documents([idea.id]).get(idea.id, []),
+        "documents_of": documents_for,
     }

@@ -32,7 +32,7 @@ def impact_figures() -> dict:
 def applicant_overview(ideas) -> dict[int, dict]:
     """For each idea on the applicant's home page: its history, the latest documents, and what
     is expected next, with three queries in all however many ideas there are."""
-    from grantflow.apply.operations import latest_documents
+    from grantflow.documents.operations import documents_for_ideas
     from grantflow.workflow.models import AuditEntry
 
     ids = [idea.id for idea in ideas]
@@ -45,7 +45,7 @@ def applicant_overview(ideas) -> dict[int, dict]:
         .order_by(AuditEntry.created_at, AuditEntry.id)
     ):
         history.setdefault(entry.idea_id, []).append(entry)
-    documents = latest_documents(ids)
+    documents = documents_for_ideas(ids)
     reports = {r.idea_id: r for r in db.session.scalars(select(Report).where(Report.idea_id.in_(ids)))}
     return {
         idea.id: {

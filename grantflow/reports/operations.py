@@ -40,20 +40,11 @@ def report_of(idea) -> Report | None:
     return db.session.scalars(select(Report).where(Report.idea_id == idea.id)).first()
 
 
-def reader_for(key: str):
-    match = ROW_KEY.match(key)
-    return READERS.get(f"{match[1]}.{match[3]}" if match else key)
+reader_for = parsing.reader_lookup(READERS, ROW_KEY)
 
 
 def raw_problems(raw: dict | None) -> dict[str, str]:
-    problems = {}
-    for key, text in (raw or {}).items():
-        reader = reader_for(key)
-        try:
-            reader(text) if reader else None
-        except parsing.Unreadable as error:
-            problems[key] = error.message
-    return problems
+    return parsing.reread(raw, reader_for)
 
 
 def may_report(idea, user) -> bool:

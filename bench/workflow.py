@@ -2,13 +2,14 @@
 and prints ideas per second, and the ratio to bare UPDATEs of the same state column in the
 same run (one transaction per step in both). Goal: the engine costs at most 3x the bare update.
 
-    .venv/bin/python bench/workflow.py [--ideas 10000] [--database-url postgresql+psycopg://...]
+    .venv/bin/python bench/workflow.py [--ideas 10000] [--full-ideas 200] [--database-url postgresql+psycopg://...]
 
 Both loops commit after every step and keep their objects loaded between steps (as a batch
 job would). Preparation that is not a transition (eligibility checks, reviews, reports) is done in bulk
-beforehand and not timed. Two figures are printed: the full lifecycle with the default
-workflow's guards and effects (numbering, receipt mails, budget checks), and the engine alone
-(a copy of the workflow with guards and effects removed)."""
+beforehand and not timed. Two figures are printed: the engine (the default workflow's states
+and transitions with its guards and effects left out, which is what the 3x goal is about), and,
+on fewer ideas, the full lifecycle with the domain's guards and effects, dominated by
+rendering each idea's PDF receipt."""
 
 import argparse
 import sys
@@ -63,13 +64,17 @@ def seed(n: int):
         rows = [
             dict(competition_id=competition.id, organisation_id=org.id, state="draft", version=1, title=f"Ideja {i}",
                  summary="Kopsavilkums", community_need="Vajadzība", goals="Mērķi", target_groups=["youth"],
+                 sustainability="Inventārs paliek kopienai",
                  expected_participants=30, contact_name="Anna", contact_email="anna@example.lv",
                  municipality_id=org.municipality_id, requested_amount=Decimal("500.00"),
                  own_contribution=Decimal("0.00"), created_at=now, updated_at=now, is_demo=False)
             for i in range(start, min(n, start + 1000))
         ]  # fmt: skip
         ids += db.session.scalars(insert(Idea).returning(Idea.id), rows).all()
-    db.session.execute(insert(IdeaActivity), [dict(idea_id=i, position=1, description="Talka") for i in ids])
+    day = now.date()
+    db.session.execute(
+        insert(IdeaActivity), [dict(idea_id=i, position=1, description="Talka", starts_on=day) for i in ids]
+    )
     db.session.execute(
         insert(BudgetLine),
         [dict(idea_id=i, position=1, item="Dēļi", quantity=Decimal("1"), unit_cost=Decimal("500.00"), own=False) for i in ids],
@@ -155,20 +160,25 @@ def seed_again(n):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ideas", type=int, default=10_000)
-    parser.add_argument("--database-url", default="")
+    parser.add_argument("--ideas", type=int, default=10_000, help="ideas for the engine figure")
+    parser.add_argument("--full-ideas", type=int, default=200, help="ideas for the full-lifecycle figure")
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (its public schema is reset!)")
     args = parser.parse_args()
-    for label, bare_workflow in (("full lifecycle (guards and effects)", False), ("engine alone (no guards, effects)", True)):
+    runs = (
+        ("engine (the default lifecycle, guards and effects left out)", args.ideas, True),
+        ("full lifecycle (with the default guards and effects: numbering, mails, PDF receipts)", args.full_ideas, False),
+    )
+    for label, ideas, bare_workflow in runs:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite:///{folder}/bench.sqlite3"
             if args.database_url:
                 reset_postgres(url)
-            engine_time, bare_time = measure(url, args.ideas, bare_workflow)
-        transitions = args.ideas * len(STEPS)
-        print(f"{label}: {args.ideas} ideas, {transitions} transitions on {url.split(':')[0]}")
-        print(f"  engine: {engine_time:.2f} s = {args.ideas / engine_time:.0f} ideas/s, {transitions / engine_time:.0f} transitions/s")
+            engine_time, bare_time = measure(url, ideas, bare_workflow)
+        transitions = ideas * len(STEPS)
+        print(f"{label}: {ideas} ideas, {transitions} transitions on {url.split(':')[0]}")
+        print(f"  engine: {engine_time:.2f} s = {ideas / engine_time:.0f} ideas/s, {transitions / engine_time:.0f} transitions/s")
         print(f"  bare UPDATE: {bare_time:.2f} s = {transitions / bare_time:.0f} updates/s")
-        print(f"  ratio engine / bare UPDATE: {engine_time / bare_time:.2f}x (goal <= 3x)")
+        print(f"  ratio engine / bare UPDATE: {engine_time / bare_time:.2f}x" + (" (goal <= 3x)" if bare_workflow else ""))
 
 
 def reset_postgres(url: str):

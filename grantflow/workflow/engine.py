@@ -3,9 +3,11 @@ all in the caller's database transaction. Knows nothing of views or requests."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, update
+
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -153,7 +155,22 @@ def _fire_one(idea, trigger, actor, comment, params, automatic=False, at=None) -
         "comment": comment,
         "created_at": ctx.now,
     }
-    return db.session.scalars(insert(AuditEntry).returning(AuditEntry), [row]).one()
+    result = db.session.execute(_AUDIT_INSERT, row)
+    # What was written, for the caller to read; not attached to the session (it is in the table).
+    return AuditEntry(id=result.inserted_primary_key[0], **row)
+
+
+# Built once: the two statements every transition sends.
+_AUDIT_INSERT = insert(AuditEntry.__table__)
+
+
+@lru_cache(maxsize=8)
+def _state_update(table):
+    return (
+        update(table)
+        .where(table.c.id == bindparam("idea_id"), table.c.version == bindparam("old_version"))
+        .values(state=bindparam("new_state"), version=bindparam("new_version"), updated_at=bindparam("now"))
+    )
 
 
 class _Firing:
@@ -171,12 +188,11 @@ class _Firing:
     @state.setter
     def state(self, new_state: str) -> None:
         idea = self.idea
-        table = type(idea).__table__
         result = db.session.execute(
-            update(table)
-            .where(table.c.id == idea.id, table.c.version == idea.version)
-            .values(state=new_state, version=idea.version + 1, updated_at=self.now)
-        )
+            _state_update(type(idea).__table__),
+            {"idea_id": idea.id, "old_version": idea.version, "new_state": new_state,
+             "new_version": idea.version + 1, "now": self.now},
+        )  # fmt: skip
         if result.rowcount != 1:
             raise Conflict(f"idea {idea.id} changed meanwhile")
         set_committed_value(idea, "state", new_state)

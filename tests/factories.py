@@ -170,9 +170,9 @@ class Factory:
             select(Assignment).where(Assignment.idea_id == idea.id, Assignment.evaluator_id == evaluator.id)
         ).one()
         review = Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id, recommendation="fund")
+        db.session.add(review)
         for criterion in idea.competition.criteria:
             review.scores.append(Score(criterion=criterion, points=Decimal(points)))
-        db.session.add(review)
         if submit:
             review.status = "submitted"
             review.submitted_at = utcnow()

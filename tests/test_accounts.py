@@ -330,3 +330,31 @@ def test_forms_enforce_csrf(make_app, factory):
     assert client.post("/register", data={"name": "A", "email": "a@example.lv"}).status_code == 400
     page = client.get("/register").get_data(as_text=True)
     assert 'name="csrf_token"' in page
+
+
+def test_mail_sending_forms_are_limited_per_address(app, client, factory):
+    app.config.update(MAIL_LIMIT_PER_EMAIL=2, MAIL_LIMIT_PER_IP=50)
+    user = factory.applicant(email="limits@example.lv")
+    db.session.commit()
+
+    def outbox_to(address):
+        return db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.to_addr == address))
+
+    for _ in range(2):
+        assert client.post("/password/forgot", data={"email": user.email}).status_code == 303
+    refused = client.post("/password/forgot", data={"email": user.email})
+    assert refused.status_code == 429
+    assert "Pārāk daudz mēģinājumu" in refused.get_data(as_text=True)
+    assert outbox_to(user.email) == 2
+    # Another address from the same place is still served.
+    assert client.post("/password/forgot", data={"email": "cits@example.lv"}).status_code == 303
+
+
+def test_mail_sending_forms_are_limited_per_ip(app, client, factory):
+    app.config.update(MAIL_LIMIT_PER_EMAIL=50, MAIL_LIMIT_PER_IP=3)
+    for n in range(3):
+        assert client.post("/password/forgot", data={"email": f"a{n}@example.lv"}).status_code == 303
+    assert client.post("/password/forgot", data={"email": "a9@example.lv"}).status_code == 429
+    page = client.post("/register", data={"name": "Jānis", "email": "jauns@example.lv", "password": "gara-parole-123", "password_again": "gara-parole-123"})
+    assert page.status_code == 429  # refused before any account or mail is made
+    assert db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.to_addr == "jauns@example.lv")) == 0

@@ -1,8 +1,10 @@
-"""Limiting failed logins per e-mail and per IP address.
+"""Limits per e-mail and per IP address: failed logins, and requests that send mail
+(registration, password reset, confirmation links, invitations), so nobody can guess passwords
+or flood an inbox through the forms.
 
 The counters are rows in the database (`login_attempts`), so every application worker sees
-the same numbers. A key is blocked while it has LIMIT failures within WINDOW; the wait shown
-is until the oldest of those leaves the window."""
+the same numbers. A key is blocked while it has LIMIT events within WINDOW; the wait shown is
+until the oldest of those leaves the window."""
 
 import hashlib
 import math
@@ -15,30 +17,45 @@ from grantflow.auth.models import LoginAttempt
 from grantflow.extensions import db
 from grantflow.types import utcnow
 
-DEFAULTS = {"LOGIN_LIMIT_PER_EMAIL": 5, "LOGIN_LIMIT_PER_IP": 30, "LOGIN_LIMIT_WINDOW": 15 * 60}
+LOGIN, MAIL = "login", "mail"
+DEFAULTS = {
+    "LOGIN_LIMIT_PER_EMAIL": 5,
+    "LOGIN_LIMIT_PER_IP": 30,
+    "LOGIN_LIMIT_WINDOW": 15 * 60,
+    "MAIL_LIMIT_PER_EMAIL": 3,
+    "MAIL_LIMIT_PER_IP": 10,
+    "MAIL_LIMIT_WINDOW": 60 * 60,
+}
+# Login keys keep their original prefixes ("email:", "ip:"); mail keys are prefixed "mail-".
+PREFIX = {LOGIN: "", MAIL: "mail-"}
 
 
-def _setting(name: str) -> int:
-    return int(current_app.config.get(name, DEFAULTS[name]))
+def _setting(kind: str, name: str) -> int:
+    key = f"{kind.upper()}_LIMIT_{name}"
+    return int(current_app.config.get(key, DEFAULTS[key]))
 
 
-def _email_key(email: str) -> str:
-    return "email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+def _email_key(email: str, kind: str = LOGIN) -> str:
+    return PREFIX[kind] + "email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
-def _keys(email: str, ip: str) -> list[tuple[str, int]]:
+def _keys(email: str, ip: str, kind: str) -> list[tuple[str, int]]:
     return [
-        (_email_key(email), _setting("LOGIN_LIMIT_PER_EMAIL")),
-        (f"ip:{ip}"[:80], _setting("LOGIN_LIMIT_PER_IP")),
+        (_email_key(email, kind), _setting(kind, "PER_EMAIL")),
+        (f"{PREFIX[kind]}ip:{ip}"[:80], _setting(kind, "PER_IP")),
     ]
 
 
-def minutes_blocked(email: str, ip: str) -> int:
-    """How many minutes until a login for this e-mail from this address may be tried; 0 = now."""
+def _window(kind: str) -> timedelta:
+    return timedelta(seconds=_setting(kind, "WINDOW"))
+
+
+def minutes_blocked(email: str, ip: str, kind: str = LOGIN) -> int:
+    """How many minutes until this e-mail from this address may try again; 0 = now."""
     now = utcnow()
-    window = timedelta(seconds=_setting("LOGIN_LIMIT_WINDOW"))
+    window = _window(kind)
     wait = timedelta(0)
-    for key, limit in _keys(email, ip):
+    for key, limit in _keys(email, ip, kind):
         recent = db.session.scalars(
             select(LoginAttempt.attempted_at)
             .where(LoginAttempt.key == key, LoginAttempt.attempted_at > now - window)
@@ -50,12 +67,20 @@ def minutes_blocked(email: str, ip: str) -> int:
     return math.ceil(wait.total_seconds() / 60) if wait > timedelta(0) else 0
 
 
-def record_failure(email: str, ip: str) -> None:
+def record(email: str, ip: str, kind: str = LOGIN) -> None:
+    """Count one event (a failed login, a mail sent) and forget this kind's expired ones."""
     now = utcnow()
-    window = timedelta(seconds=_setting("LOGIN_LIMIT_WINDOW"))
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at <= now - window))
-    db.session.add_all(LoginAttempt(key=key, attempted_at=now) for key, _ in _keys(email, ip))
+    keys = _keys(email, ip, kind)
+    for key, _ in keys:
+        db.session.execute(
+            delete(LoginAttempt).where(LoginAttempt.key == key, LoginAttempt.attempted_at <= now - _window(kind))
+        )
+    db.session.add_all(LoginAttempt(key=key, attempted_at=now) for key, _ in keys)
     db.session.commit()
+
+
+def record_failure(email: str, ip: str) -> None:
+    record(email, ip, LOGIN)
 
 
 def clear(email: str) -> None:

@@ -1,9 +1,9 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from grantflow.auth import throttle
+from grantflow.auth.access import too_many
 from grantflow.auth.forms import EmptyForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from grantflow.auth.operations import (
     authenticate,
@@ -35,16 +35,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         ip = request.remote_addr or "unknown"
-        minutes = throttle.minutes_blocked(form.email.data, ip)
-        if minutes:
-            flash(
-                ngettext(
-                    "Too many attempts. Try again in %(num)d minute.",
-                    "Too many attempts. Try again in %(num)d minutes.",
-                    minutes,
-                ),
-                "error",
-            )
+        if too_many(form.email.data, throttle.LOGIN):
             return render_template("auth/login.html", form=form), 429
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
@@ -79,6 +70,8 @@ def register():
         form.invitation.data = request.args.get("invitation")
         form.email.data = invitation.email
     if form.validate_on_submit():
+        if too_many(form.email.data, throttle.MAIL):
+            return render_template("auth/register.html", form=form, invitation=invitation), 429
         invited = invitation is not None and invitation.email == form.email.data.lower()
         user = register_user(form.name.data, form.email.data, form.password.data, locale_code(), confirmed=invited)
         if invited and user is not None:
@@ -110,6 +103,8 @@ def resend_confirmation():
         flash(_("Your e-mail address is already confirmed."), "success")
         return redirect(url_for("home.index"))
     if form.validate_on_submit():
+        if too_many(current_user.email, throttle.MAIL):
+            return render_template("auth/confirm.html", form=form), 429
         send_confirmation(current_user)
         flash(_("We have sent a new link to %(email)s.", email=current_user.email), "success")
         return redirect(url_for("home.index"), code=303)
@@ -120,6 +115,8 @@ def resend_confirmation():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        if too_many(form.email.data, throttle.MAIL):
+            return render_template("auth/forgot.html", form=form), 429
         request_password_reset(form.email.data)
         flash(
             _("If %(email)s has an account, a link to set a new password is on its way. It is valid for an hour.", email=form.email.data),

@@ -6,8 +6,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from grantflow.auth import throttle
 from grantflow.auth.forms import EmptyForm
 from grantflow.auth.models import User
+from grantflow.auth.access import too_many
 from grantflow.extensions import db
 from grantflow.i18n import locale_code
 from grantflow.orgs import operations
@@ -106,6 +108,8 @@ def invite(org_id: int):
         member = select(Membership.id).join(Membership.user).where(Membership.organisation_id == org.id, User.email == email)
         if db.session.scalar(member) is not None:
             form.email.errors.append(_("%(email)s is already a member.", email=email))
+        elif too_many(email, throttle.MAIL):
+            return _show(org, form, 429)
         else:
             operations.invite(org, email, current_user, locale_code())
             flash(_("An invitation has been sent to %(email)s.", email=email), "success")

@@ -22,6 +22,12 @@ ENV_KEYS = (
     "GRANTFLOW_ENV",
     "MAX_CONTENT_LENGTH",
     "PROXY_FIX",
+    "LOGIN_LIMIT_PER_EMAIL",
+    "LOGIN_LIMIT_PER_IP",
+    "LOGIN_LIMIT_WINDOW",
+    "MAIL_LIMIT_PER_EMAIL",
+    "MAIL_LIMIT_PER_IP",
+    "MAIL_LIMIT_WINDOW",
 )
 
 
@@ -77,7 +83,7 @@ def coerce(key: str, value: str):
     """Environment variables are strings; give booleans and integers their type."""
     if key in {"MAIL_USE_TLS", "MAIL_USE_SSL"}:
         return value.strip().lower() in {"1", "true", "yes", "on"}
-    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX"}:
+    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX"} or "_LIMIT_" in key:
         return int(value)
     return value
 

@@ -381,3 +381,20 @@ def test_the_form_speaks_english_on_request_with_every_field_labelled(client, dr
     wrapped = set(re.findall(r'<label><input[^>]*id="([^"]+)"', page))
     missing = [i for i in ids if i not in labelled | wrapped]
     assert ids and not missing, missing
+
+
+def test_the_receipt_copy_is_in_the_applicants_language(app, factory):
+    import io
+
+    from pypdf import PdfReader
+
+    from grantflow.documents.models import Document
+    from grantflow.workflow import engine
+
+    idea = factory.idea(title="Garden for all")
+    english = factory.applicant(org=idea.organisation, locale="en")
+    engine.fire(idea, "submit", english)
+    db.session.commit()
+    copy = db.session.scalars(select(Document).where(Document.idea_id == idea.id, Document.kind == "receipt")).one()
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(copy.pdf)).pages)
+    assert copy.language == "en" and "Copy of the submitted idea" in text

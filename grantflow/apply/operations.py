@@ -405,31 +405,34 @@ def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:
 def send_receipt(idea: Idea, ctx) -> None:
     """A receipt to the applicants with a PDF copy of the idea as submitted; the copy is also
     kept as a document (kind "receipt"), a new version at each submission."""
-    copy = idea_copy_pdf(idea)
+    from grantflow.documents.operations import language_of
+
+    language = language_of(idea)
+    copy = idea_copy_pdf(idea, language)
     attachments = []
     if copy is not None:
-        document = keep_copy(idea, copy, ctx.actor)
+        document = keep_copy(idea, copy, ctx.actor, language)
         attachments = [(document.filename, "application/pdf", copy)]
     for address, locale in applicant_addresses(idea):
         queue_mail(address, "receipt", locale=locale, idea=idea, attachments=attachments)
 
 
-def idea_copy_pdf(idea: Idea) -> bytes | None:
-    """The submitted idea as a PDF, in Latvian; None (logged) if PDF rendering is unavailable,
-    so a missing system library never stops a submission."""
+def idea_copy_pdf(idea: Idea, language: str = "lv") -> bytes | None:
+    """The submitted idea as a PDF in the applicant's language; None (logged) if PDF rendering
+    is unavailable, so a missing system library never stops a submission."""
     from flask_babel import force_locale
 
     from grantflow.documents.pdf import PdfUnavailable, render_pdf
 
     try:
-        with force_locale("lv"):
-            return render_pdf("documents/idea_copy.html", idea=idea, locale="lv")
+        with force_locale(language):
+            return render_pdf("documents/idea_copy.html", idea=idea, locale=language)
     except PdfUnavailable:
         log.exception("idea %s submitted without a PDF copy", idea.id)
         return None
 
 
-def keep_copy(idea: Idea, pdf: bytes, actor):
+def keep_copy(idea: Idea, pdf: bytes, actor, language: str = "lv"):
     from grantflow.documents.models import Document
 
     version = 1 + (
@@ -443,7 +446,7 @@ def keep_copy(idea: Idea, pdf: bytes, actor):
         kind="receipt",
         version=version,
         number=idea.reference or "",
-        language="lv",
+        language=language,
         filename=f"{idea.reference}-iesniegums{'-' + str(version) if version > 1 else ''}.pdf",
         pdf=pdf,
         size=len(pdf),

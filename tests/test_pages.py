@@ -95,3 +95,21 @@ def test_competition_list_pages_do_not_grow_queries_with_ideas(app, client, fact
         factory.submitted(competition=competition)
     db.session.commit()
     assert queries() == few
+
+
+def test_a_step_chosen_on_a_stale_page_is_refused(client, factory):
+    idea = factory.reviewed()
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    import re
+
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    idea.summary = "Someone else edited it meanwhile"
+    db.session.commit()
+    response = client.post(f"/ideas/{idea.id}/steps/fund", data={"version": version}, follow_redirects=True)
+    assert "Ideja mainījās pēc tam, kad atvērāt šo lapu" in response.get_data(as_text=True)
+    assert db.session.get(type(idea), idea.id).state == "reviewed"
+    response = client.post(f"/ideas/{idea.id}/steps/fund", data={"version": str(idea.version)}, follow_redirects=True)
+    assert db.session.get(type(idea), idea.id).state == "funded"

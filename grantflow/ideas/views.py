@@ -36,7 +36,7 @@ def show(idea_id: int):
         applicant_view=roles == {APPLICANT},
         history=history(idea),
         steps=engine.available(idea, current_user),
-        form=TransitionForm(),
+        form=TransitionForm(version=idea.version),
         demo_data=idea.is_demo,
     )
 
@@ -49,6 +49,9 @@ def step(idea_id: int, trigger: str):
     form = TransitionForm()
     if not form.validate_on_submit():
         flash(_("The comment is too long."), "error")
+        return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+    if form.version.data and form.version.data != str(idea.version):
+        flash(_("The idea changed after you opened this page; nothing was done. Please look again."), "error")
         return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
     try:
         take_step(idea, trigger, current_user, form.comment.data or "", received_at=received_at)

@@ -472,3 +472,18 @@ def test_csrf_is_enforced_on_scoring(make_app):
         db.session.rollback()
         assert db.session.scalar(select(func.count(Review.id))) == 0
         assert db.session.get(Idea, idea.id).has_tag("scoring")
+
+
+def test_the_applicant_does_not_see_evaluation_steps_in_the_history(client, factory):
+    from grantflow.ideas.operations import history
+    from grantflow.workflow import engine
+
+    evaluator = factory.evaluator()
+    idea = factory.in_review(evaluators=[evaluator])
+    engine.record(idea, "review_submitted", evaluator)
+    applicant = factory.member_of(idea.organisation)
+    db.session.commit()
+    assert "review_submitted" in [e.kind for e in history(idea)]
+    assert "review_submitted" not in [e.kind for e in history(idea, for_applicant=True)]
+    login(client, applicant.email)
+    assert "Vērtētājs iesniedza vērtējumu" not in client.get(f"/ideas/{idea.id}").get_data(as_text=True)

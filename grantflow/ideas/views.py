@@ -34,7 +34,7 @@ def show(idea_id: int):
         idea=idea,
         roles=roles,
         applicant_view=roles == {APPLICANT},
-        history=history(idea),
+        history=history(idea, for_applicant=roles == {APPLICANT}),
         steps=engine.available(idea, current_user),
         form=TransitionForm(version=idea.version),
         demo_data=idea.is_demo,

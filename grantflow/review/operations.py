@@ -42,9 +42,9 @@ HALF = Decimal("0.5")
 ELIGIBLE_LEGAL_FORMS = frozenset(LEGAL_FORMS) - {"other"}
 CONFLICT_SCOPES = ("idea", "organisation", "municipality")
 
-audit_kind("review_submitted", _l("An evaluator submitted a review"))
-audit_kind("conflict_declared", _l("An evaluator declared a conflict of interest and stepped back"))
-audit_kind("evaluator_removed", _l("An evaluator was removed from the idea"))
+audit_kind("review_submitted", _l("An evaluator submitted a review"), applicant_sees=False)
+audit_kind("conflict_declared", _l("An evaluator declared a conflict of interest and stepped back"), applicant_sees=False)
+audit_kind("evaluator_removed", _l("An evaluator was removed from the idea"), applicant_sees=False)
 
 
 class Refused(Exception):

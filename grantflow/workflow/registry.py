@@ -22,6 +22,7 @@ class Registry:
     effects: dict[str, Named] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)  # audited acts other than transitions
+    private_kinds: set[str] = field(default_factory=set)  # not shown to applicants
 
 
 registry = Registry()
@@ -53,9 +54,12 @@ def tag(name: str, meaning: str) -> None:
     registry.tags[name] = meaning
 
 
-def audit_kind(name: str, label) -> None:
-    """Declare an act audited with engine.record, with the label history pages show."""
+def audit_kind(name: str, label, applicant_sees: bool = True) -> None:
+    """Declare an act audited with engine.record, with the label history pages show;
+    `applicant_sees=False` keeps it off the applicant's view (e.g. evaluation steps)."""
     registry.kinds[name] = label
+    if not applicant_sees:
+        registry.private_kinds.add(name)
 
 
 def audit_label(kind: str) -> str:

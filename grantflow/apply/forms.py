@@ -91,3 +91,24 @@ class AttachmentForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with only the CSRF token, for buttons that change something."""
+
+
+def attach_problems(form, problems: dict[str, str], row_key) -> dict[str, str]:
+    """Put each message on its field (row fields named like `budget_lines-2-unit_cost`, as
+    `row_key` matches them); return those that belong to a whole list or section."""
+    loose = {}
+    for key, message in problems.items():
+        match = row_key.match(key)
+        field = None
+        if match:
+            rows = getattr(form, match[1]).entries
+            index = int(match[2])
+            if index < len(rows):
+                field = rows[index].form._fields.get(match[3])
+        else:
+            field = form._fields.get(key)
+        if field is not None and field.type not in ("FieldList", "FormField"):
+            field.errors = list(field.errors or []) + [message]
+        else:
+            loose[key] = message
+    return loose

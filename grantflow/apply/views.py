@@ -10,6 +10,7 @@ from grantflow.apply.forms import (
     ATTACHMENT_PURPOSES,
     PARTNER_KINDS,
     TARGET_GROUP_LABELS,
+    attach_problems,
     AttachmentForm,
     ConfirmForm,
     IdeaForm,
@@ -76,23 +77,7 @@ def _build_form(idea: Idea, formdata=None) -> IdeaForm:
 
 
 def _attach(form: IdeaForm, problems: dict[str, str]) -> dict[str, str]:
-    """Put each message on its field; return those that belong to a whole list or section."""
-    loose = {}
-    for key, message in problems.items():
-        match = ops.ROW_KEY.match(key)
-        field = None
-        if match:
-            rows = getattr(form, match[1]).entries
-            index = int(match[2])
-            if index < len(rows):
-                field = rows[index].form._fields.get(match[3])
-        else:
-            field = form._fields.get(key)
-        if field is not None and field.type not in ("FieldList", "FormField"):
-            field.errors = list(field.errors or []) + [message]
-        else:
-            loose[key] = message
-    return loose
+    return attach_problems(form, problems, ops.ROW_KEY)
 
 
 @bp.route("/<int:idea_id>", methods=["GET"])

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from grantflow.apply.forms import ATTACHMENT_PURPOSES, TARGET_GROUP_LABELS, AttachmentForm, ConfirmForm
+from grantflow.apply.forms import ATTACHMENT_PURPOSES, TARGET_GROUP_LABELS, AttachmentForm, ConfirmForm, attach_problems
 from grantflow.apply.models import TARGET_GROUPS
 from grantflow.apply.operations import MAX_ATTACHMENT_BYTES
 from grantflow.database import Conflict
@@ -39,20 +39,7 @@ def edit(idea_id: int):
 
 
 def _render(idea, report, form, problems, check):
-    loose = {}
-    for key, message in problems.items():
-        match = ops.ROW_KEY.match(key)
-        field = None
-        if match:
-            entries = getattr(form, match[1]).entries
-            if int(match[2]) < len(entries):
-                field = entries[int(match[2])].form._fields.get(match[3])
-        else:
-            field = form._fields.get(key)
-        if field is not None and field.type not in ("FieldList", "FormField"):
-            field.errors = list(field.errors or []) + [message]
-        else:
-            loose[key] = message
+    loose = attach_problems(form, problems, ops.ROW_KEY)
     return render_template(
         "reports/edit.html",
         idea=idea,

@@ -19,6 +19,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, and_, case, cast, func, select
 
+from grantflow.apply.forms import TARGET_GROUP_LABELS
 from grantflow.apply.models import TARGET_GROUPS, Idea
 from grantflow.extensions import db
 from grantflow.i18n import pick
@@ -30,16 +31,6 @@ from grantflow.workflow.registry import workflow_for
 CENT = Decimal("0.01")
 PAGE_SIZE = 100
 ORDERS = ("mean", "normalised")
-TARGET_GROUP_LABELS = {
-    "families_with_children": _l("Families with children"),
-    "youth": _l("Youth"),
-    "less_active_youth": _l("Less active youth"),
-    "men_over_35": _l("Men over 35"),
-    "ethnic_minorities": _l("Ethnic minorities"),
-    "seniors": _l("Seniors"),
-    "special_needs": _l("People with special needs"),
-    "other": _l("Others"),
-}
 
 
 @dataclass

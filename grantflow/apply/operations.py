@@ -21,7 +21,6 @@ from grantflow.workflow.registry import effect, guard
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
-ROW_LISTS = ("activities", "partners", "budget_lines")
 MAX_ROWS = 50
 PARTNER_KINDS = ("organisation", "business", "municipality")
 
@@ -434,13 +433,9 @@ def idea_copy_pdf(idea: Idea, language: str = "lv") -> bytes | None:
 
 def keep_copy(idea: Idea, pdf: bytes, actor, language: str = "lv"):
     from grantflow.documents.models import Document
+    from grantflow.documents.operations import latest_version
 
-    version = 1 + (
-        db.session.scalar(
-            select(func.max(Document.version)).where(Document.idea_id == idea.id, Document.kind == "receipt")
-        )
-        or 0
-    )
+    version = latest_version(idea.id, "receipt") + 1
     document = Document(
         idea_id=idea.id,
         kind="receipt",

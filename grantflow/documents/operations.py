@@ -90,10 +90,6 @@ def latest_version(idea_id: int, kind: str) -> int:
     )
 
 
-def is_current(document: Document) -> bool:
-    return document.version == latest_version(document.idea_id, document.kind)
-
-
 def by_token(token: str) -> Document | None:
     return db.session.scalars(select(Document).where(Document.token == token)).first()
 

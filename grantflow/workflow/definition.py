@@ -71,11 +71,6 @@ class Workflow:
     def states_tagged(self, tag: str) -> list[str]:
         return [s.name for s in self.states.values() if tag in s.tags]
 
-    def mermaid(self) -> str:
-        from grantflow.workflow.diagram import mermaid
-
-        return mermaid(self)
-
 
 def _labels(value, where: str, problems: list[str]) -> dict:
     if isinstance(value, str):

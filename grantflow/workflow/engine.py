@@ -62,16 +62,6 @@ def _role(t: TransitionDef, idea, actor) -> str | None:
     return min(held) if held else None
 
 
-def refusals(idea, trigger: str, actor, ctx: Context | None = None) -> list[str]:
-    """Why `actor` cannot fire `trigger` on `idea` now; empty when they can."""
-    t = idea.workflow.transition(trigger, idea.state)
-    if t is None:
-        return [_not_now(idea)]
-    if _role(t, idea, actor) is None:
-        return [_l("You may not take this step.")]
-    return _guard_failures(t, idea, ctx or Context(actor))
-
-
 def available(idea, actor) -> list[TransitionDef]:
     """Transitions `actor` may fire by hand on `idea` right now (for buttons)."""
     ctx = Context(actor)

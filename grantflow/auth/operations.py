@@ -1,6 +1,7 @@
 """Accounts: registering, confirming the e-mail, logging in, resetting a forgotten password."""
 
 import hashlib
+from functools import cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,7 +15,11 @@ from grantflow.mail.operations import queue_mail
 from grantflow.types import utcnow
 from grantflow.workflow.registry import guard
 
-_DUMMY_HASH = generate_password_hash("no such user")
+
+@cache
+def _dummy_hash() -> str:
+    """Made on first use, not at import: every process start (CLI, workers) would pay for it."""
+    return generate_password_hash("no such user")
 
 CONFIRM_MAX_AGE = 3 * 24 * 3600  # seconds a confirmation link stays valid
 RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
@@ -44,7 +49,7 @@ def authenticate(email: str, password: str) -> User | None:
     unknown e-mail, so response times do not reveal which addresses exist."""
     user = find_user(email)
     if user is None:
-        User(password_hash=_DUMMY_HASH).check_password(password)
+        User(password_hash=_dummy_hash()).check_password(password)
         return None
     if not user.check_password(password) or not user.active:
         return None

@@ -24,10 +24,10 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 syscheck: venv
-	@$(BIN)/python -m grantflow.syscheck
+	@$(BIN)/python -m grantflow.core.syscheck
 
 translations: venv
-	@for dir in grantflow/translations grantflow/*/translations; do $(BIN)/pybabel compile -d $$dir >/dev/null 2>&1 || { $(BIN)/pybabel compile -d $$dir; exit 1; }; done
+	@for dir in grantflow/*/translations; do $(BIN)/pybabel compile -d $$dir >/dev/null 2>&1 || { $(BIN)/pybabel compile -d $$dir; exit 1; }; done
 
 db: venv syscheck translations
 	$(FLASK) db upgrade

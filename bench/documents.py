@@ -33,11 +33,11 @@ def main() -> None:
     from sqlalchemy import delete
 
     from grantflow import create_app
-    from grantflow.auth.models import MUNICIPALITY
-    from grantflow.decide import operations as decide_ops
+    from grantflow.accounts.models import MUNICIPALITY
+    from grantflow.funding import operations as decide_ops
     from grantflow.documents import operations as ops
     from grantflow.documents.models import Document
-    from grantflow.extensions import db
+    from grantflow.core.extensions import db
     from grantflow.territory.operations import load_territories
     from tests.factories import Factory
 

@@ -24,12 +24,12 @@ from sqlalchemy import insert, select, text, update
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grantflow import create_app  # noqa: E402
-from grantflow.apply.models import BudgetLine, Idea, IdeaActivity  # noqa: E402
-from grantflow.config import ROOT  # noqa: E402
-from grantflow.extensions import db  # noqa: E402
+from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity  # noqa: E402
+from grantflow.core.config import ROOT  # noqa: E402
+from grantflow.core.extensions import db  # noqa: E402
 from grantflow.reports.models import Report  # noqa: E402
 from grantflow.review.models import Assignment, EligibilityCheck, Review  # noqa: E402
-from grantflow.types import utcnow  # noqa: E402
+from grantflow.core.types import utcnow  # noqa: E402
 from grantflow.workflow import engine  # noqa: E402
 
 STEPS = ["submit", "accept_eligible", "complete_review", "fund", "accept_report", "close"]
@@ -104,7 +104,7 @@ def seed(n: int):
 def run_engine(ids, actors, admin_id) -> float:
     """Like a batch job: the loaded idea and users stay in memory across steps (no reload after
     each commit); each step is its own transaction."""
-    from grantflow.auth.models import User
+    from grantflow.accounts.models import User
 
     db.session().expire_on_commit = False
 

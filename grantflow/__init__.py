@@ -1,34 +1,45 @@
-"""GrantFlow: a workflow engine for community-idea grant competitions."""
+"""GrantFlow: a workflow engine for community-idea grant competitions.
+
+`create_app` is the application factory; `cli` holds the `flask` commands. Everything else
+lives in an area (see README, Development, for their order of layers)."""
 
 import os
-from importlib import import_module
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from grantflow.config import DEFAULT_SECRET_KEY, ROOT, Defaults, from_environment
+from grantflow import cli
+from grantflow.accounts import views as accounts_views
+from grantflow.accounts.models import User
+from grantflow.competitions import views as competitions_views
+from grantflow.core import web
+from grantflow.core.config import DEFAULT_SECRET_KEY, ROOT, Defaults, from_environment
+from grantflow.core.database import configure_engine, database_uri
+from grantflow.core.extensions import babel, csrf, db, login_manager, migrate
+from grantflow.core.i18n import select_locale
+from grantflow.documents import views as documents_views
+from grantflow.funding import views as funding_views
+from grantflow.ideas import views as ideas_views
+from grantflow.mail import operations as mail_operations
+from grantflow.organisations import views as organisations_views
+from grantflow.pages import views as pages_views
+from grantflow.reports import views as reports_views
+from grantflow.review import views as review_views
+from grantflow.workflow.definition import load_dir
 
-# Product areas, each a package with a `views.bp` blueprint (and optionally `cli.register`).
-AREAS = ("home", "auth", "orgs", "ideas", "admin", "apply", "reports", "decide", "documents", "review", "competitions")
-# Modules whose guards, effects and models must be known before workflows load.
-DOMAIN_MODULES = (
-    "grantflow.territory.models",
-    "grantflow.auth.models",
-    "grantflow.orgs.models",
-    "grantflow.competitions.models",
-    "grantflow.apply.models",
-    "grantflow.review.models",
-    "grantflow.decide.models",
-    "grantflow.documents.models",
-    "grantflow.reports.models",
-    "grantflow.workflow.models",
-    "grantflow.mail.models",
-    "grantflow.auth.operations",
-    "grantflow.apply.operations",
-    "grantflow.admin.operations",
-    "grantflow.review.operations",
-    "grantflow.decide.operations",
-    "grantflow.reports.operations",
+# Each area's blueprint. Importing the areas above registered their models, roles, guards and
+# effects, so every name a workflow file uses is known before the files load.
+BLUEPRINTS = (
+    accounts_views.bp,
+    organisations_views.bp,
+    competitions_views.bp,
+    ideas_views.bp,
+    review_views.bp,
+    funding_views.bp,
+    documents_views.bp,
+    reports_views.bp,
+    pages_views.bp,
 )
 
 
@@ -59,36 +70,20 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(from_environment())
     app.config.update(config or {})
     _check_config(app)
-
-    from grantflow.database import configure_engine, database_uri
-
     app.config["SQLALCHEMY_DATABASE_URI"] = database_uri(app.config["DATABASE_URL"], app.instance_path)
     os.makedirs(app.instance_path, exist_ok=True)
     # Ids in URLs beyond what the database holds are 404, not a database error.
     app.url_map.converters["int"] = BoundedInt
     if app.config["PROXY_FIX"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         hops = int(app.config["PROXY_FIX"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    for module in DOMAIN_MODULES:
-        import_module(module)
     _init_extensions(app)
     with app.app_context():
-        from grantflow.extensions import db
-
         configure_engine(db.engine)
-
-    from grantflow.workflow.definition import load_dir
-
     app.extensions["grantflow.workflows"] = load_dir(app.config["WORKFLOWS_DIR"])
-
-    for area in AREAS:
-        module = import_module(f"grantflow.{area}.views")
-        app.register_blueprint(module.bp)
-    from grantflow import cli
-
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     cli.register(app)
     return app
 
@@ -105,10 +100,6 @@ def _check_config(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from grantflow.extensions import babel, csrf, db, login_manager, migrate
-    from grantflow.i18n import select_locale
-    from grantflow.mail import operations as mail_ops
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -117,16 +108,12 @@ def _init_extensions(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(dirs) or "translations")
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
+    login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
-    mail_ops.init_app(app)
-
-    from grantflow.auth.models import User
+    mail_operations.init_app(app)
 
     @login_manager.user_loader
     def load_user(session_id: str):
         return User.from_session_id(session_id)
-
-    from grantflow import web
 
     web.init_app(app)

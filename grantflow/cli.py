@@ -1,11 +1,22 @@
-"""`flask --app grantflow ...` commands for operations."""
+"""`flask --app grantflow ...` commands for operations (the top of the layers, beside the app
+factory: it reaches into every area)."""
 
 import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from grantflow.extensions import db
+from grantflow.accounts.models import ROLES
+from grantflow.accounts.operations import create_user, find_user
+from grantflow.competitions.models import Competition
+from grantflow.core import catalogues
+from grantflow.core.extensions import db
+from grantflow.demo.operations import DEMO_USERS, PASSWORD, load_demo
+from grantflow.mail.operations import send_pending
+from grantflow.territory.operations import load_territories
+from grantflow.workflow import diagram
+from grantflow.workflow.definition import WorkflowError, load
 
 workflow_cli = AppGroup("workflow", help="Check and draw workflow files.")
 mail_cli = AppGroup("mail", help="The mail outbox.")
@@ -18,8 +29,6 @@ user_cli = AppGroup("user", help="User accounts.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def workflow_check(files):
     """Validate workflow FILES; exit 1 listing every problem."""
-    from grantflow.workflow.definition import WorkflowError, load
-
     failed = False
     for path in files:
         try:
@@ -40,9 +49,6 @@ def workflow_check(files):
 @click.option("--locale", type=click.Choice(["lv", "en"]), default="lv", show_default=True)
 def workflow_diagram(file, fmt, locale):
     """Print a diagram of FILE's states and transitions (Mermaid text, or SVG via Graphviz)."""
-    from grantflow.workflow import diagram
-    from grantflow.workflow.definition import WorkflowError, load
-
     try:
         workflow = load(file)
     except WorkflowError as error:
@@ -54,8 +60,6 @@ def workflow_diagram(file, fmt, locale):
 @click.option("--limit", default=500, show_default=True)
 def mail_send(limit):
     """Send the mails that are due; failed ones are retried later with growing pauses."""
-    from grantflow.mail.operations import send_pending
-
     sent, failed = send_pending(limit)
     click.echo(f"sent {sent}, failed {failed}")
 
@@ -64,11 +68,6 @@ def mail_send(limit):
 @click.option("--if-empty", is_flag=True, help="Only when the database has no competitions yet.")
 def demo_load(if_empty):
     """Load the demo data (idempotent) and print the demo logins."""
-    from sqlalchemy import select
-
-    from grantflow.competitions.models import Competition
-    from grantflow.demo.operations import DEMO_USERS, PASSWORD, load_demo
-
     if if_empty and db.session.scalar(select(Competition.id).limit(1)) is not None:
         click.echo("The database has data already; demo data not loaded. Demo logins, if it holds them:")
         for email, _, roles, _ in DEMO_USERS:
@@ -84,8 +83,6 @@ def demo_load(if_empty):
 @territory_cli.command("load")
 def territory_load():
     """Add municipalities and parishes from grantflow/territory/territories.csv."""
-    from grantflow.territory.operations import load_territories
-
     municipalities, units = load_territories()
     db.session.commit()
     click.echo(f"added {municipalities} municipalities, {units} parishes and towns")
@@ -94,12 +91,10 @@ def territory_load():
 @user_cli.command("create")
 @click.argument("email")
 @click.option("--name", required=True)
-@click.option("--role", "roles", multiple=True, type=click.Choice(["applicant", "evaluator", "administrator", "municipality"]))
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES))
 @click.password_option()
 def user_create(email, name, roles, password):
     """Create a confirmed user with ROLES (e.g. the first administrator)."""
-    from grantflow.auth.operations import create_user, find_user
-
     if find_user(email):
         raise click.ClickException(f"{email} already exists")
     create_user(email, name, password, roles, confirmed=True)
@@ -113,8 +108,6 @@ translations_cli = AppGroup("translations", help="Translation catalogues (one pe
 @translations_cli.command("update")
 def translations_update():
     """Extract messages from the code and merge them into each area's catalogue."""
-    from grantflow import catalogues
-
     for area in catalogues.areas():
         counts = catalogues.update(area)
         if counts:
@@ -125,8 +118,6 @@ def translations_update():
 @translations_cli.command("check")
 def translations_check():
     """Exit 1 listing messages without a Latvian translation."""
-    from grantflow import catalogues
-
     missing = {area: catalogues.untranslated(area) for area in catalogues.areas()}
     missing = {area: ids for area, ids in missing.items() if ids}
     for area, ids in missing.items():

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from grantflow import create_app
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 
 PG_ADMIN_URL = os.environ.get("GRANTFLOW_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("GRANTFLOW_REQUIRE_POSTGRES") == "1"

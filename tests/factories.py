@@ -7,17 +7,17 @@ from itertools import count
 
 from sqlalchemy import select
 
-from grantflow.apply.models import BudgetLine, Idea, IdeaActivity
-from grantflow.apply.operations import recompute_budget
-from grantflow.auth.models import ADMINISTRATOR, APPLICANT, EVALUATOR, User
+from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity
+from grantflow.ideas.operations import recompute_budget
+from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, User
 from grantflow.competitions.models import Competition
 from grantflow.competitions.operations import add_default_criteria
-from grantflow.extensions import db
-from grantflow.orgs.models import Membership, Organisation
+from grantflow.core.extensions import db
+from grantflow.organisations.models import Membership, Organisation
 from grantflow.review.models import Assignment, EligibilityCheck, Review, Score
 from grantflow.review.operations import weighted_total
 from grantflow.territory.models import Municipality
-from grantflow.types import utcnow
+from grantflow.core.types import utcnow
 from grantflow.workflow import engine
 
 PASSWORD = "parole-123456"

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from grantflow.auth.models import LoginAttempt, User
-from grantflow.auth.operations import confirmation_token, find_user
-from grantflow.extensions import db
+from grantflow.core.errors import Refused
+from grantflow.accounts.models import LoginAttempt, User
+from grantflow.accounts.operations import confirmation_token, find_user
+from grantflow.core.extensions import db
 from grantflow.mail.models import OutboxMail
 from grantflow.mail.operations import send_pending
 from grantflow.workflow import engine
@@ -179,9 +180,9 @@ def test_unconfirmed_user_cannot_submit_an_idea(app, factory):
     member.email_confirmed_at = None
     idea = factory.idea(org=org)
     db.session.commit()
-    with pytest.raises(engine.TransitionRefused) as refused:
+    with pytest.raises(Refused) as refused:
         engine.fire(idea, "submit", member)
-    assert any("e-pasta" in str(reason) or "e-mail" in str(reason) for reason in refused.value.reasons)
+    assert any("e-pasta" in str(reason) or "e-mail" in str(reason) for reason in refused.value.messages)
     assert "submit" not in {t.trigger for t in engine.available(idea, member)}
 
 

@@ -43,7 +43,7 @@ def test_environment_overrides_instance_config(tmp_path, monkeypatch):
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
     from sqlalchemy import text
 
-    from grantflow.extensions import db
+    from grantflow.core.extensions import db
 
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite only")
@@ -52,7 +52,7 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
 
 
 def test_postgres_url_is_normalised():
-    from grantflow.database import database_uri
+    from grantflow.core.database import database_uri
 
     assert database_uri("postgres://u@h/d", "/x") == "postgresql+psycopg://u@h/d"
     assert database_uri("", "/inst") == "sqlite:////inst/grantflow.sqlite3"

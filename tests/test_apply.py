@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from grantflow.apply.models import Idea
-from grantflow.extensions import db
+from grantflow.ideas.models import Idea
+from grantflow.core.extensions import db
 from grantflow.mail.models import OutboxMail
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
@@ -15,7 +15,7 @@ from tests.conftest import login
 
 def form_of(idea, **changes):
     """The edit form as a browser would send it, filled from the idea, with changes."""
-    from grantflow.apply.operations import form_data
+    from grantflow.ideas.operations import form_data
 
     data = form_data(idea)
     flat = {}
@@ -284,7 +284,7 @@ def test_withdraw_and_return_for_changes_reopen_with_the_same_reference(client, 
 
 
 def test_another_organisation_can_neither_see_nor_change_an_idea(client, factory):
-    from grantflow.apply.operations import store_attachment
+    from grantflow.ideas.operations import store_attachment
 
     idea = factory.submitted()
     owner = factory.member_of(idea.organisation)

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from grantflow.apply.models import Idea
-from grantflow.apply.operations import submit_idea
-from grantflow.extensions import db
-from grantflow.i18n import RIGA, format_when
+from grantflow.core.errors import Refused
+from grantflow.ideas.models import Idea
+from grantflow.ideas.operations import submit_idea
+from grantflow.core.extensions import db
+from grantflow.core.i18n import RIGA, format_when
 from grantflow.mail.models import OutboxMail
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
@@ -44,7 +45,7 @@ def test_submission_one_second_before_closing_is_accepted_one_after_refused(fact
     submit_idea(on_time, user, received_at=closes - SECOND)
     assert on_time.reference and on_time.submitted_at == closes - SECOND
     for idea, when in ((late, closes + SECOND), (exactly, closes)):
-        with pytest.raises(engine.TransitionRefused, match="nevar iesniegt idejas"):
+        with pytest.raises(Refused, match="nevar iesniegt idejas"):
             submit_idea(idea, factory.member_of(idea.organisation), received_at=when)
         assert db.session.get(Idea, idea.id).reference is None
 
@@ -63,7 +64,7 @@ def test_closing_time_is_shown_in_riga_time(client, factory):
 
 
 def test_countdown_on_the_last_day(client, factory):
-    from grantflow.types import utcnow
+    from grantflow.core.types import utcnow
 
     now = utcnow()
     end_of_day = datetime.combine(now.astimezone(RIGA).date(), datetime.max.time(), tzinfo=RIGA) - timedelta(minutes=1)
@@ -94,8 +95,8 @@ def test_two_concurrent_submissions_make_one_reference(app, factory):
     outcomes = []
 
     def submit():
-        from grantflow.auth.models import User
-        from grantflow.database import Conflict
+        from grantflow.accounts.models import User
+        from grantflow.core.database import Conflict
 
         with app.app_context():
             try:
@@ -105,7 +106,7 @@ def test_two_concurrent_submissions_make_one_reference(app, factory):
                 barrier.wait(timeout=10)
                 submit_idea(mine, me, received_at=datetime.now(RIGA))
                 outcomes.append("submitted")
-            except (engine.TransitionRefused, Conflict) as refused:
+            except (Refused, Conflict) as refused:
                 outcomes.append(f"refused: {refused}")
             finally:
                 db.session.remove()

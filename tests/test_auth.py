@@ -1,6 +1,6 @@
 """Logging in and out, CSRF, and the session hardening around them."""
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from tests.conftest import login
 from tests.factories import PASSWORD
 
@@ -64,7 +64,7 @@ def test_csrf_is_enforced_on_forms(make_app):
 
 
 def test_password_is_stored_hashed(factory):
-    from grantflow.auth.operations import create_user
+    from grantflow.accounts.operations import create_user
 
     user = create_user("jauns@example.lv", "Jauns", "slepena-parole-1")
     assert "slepena" not in user.password_hash and user.check_password("slepena-parole-1")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from grantflow.competitions.models import Competition, Criterion
 from grantflow.competitions.operations import DEFAULT_CRITERIA
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from tests.conftest import login
 
 FORM = {

@@ -10,12 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from grantflow.apply.models import Idea
-from grantflow.auth.models import MUNICIPALITY
-from grantflow.database import Conflict
-from grantflow.decide import operations as ops
-from grantflow.decide.models import CooperationConfirmation, Decision
-from grantflow.extensions import db
+from grantflow.core.errors import Refused
+from grantflow.ideas.models import Idea
+from grantflow.accounts.models import MUNICIPALITY
+from grantflow.core.database import Conflict
+from grantflow.funding import operations as ops
+from grantflow.funding.models import CooperationConfirmation, Decision
+from grantflow.core.extensions import db
 from grantflow.workflow import engine
 from tests.conftest import login
 from tests.querycount import count_queries
@@ -199,7 +200,7 @@ def test_engine_refuses_more_than_requested_negative_and_over_precise_amounts(fa
     admin = factory.admin()
     db.session.commit()
     for amount, message in [("1000.01", "pārsniegt pieprasīto"), ("-1", "lielākai par nulli"), ("999.999", "divām zīmēm")]:
-        with pytest.raises(engine.TransitionRefused, match=message):
+        with pytest.raises(Refused, match=message):
             ops.decide(idea, admin, "fund", reason="x", amount=Decimal(amount))
     assert decisions() == [] and fresh(idea).has_tag("decidable")
 
@@ -317,12 +318,12 @@ def test_concurrent_funding_waits_for_the_lock_then_respects_the_budget(app, fac
     def run(slot):
         with app.app_context():
             try:
-                from grantflow.auth.models import User
+                from grantflow.accounts.models import User
 
                 ops.decide(db.session.get(Idea, idea_ids[slot]), db.session.get(User, admin_ids[slot]), "fund")
                 outcomes[slot] = "funded"
-            except engine.TransitionRefused as refused:
-                outcomes[slot] = refused.reasons[0]
+            except Refused as refused:
+                outcomes[slot] = refused.messages[0]
             except Conflict:
                 outcomes[slot] = "conflict"
             finally:

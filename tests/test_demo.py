@@ -6,10 +6,10 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
-from grantflow.apply.models import Idea
+from grantflow.ideas.models import Idea
 from grantflow.competitions.models import Competition
 from grantflow.demo.operations import BROCHURE, load_demo
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from grantflow.reports.models import Report
 from grantflow.workflow.models import AuditEntry
 

@@ -13,15 +13,16 @@ from jinja2 import ChoiceLoader, DictLoader
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from grantflow.apply.models import Idea
-from grantflow.auth.models import MUNICIPALITY
-from grantflow.decide import operations as decide_ops
+from grantflow.core.errors import Refused
+from grantflow.ideas.models import Idea
+from grantflow.accounts.models import MUNICIPALITY
+from grantflow.funding import operations as decide_ops
 from grantflow.documents import operations as ops
 from grantflow.documents.models import Document
-from grantflow.extensions import db
-from grantflow.i18n import RIGA, latvian_date
-from grantflow.orgs.models import Organisation
-from grantflow.types import utcnow
+from grantflow.core.extensions import db
+from grantflow.core.i18n import RIGA, latvian_date
+from grantflow.organisations.models import Organisation
+from grantflow.core.types import utcnow
 from tests.conftest import login
 from tests.test_decide import MUNICIPALITY_REG_NO, flashes
 
@@ -244,13 +245,13 @@ def test_a_template_error_is_shown_and_nothing_is_issued(app, client, funded, ad
 
 
 def test_a_weasyprint_failure_becomes_a_document_error():
-    with pytest.raises(ops.DocumentError, match="TypeError"):
+    with pytest.raises(Refused, match="TypeError"):
         ops.to_pdf(None)  # WeasyPrint fails; the administrator gets its message, not a 500
 
 
 def test_letter_without_a_decision_is_refused(factory, admin):
     idea = factory.reviewed()
-    with pytest.raises(ops.DocumentError):
+    with pytest.raises(Refused):
         ops.issue(idea, ops.DECISION, admin)
 
 

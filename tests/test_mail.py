@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from grantflow.mail.models import FAILED, PENDING, SENT, OutboxMail
 from grantflow.mail.operations import queue_mail, send_pending
-from grantflow.types import utcnow
+from grantflow.core.types import utcnow
 from grantflow.workflow import engine
 from tests.smtp import MailSink, free_port
 

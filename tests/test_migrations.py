@@ -3,7 +3,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 
 
 def test_migrations_match_the_models(app):

@@ -1,7 +1,7 @@
 """The home page per role, the idea page's permissions, and the administrators' lists."""
 
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from tests.conftest import login
 from tests.querycount import count_queries
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from grantflow.review.operations import weighted_total
 from grantflow.review.ranking import Filters, ranking
 from tests.conftest import login

@@ -7,12 +7,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from grantflow.apply.models import Idea
-from grantflow.extensions import db
+from grantflow.core.errors import Refused
+from grantflow.ideas.models import Idea
+from grantflow.core.extensions import db
 from grantflow.mail.models import OutboxMail
 from grantflow.review import operations as ops
 from grantflow.review.models import Assignment, ConflictOfInterest, EligibilityCheck, Review, Score
-from grantflow.types import utcnow
+from grantflow.core.types import utcnow
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
 
@@ -186,7 +187,7 @@ def test_evaluator_declares_a_conflict_and_administrators_are_asked_to_reassign(
     # The idea is no longer theirs to see, and they cannot be assigned to it again.
     assert client.get(f"/ideas/{idea.id}").status_code == 404
     assert client.get(f"/review/ideas/{idea.id}/score").status_code == 404
-    with pytest.raises(ops.Refused):
+    with pytest.raises(Refused):
         ops.assign(fresh(idea), evaluator, admin)
 
 
@@ -307,7 +308,7 @@ def test_submitting_twice_is_refused(client, factory):
     assert "Jūs jau esat iesniedzis šīs idejas vērtējumu" in response.get_data(as_text=True)
     assert counts() == before
     assert db.session.scalars(select(Review)).one().total == Decimal("80.00")
-    with pytest.raises(ops.Refused):  # the operation itself, not only the page
+    with pytest.raises(Refused):  # the operation itself, not only the page
         ops.save_review(fresh(idea), evaluator, {}, {}, "fund", "", submit=True)
 
 
@@ -331,7 +332,7 @@ def test_scoring_an_idea_not_assigned_is_refused(client, factory):
     login(client, stranger.email)
     assert client.post(f"/review/ideas/{idea.id}/score", data=score_data(idea, submit=True)).status_code == 404
     assert db.session.scalar(select(func.count(Review.id))) == 0
-    with pytest.raises(ops.Refused, match="neesat piesaistīts|not assigned"):
+    with pytest.raises(Refused, match="neesat piesaistīts|not assigned"):
         ops.save_review(idea, stranger, {}, {}, "fund", "", submit=False)
 
 

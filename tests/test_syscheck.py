@@ -1,6 +1,6 @@
 """Missing system libraries are named with the packages to install, not a traceback."""
 
-from grantflow import syscheck
+from grantflow.core import syscheck
 
 
 def test_all_present_here(capsys):

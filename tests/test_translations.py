@@ -2,7 +2,7 @@
 
 import pytest
 
-from grantflow import catalogues
+from grantflow.core import catalogues
 
 
 @pytest.mark.parametrize("area", catalogues.areas())

@@ -4,7 +4,7 @@
 import pytest
 import yaml
 
-from grantflow.config import ROOT
+from grantflow.core.config import ROOT
 from grantflow.workflow.definition import WorkflowError, load, parse
 
 MINIMAL = """
@@ -154,7 +154,7 @@ def test_app_refuses_to_start_with_a_broken_workflow(tmp_path, make_app):
 
 
 def test_admin_sees_the_workflow_picture(app, client, factory):
-    from grantflow.extensions import db
+    from grantflow.core.extensions import db
     from tests.conftest import login
 
     admin = factory.admin()
@@ -168,7 +168,7 @@ def test_admin_sees_the_workflow_picture(app, client, factory):
 
 
 def test_non_admins_cannot_see_workflow_pages(app, client, factory):
-    from grantflow.extensions import db
+    from grantflow.core.extensions import db
     from tests.conftest import login
 
     applicant = factory.applicant()

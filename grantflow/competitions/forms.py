@@ -2,16 +2,15 @@
 time and stored in UTC."""
 
 from datetime import UTC
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from grantflow.i18n import RIGA
+from grantflow.core.i18n import RIGA
+from grantflow.core.types import CENT
 
-CENT = Decimal("0.01")
 MONEY = dict(places=2, validators=[InputRequired(), NumberRange(min=0)])
 RIGA_TIME = "%Y-%m-%dT%H:%M"
 

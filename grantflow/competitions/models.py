@@ -6,8 +6,8 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grantflow.extensions import db
-from grantflow.types import Money, UTCDateTime, utcnow
+from grantflow.core.extensions import db
+from grantflow.core.types import Money, UTCDateTime, utcnow
 
 
 class Competition(db.Model):

@@ -1,13 +1,14 @@
 """Setting up competitions and their criteria (fixed once scoring has started)."""
 
+from collections.abc import Callable
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grantflow.competitions.models import Competition, Criterion
-from grantflow.extensions import db
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
 
 # A sensible default set for community ideas: (lv, en, guidance lv, guidance en, max points, weight)
 DEFAULT_CRITERIA = (
@@ -44,21 +45,31 @@ def add_default_criteria(competition: Competition) -> None:
         )
 
 
-class Refused(Exception):
-    """A change to a competition that may not happen; the message is for the administrator."""
+
+
+# What fixes a competition's set-up is known to the areas above this one: the ideas area
+# whether it has ideas (then its workflow stays), the review area whether scoring has started
+# (then its criteria stay). They register their answer here, so this area imports neither.
+_USAGE: dict[str, Callable[[Competition], bool]] = {}
+
+
+def usage(name: str):
+    """Register `func(competition) -> bool` answering the usage question `name`."""
+
+    def decorate(func):
+        _USAGE[name] = func
+        return func
+
+    return decorate
+
+
+def has_ideas(competition: Competition) -> bool:
+    return _USAGE["ideas"](competition)
 
 
 def scoring_started(competition: Competition) -> bool:
     """Once any review (even a draft) exists, the criteria are fixed."""
-    from grantflow.apply.models import Idea
-    from grantflow.review.models import Review
-
-    return (
-        db.session.scalar(
-            select(Review.id).join(Idea, Idea.id == Review.idea_id).where(Idea.competition_id == competition.id).limit(1)
-        )
-        is not None
-    )
+    return _USAGE["scoring"](competition)
 
 
 def _criteria_open(competition: Competition) -> None:
@@ -69,15 +80,12 @@ def _criteria_open(competition: Competition) -> None:
 def save_competition(competition: Competition | None, data: dict) -> Competition:
     """Create a competition (with the default criteria) or change one; its workflow can
     change only while it has no ideas."""
-    from grantflow.apply.models import Idea
-
     if competition is None:
         competition = Competition(**data)
         add_default_criteria(competition)
         db.session.add(competition)
     else:
-        has_ideas = db.session.scalar(select(Idea.id).where(Idea.competition_id == competition.id).limit(1))
-        if data["workflow"] != competition.workflow and has_ideas is not None:
+        if data["workflow"] != competition.workflow and has_ideas(competition):
             raise Refused(_("The workflow cannot change once the competition has ideas."))
         for name, value in data.items():
             setattr(competition, name, value)

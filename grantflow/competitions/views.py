@@ -1,18 +1,21 @@
 """Administrators set up competitions and their criteria."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from grantflow.auth.access import role_required
-from grantflow.auth.models import ADMINISTRATOR
+from grantflow.accounts.access import role_required
+from grantflow.accounts.models import ADMINISTRATOR
 from grantflow.competitions import operations as ops
 from grantflow.competitions.forms import CompetitionForm, CriterionForm, to_riga
 from grantflow.competitions.models import Competition, Criterion
-from grantflow.extensions import db
-from grantflow.i18n import pick
-from grantflow.review.forms import ActionForm
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.forms import ActionForm
+from grantflow.core.i18n import locale_code, pick
+from grantflow.core.web import flash_refused
+from grantflow.workflow import diagram
 
-bp = Blueprint("competitions", __name__, url_prefix="/competitions")
+bp = Blueprint("competitions", __name__)
 
 
 def _competition(competition_id: int) -> Competition:
@@ -38,13 +41,13 @@ def _competition_form(competition: Competition | None) -> CompetitionForm:
     return form
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/competitions/new", methods=["GET", "POST"])
 @role_required(ADMINISTRATOR)
 def new():
     return _edit(None)
 
 
-@bp.route("/<int:competition_id>/edit", methods=["GET", "POST"])
+@bp.route("/competitions/<int:competition_id>/edit", methods=["GET", "POST"])
 @role_required(ADMINISTRATOR)
 def edit(competition_id: int):
     return _edit(_competition(competition_id))
@@ -55,16 +58,16 @@ def _edit(competition: Competition | None):
     if form.validate_on_submit():
         try:
             competition = ops.save_competition(competition, form.model_data())
-        except ops.Refused as refused:
-            flash(str(refused), "error")
+        except Refused as refused:
+            flash_refused(refused)
         else:
             flash(_("The competition is saved."), "success")
-            return redirect(url_for("admin.competition", competition_id=competition.id), code=303)
+            return redirect(url_for("pages.competition", competition_id=competition.id), code=303)
     status = 422 if request.method == "POST" else 200
     return render_template("competitions/edit.html", form=form, competition=competition), status
 
 
-@bp.route("/<int:competition_id>/criteria", methods=["GET", "POST"])
+@bp.route("/competitions/<int:competition_id>/criteria", methods=["GET", "POST"])
 @role_required(ADMINISTRATOR)
 def criteria(competition_id: int):
     competition = _competition(competition_id)
@@ -72,8 +75,8 @@ def criteria(competition_id: int):
     if form.validate_on_submit():
         try:
             ops.add_criterion(competition, form.model_data())
-        except ops.Refused as refused:
-            flash(str(refused), "error")
+        except Refused as refused:
+            flash_refused(refused)
         else:
             flash(_("The criterion is added."), "success")
             return redirect(url_for("competitions.criteria", competition_id=competition.id), code=303)
@@ -91,7 +94,7 @@ def criteria(competition_id: int):
     )
 
 
-@bp.route("/<int:competition_id>/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
+@bp.route("/competitions/<int:competition_id>/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
 @role_required(ADMINISTRATOR)
 def edit_criterion(competition_id: int, criterion_id: int):
     competition = _competition(competition_id)
@@ -100,8 +103,8 @@ def edit_criterion(competition_id: int, criterion_id: int):
     if form.validate_on_submit():
         try:
             ops.update_criterion(criterion, form.model_data())
-        except ops.Refused as refused:
-            flash(str(refused), "error")
+        except Refused as refused:
+            flash_refused(refused)
         else:
             flash(_("The criterion is saved."), "success")
             return redirect(url_for("competitions.criteria", competition_id=competition.id), code=303)
@@ -109,7 +112,7 @@ def edit_criterion(competition_id: int, criterion_id: int):
     return render_template("competitions/criterion.html", competition=competition, criterion=criterion, form=form), status
 
 
-@bp.route("/<int:competition_id>/criteria/<int:criterion_id>/<any(remove, up, down):action>", methods=["POST"])
+@bp.route("/competitions/<int:competition_id>/criteria/<int:criterion_id>/<any(remove, up, down):action>", methods=["POST"])
 @role_required(ADMINISTRATOR)
 def change_criterion(competition_id: int, criterion_id: int, action: str):
     competition = _competition(competition_id)
@@ -120,6 +123,20 @@ def change_criterion(competition_id: int, criterion_id: int, action: str):
                 ops.remove_criterion(criterion)
             else:
                 ops.move_criterion(criterion, -1 if action == "up" else 1)
-        except ops.Refused as refused:
-            flash(str(refused), "error")
+        except Refused as refused:
+            flash_refused(refused)
     return redirect(url_for("competitions.criteria", competition_id=competition.id), code=303)
+
+
+@bp.route("/admin/workflows/<name>")
+@role_required(ADMINISTRATOR)
+def workflow(name: str):
+    workflow = current_app.extensions["grantflow.workflows"].get(name) or abort(404)
+    return render_template("competitions/workflow.html", workflow=workflow)
+
+
+@bp.route("/admin/workflows/<name>.svg")
+@role_required(ADMINISTRATOR)
+def workflow_svg(name: str):
+    workflow = current_app.extensions["grantflow.workflows"].get(name) or abort(404)
+    return Response(diagram.svg(workflow, locale_code()), mimetype="image/svg+xml")

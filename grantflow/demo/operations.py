@@ -10,28 +10,28 @@ from pathlib import Path
 import yaml
 from sqlalchemy import delete, func, select
 
-from grantflow.apply.models import BudgetLine, Idea, IdeaActivity, Partner
-from grantflow.apply.operations import recompute_budget
-from grantflow.auth.models import ADMINISTRATOR, APPLICANT, EVALUATOR, MUNICIPALITY, User
-from grantflow.auth.operations import create_user, find_user
+from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, MUNICIPALITY, User
+from grantflow.accounts.operations import create_user, find_user
 from grantflow.competitions.models import Competition
 from grantflow.competitions.operations import add_default_criteria
-from grantflow.extensions import db
+from grantflow.core.extensions import db
+from grantflow.core.i18n import RIGA
+from grantflow.core.types import utcnow
+from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity, Partner
+from grantflow.ideas.operations import recompute_budget
 from grantflow.mail.models import OutboxMail
-from grantflow.i18n import RIGA
-from grantflow.orgs.models import Membership, Organisation
+from grantflow.organisations.models import Membership, Organisation
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending
 from grantflow.review.models import Assignment, EligibilityCheck, Review, Score
 from grantflow.review.operations import weighted_total
 from grantflow.territory.models import Municipality, Parish
 from grantflow.territory.operations import load_territories
-from grantflow.types import utcnow
 from grantflow.workflow import engine
+from grantflow.workflow.registry import workflow_for
 
 BROCHURE = Path(__file__).with_name("brochure.yaml")
 OPEN_FILE = Path(__file__).with_name("open_competition.yaml")
 PASSWORD = "demo-parole-2026"
-CENT = Decimal("0.01")
 
 DEMO_USERS = (
     # e-mail, name, roles, municipality
@@ -181,7 +181,6 @@ def _new_idea(competition, org, spec, contact) -> Idea:
 
 
 def competition_workflow(competition):
-    from grantflow.workflow.registry import workflow_for
 
     return workflow_for(competition.workflow)
 

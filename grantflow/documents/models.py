@@ -6,8 +6,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grantflow.extensions import db
-from grantflow.types import UTCDateTime, utcnow
+from grantflow.core.extensions import db
+from grantflow.core.types import UTCDateTime, utcnow
 
 
 class Document(db.Model):

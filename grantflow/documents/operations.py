@@ -4,6 +4,7 @@ and the batch that issues every due document of a competition on all CPU cores."
 import base64
 import hashlib
 import io
+import logging
 import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -16,34 +17,37 @@ from pathlib import Path
 import jinja2
 import qrcode
 from babel.dates import format_date
-from babel.numbers import format_decimal
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from grantflow.apply.models import Idea
-from grantflow.auth.models import User
-from grantflow.database import Conflict
-from grantflow.decide.models import FUND, CooperationConfirmation, Decision
-from grantflow.decide.operations import authority_name, confirmed_cooperation, decision_of, score_summary
+from grantflow.accounts.models import User
+from grantflow.core.database import Conflict
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.i18n import RIGA, amount_in_words, format_money, format_points, latvian_date
+from grantflow.core.types import utcnow
 from grantflow.documents.models import Document
-from grantflow.documents.pdf import html_to_pdf
-from grantflow.extensions import db
-from grantflow.i18n import RIGA, amount_in_words, format_money, latvian_date
-from grantflow.orgs.models import Membership, Organisation
-from grantflow.types import utcnow
+from grantflow.documents.pdf import PdfUnavailable, html_to_pdf, render_pdf
+from grantflow.funding.models import FUND, CooperationConfirmation, Decision
+from grantflow.funding.operations import authority_name, confirmed_cooperation, decision_of, score_summary
+from grantflow.ideas.models import Idea
+from grantflow.ideas.operations import applicant_addresses
+from grantflow.mail.operations import queue_mail
+from grantflow.organisations.models import Membership, Organisation
 from grantflow.workflow import engine
+from grantflow.workflow.registry import effect
 
+log = logging.getLogger(__name__)
 DECISION = "decision"
 AGREEMENT = "agreement"
 KINDS = (DECISION, AGREEMENT)
 FILE_STEMS = {"lv": {DECISION: "lemums", AGREEMENT: "vienosanas"}, "en": {DECISION: "decision", AGREEMENT: "agreement"}}
 
 
-class DocumentError(Exception):
-    """Why a document cannot be issued, for the administrator; nothing was stored."""
 
 
 # --- finding documents ----------------------------------------------------------------------
@@ -159,14 +163,14 @@ def _context(idea, kind: str, language: str) -> dict:
     """Everything the document templates print; refuses a document that is not due."""
     decision = decision_of(idea)
     if decision is None:
-        raise DocumentError(_("There is no funding decision for this idea yet."))
+        raise Refused(_("There is no funding decision for this idea yet."))
     coop = None
     if kind == AGREEMENT:
         if decision.kind != FUND:
-            raise DocumentError(_("An agreement is made only for a funded idea."))
+            raise Refused(_("An agreement is made only for a funded idea."))
         coop = confirmed_cooperation(idea)
         if coop is None:
-            raise DocumentError(_("The municipality has not confirmed its commitments yet, so the agreement cannot be issued."))
+            raise Refused(_("The municipality has not confirmed its commitments yet, so the agreement cannot be issued."))
     competition = idea.competition
     today = utcnow().astimezone(RIGA).date()
     day = decision.decided_at.astimezone(RIGA).date() if kind == DECISION else today
@@ -199,7 +203,7 @@ def _context(idea, kind: str, language: str) -> dict:
         "coop": coop,
         "municipality_authority": coop.authority_name if coop else (authority_name(idea.municipality) if idea.municipality else ""),
         "place": ", ".join(dict.fromkeys(p for p in parts if p)),  # Viļāni in Viļāni once
-        "points": lambda value: "—" if value is None else format_decimal(value, "#,##0.00", locale=language),
+        "points": lambda value: format_points(value, language, empty="—"),
         "language": language,
     }
 
@@ -229,9 +233,9 @@ class Draft:
 
 
 def draft(idea, kind: str) -> Draft:
-    """Render the document's HTML; raises DocumentError saying why when it cannot be made."""
+    """Render the document's HTML; raises Refused saying why when it cannot be made."""
     if kind not in KINDS:
-        raise DocumentError(kind)
+        raise Refused(kind)
     language = language_of(idea)
     context = _context(idea, kind, language)
     decision = context["decision"]
@@ -244,29 +248,34 @@ def draft(idea, kind: str) -> Draft:
             **context, number=number, version=version, verify_url=url, qr=qr_data_uri(url)
         )
     except jinja2.TemplateError as error:
-        raise DocumentError(_("The document template failed: %(error)s. Nothing was issued.", error=f"{type(error).__name__}: {error}")) from error
+        raise Refused(_("The document template failed: %(error)s. Nothing was issued.", error=f"{type(error).__name__}: {error}")) from error
     filename = f"{FILE_STEMS[language][kind]}-{idea.reference or idea.id}-v{version}.pdf"
     return Draft(idea.id, kind, version, number, language, token, filename, html)
 
 
 def to_pdf(html: str) -> bytes:
-    """HTML to PDF/A; any failure of WeasyPrint becomes a DocumentError with its message."""
+    """HTML to PDF/A; any failure of WeasyPrint becomes a Refused with its message."""
     try:
         return html_to_pdf(html)
     except Exception as error:  # WeasyPrint raises many kinds; the administrator must see why
-        raise DocumentError(_("The PDF could not be made: %(error)s. Nothing was issued.", error=f"{type(error).__name__}: {error}")) from error
+        raise Refused(_("The PDF could not be made: %(error)s. Nothing was issued.", error=f"{type(error).__name__}: {error}")) from error
 
 
 def store(d: Draft, pdf: bytes, actor) -> Document:
     """Keep the PDF as a new version (never overwriting) and audit it; does not commit."""
+    document = _keep(d, pdf, actor)
+    idea = db.session.get(Idea, d.idea_id)
+    engine.record(idea, "document_issued", actor, d.filename, document=d.kind, version=d.version, sha256=document.sha256)
+    return document
+
+
+def _keep(d: Draft, pdf: bytes, actor) -> Document:
     document = Document(
         idea_id=d.idea_id, kind=d.kind, version=d.version, number=d.number, language=d.language,
         filename=d.filename, pdf=pdf, size=len(pdf), sha256=hashlib.sha256(pdf).hexdigest(),
         token=d.token, issued_by_id=getattr(actor, "id", None), issued_at=utcnow(),
     )
     db.session.add(document)
-    idea = db.session.get(Idea, d.idea_id)
-    engine.record(idea, "document_issued", actor, d.filename, document=d.kind, version=d.version, sha256=document.sha256)
     return document
 
 
@@ -284,6 +293,44 @@ def issue(idea, kind: str, actor) -> Document:
     document = store(d, to_pdf(d.html), actor)
     _commit()
     return document
+
+
+# --- the receipt: a copy of the idea as submitted ------------------------------------------------
+RECEIPT = "receipt"
+
+
+@effect("send_receipt")
+def send_receipt(idea, ctx) -> None:
+    """A receipt to the applicants with a PDF copy of the idea as submitted; the copy is also
+    kept as a document (kind "receipt"), a new version at each submission."""
+    language = language_of(idea)
+    copy = idea_copy_pdf(idea, language)
+    attachments = []
+    if copy is not None:
+        document = keep_copy(idea, copy, ctx.actor, language)
+        attachments = [(document.filename, "application/pdf", copy)]
+    for address, locale in applicant_addresses(idea):
+        queue_mail(address, "receipt", locale=locale, idea=idea, attachments=attachments)
+
+
+def idea_copy_pdf(idea, language: str = "lv") -> bytes | None:
+    """The submitted idea as a PDF in the applicant's language; None (logged) if PDF rendering
+    is unavailable, so a missing system library never stops a submission."""
+    try:
+        with force_locale(language):
+            return render_pdf("documents/idea_copy.html", idea=idea, locale=language)
+    except PdfUnavailable:
+        log.exception("idea %s submitted without a PDF copy", idea.id)
+        return None
+
+
+def keep_copy(idea, pdf: bytes, actor, language: str = "lv") -> Document:
+    """Store the receipt's PDF copy as the next version of the idea's receipt; does not commit.
+    Not audited: the submission it copies is."""
+    version = latest_version(idea.id, RECEIPT) + 1
+    filename = f"{idea.reference}-iesniegums{'-' + str(version) if version > 1 else ''}.pdf"
+    d = Draft(idea.id, RECEIPT, version, idea.reference or "", language, str(uuid.uuid4()), filename, "")
+    return _keep(d, pdf, actor)
 
 
 # --- the batch ------------------------------------------------------------------------------
@@ -350,7 +397,7 @@ def render_batch(todo: Due, actor=None, out_dir: Path | None = None, workers: in
         for idea, kind in todo.items:  # workers start on the first while the rest are drafted
             try:
                 d = draft(idea, kind)
-            except DocumentError as error:
+            except Refused as error:
                 result.failed.append((idea, kind, str(error)))
                 on_step and on_step(1)
             else:

@@ -4,7 +4,7 @@ import threading
 
 from flask import render_template
 
-from grantflow.config import ROOT
+from grantflow.core.config import ROOT
 
 
 class PdfUnavailable(RuntimeError):
@@ -13,7 +13,7 @@ class PdfUnavailable(RuntimeError):
 
 def _weasyprint():
     try:
-        import weasyprint
+        import weasyprint  # noqa: PLC0415 - here, so a missing Pango becomes a clear message
     except OSError as error:  # Pango or one of its libraries is missing
         raise PdfUnavailable(
             "PDF rendering needs Pango: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 "
@@ -30,7 +30,7 @@ def _font_config():
     loaded once, not for every PDF (a fifth of the time). Pango's font map is not shared
     between threads."""
     if getattr(_local, "fonts", None) is None:
-        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415 - WeasyPrint loads lazily (above)
 
         _local.fonts = FontConfiguration()
     return _local.fonts

@@ -9,15 +9,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from grantflow.apply.models import Idea
-from grantflow.auth.access import role_required
-from grantflow.auth.models import ADMINISTRATOR, User
+from grantflow.accounts.access import role_required
+from grantflow.accounts.models import ADMINISTRATOR, User
 from grantflow.competitions.models import Competition
-from grantflow.database import Conflict
+from grantflow.core.database import Conflict
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.web import flash_refused
 from grantflow.documents import operations as ops
 from grantflow.documents.forms import VerifyForm
 from grantflow.documents.models import Document
-from grantflow.extensions import db
+from grantflow.ideas.models import Idea
+from grantflow.ideas.views import idea_for, send_file_download
 
 bp = Blueprint("documents", __name__, cli_group="documents")
 KIND_LABELS = {ops.DECISION: "Decision letter", ops.AGREEMENT: "Cooperation agreement"}
@@ -27,6 +30,15 @@ KIND_LABELS = {ops.DECISION: "Decision letter", ops.AGREEMENT: "Cooperation agre
 def helpers():
     """For the documents list on the idea page (templates/documents/_idea.html)."""
     return {"documents_for": ops.documents_for, "document_versions": ops.all_versions}
+
+
+@bp.route("/apply/<int:idea_id>/documents/<kind>.pdf")
+@login_required
+def latest(idea_id: int, kind: str):
+    """The latest version of a kind of document (decision, agreement, receipt)."""
+    idea = idea_for(idea_id, current_user)
+    found = {d.kind: d for d in ops.documents_for(idea)}.get(kind) or abort(404)
+    return send_file_download(found.pdf, "application/pdf", found.filename)
 
 
 @bp.route("/documents/<int:document_id>")
@@ -51,9 +63,9 @@ def issue(idea_id: int, kind: str):
     back = redirect(url_for("ideas.show", idea_id=idea.id) + "#documents", code=303)
     try:
         document = ops.issue(idea, kind, current_user)
-    except ops.DocumentError as error:
+    except Refused as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash_refused(error)
         return back
     except Conflict:
         flash(_("The same document was issued at the same moment by someone else. Nothing was stored twice; look at the list."), "error")

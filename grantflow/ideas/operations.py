@@ -1,13 +1,497 @@
-"""Reading an idea's history, and firing a workflow step from the web."""
+"""Changes an applicant makes to an idea, and the guards and effects of filing one."""
 
-from sqlalchemy import select
+import hashlib
+import logging
+import re
+from decimal import Decimal
+
+import filetype
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from grantflow.extensions import db
+from grantflow.accounts.operations import administrators
+from grantflow.competitions import operations as competitions_ops
+from grantflow.competitions.models import Competition
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.ideas import parsing
+from grantflow.ideas.models import TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
+from grantflow.mail.operations import queue_mail
+from grantflow.territory.models import Municipality, Parish
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
-from grantflow.workflow.registry import registry
+from grantflow.workflow.registry import effect, guard, registry, workflow_for
 
+log = logging.getLogger(__name__)
+ZERO = Decimal("0.00")
+MAX_ROWS = 50
+PARTNER_KINDS = ("organisation", "business", "municipality")
+
+# Field -> how its text is read. Rows are named "<list>.<field>"; form keys are
+# "<list>-<index>-<field>" as WTForms names them.
+TEXT_LIMITS = {
+    "title": 300,
+    "summary": 3000,
+    "community_need": 5000,
+    "goals": 5000,
+    "less_active_reach": 5000,
+    "coop_premises": 3000,
+    "coop_inventory": 3000,
+    "coop_upkeep": 3000,
+    "sustainability": 5000,
+    "contact_name": 200,
+    "contact_email": 254,
+    "contact_phone": 40,
+    "place": 200,
+    "activities.description": 2000,
+    "partners.name": 300,
+    "partners.contribution": 2000,
+    "budget_lines.item": 300,
+}
+READERS = {name: (lambda text, limit=limit: parsing.text_of(text, limit)) for name, limit in TEXT_LIMITS.items()}
+READERS.update(
+    {
+        "expected_participants": parsing.count,
+        "activities.starts_on": parsing.day,
+        "activities.ends_on": parsing.day,
+        "budget_lines.quantity": lambda text: parsing.decimal_amount(text, 2, Decimal("99999999")),
+        "budget_lines.unit_cost": parsing.money,
+    }
+)
+ROW_KEY = re.compile(r"^(activities|partners|budget_lines)-(\d+)-(\w+)$")
+
+
+reader_for = parsing.reader_lookup(READERS, ROW_KEY)
+
+
+def raw_problems(raw: dict | None) -> dict[str, str]:
+    return parsing.reread(raw, reader_for)
+
+
+def recompute_budget(idea: Idea) -> None:
+    """The requested grant and the own contribution are the server's sums of the lines."""
+    idea.requested_amount = sum((l.total for l in idea.budget_lines if not l.own), ZERO)
+    idea.own_contribution = sum((l.total for l in idea.budget_lines if l.own), ZERO)
+
+
+# --- creating and saving a draft ----------------------------------------------------------
+def open_competitions(now) -> list[Competition]:
+    return db.session.scalars(
+        select(Competition).where(Competition.opens_at <= now, Competition.closes_at > now).order_by(Competition.closes_at)
+    ).all()
+
+
+@competitions_ops.usage("ideas")
+def competition_has_ideas(competition: Competition) -> bool:
+    return db.session.scalar(select(Idea.id).where(Idea.competition_id == competition.id).limit(1)) is not None
+
+
+def create_idea(competition: Competition, organisation, actor, now) -> Idea:
+    """A new draft; the caller has checked that `actor` belongs to `organisation`."""
+    if not competition.is_open(now):
+        raise Refused([_l("The competition is not open for submissions.")])
+    idea = Idea(
+        competition=competition,
+        organisation=organisation,
+        created_by_id=actor.id,
+        state=competition_workflow_initial(competition),
+        contact_name=organisation.contact_person or actor.name,
+        contact_email=actor.email,
+        contact_phone=organisation.phone or "",
+        municipality_id=organisation.municipality_id,
+        parish_id=organisation.parish_id,
+        draft_raw={},
+    )
+    idea.activities = [IdeaActivity(position=1)]
+    idea.budget_lines = [BudgetLine(position=1)]
+    db.session.add(idea)
+    db.session.commit()
+    return idea
+
+
+def competition_workflow_initial(competition: Competition) -> str:
+
+    return workflow_for(competition.workflow).initial
+
+
+def _plain(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}"
+    return str(value)
+
+
+def form_data(idea: Idea) -> dict:
+    """The idea as the form shows it, with any kept text in place of the stored value."""
+    data = {name: getattr(idea, name) or "" for name in TEXT_LIMITS if "." not in name}
+    data.update(
+        expected_participants=_plain(idea.expected_participants),
+        target_groups=list(idea.target_groups or []),
+        municipality_id=_plain(idea.municipality_id),
+        parish_id=_plain(idea.parish_id),
+        activities=[
+            {"description": a.description, "starts_on": _plain(a.starts_on), "ends_on": _plain(a.ends_on)}
+            for a in idea.activities
+        ],
+        partners=[{"name": p.name, "kind": p.kind, "contribution": p.contribution} for p in idea.partners],
+        budget_lines=[
+            {"item": l.item, "quantity": _plain(l.quantity), "unit_cost": _plain(l.unit_cost), "own": l.own}
+            for l in idea.budget_lines
+        ],
+    )
+    for key, text in (idea.draft_raw or {}).items():
+        match = ROW_KEY.match(key)
+        if match:
+            rows = data[match[1]]
+            if int(match[2]) < len(rows):
+                rows[int(match[2])][match[3]] = text
+        elif key in data:
+            data[key] = text
+    return data
+
+
+class _Reader:
+    """Reads typed values one by one, collecting kept text and messages."""
+
+    def __init__(self):
+        self.raw: dict[str, str] = {}
+        self.problems: dict[str, str] = {}
+
+    def read(self, key: str, text, current):
+        """The read value, or `current` (what was saved before) when the text cannot be read."""
+        text = text if isinstance(text, str) else ("" if text is None else str(text))
+        try:
+            return reader_for(key)(text)
+        except parsing.Unreadable as error:
+            self.raw[key] = text[:100_000]
+            self.problems[key] = error.message
+            return current
+
+
+def _rows(values) -> list[dict]:
+    return [row if isinstance(row, dict) else {} for row in (values or [])][:MAX_ROWS]
+
+
+def save_idea(idea: Idea, data: dict, actor) -> dict[str, str]:
+    """Save a draft with whatever was typed. Values that cannot be read (a number that is not
+    one, a text too long) are kept as typed in `draft_raw` while the last good value stays;
+    returns field key -> message for them. Commits."""
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    r = _Reader()
+    for name in TEXT_LIMITS:
+        if "." not in name and name in data:
+            setattr(idea, name, r.read(name, data[name], getattr(idea, name)))
+    if "expected_participants" in data:
+        idea.expected_participants = r.read("expected_participants", data["expected_participants"], idea.expected_participants)
+    if "target_groups" in data:
+        chosen = set(data.get("target_groups") or [])
+        idea.target_groups = [g for g in TARGET_GROUPS if g in chosen]
+    if "municipality_id" in data:
+        _set_place(idea, data.get("municipality_id"), data.get("parish_id"), r)
+
+    if "activities" in data:
+        rows = _rows(data["activities"])
+        _resize(idea.activities, len(rows), IdeaActivity)
+        for i, (row, activity) in enumerate(zip(rows, idea.activities, strict=False)):
+            activity.position = i + 1
+            activity.description = r.read(f"activities-{i}-description", row.get("description"), activity.description) or ""
+            activity.starts_on = r.read(f"activities-{i}-starts_on", row.get("starts_on"), activity.starts_on)
+            activity.ends_on = r.read(f"activities-{i}-ends_on", row.get("ends_on"), activity.ends_on)
+    if "partners" in data:
+        rows = _rows(data["partners"])
+        _resize(idea.partners, len(rows), Partner)
+        for i, (row, partner) in enumerate(zip(rows, idea.partners, strict=False)):
+            partner.position = i + 1
+            partner.name = r.read(f"partners-{i}-name", row.get("name"), partner.name) or ""
+            partner.kind = row.get("kind") if row.get("kind") in PARTNER_KINDS else "organisation"
+            partner.contribution = r.read(f"partners-{i}-contribution", row.get("contribution"), partner.contribution) or ""
+    if "budget_lines" in data:
+        rows = _rows(data["budget_lines"])
+        _resize(idea.budget_lines, len(rows), BudgetLine)
+        for i, (row, line) in enumerate(zip(rows, idea.budget_lines, strict=False)):
+            line.position = i + 1
+            line.item = r.read(f"budget_lines-{i}-item", row.get("item"), line.item) or ""
+            quantity = r.read(f"budget_lines-{i}-quantity", row.get("quantity"), line.quantity)
+            line.quantity = Decimal("1") if quantity is None else quantity
+            unit_cost = r.read(f"budget_lines-{i}-unit_cost", row.get("unit_cost"), line.unit_cost)
+            line.unit_cost = ZERO if unit_cost is None else unit_cost
+            line.own = bool(row.get("own"))
+    recompute_budget(idea)
+    idea.draft_raw = r.raw
+    db.session.commit()
+    return r.problems
+
+
+def _resize(rows: list, size: int, model) -> None:
+    del rows[size:]
+    while len(rows) < size:
+        rows.append(model(position=len(rows) + 1))
+
+
+def _set_place(idea: Idea, municipality_id, parish_id, r: _Reader) -> None:
+    """Only real municipalities, and only a parish of the chosen municipality."""
+    municipality = _by_id(Municipality, municipality_id)
+    parish = _by_id(Parish, parish_id)
+    idea.municipality_id = municipality.id if municipality else None
+    if parish is not None and (municipality is None or parish.municipality_id != municipality.id):
+        r.problems["parish_id"] = str(_l("Choose a parish or town of the chosen municipality."))
+        parish = None
+    idea.parish_id = parish.id if parish else None
+
+
+def _by_id(model, value):
+    value = str(value or "").strip()
+    return db.session.get(model, int(value)) if value.isdecimal() and len(value) < 10 else None
+
+
+def add_row(idea: Idea, which: str, actor) -> int:
+    """Add an empty row to one of the idea's lists; returns its index."""
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    rows, model = _row_list(idea, which)
+    if len(rows) >= MAX_ROWS:
+        raise Refused([_l("At most %(count)d rows.", count=MAX_ROWS)])
+    rows.append(model(position=len(rows) + 1))
+    db.session.commit()
+    return len(rows) - 1
+
+
+def remove_row(idea: Idea, which: str, index: int, actor) -> None:
+    """Remove one row; kept texts of the rows after it move up with them."""
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    rows, _ = _row_list(idea, which)
+    if not 0 <= index < len(rows):
+        return
+    del rows[index]
+    for i, row in enumerate(rows):
+        row.position = i + 1
+    idea.draft_raw = _shift_raw(idea.draft_raw or {}, which, index)
+    recompute_budget(idea)
+    db.session.commit()
+
+
+def _shift_raw(raw: dict, which: str, removed: int) -> dict:
+    shifted = {}
+    for key, text in raw.items():
+        match = ROW_KEY.match(key)
+        if not match or match[1] != which:
+            shifted[key] = text
+        elif int(match[2]) != removed:
+            i = int(match[2])
+            shifted[f"{which}-{i - 1 if i > removed else i}-{match[3]}"] = text
+    return shifted
+
+
+def _row_list(idea: Idea, which: str):
+    models = {"activities": IdeaActivity, "partners": Partner, "budget_lines": BudgetLine}
+    if which not in models:
+        raise Refused([_l("Unknown list.")])
+    return getattr(idea, which), models[which]
+
+
+# --- submitting -----------------------------------------------------------------------------
+def missing_fields(idea: Idea) -> dict[str, str]:
+    """What must be put right before the idea can be submitted: field key -> message. Keys
+    are the form's field names, so each message stands beside its field."""
+    problems: dict[str, str] = dict(raw_problems(idea.draft_raw))
+    required = {
+        "title": _l("Give the idea a title."),
+        "summary": _l("Write a short summary."),
+        "community_need": _l("Describe the community and its need."),
+        "goals": _l("State the goals."),
+        "sustainability": _l("Say what lasts after the money is spent."),
+        "contact_name": _l("Name the contact person."),
+        "contact_email": _l("Give the contact person's e-mail."),
+    }
+    for name, message in required.items():
+        if not (getattr(idea, name) or "").strip():
+            problems.setdefault(name, str(message))
+    if (idea.contact_email or "").strip() and "contact_email" not in problems:
+        try:
+            validate_email(idea.contact_email, check_deliverability=False)
+        except EmailNotValidError:
+            problems["contact_email"] = str(_l("This does not look like an e-mail address."))
+    if not idea.target_groups:
+        problems["target_groups"] = str(_l("Choose at least one target group."))
+    if "less_active_youth" in (idea.target_groups or []) or "men_over_35" in (idea.target_groups or []):
+        if not (idea.less_active_reach or "").strip():
+            problems.setdefault("less_active_reach", str(_l("Say how you will reach the less active.")))
+    if not idea.expected_participants:
+        problems.setdefault("expected_participants", str(_l("Estimate how many people will take part.")))
+    if idea.municipality_id is None:
+        problems["municipality_id"] = str(_l("Choose the municipality where the idea takes place."))
+    if not any(a.description.strip() for a in idea.activities):
+        problems["activities"] = str(_l("Plan at least one activity."))
+    for i, a in enumerate(idea.activities):
+        if not a.description.strip():
+            continue
+        if a.starts_on is None:
+            problems.setdefault(f"activities-{i}-starts_on", str(_l("Give the date of this activity.")))
+        elif a.ends_on is not None and a.ends_on < a.starts_on:
+            problems.setdefault(f"activities-{i}-ends_on", str(_l("The end cannot be before the start.")))
+    for i, p in enumerate(idea.partners):
+        if p.name.strip() and not p.contribution.strip():
+            problems.setdefault(f"partners-{i}-contribution", str(_l("Say what this partner contributes.")))
+    for i, l in enumerate(idea.budget_lines):
+        if l.total > 0 and not l.item.strip():
+            problems.setdefault(f"budget_lines-{i}-item", str(_l("Name this item.")))
+        if l.item.strip() and l.total <= 0:
+            problems.setdefault(f"budget_lines-{i}-unit_cost", str(_l("Give the cost of this item.")))
+    if not any(not l.own and l.total > 0 for l in idea.budget_lines):
+        problems["budget_lines"] = str(_l("Add at least one budget line paid from the grant."))
+    competition = idea.competition
+    requested = idea.requested_amount or ZERO
+    if requested and not (competition.min_grant <= requested <= competition.max_grant):
+        problems["budget_lines"] = str(
+            _l(
+                "The grant asked (%(asked)s €) must be between %(min)s € and %(max)s €.",
+                asked=requested,
+                min=competition.min_grant,
+                max=competition.max_grant,
+            )
+        )
+    return problems
+
+
+def submit_idea(idea: Idea, actor, received_at):
+    """Submit through the workflow; its guards check the e-mail is confirmed and judge the
+    deadline by `received_at`, when the request arrived. Commits."""
+    entry = engine.fire(idea, "submit", actor, "", received_at=received_at)
+    db.session.commit()
+    return entry
+
+
+@guard("competition_open", _l("The competition is not open for submissions."))
+def competition_open(idea: Idea, ctx) -> bool:
+    # `received_at` is when the request arrived, so a slow server does not refuse it.
+    return idea.competition.is_open(ctx.params.get("received_at") or ctx.now)
+
+
+@guard("idea_complete")
+def idea_complete(idea: Idea, ctx):
+    missing = missing_fields(idea)
+    if missing:
+        return str(_l("The idea is not complete: %(count)d field(s) need attention.", count=len(missing)))
+    return True
+
+
+@effect("assign_reference")
+def assign_reference(idea: Idea, ctx) -> None:
+    """DK-2025-0042: the competition's code and the next number. The competition row is
+    locked so two submissions cannot take the same number."""
+    if idea.reference:
+        return  # returned for changes and submitted again: keeps its number
+    competition = db.session.execute(
+        select(Competition).where(Competition.id == idea.competition_id).with_for_update()
+    ).scalar_one()
+    taken = db.session.scalar(
+        select(func.count(Idea.id)).where(Idea.competition_id == competition.id, Idea.reference.is_not(None))
+    )
+    idea.reference = f"{competition.code}-{taken + 1:04d}"
+    idea.submitted_at = ctx.params.get("received_at") or ctx.now
+
+
+def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:
+    """(e-mail, locale) of the idea's contact and the organisation's members."""
+    seen, out = set(), []
+    for membership in idea.organisation.memberships:
+        user = membership.user
+        if user.active and user.email not in seen:
+            seen.add(user.email)
+            out.append((user.email, user.locale))
+    if idea.contact_email and idea.contact_email not in seen:
+        out.append((idea.contact_email, "lv"))
+    return out
+
+
+# --- attachments ----------------------------------------------------------------------------
+# Real type, judged by content -> (extension, content type).
+ALLOWED_TYPES = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
+}
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+MAX_ATTACHMENTS = 20
+
+
+def store_attachment(idea: Idea, upload_name: str, data: bytes, purpose: str, actor, report=None) -> Attachment:
+    """Keep an uploaded file after checking its size and its real type (by its first bytes,
+    not its name). Raises Refused with a message for the person. Commits."""
+    editable = report.can_edit(actor) if report is not None else idea.can_edit(actor)
+    if not editable:
+        raise Refused([_l("Files can no longer be added here.")])
+    if not data:
+        raise Refused([_l("Choose a file to upload.")])
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise Refused(
+            [_l("The file is too large (%(size)s MB); at most 5 MB.", size=f"{len(data) / 1048576:.1f}")]
+        )
+    kind = filetype.guess(data)
+    if kind is None or kind.extension not in ALLOWED_TYPES:
+        raise Refused(
+            [_l("This kind of file is not accepted. Upload a PDF, JPEG, PNG, DOCX or ODT file.")]
+        )
+    existing = report.attachments if report is not None else idea.attachments
+    if len(existing) >= MAX_ATTACHMENTS:
+        raise Refused([_l("At most %(count)d files.", count=MAX_ATTACHMENTS)])
+    attachment = Attachment(
+        idea_id=idea.id,
+        report_id=report.id if report is not None else None,
+        purpose=purpose if purpose in PURPOSES else "other",
+        filename=safe_filename(upload_name, kind.extension),
+        content_type=ALLOWED_TYPES[kind.extension],
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by_id=actor.id,
+    )
+    existing.append(attachment)
+    db.session.commit()
+    return attachment
+
+
+PURPOSES = ("quote", "support_letter", "photo", "receipt", "other")
+
+
+def safe_filename(name: str, extension: str) -> str:
+    """The uploaded name without any path or control characters, with the extension of its
+    real type: "../../x.exe" holding a PDF becomes "x.pdf"."""
+    name = re.split(r"[\\/]", name or "")[-1]
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    stem = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", stem).strip(" .")[:120] or "file"
+    return f"{stem}.{'jpg' if extension == 'jpg' else extension}"
+
+
+def delete_attachment(attachment: Attachment, actor) -> None:
+    report = attachment.report
+    editable = report.can_edit(actor) if report is not None else attachment.idea.can_edit(actor)
+    if not editable:
+        raise Refused([_l("Files can no longer be removed here.")])
+    db.session.delete(attachment)
+    db.session.commit()
+
+
+@effect("notify_administrators")
+def notify_administrators(idea: Idea, ctx) -> None:
+    for admin in administrators():
+        queue_mail(admin.email, "admin_notice", locale=admin.locale, idea=idea, comment=ctx.comment)
+
+
+@effect("notify_applicant")
+def notify_applicant(idea: Idea, ctx) -> None:
+    for address, locale in applicant_addresses(idea):
+        queue_mail(address, "state_changed", locale=locale, idea=idea, comment=ctx.comment)
+
+
+# --- the idea's history and steps from the web -------------------------------------------
 
 def history(idea, for_applicant: bool = False) -> list[AuditEntry]:
     """The idea's audit trail; the applicant's view leaves out acts declared private."""
@@ -23,7 +507,7 @@ def history(idea, for_applicant: bool = False) -> list[AuditEntry]:
 
 
 def take_step(idea, trigger: str, actor, comment: str = "", **params):
-    """Fire a transition and commit; raises TransitionRefused or Conflict with nothing saved."""
+    """Fire a transition and commit; raises Refused or Conflict with nothing saved."""
     entry = engine.fire(idea, trigger, actor, comment, **params)
     db.session.commit()
     return entry

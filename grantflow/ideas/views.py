@@ -1,19 +1,40 @@
-"""The idea page every role shares (each sees what its role allows) and workflow steps."""
+"""The idea: the page every role shares (each sees what its role allows), its workflow steps,
+and filing it: choose the competition, fill the form in sittings, attach files, submit."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
-from grantflow.apply.models import Idea
-from grantflow.auth.models import APPLICANT
-from grantflow.extensions import db
-from grantflow.i18n import pick
-from grantflow.ideas.forms import TransitionForm
-from grantflow.ideas.operations import history, take_step
-from grantflow.types import utcnow
+from grantflow.accounts.models import APPLICANT
+from grantflow.competitions.models import Competition
+from grantflow.core.database import Conflict
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.forms import ActionForm
+from grantflow.core.i18n import locale_code, pick, riga
+from grantflow.core.types import utcnow
+from grantflow.core.web import flash_refused
+from grantflow.ideas import operations as ops
+from grantflow.ideas.forms import (
+    ATTACHMENT_PURPOSES,
+    PARTNER_KINDS,
+    TARGET_GROUP_LABELS,
+    AttachmentForm,
+    IdeaForm,
+    NewIdeaForm,
+    TransitionForm,
+    attach_problems,
+)
+from grantflow.ideas.models import Attachment, Idea
+from grantflow.organisations.models import Organisation
+from grantflow.territory.models import Municipality
 from grantflow.workflow import engine
+from grantflow.workflow.registry import audit_label
 
-bp = Blueprint("ideas", __name__, url_prefix="/ideas")
+bp = Blueprint("ideas", __name__)
 
 
 def idea_for(idea_id: int, user) -> Idea:
@@ -24,7 +45,7 @@ def idea_for(idea_id: int, user) -> Idea:
     return idea
 
 
-@bp.route("/<int:idea_id>")
+@bp.route("/ideas/<int:idea_id>")
 @login_required
 def show(idea_id: int):
     idea = idea_for(idea_id, current_user)
@@ -34,14 +55,14 @@ def show(idea_id: int):
         idea=idea,
         roles=roles,
         applicant_view=roles == {APPLICANT},
-        history=history(idea, for_applicant=roles == {APPLICANT}),
+        history=ops.history(idea, for_applicant=roles == {APPLICANT}),
         steps=engine.available(idea, current_user),
         form=TransitionForm(version=idea.version),
         demo_data=idea.is_demo,
     )
 
 
-@bp.route("/<int:idea_id>/steps/<trigger>", methods=["POST"])
+@bp.route("/ideas/<int:idea_id>/steps/<trigger>", methods=["POST"])
 @login_required
 def step(idea_id: int, trigger: str):
     received_at = utcnow()
@@ -54,11 +75,257 @@ def step(idea_id: int, trigger: str):
         flash(_("The idea changed after you opened this page; nothing was done. Please look again."), "error")
         return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
     try:
-        take_step(idea, trigger, current_user, form.comment.data or "", received_at=received_at)
-    except engine.TransitionRefused as refused:
-        for reason in refused.reasons:
-            flash(reason, "error")
+        ops.take_step(idea, trigger, current_user, form.comment.data or "", received_at=received_at)
+    except Refused as refused:
+        flash_refused(refused)
         return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
     idea = db.session.get(Idea, idea_id)
     flash(_("Done: the idea is now “%(state)s”.", state=pick(idea.state_def.label)), "success")
     return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
+
+
+# --- filing an idea ----------------------------------------------------------------------
+def _my_organisations() -> list[Organisation]:
+    ids = current_user.organisation_ids()
+    if not ids:
+        return []
+    return db.session.scalars(select(Organisation).where(Organisation.id.in_(ids)).order_by(Organisation.name)).all()
+
+
+@bp.route("/apply/new", methods=["GET", "POST"])
+@login_required
+def new():
+    now = utcnow()
+    form = NewIdeaForm()
+    competitions = ops.open_competitions(now)
+    organisations = _my_organisations()
+    form.competition_id.choices = [(c.id, c.title(locale_code())) for c in competitions]
+    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    if not organisations:
+        flash(_("First create your organisation's profile or ask a member to invite you."), "error")
+    if request.method == "GET" and request.args.get("competition", "").isdecimal():
+        form.competition_id.data = int(request.args["competition"])
+    if organisations and form.validate_on_submit():
+        # The choices hold only open competitions and the user's own organisations, so an
+        # edited value is refused by validation as "Not a valid choice".
+        competition = db.session.get(Competition, form.competition_id.data)
+        organisation = db.session.get(Organisation, form.organisation_id.data)
+        try:
+            idea = ops.create_idea(competition, organisation, current_user, now)
+        except Refused as refused:
+            flash_refused(refused)
+        else:
+            flash(_("A draft has been started. It is saved each time you press “Save”."), "success")
+            return redirect(url_for("ideas.edit", idea_id=idea.id), code=303)
+    return render_template("ideas/new.html", form=form, competitions=competitions, organisations=organisations)
+
+
+def _build_form(idea: Idea, formdata=None) -> IdeaForm:
+    form = IdeaForm(formdata=formdata, data=None if formdata else ops.form_data(idea))
+    municipalities = db.session.scalars(select(Municipality).order_by(Municipality.name)).all()
+    form.municipality_id.choices = [("", _("— choose —"))] + [(str(m.id), m.name) for m in municipalities]
+    parishes = {m.name: [(str(p.id), p.name) for p in m.units] for m in municipalities}
+    form.parish_id.choices = {"": [("", _("— none or not known —"))], **parishes}
+    return form
+
+
+def _attach(form: IdeaForm, problems: dict[str, str]) -> dict[str, str]:
+    return attach_problems(form, problems, ops.ROW_KEY)
+
+
+@bp.route("/apply/<int:idea_id>", methods=["GET"])
+@login_required
+def edit(idea_id: int):
+    idea = idea_for(idea_id, current_user)
+    if not idea.can_edit(current_user):
+        return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+    form = _build_form(idea)
+    check = request.args.get("check") == "1"
+    problems = ops.missing_fields(idea) if check else ops.raw_problems(idea.draft_raw)
+    return _render_edit(idea, form, problems, check)
+
+
+def _render_edit(idea, form, problems, check):
+    loose = _attach(form, problems)
+    closes = idea.competition.closes_at
+    now = utcnow()
+    return render_template(
+        "ideas/edit.html",
+        idea=idea,
+        form=form,
+        problems=problems,
+        loose=loose,
+        check=check,
+        target_group_labels=TARGET_GROUP_LABELS,
+        partner_kinds=PARTNER_KINDS,
+        purposes=ATTACHMENT_PURPOSES,
+        upload=AttachmentForm(formdata=None),
+        confirm=ActionForm(formdata=None),
+        last_day=riga(now).date() == riga(closes).date() and now < closes,
+        seconds_left=max(0, int((closes - now).total_seconds())),
+        is_open=idea.competition.is_open(now),
+        max_mb=ops.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+    )
+
+
+@bp.route("/apply/<int:idea_id>", methods=["POST"])
+@login_required
+def save(idea_id: int):
+    """One form, several buttons: save, add or remove a row, submit. Every button saves what
+    was typed first, so nothing is lost whichever is pressed."""
+    received_at = utcnow()
+    idea = idea_for(idea_id, current_user)
+    action = request.form.get("action", "save")
+    if not idea.can_edit(current_user):
+        if action == "submit" and idea.reference:
+            flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
+        else:
+            flash(_("This idea can no longer be changed."), "error")
+        return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+    form = _build_form(idea, request.form)
+    if not form.validate_on_submit():  # only the CSRF token is validated here
+        flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
+        return _render_edit(idea, form, {}, False), 400
+    try:
+        problems = ops.save_idea(idea, form.data, current_user)
+        anchor = action.partition(":")[2] if action.startswith("save:") else ""
+        if action.startswith("add:"):
+            which = action.removeprefix("add:")
+            index = ops.add_row(idea, which, current_user)
+            anchor = f"{which}-{index}"
+        elif action.startswith("remove:"):
+            which, _sep, index = action.removeprefix("remove:").partition(":")
+            if index.isdecimal():
+                ops.remove_row(idea, which, int(index), current_user)
+            anchor = which
+        elif action == "submit":
+            return _submit(idea, received_at)
+    except Refused as refused:
+        flash_refused(refused)
+        return redirect(url_for("ideas.edit", idea_id=idea_id), code=303)
+    except Conflict:
+        flash(_("Someone else changed this idea at the same moment; nothing was saved. Please check and save again."), "error")
+        return _render_edit(db.session.get(Idea, idea_id), form, {}, False), 409
+    if problems:
+        flash(_("Saved. %(count)d field(s) could not be taken as typed; they are marked below and kept as you typed them.", count=len(problems)), "error")
+    elif action.startswith("save"):
+        flash(_("Saved."), "success")
+    return redirect(url_for("ideas.edit", idea_id=idea_id) + (f"#{anchor}" if anchor else ""), code=303)
+
+
+def _submit(idea: Idea, received_at):
+    missing = ops.missing_fields(idea)
+    if missing:
+        flash(_("Not submitted yet: %(count)d field(s) need attention. Each is marked below.", count=len(missing)), "error")
+        return redirect(url_for("ideas.edit", idea_id=idea.id, check=1) + "#problems", code=303)
+    idea_id = idea.id
+    try:
+        ops.submit_idea(idea, current_user, received_at)
+    except Refused as refused:
+        db.session.expire_all()
+        idea = db.session.get(Idea, idea_id)
+        if idea.reference and not idea.can_edit(current_user):  # a second click after the first went through
+            flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
+            return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
+        flash_refused(refused)
+        return redirect(url_for("ideas.edit", idea_id=idea_id), code=303)
+    except Conflict:
+        db.session.expire_all()
+        idea = db.session.get(Idea, idea_id)
+        if idea.reference:
+            flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
+            return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
+        raise
+    idea = db.session.get(Idea, idea_id)
+    flash(
+        _("Submitted. Reference number %(reference)s; a receipt with a copy has been mailed to you.", reference=idea.reference),
+        "success",
+    )
+    return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
+
+
+# --- attachments ------------------------------------------------------------------------------
+@bp.route("/apply/<int:idea_id>/attachments", methods=["POST"])
+@login_required
+def upload(idea_id: int):
+    idea = idea_for(idea_id, current_user)
+    return receive_upload(idea, None, url_for("ideas.edit", idea_id=idea.id))
+
+
+def receive_upload(idea: Idea, report, back: str):
+    """Take one uploaded file for an idea or (from the reports area) for its report."""
+    form = AttachmentForm()
+    if not form.validate_on_submit():
+        flash(_("Choose what kind of file it is, then upload it again."), "error")
+        return redirect(back + "#attachments", code=303)
+    file = form.file.data
+    if not file or not getattr(file, "filename", ""):
+        flash(_("Choose a file to upload."), "error")
+        return redirect(back + "#attachments", code=303)
+    data = file.read(ops.MAX_ATTACHMENT_BYTES + 1)
+    try:
+        attachment = ops.store_attachment(idea, file.filename, data, form.purpose.data, current_user, report=report)
+    except Refused as refused:
+        flash_refused(refused, lambda reason: _("“%(name)s” was not accepted: %(reason)s", name=file.filename[:120], reason=reason))
+    else:
+        flash(_("“%(name)s” has been added.", name=attachment.filename), "success")
+    return redirect(back + "#attachments", code=303)
+
+
+def _attachment_for(attachment_id: int) -> Attachment:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or not attachment.can_view(current_user):
+        abort(404)
+    return attachment
+
+
+@bp.route("/apply/attachments/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    attachment = _attachment_for(attachment_id)
+    return send_file_download(attachment.data, attachment.content_type, attachment.filename)
+
+
+@bp.route("/apply/attachments/<int:attachment_id>/delete", methods=["POST"])
+@login_required
+def delete(attachment_id: int):
+    attachment = _attachment_for(attachment_id)
+    idea_id, report_id = attachment.idea_id, attachment.report_id
+    if ActionForm().validate_on_submit():
+        try:
+            ops.delete_attachment(attachment, current_user)
+            flash(_("The file has been removed."), "success")
+        except Refused as refused:
+            flash_refused(refused)
+    back = url_for("reports.edit", idea_id=idea_id) if report_id else url_for("ideas.edit", idea_id=idea_id)
+    return redirect(back + "#attachments", code=303)
+
+
+def send_file_download(data: bytes, content_type: str, filename: str) -> Response:
+    """Always a download, never shown inline: an uploaded file cannot run in our pages."""
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
+    response = Response(data, mimetype=content_type)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.app_template_filter("audit_label")
+def _audit_label(kind: str) -> str:
+    """What a history line says of an audited act other than a transition."""
+    return audit_label(kind)
+
+
+@bp.app_context_processor
+def idea_labels():
+    """Labels the idea's templates show (fixed texts; no query)."""
+    return {
+        "target_group_labels": TARGET_GROUP_LABELS,
+        "partner_kinds": PARTNER_KINDS,
+        "attachment_purposes": ATTACHMENT_PURPOSES,
+    }

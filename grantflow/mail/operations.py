@@ -11,9 +11,9 @@ from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, select, update
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
 from grantflow.mail.models import FAILED, PENDING, SENDING, SENT, OutboxAttachment, OutboxMail
-from grantflow.types import utcnow
 
 QUEUED_FLAG = "grantflow.mail_queued"
 DELIVER_NOW = "grantflow.deliver_now"

@@ -6,8 +6,9 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grantflow.extensions import db
-from grantflow.types import Money, UTCDateTime, utcnow
+from grantflow.accounts.models import APPLICANT
+from grantflow.core.extensions import db
+from grantflow.core.types import Money, UTCDateTime, utcnow
 
 
 class Report(db.Model):
@@ -49,7 +50,6 @@ class Report(db.Model):
     def can_edit(self, user) -> bool:
         """The applicant fills it while the idea is in a reporting state and the report is
         not with the administrator (draft, or returned for changes)."""
-        from grantflow.auth.models import APPLICANT
 
         return (
             APPLICANT in self.idea.roles_of(user)

@@ -8,12 +8,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from grantflow.apply import parsing
-from grantflow.apply.models import TARGET_GROUPS
-from grantflow.extensions import db
+from grantflow.accounts.models import APPLICANT
+from grantflow.accounts.operations import administrators
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
+from grantflow.ideas import parsing
+from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.mail.operations import queue_mail
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending
-from grantflow.types import utcnow
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect, guard
 
@@ -48,7 +51,6 @@ def raw_problems(raw: dict | None) -> dict[str, str]:
 
 
 def may_report(idea, user) -> bool:
-    from grantflow.auth.models import APPLICANT
 
     return idea.has_tag("reporting") and APPLICANT in idea.roles_of(user)
 
@@ -59,7 +61,7 @@ def start_report(idea, actor) -> Report:
     if report is not None:
         return report
     if not may_report(idea, actor):
-        raise engine.TransitionRefused([_l("A final report is not expected for this idea now.")])
+        raise Refused([_l("A final report is not expected for this idea now.")])
     report = Report(idea_id=idea.id, draft_raw={})
     report.spending = [
         ReportSpending(budget_line_id=line.id, item=line.item, planned=line.total, actual=Decimal("0.00"))
@@ -116,7 +118,7 @@ def _reach_rows(report: Report) -> list[ReportReach]:
 def save_report(report: Report, data: dict, actor) -> dict[str, str]:
     """Save with whatever was typed; unreadable text is kept in draft_raw. Commits."""
     if not report.can_edit(actor):
-        raise engine.TransitionRefused([_l("This report can no longer be changed.")])
+        raise Refused([_l("This report can no longer be changed.")])
     raw, problems = {}, {}
 
     def read(key, text, current):
@@ -139,16 +141,16 @@ def save_report(report: Report, data: dict, actor) -> dict[str, str]:
         del report.activities[len(rows):]
         while len(report.activities) < len(rows):
             report.activities.append(ReportActivity())
-        for i, (row, activity) in enumerate(zip(rows, report.activities)):
+        for i, (row, activity) in enumerate(zip(rows, report.activities, strict=False)):
             activity.held_on = read(f"activities-{i}-held_on", row.get("held_on"), activity.held_on)
             activity.description = read(f"activities-{i}-description", row.get("description"), activity.description) or ""
             activity.participants = read(f"activities-{i}-participants", row.get("participants"), activity.participants) or 0
     if "reach" in data:
-        for i, (row, reach) in enumerate(zip(data["reach"] or [], _reach_rows(report))):
+        for i, (row, reach) in enumerate(zip(data["reach"] or [], _reach_rows(report), strict=False)):
             row = row if isinstance(row, dict) else {}
             reach.people = read(f"reach-{i}-people", row.get("people"), reach.people) or 0
     if "spending" in data:
-        for i, (row, spent) in enumerate(zip(data["spending"] or [], report.spending)):
+        for i, (row, spent) in enumerate(zip(data["spending"] or [], report.spending, strict=False)):
             row = row if isinstance(row, dict) else {}
             value = read(f"spending-{i}-actual", row.get("actual"), spent.actual)
             spent.actual = Decimal("0.00") if value is None else value
@@ -165,7 +167,7 @@ def _name(key: str) -> str:
 def change_rows(report: Report, action: str, actor) -> str:
     """"add" or "remove:<index>" on the activities held; returns the anchor to go back to."""
     if not report.can_edit(actor):
-        raise engine.TransitionRefused([_l("This report can no longer be changed.")])
+        raise Refused([_l("This report can no longer be changed.")])
     if action == "add":
         if len(report.activities) < MAX_ROWS:
             report.activities.append(ReportActivity())
@@ -212,17 +214,17 @@ def report_missing(report: Report) -> dict[str, str]:
 def submit_report(report: Report, actor) -> None:
     """Hand the report to the administrators; refused with the list of what is missing."""
     if not report.can_edit(actor):
-        raise engine.TransitionRefused([_l("This report has already been submitted.")])
+        raise Refused([_l("This report has already been submitted.")])
     missing = report_missing(report)
     if missing:
-        raise engine.TransitionRefused(
+        raise Refused(
             [_l("The report is not complete: %(count)d field(s) need attention.", count=len(missing))]
         )
     idea = report.idea
     report.status = "submitted"
     report.submitted_at = utcnow()
     engine.record(idea, "report_submitted", actor)
-    from grantflow.admin.operations import administrators
+
 
     for admin in administrators():
         queue_mail(admin.email, "admin_notice", locale=admin.locale, idea=idea, comment=str(_l("The final report has been submitted.")))

@@ -5,14 +5,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from grantflow.apply.forms import ATTACHMENT_PURPOSES, TARGET_GROUP_LABELS, AttachmentForm, ConfirmForm, attach_problems
-from grantflow.apply.models import TARGET_GROUPS
-from grantflow.apply.operations import MAX_ATTACHMENT_BYTES
-from grantflow.database import Conflict
-from grantflow.ideas.views import idea_for
+from grantflow.core.database import Conflict
+from grantflow.core.errors import Refused
+from grantflow.core.forms import ActionForm
+from grantflow.core.web import flash_refused
+from grantflow.ideas.forms import ATTACHMENT_PURPOSES, TARGET_GROUP_LABELS, AttachmentForm, attach_problems
+from grantflow.ideas.models import TARGET_GROUPS
+from grantflow.ideas.operations import MAX_ATTACHMENT_BYTES
+from grantflow.ideas.views import idea_for, receive_upload
 from grantflow.reports import operations as ops
 from grantflow.reports.forms import ReportForm
-from grantflow.workflow import engine
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -51,7 +53,7 @@ def _render(idea, report, form, problems, check):
         groups=[(g, TARGET_GROUP_LABELS[g]) for g in TARGET_GROUPS],
         purposes={k: v for k, v in ATTACHMENT_PURPOSES.items() if k in ("receipt", "photo", "other")},
         upload=AttachmentForm(formdata=None),
-        confirm=ConfirmForm(formdata=None),
+        confirm=ActionForm(formdata=None),
         max_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
     )
 
@@ -83,9 +85,8 @@ def save(idea_id: int):
             return redirect(url_for("ideas.show", idea_id=idea_id) + "#report", code=303)
         elif action.startswith("save:"):
             anchor = action.removeprefix("save:")
-    except engine.TransitionRefused as refused:
-        for reason in refused.reasons:
-            flash(reason, "error")
+    except Refused as refused:
+        flash_refused(refused)
         return redirect(url_for("reports.edit", idea_id=idea_id), code=303)
     except Conflict:
         flash(_("Someone else changed this report at the same moment; nothing was saved. Please check and save again."), "error")
@@ -95,6 +96,15 @@ def save(idea_id: int):
     elif action.startswith("save"):
         flash(_("Saved."), "success")
     return redirect(url_for("reports.edit", idea_id=idea_id) + (f"#{anchor}" if anchor else ""), code=303)
+
+
+@bp.route("/<int:idea_id>/attachments", methods=["POST"])
+@login_required
+def upload(idea_id: int):
+    """A receipt or photo for the final report (the file rules are the idea's)."""
+    idea = idea_for(idea_id, current_user)
+    report = ops.report_of(idea) or abort(404)
+    return receive_upload(idea, report, url_for("reports.edit", idea_id=idea.id))
 
 
 @bp.app_context_processor

@@ -47,8 +47,6 @@ class RemoveForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
 
 
 class ConflictForm(FlaskForm):

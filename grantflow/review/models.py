@@ -6,10 +6,10 @@ from decimal import Decimal
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grantflow.auth.models import EVALUATOR
-from grantflow.extensions import db
-from grantflow.types import UTCDateTime, utcnow
-
+from grantflow.accounts.models import EVALUATOR
+from grantflow.core.extensions import db
+from grantflow.core.types import UTCDateTime, utcnow
+from grantflow.workflow.registry import role
 
 DRAFT, SUBMITTED = "draft", "submitted"
 RECOMMENDATIONS = ("fund", "fund_partly", "reject")
@@ -51,6 +51,19 @@ class Assignment(db.Model):
     idea: Mapped["Idea"] = relationship()  # noqa: F821
     evaluator: Mapped["User"] = relationship(foreign_keys=[evaluator_id])  # noqa: F821
     review: Mapped["Review | None"] = relationship(back_populates="assignment", uselist=False)
+
+
+@role(EVALUATOR)
+def _evaluator(idea, user) -> bool:
+    """An evaluator holds the role only on the ideas actively assigned to them."""
+    if EVALUATOR not in user.roles:
+        return False
+    found = db.session.execute(
+        select(Assignment.id).where(
+            Assignment.idea_id == idea.id, Assignment.evaluator_id == user.id, Assignment.active.is_(True)
+        ).limit(1)
+    ).first()
+    return found is not None
 
 
 class ConflictOfInterest(db.Model):

@@ -14,15 +14,18 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from grantflow.admin.operations import administrators
-from grantflow.apply.models import Idea
-from grantflow.apply.operations import missing_fields
-from grantflow.auth.models import EVALUATOR, User, UserRole
-from grantflow.database import Conflict
-from grantflow.extensions import db
-from grantflow.i18n import format_when
+from grantflow.accounts.models import EVALUATOR, User, UserRole
+from grantflow.accounts.operations import administrators
+from grantflow.competitions import operations as competitions_ops
+from grantflow.core.database import Conflict
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.i18n import format_when
+from grantflow.core.types import utcnow
+from grantflow.ideas.models import Idea
+from grantflow.ideas.operations import missing_fields
 from grantflow.mail.operations import queue_mail
-from grantflow.orgs.models import LEGAL_FORMS
+from grantflow.organisations.models import LEGAL_FORMS
 from grantflow.review.models import (
     CHECKLIST,
     DRAFT,
@@ -34,9 +37,8 @@ from grantflow.review.models import (
     Review,
     Score,
 )
-from grantflow.types import utcnow
 from grantflow.workflow import engine
-from grantflow.workflow.registry import audit_kind, guard
+from grantflow.workflow.registry import audit_kind, guard, workflow_for
 
 HALF = Decimal("0.5")
 ELIGIBLE_LEGAL_FORMS = frozenset(LEGAL_FORMS) - {"other"}
@@ -47,17 +49,18 @@ audit_kind("conflict_declared", _l("An evaluator declared a conflict of interest
 audit_kind("evaluator_removed", _l("An evaluator was removed from the idea"), applicant_sees=False)
 
 
-class Refused(Exception):
-    """An evaluation act that may not happen. `messages` are for the person who tried;
-    `fields` ties messages to form fields. Nothing has been stored."""
-
-    def __init__(self, messages, fields: dict[str, str] | None = None):
-        self.messages = [str(m) for m in messages]
-        self.fields = fields or {}
-        super().__init__("; ".join(self.messages + list(self.fields.values())))
 
 
 # --- guards the workflow names --------------------------------------------------------------
+@competitions_ops.usage("scoring")
+def scoring_started(competition) -> bool:
+    """Once any review (even a draft) exists, the competition's criteria are fixed."""
+    found = db.session.scalar(
+        select(Review.id).join(Idea, Idea.id == Review.idea_id).where(Idea.competition_id == competition.id).limit(1)
+    )
+    return found is not None
+
+
 def latest_check(idea) -> EligibilityCheck | None:
     return db.session.scalars(
         select(EligibilityCheck)
@@ -134,9 +137,9 @@ def screen(idea, admin, checklist: dict, eligible: bool, reason: str) -> Eligibi
     try:
         db.session.flush()
         engine.fire(idea, "accept_eligible" if eligible else "declare_ineligible", admin, reason)
-    except engine.TransitionRefused as refused:
+    except Refused as refused:
         db.session.rollback()
-        raise Refused(refused.reasons) from refused
+        raise Refused(refused.messages) from refused
     except Exception:
         db.session.rollback()
         raise
@@ -287,7 +290,6 @@ def _commit_assignments() -> None:
 
 
 def _states_tagged(competition, tag: str) -> list[str]:
-    from grantflow.workflow.registry import workflow_for
 
     return workflow_for(competition.workflow).states_tagged(tag)
 

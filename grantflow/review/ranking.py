@@ -18,17 +18,19 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy.orm import joinedload
 
-from grantflow.apply.forms import TARGET_GROUP_LABELS
-from grantflow.apply.models import TARGET_GROUPS, Idea
-from grantflow.extensions import db
-from grantflow.i18n import pick
-from grantflow.orgs.models import Organisation
+from grantflow.accounts.models import User
+from grantflow.core.extensions import db
+from grantflow.core.i18n import pick
+from grantflow.core.types import CENT, utcnow
+from grantflow.ideas.forms import TARGET_GROUP_LABELS
+from grantflow.ideas.models import TARGET_GROUPS, Idea
+from grantflow.organisations.models import Organisation
 from grantflow.review.models import SUBMITTED, Assignment, Review
 from grantflow.territory.models import Municipality
 from grantflow.workflow.registry import workflow_for
 
-CENT = Decimal("0.01")
 PAGE_SIZE = 100
 ORDERS = ("mean", "normalised")
 
@@ -252,7 +254,7 @@ def export_csv(competition, result: Ranking) -> bytes:
 
 
 def export_xlsx(competition, result: Ranking) -> bytes:
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # noqa: PLC0415 - heavy, and only the export needs it
 
     workflow = workflow_for(competition.workflow)
     book = Workbook(write_only=True)
@@ -267,7 +269,6 @@ def export_xlsx(competition, result: Ranking) -> bytes:
 
 def progress_by_evaluator(competition_id: int) -> list[dict]:
     """Per evaluator in the competition: assigned, drafts, submitted, removed (one query)."""
-    from grantflow.auth.models import User
 
     rows = db.session.execute(
         select(
@@ -313,9 +314,7 @@ def idea_summary(idea) -> dict:
 def desk(user) -> dict:
     """An evaluator's assigned ideas with what is left on each (to do, draft, submitted),
     their progress and deadlines. Two queries."""
-    from sqlalchemy.orm import joinedload
 
-    from grantflow.types import utcnow
 
     status = dict(
         db.session.execute(

@@ -7,18 +7,20 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from grantflow.apply.models import Idea
-from grantflow.auth.access import role_required
-from grantflow.auth.models import ADMINISTRATOR, EVALUATOR, User
+from grantflow.accounts.access import role_required
+from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, User
 from grantflow.competitions.models import Competition
-from grantflow.extensions import db
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.forms import ActionForm
+from grantflow.core.web import flash_refused
+from grantflow.ideas.models import Idea
 from grantflow.ideas.views import idea_for
 from grantflow.review import operations as ops
 from grantflow.review import ranking as agg
 from grantflow.review.forms import (
     CHECKLIST_LABELS,
     RECOMMENDATION_LABELS,
-    ActionForm,
     AssignForm,
     ConflictForm,
     RemoveForm,
@@ -45,10 +47,6 @@ def evaluation_panel(idea, user):
         panel["assignment"] = ops.active_assignment(idea, user)
     return panel
 
-
-def _flash_refused(refused: ops.Refused) -> None:
-    for message in refused.messages:
-        flash(message, "error")
 
 
 # --- evaluator ------------------------------------------------------------------------------
@@ -86,8 +84,8 @@ def score(idea_id: int):
                     comments={c.id: form[f"comment_{c.id}"].data for c in criteria},
                     recommendation=form.recommendation.data, comment=form.comment.data, submit=submit,
                 )  # fmt: skip
-            except ops.Refused as refused:
-                _flash_refused(refused)
+            except Refused as refused:
+                flash_refused(refused)
                 for name, message in refused.fields.items():
                     form[name].errors = [message]
                 return render_template(**_score_page(idea, assignment, form)), 422 if refused.fields else 409
@@ -132,8 +130,8 @@ def conflict(idea_id: int):
     if form.validate_on_submit():
         try:
             ops.declare_conflict(idea, current_user, form.scope.data, form.reason.data)
-        except ops.Refused as refused:
-            _flash_refused(refused)
+        except Refused as refused:
+            flash_refused(refused)
             for name, message in refused.fields.items():
                 form[name].errors = [message]
         else:
@@ -180,8 +178,8 @@ def screening(idea_id: int):
             checklist = {item: form[item].data for item in CHECKLIST}
             try:
                 ops.screen(idea, current_user, checklist, form.outcome.data == "eligible", form.reason.data)
-            except ops.Refused as refused:
-                _flash_refused(refused)
+            except Refused as refused:
+                flash_refused(refused)
                 for name, message in refused.fields.items():
                     form[name].errors = [message]
                 status = 422
@@ -273,8 +271,8 @@ def assign(idea_id: int):
         evaluator = db.session.get(User, form.evaluator_id.data) or abort(404)
         try:
             ops.assign(idea, evaluator, current_user)
-        except ops.Refused as refused:
-            _flash_refused(refused)
+        except Refused as refused:
+            flash_refused(refused)
         else:
             flash(_("%(name)s is assigned.", name=evaluator.name), "success")
     return redirect(url_for("review.assignments", competition_id=idea.competition_id) + f"#idea-{idea.id}", code=303)
@@ -289,8 +287,8 @@ def unassign(assignment_id: int):
     if form.validate_on_submit():
         try:
             ops.unassign(assignment, current_user, form.reason.data or "")
-        except ops.Refused as refused:
-            _flash_refused(refused)
+        except Refused as refused:
+            flash_refused(refused)
         else:
             flash(_("The evaluator is removed from the idea."), "success")
     return redirect(url_for("review.assignments", competition_id=competition_id), code=303)

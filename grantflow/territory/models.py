@@ -3,7 +3,7 @@
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 
 
 class Municipality(db.Model):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from grantflow.territory.models import Municipality, Parish
 
 DATA_FILE = Path(__file__).with_name("territories.csv")

@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 from transitions import Machine
 
-from grantflow.auth.models import ROLES
-from grantflow.workflow.registry import Registry, registry as default_registry
+from grantflow.workflow.registry import Registry
+from grantflow.workflow.registry import registry as default_registry
 
 LANGS = ("lv", "en")
 STATE_KEYS = {"label", "applicant_label", "final", "tags", "description"}
@@ -165,8 +165,8 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
             problems.append(f"{where}: unknown destination state {dest!r}")
         roles = _names(spec.get("roles"), where, "roles", problems)
         for role in roles:
-            if role not in ROLES:
-                problems.append(f"{where}: unknown role {role!r} (known: {', '.join(ROLES)})")
+            if role not in registry.roles:
+                problems.append(f"{where}: unknown role {role!r} (known: {', '.join(sorted(registry.roles))})")
         automatic = bool(spec.get("automatic", False))
         if not roles and not automatic:
             problems.append(f"{where}: no role may fire it and it is not automatic")

@@ -6,27 +6,19 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from grantflow.database import Conflict, is_conflict
-from grantflow.extensions import db
-from grantflow.i18n import pick
-from grantflow.types import utcnow
+from grantflow.core.database import Conflict, is_conflict
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.i18n import pick
+from grantflow.core.types import utcnow
 from grantflow.workflow.definition import TransitionDef
 from grantflow.workflow.models import AuditEntry
 from grantflow.workflow.registry import registry
-
-
-class TransitionRefused(Exception):
-    """The transition may not fire now; `reasons` are meant for the person who tried."""
-
-    def __init__(self, reasons: list[str]):
-        self.reasons = [str(r) for r in reasons]
-        super().__init__("; ".join(self.reasons))
 
 
 @dataclass
@@ -120,19 +112,19 @@ def _fire_one(idea, trigger, actor, comment, params, automatic=False, at=None) -
     source = idea.state
     t = workflow.transition(trigger, source)
     if t is None:
-        raise TransitionRefused([_not_now(idea)])
+        raise Refused([_not_now(idea)])
     if automatic:
         role = "system"
     else:
         role = _role(t, idea, actor)
         if role is None:
-            raise TransitionRefused([_l("You may not take this step.")])
+            raise Refused([_l("You may not take this step.")])
         if t.comment == "required" and not comment:
-            raise TransitionRefused([_l("Please give a reason (comment) for this step.")])
+            raise Refused([_l("Please give a reason (comment) for this step.")])
     ctx = Context(actor, comment, now=at or utcnow(), params=params, role=role)
     failures = _guard_failures(t, idea, ctx)
     if failures:
-        raise TransitionRefused(failures)
+        raise Refused(failures)
     workflow.machine.events[trigger].trigger(_Firing(idea, ctx.now), ctx=ctx)
     row = {
         "idea_id": idea.id,

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grantflow.extensions import db
-from grantflow.types import UTCDateTime, utcnow
+from grantflow.core.extensions import db
+from grantflow.core.types import UTCDateTime, utcnow
 
 
 class AuditEntry(db.Model):

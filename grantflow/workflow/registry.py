@@ -1,10 +1,12 @@
-"""Named guards, effects and state tags that workflow files may refer to.
+"""Named roles, guards, effects, state tags and audit kinds that workflow files and the engine
+refer to.
 
-Areas register them with the decorators below (in their operations modules); the loader
-refuses a workflow that names anything not registered here."""
+Areas register them with the decorators below (in their models and operations modules); the
+engine knows no area, and the loader refuses a workflow that names anything not registered
+here."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from flask import current_app
 
@@ -18,6 +20,7 @@ class Named:
 
 @dataclass
 class Registry:
+    roles: dict[str, Named] = field(default_factory=dict)
     guards: dict[str, Named] = field(default_factory=dict)
     effects: dict[str, Named] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
@@ -26,6 +29,24 @@ class Registry:
 
 
 registry = Registry()
+
+
+def role(name: str):
+    """Register `func(idea, user) -> bool`: whether `user` holds the role `name` with respect
+    to `idea` (an applicant for their own organisation's ideas, an evaluator where assigned)."""
+
+    def decorate(func):
+        registry.roles[name] = Named(name, func)
+        return func
+
+    return decorate
+
+
+def roles_of(idea, user) -> frozenset[str]:
+    """Every registered role `user` holds on `idea`; none for nobody or the anonymous user."""
+    if getattr(user, "id", None) is None:
+        return frozenset()
+    return frozenset(name for name, named in registry.roles.items() if named.func(idea, user))
 
 
 def guard(name: str, message: str = ""):

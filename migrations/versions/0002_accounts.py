@@ -8,7 +8,7 @@ Create Date: 2026-11-24 03:52:46.194396
 from alembic import op
 import sqlalchemy as sa
 
-import grantflow.types
+import grantflow.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -23,7 +23,7 @@ def upgrade():
     op.create_table('login_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sa.String(length=80), nullable=False),
-    sa.Column('attempted_at', grantflow.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('attempted_at', grantflow.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
     )
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
@@ -36,9 +36,9 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('invited_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', grantflow.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', grantflow.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('accepted_at', grantflow.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', grantflow.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', grantflow.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', grantflow.core.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('accepted_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['accepted_by_id'], ['users.id'], name=op.f('fk_invitations_accepted_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['invited_by_id'], ['users.id'], name=op.f('fk_invitations_invited_by_id_users'), ondelete='SET NULL'),

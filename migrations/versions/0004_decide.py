@@ -8,7 +8,7 @@ Create Date: 2026-11-24 03:50:29.422144
 from alembic import op
 import sqlalchemy as sa
 
-import grantflow.types
+import grantflow.core.types
 
 
 # revision identifiers, used by Alembic.
@@ -36,7 +36,7 @@ def upgrade():
     sa.Column('signatory_name', sa.String(length=200), nullable=False),
     sa.Column('signatory_position', sa.String(length=200), nullable=False),
     sa.Column('by_id', sa.Integer(), nullable=True),
-    sa.Column('at', grantflow.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', grantflow.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['by_id'], ['users.id'], name=op.f('fk_cooperation_confirmations_by_id_users')),
     sa.ForeignKeyConstraint(['idea_id'], ['ideas.id'], name=op.f('fk_cooperation_confirmations_idea_id_ideas'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['municipality_id'], ['municipalities.id'], name=op.f('fk_cooperation_confirmations_municipality_id_municipalities')),

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from grantflow import create_app
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from tests.conftest import BASE_CONFIG
 from tests.smtp import MailSink
 

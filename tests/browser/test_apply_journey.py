@@ -57,8 +57,8 @@ def fund(live_server, reference: str) -> None:
 
     from sqlalchemy import select
 
-    from grantflow.apply.models import Idea
-    from grantflow.extensions import db
+    from grantflow.ideas.models import Idea
+    from grantflow.core.extensions import db
     from grantflow.review.models import Assignment, EligibilityCheck
     from grantflow.workflow import engine
     from tests.factories import Factory
@@ -83,7 +83,7 @@ def fund(live_server, reference: str) -> None:
 def deliver_outbox(live_server) -> None:
     """Send everything still queued: the demo data leaves its own mails in the outbox, which the
     server sends a hundred per request, so ours may still wait behind them."""
-    from grantflow.extensions import db
+    from grantflow.core.extensions import db
     from grantflow.mail.operations import send_pending
 
     with live_server.app.app_context():

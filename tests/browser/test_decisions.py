@@ -7,7 +7,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, Factory
 

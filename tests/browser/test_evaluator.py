@@ -4,7 +4,7 @@ score another, and see the other evaluator's scores only after submitting."""
 import pytest
 from sqlalchemy import select
 
-from grantflow.extensions import db
+from grantflow.core.extensions import db
 from grantflow.mail.operations import send_pending
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, Factory
@@ -71,7 +71,7 @@ def test_evaluator_declares_a_conflict_scores_and_then_sees_the_other_review(pag
     assert SECRET in others.inner_text() and "40.00" in others.inner_text()
 
     with live_server.app.app_context():
-        from grantflow.apply.models import Idea
+        from grantflow.ideas.models import Idea
 
         idea = db.session.scalars(select(Idea).where(Idea.id == journey["scored"])).one()
         assert idea.has_tag("decidable")  # both reviews in: moved on by itself

@@ -1,0 +1,1 @@
+"""People who log in: accounts, roles across the programme, sessions, passwords, login limits."""

@@ -1,0 +1,122 @@
+"""People who log in, and the roles they hold across the programme."""
+
+import hashlib
+import hmac
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from grantflow.core.extensions import db
+from grantflow.core.types import UTCDateTime, utcnow
+
+APPLICANT = "applicant"
+EVALUATOR = "evaluator"
+ADMINISTRATOR = "administrator"
+MUNICIPALITY = "municipality"
+ROLES = (APPLICANT, EVALUATOR, ADMINISTRATOR, MUNICIPALITY)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    locale: Mapped[str] = mapped_column(String(5), default="lv")
+    active: Mapped[bool] = mapped_column(default=True)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A municipality representative speaks for one municipality.
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    role_rows: Mapped[list["UserRole"]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+    memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
+
+    def get_id(self) -> str:
+        """The session names the user and a digest of their password hash, so changing or
+        resetting the password logs out every other session."""
+        return f"{self.id}.{self._password_digest()}"
+
+    def _password_digest(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    @classmethod
+    def from_session_id(cls, session_id: str) -> "User | None":
+        user_id, _, digest = session_id.partition(".")
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+            return None
+        user = db.session.get(cls, int(user_id))
+        if user is None or not hmac.compare_digest(digest, user._password_digest()):
+            return None
+        return user
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(row.role for row in self.role_rows)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    def grant(self, role: str) -> None:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        if role not in self.roles:
+            self.role_rows.append(UserRole(role=role))
+
+    @property
+    def email_confirmed(self) -> bool:
+        """Unconfirmed users may log in, but not act for an organisation or submit ideas."""
+        return self.email_confirmed_at is not None
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMINISTRATOR in self.roles
+
+    def organisation_ids(self) -> set[int]:
+        return {m.organisation_id for m in self.memberships}
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class LoginAttempt(db.Model):
+    """A failed login, counted per e-mail and per IP address. Kept in the database so that
+    the limit holds across all application workers; rows older than the window are purged."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "email:<sha256 of the address>" or "ip:<address>": no plain addresses of strangers kept.
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -1,0 +1,1 @@
+"""Competitions: their set-up (dates, budget, grant range, workflow) and scoring criteria."""

@@ -1,0 +1,92 @@
+"""Default configuration. Overridden by instance/config.py, then by environment variables."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+
+# Environment variables read on top of the defaults and instance/config.py.
+ENV_KEYS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+    "MAIL_DEFAULT_SENDER",
+    "MAIL_DELIVERY",
+    "PUBLIC_URL",
+    "GRANTFLOW_ENV",
+    "MAX_CONTENT_LENGTH",
+    "PROXY_FIX",
+    "LOGIN_LIMIT_PER_EMAIL",
+    "LOGIN_LIMIT_PER_IP",
+    "LOGIN_LIMIT_WINDOW",
+    "MAIL_LIMIT_PER_EMAIL",
+    "MAIL_LIMIT_PER_IP",
+    "MAIL_LIMIT_WINDOW",
+)
+
+
+class Defaults:
+    GRANTFLOW_ENV = "development"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # SQLALCHEMY_DATABASE_URI is derived from DATABASE_URL in create_app; empty means instance/grantflow.sqlite3.
+    DATABASE_URL = ""
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    WORKFLOWS_DIR = str(ROOT / "workflows")
+
+    BABEL_DEFAULT_LOCALE = "lv"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Riga"
+    LANGUAGES = ("lv", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Behind a reverse proxy (nginx): how many proxies set X-Forwarded-For/-Proto, so client
+    # addresses (login rate limits) and https are seen right. 0: served directly.
+    PROXY_FIX = 0
+
+    # Mail: "thread" sends after commit in a background thread, "inline" right after commit
+    # (tests), "off" leaves mails in the outbox for `flask mail send`.
+    MAIL_DELIVERY = "thread"
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_DEFAULT_SENDER = "GrantFlow <noreply@grantflow.local>"
+    MAIL_TIMEOUT = 10
+    MAIL_MAX_ATTEMPTS = 8
+
+    PUBLIC_URL = "http://127.0.0.1:5000"
+
+    # The programme operator, printed on letters and agreements.
+    OPERATOR_NAME = "Izglītības iniciatīvu centrs"
+    OPERATOR_CITY = "Jēkabpils"
+    OPERATOR_CITY_LOCATIVE = "Jēkabpilī"
+    OPERATOR_SIGNATORY = "Daiga Zaķe"
+    OPERATOR_SIGNATORY_POSITION = "direktore"
+
+
+def coerce(key: str, value: str):
+    """Environment variables are strings; give booleans and integers their type."""
+    if key in {"MAIL_USE_TLS", "MAIL_USE_SSL"}:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX"} or "_LIMIT_" in key:
+        return int(value)
+    return value
+
+
+def from_environment() -> dict:
+    return {key: coerce(key, os.environ[key]) for key in ENV_KEYS if key in os.environ}

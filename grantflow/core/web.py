@@ -1,0 +1,60 @@
+"""What every page shares: template filters, error pages, security headers, and how a refusal
+is shown."""
+
+from flask import flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from grantflow.core import i18n
+from grantflow.core.database import Conflict
+from grantflow.core.errors import Refused
+
+
+def flash_refused(refused: Refused, wrap=None) -> None:
+    """Show each of a refusal's messages as an error (its field messages stand beside their
+    fields, put there by the view); `wrap(message)` may put each in a sentence of the page's."""
+    for message in refused.messages:
+        flash(wrap(message) if wrap else message, "error")
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(
+        money=i18n.format_money,
+        when=i18n.format_when,
+        day=i18n.format_day,
+        pick=i18n.pick,
+    )
+
+    @app.context_processor
+    def shared():
+        return {"locale": i18n.locale_code(), "languages": app.config["LANGUAGES"], "user": current_user}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
+        return render_template("errors/error.html", code=400, message=error.description), 400
+
+    @app.errorhandler(Conflict)
+    def conflict(error):
+        flash(_("Someone else changed this at the same moment. Nothing was saved; please look and try again."), "error")
+        return redirect(request.referrer or "/", code=303)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code and error.code < 400:
+            return error
+        return render_template("errors/error.html", code=error.code, message=error.description), error.code

@@ -1,0 +1,1 @@
+"""Issued documents: decision letters, cooperation agreements, receipt copies; PDF, versions, verification."""

@@ -1,0 +1,1 @@
+"""Funding decisions within the budget (the funding board) and the municipality's cooperation."""

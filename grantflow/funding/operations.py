@@ -1,0 +1,379 @@
+"""Funding decisions: the ranking, the suggestion, the money side of the fund and reject
+transitions, and the municipality's confirmation of its commitments."""
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import selectinload
+
+from grantflow.accounts.models import MUNICIPALITY
+from grantflow.competitions.models import Competition, Criterion
+from grantflow.core.database import Conflict, is_conflict
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.i18n import format_money, format_points
+from grantflow.core.types import CENT
+from grantflow.funding.models import FUND, REJECT, CooperationConfirmation, Decision
+from grantflow.ideas.models import Idea
+from grantflow.review.models import Review, Score
+from grantflow.workflow import engine
+from grantflow.workflow.registry import effect, guard, workflow_for
+
+
+def committed(competition_id: int) -> Decimal:
+    """Money committed by fund decisions in the competition."""
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Decision.amount), 0)).where(
+            Decision.competition_id == competition_id, Decision.kind == FUND
+        )
+    )
+    return Decimal(total or 0).quantize(CENT) if not isinstance(total, Decimal) else total.quantize(CENT)
+
+
+def remaining(competition: Competition) -> Decimal:
+    return competition.budget - committed(competition.id)
+
+
+def _amount(idea, ctx) -> Decimal:
+    value = ctx.params.get("amount", idea.requested_amount)
+    try:
+        return Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return Decimal("NaN")
+
+
+@guard("amount_valid")
+def amount_valid(idea, ctx):
+    amount = _amount(idea, ctx)
+    if amount.is_nan() or amount != amount.quantize(CENT):
+        return str(_l("The amount must be in euros with at most two decimals."))
+    if amount <= 0:
+        return str(_l("The amount must be more than zero."))
+    if amount > idea.requested_amount:
+        return str(_l("The amount cannot be more than was requested (%(requested)s €).", requested=idea.requested_amount))
+    if amount < idea.requested_amount and not ctx.comment.strip():
+        return str(_l("Give the reason for funding only part of the amount."))
+    return True
+
+
+@guard("budget_covers")
+def budget_covers(idea, ctx):
+    """Locks the competition row, so of two administrators funding at once the second
+    waits and then sees what the first committed."""
+    competition = db.session.execute(
+        select(Competition).where(Competition.id == idea.competition_id).with_for_update()
+    ).scalar_one()
+    left = remaining(competition)
+    amount = _amount(idea, ctx)
+    if amount.is_nan() or amount > left:
+        return str(_l("The budget does not cover this amount: %(left)s € remain.", left=left))
+    return True
+
+
+def _number(competition_id: int) -> str:
+    code = db.session.scalar(select(Competition.code).where(Competition.id == competition_id))
+    count = db.session.scalar(select(func.count(Decision.id)).where(Decision.competition_id == competition_id))
+    return f"{code}/{count + 1}"
+
+
+@effect("commit_funds")
+def commit_funds(idea, ctx) -> None:
+    amount = _amount(idea, ctx)
+    db.session.add(
+        Decision(
+            idea_id=idea.id,
+            competition_id=idea.competition_id,
+            number=_number(idea.competition_id),
+            kind=FUND,
+            requested=idea.requested_amount,
+            amount=amount,
+            reason=ctx.comment,
+            adjusted_budget=ctx.params.get("adjusted_budget"),
+            decided_by_id=getattr(ctx.actor, "id", None),
+            decided_at=ctx.now,
+        )
+    )
+
+
+@effect("record_rejection")
+def record_rejection(idea, ctx) -> None:
+    db.session.add(
+        Decision(
+            idea_id=idea.id,
+            competition_id=idea.competition_id,
+            number=_number(idea.competition_id),
+            kind=REJECT,
+            requested=idea.requested_amount,
+            amount=Decimal("0.00"),
+            reason=ctx.comment,
+            decided_by_id=getattr(ctx.actor, "id", None),
+            decided_at=ctx.now,
+        )
+    )
+
+
+# --- ranking and suggestion -----------------------------------------------------------------
+
+
+@dataclass
+class Ranked:
+    idea: Idea
+    score: Decimal | None  # average weighted total (0–100) of the submitted reviews
+    reviews: int
+    rank: int = 0  # position on the list it is shown in
+
+
+def ranking(competition_id: int) -> list[Ranked]:
+    """The competition's filed ideas with their average submitted review total, best first.
+    One query (plus two for organisations and municipalities); to be reconciled with the
+    review area's ranking at merge time, so everything that ranks calls only this."""
+    scores = (
+        select(
+            Review.idea_id,
+            func.avg(Review.total).label("score"),
+            func.count(Review.id).label("reviews"),
+        )
+        .where(Review.status == "submitted")
+        .group_by(Review.idea_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Idea, scores.c.score, scores.c.reviews)
+        .outerjoin(scores, scores.c.idea_id == Idea.id)
+        .options(selectinload(Idea.organisation), selectinload(Idea.municipality))
+        .where(Idea.competition_id == competition_id, Idea.reference.is_not(None))
+        .order_by(scores.c.score.is_(None), scores.c.score.desc(), Idea.reference)
+    ).all()
+    return [
+        Ranked(idea, None if score is None else Decimal(str(score)).quantize(CENT), reviews or 0)
+        for idea, score, reviews in rows
+    ]
+
+
+def _points(value) -> str:
+    return format_points(value, empty="—")
+
+
+@dataclass
+class Suggestion:
+    idea_id: int
+    pick: bool
+    reason: str
+
+
+def suggest(candidates: list[Ranked], left: Decimal, min_score: Decimal, balance: bool = False) -> dict[int, Suggestion]:
+    """Which of `candidates` (undecided ideas, best first) to fund with `left` euros: in rank
+    order from the minimum score up, skipping an idea that no longer fits and going on. With
+    `balance`, first the best-ranked idea of every municipality that has an eligible one.
+    Every choice says why; the administrator decides."""
+    out: dict[int, Suggestion] = {}
+    eligible = []
+    for row in candidates:
+        if row.score is None or row.score < min_score:
+            out[row.idea.id] = Suggestion(row.idea.id, False, _(
+                "Not suggested: its score %(score)s is below the competition's minimum of %(min)s.",
+                score=_points(row.score), min=_points(min_score)))
+        else:
+            eligible.append(row)
+
+    def take(row, why):
+        nonlocal left
+        left -= row.idea.requested_amount
+        out[row.idea.id] = Suggestion(row.idea.id, True, why + " " + _(
+            "%(left)s remain after it.", left=format_money(left)))
+
+    if balance:
+        seen = set()
+        for row in eligible:
+            place = row.idea.municipality_id
+            if place in seen or row.idea.requested_amount > left:
+                continue
+            seen.add(place)
+            name = row.idea.municipality.name if row.idea.municipality else "—"
+            take(row, _(
+                "Balancing: the best-ranked idea from %(municipality)s that fits the budget (rank %(rank)d, score %(score)s).",
+                municipality=name, rank=row.rank, score=_points(row.score)))
+    for row in eligible:
+        if row.idea.id in out:
+            continue
+        if row.idea.requested_amount <= left:
+            take(row, _("Rank %(rank)d, score %(score)s: it fits the budget.", rank=row.rank, score=_points(row.score)))
+        else:
+            out[row.idea.id] = Suggestion(row.idea.id, False, _(
+                "Skipped: it asks for %(asked)s but only %(left)s remain; the next ideas were considered.",
+                asked=format_money(row.idea.requested_amount), left=format_money(left)))
+    return out
+
+
+@dataclass
+class Board:
+    competition: Competition
+    rows: list[Ranked]  # decidable and decided ideas, best first
+    decisions: dict[int, Decision]
+    committed: Decimal
+    remaining: Decimal
+    waiting: int  # filed ideas not ready for a decision yet
+    suggestions: dict[int, Suggestion]
+
+
+def board(competition: Competition, balance: bool = False) -> Board:
+    """Everything the funding board shows, in a handful of queries."""
+    decidable = set(workflow_for(competition.workflow).states_tagged("decidable"))
+    decisions = decisions_by_idea(competition.id)
+    rows, waiting = [], 0
+    for row in ranking(competition.id):
+        if row.idea.state in decidable or row.idea.id in decisions:
+            row.rank = len(rows) + 1
+            rows.append(row)
+        elif row.idea.has_tag("filed") and not row.idea.state_def.final:
+            waiting += 1
+    spent = committed(competition.id)
+    left = competition.budget - spent
+    open_rows = [r for r in rows if r.idea.state in decidable and r.idea.id not in decisions]
+    return Board(competition, rows, decisions, spent, left, waiting,
+                 suggest(open_rows, left, competition.min_score, balance))
+
+
+def decisions_by_idea(competition_id: int) -> dict[int, Decision]:
+    rows = db.session.scalars(
+        select(Decision).where(Decision.competition_id == competition_id).order_by(Decision.decided_at)
+    ).all()
+    return {d.idea_id: d for d in rows}
+
+
+def decision_of(idea) -> Decision | None:
+    return db.session.scalars(
+        select(Decision).where(Decision.idea_id == idea.id).order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1)
+    ).first()
+
+
+def score_summary(idea) -> dict:
+    """What the letter says of the evaluation: the average total and each criterion's
+    average points over the submitted reviews."""
+    rows = db.session.execute(
+        select(Criterion, func.avg(Score.points))
+        .join(Score, Score.criterion_id == Criterion.id)
+        .join(Review, Review.id == Score.review_id)
+        .where(Review.idea_id == idea.id, Review.status == "submitted")
+        .group_by(Criterion.id)
+        .order_by(Criterion.position)
+    ).all()
+    total, count = db.session.execute(
+        select(func.avg(Review.total), func.count(Review.id)).where(Review.idea_id == idea.id, Review.status == "submitted")
+    ).one()
+    as_decimal = lambda v: None if v is None else Decimal(str(v)).quantize(CENT)  # noqa: E731
+    return {
+        "total": as_decimal(total),
+        "reviews": count,
+        "criteria": [(criterion, as_decimal(points)) for criterion, points in rows],
+        "min_score": idea.competition.min_score,
+    }
+
+
+# --- deciding -------------------------------------------------------------------------------
+
+
+
+
+def decide(idea, actor, action: str, *, reason: str = "", amount: Decimal | None = None,
+           adjusted_budget: list | None = None, version: int | None = None,
+           committed_seen: Decimal | None = None) -> Decision:
+    """Fund (in full or partly) or reject `idea` and commit. `version` and `committed_seen`
+    come from the form: if the idea or the competition's committed total changed since the
+    page was shown, Refused is raised and nothing changes. The idea's and then the
+    competition's rows are locked, so a concurrent decision waits and then sees this one.
+    Raises Refused, Refused or Conflict with the session rolled back."""
+    try:
+        db.session.refresh(idea, with_for_update=True)
+        if version is not None and idea.version != version:
+            raise Refused(_("Someone else changed or decided this idea after you opened the page. Nothing was changed; here is the current state."))
+        if committed_seen is not None:
+            competition = db.session.execute(
+                select(Competition).where(Competition.id == idea.competition_id).with_for_update()
+            ).scalar_one()
+            now = committed(competition.id)
+            if now != committed_seen:
+                raise Refused(_(
+                    "Another decision was made after you opened the page: %(now)s are committed now, not %(seen)s. Nothing was changed; please look again.",
+                    now=format_money(now), seen=format_money(committed_seen)))
+        if action == FUND:
+            params = {"amount": amount if amount is not None else idea.requested_amount}
+            if adjusted_budget is not None:
+                params["adjusted_budget"] = adjusted_budget
+            engine.fire(idea, "fund", actor, reason, **params)
+        elif action == REJECT:
+            engine.fire(idea, "reject", actor, reason)
+        else:
+            raise ValueError(action)
+        db.session.commit()
+    except DBAPIError as error:
+        db.session.rollback()
+        if is_conflict(error):
+            raise Conflict(str(error)) from error
+        raise
+    except BaseException:  # refused, stale or conflicting: nothing of it stays, locks are released
+        db.session.rollback()
+        raise
+    return decision_of(idea)
+
+
+# --- the municipality's part ----------------------------------------------------------------
+
+
+def authority_name(municipality) -> str:
+    """The municipality as a legal person: Rēzeknes novads → Rēzeknes novada pašvaldība."""
+    name = municipality.name
+    if name.endswith(" novads"):
+        return name.removesuffix(" novads") + " novada pašvaldība"
+    return f"{name} valstspilsētas pašvaldība" if municipality.kind == "valstspilsēta" else f"{name} pašvaldība"
+
+
+def can_answer_cooperation(idea, user) -> bool:
+    """A representative of the idea's municipality, while the idea is filed and not over."""
+    return MUNICIPALITY in idea.roles_of(user) and idea.has_tag("filed") and not idea.state_def.final
+
+
+def latest_confirmation(idea) -> CooperationConfirmation | None:
+    return db.session.scalars(
+        select(CooperationConfirmation)
+        .where(CooperationConfirmation.idea_id == idea.id)
+        .order_by(CooperationConfirmation.at.desc(), CooperationConfirmation.id.desc())
+        .limit(1)
+    ).first()
+
+
+def confirmed_cooperation(idea) -> CooperationConfirmation | None:
+    """The confirmation the agreement is made from, or None while there is none in force."""
+    latest = latest_confirmation(idea)
+    return latest if latest is not None and latest.confirmed else None
+
+
+def answer_cooperation(idea, user, *, confirmed: bool, comment: str, **details) -> CooperationConfirmation:
+    """Record the municipality's answer; a confirmation also fires `confirm_cooperation`
+    where the idea's workflow has that step now (the resource-centre track). Commits."""
+    row = CooperationConfirmation(
+        idea_id=idea.id,
+        municipality_id=idea.municipality_id,
+        confirmed=confirmed,
+        comment=comment.strip(),
+        premises=idea.coop_premises,
+        inventory=idea.coop_inventory,
+        upkeep=idea.coop_upkeep,
+        by_id=user.id,
+        **details,
+    )
+    db.session.add(row)
+    kind = "cooperation_confirmed" if confirmed else "cooperation_commented"
+    engine.record(idea, kind, user, comment.strip())
+    try:
+        if confirmed and idea.workflow.transition("confirm_cooperation", idea.state):
+            engine.fire(idea, "confirm_cooperation", user, comment.strip())
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return row

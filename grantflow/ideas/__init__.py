@@ -1,0 +1,1 @@
+"""The idea (application): its form, drafts, files, submission, its page and workflow steps."""

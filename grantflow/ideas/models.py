@@ -1,0 +1,207 @@
+"""Ideas (applications) and what an applicant files with them."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, MUNICIPALITY
+from grantflow.core.extensions import db
+from grantflow.core.types import Money, UTCDateTime, utcnow
+from grantflow.workflow.registry import role, roles_of, workflow_for
+
+TARGET_GROUPS = (
+    "families_with_children",
+    "youth",
+    "less_active_youth",
+    "men_over_35",
+    "ethnic_minorities",
+    "seniors",
+    "special_needs",
+    "other",
+)
+
+
+class Idea(db.Model):
+    __tablename__ = "ideas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Given on submission, never reused: DK-2025-0042.
+    reference: Mapped[str | None] = mapped_column(String(30), unique=True)
+    state: Mapped[str] = mapped_column(String(40), index=True)
+    # Bumped on every change; a concurrent writer with a stale version fails.
+    version: Mapped[int] = mapped_column(default=1)
+
+    title: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    community_need: Mapped[str] = mapped_column(Text, default="")
+    goals: Mapped[str] = mapped_column(Text, default="")
+    target_groups: Mapped[list] = mapped_column(JSON, default=list)
+    less_active_reach: Mapped[str] = mapped_column(Text, default="")
+    expected_participants: Mapped[int | None] = mapped_column()
+    coop_premises: Mapped[str] = mapped_column(Text, default="")
+    coop_inventory: Mapped[str] = mapped_column(Text, default="")
+    coop_upkeep: Mapped[str] = mapped_column(Text, default="")
+    sustainability: Mapped[str] = mapped_column(Text, default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="")
+
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
+    parish_id: Mapped[int | None] = mapped_column(ForeignKey("parishes.id"))
+    place: Mapped[str] = mapped_column(String(200), default="")
+
+    # Derived from the budget lines by the server on every save; kept for ranking queries.
+    requested_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    own_contribution: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    # What the applicant typed that the server could not take as it was (a number that is not
+    # one, a text too long): form field name -> the text, kept so nothing typed is lost.
+    draft_raw: Mapped[dict | None] = mapped_column(JSON, default=dict)
+
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    competition: Mapped["Competition"] = relationship()  # noqa: F821
+    organisation: Mapped["Organisation"] = relationship()  # noqa: F821
+    municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
+    parish: Mapped["Parish | None"] = relationship()  # noqa: F821
+    activities: Mapped[list["IdeaActivity"]] = relationship(
+        back_populates="idea", order_by="IdeaActivity.position", cascade="all, delete-orphan"
+    )
+    budget_lines: Mapped[list["BudgetLine"]] = relationship(
+        back_populates="idea", order_by="BudgetLine.position", cascade="all, delete-orphan"
+    )
+    partners: Mapped[list["Partner"]] = relationship(
+        back_populates="idea", order_by="Partner.position", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="idea",
+        cascade="all, delete-orphan",
+        order_by="Attachment.id",
+        primaryjoin="and_(Idea.id == Attachment.idea_id, Attachment.report_id.is_(None))",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    # --- workflow -------------------------------------------------------------------------
+    @property
+    def workflow(self):
+        return workflow_for(self.competition.workflow)
+
+    @property
+    def state_def(self):
+        return self.workflow.states[self.state]
+
+    def has_tag(self, tag: str) -> bool:
+        return tag in self.state_def.tags
+
+    # --- permissions: the one place that says who may do what with an idea ---------------
+    def roles_of(self, user) -> frozenset[str]:
+        """The roles `user` holds with respect to this idea, as the areas registered them
+        (below, and the evaluator's in review.models)."""
+        return roles_of(self, user)
+
+    def can_view(self, user) -> bool:
+        return bool(self.roles_of(user))
+
+    def can_edit(self, user) -> bool:
+        return APPLICANT in self.roles_of(user) and self.has_tag("editable")
+
+    def __repr__(self) -> str:
+        return f"<Idea {self.id} {self.reference or 'draft'} {self.state}>"
+
+
+@role(ADMINISTRATOR)
+def _administrator(idea: Idea, user) -> bool:
+    return ADMINISTRATOR in user.roles
+
+
+@role(APPLICANT)
+def _applicant(idea: Idea, user) -> bool:
+    """A member of the idea's organisation."""
+    return idea.organisation_id in user.organisation_ids()
+
+
+@role(MUNICIPALITY)
+def _municipality(idea: Idea, user) -> bool:
+    """A representative of the idea's municipality."""
+    return MUNICIPALITY in user.roles and bool(user.municipality_id) and user.municipality_id == idea.municipality_id
+
+
+class IdeaActivity(db.Model):
+    """A planned activity with its dates."""
+
+    __tablename__ = "idea_activities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date | None] = mapped_column()
+    ends_on: Mapped[date | None] = mapped_column()
+
+    idea: Mapped[Idea] = relationship(back_populates="activities")
+
+
+class BudgetLine(db.Model):
+    """One line of the budget. `own` lines are the applicant's own or in-kind contribution."""
+
+    __tablename__ = "budget_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    item: Mapped[str] = mapped_column(String(300), default="")
+    quantity: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("1"))
+    unit_cost: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    own: Mapped[bool] = mapped_column(default=False)
+
+    idea: Mapped[Idea] = relationship(back_populates="budget_lines")
+
+    @property
+    def total(self) -> Decimal:
+        return (Decimal(self.quantity) * self.unit_cost).quantize(Decimal("0.01"))
+
+
+class Partner(db.Model):
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(30), default="organisation")  # organisation|business|municipality
+    contribution: Mapped[str] = mapped_column(Text, default="")
+
+    idea: Mapped[Idea] = relationship(back_populates="partners")
+
+
+class Attachment(db.Model):
+    """An uploaded file (a quote, a letter of support, a receipt, a photo)."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(30), default="other")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    idea: Mapped[Idea] = relationship(back_populates="attachments")
+    report: Mapped["Report | None"] = relationship()  # noqa: F821
+
+    def can_view(self, user) -> bool:
+        """Whoever may see the idea may download its files."""
+        return self.idea.can_view(user)

@@ -1,0 +1,1 @@
+"""The mail outbox: mails written in the same transaction as the change they tell of, then sent."""

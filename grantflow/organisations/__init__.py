@@ -1,0 +1,1 @@
+"""Organisations that apply: profiles, members and invitations."""

@@ -1,0 +1,1 @@
+"""Pages made of several areas: the home page for each role and the administrators' overview."""

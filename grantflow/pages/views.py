@@ -1,0 +1,114 @@
+"""Pages made of several areas: the home page for each role, the administrators' overview of
+competitions and their ideas; the language switch and the health check."""
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload
+
+from grantflow.accounts.access import role_required
+from grantflow.accounts.models import ADMINISTRATOR, MUNICIPALITY
+from grantflow.competitions.models import Competition
+from grantflow.core.extensions import csrf, db
+from grantflow.core.safety import safe_next
+from grantflow.core.types import utcnow
+from grantflow.funding.operations import committed
+from grantflow.ideas.models import Idea
+from grantflow.pages.operations import applicant_overview, impact_figures
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/")
+def index():
+    now = utcnow()
+    open_competitions = db.session.scalars(
+        select(Competition).where(Competition.opens_at <= now, Competition.closes_at > now).order_by(Competition.closes_at)
+    ).all()
+    context = {"open_competitions": open_competitions, "impact": impact_figures()}
+    context["demo_data"] = any(c.is_demo for c in open_competitions) or context["impact"]["demo"]
+    if not current_user.is_authenticated:
+        return render_template("pages/public.html", **context)
+    ideas_of = lambda *where: db.session.scalars(  # noqa: E731
+        select(Idea)
+        .options(joinedload(Idea.competition), joinedload(Idea.organisation), joinedload(Idea.municipality))
+        .where(*where)
+        .order_by(Idea.updated_at.desc())
+    ).all()
+    org_ids = current_user.organisation_ids()
+    if org_ids:
+        context["my_ideas"] = ideas_of(Idea.organisation_id.in_(org_ids))
+        context["overview"] = applicant_overview(context["my_ideas"])
+    if current_user.has_role(MUNICIPALITY) and current_user.municipality_id:
+        context["municipality_ideas"] = ideas_of(
+            Idea.municipality_id == current_user.municipality_id, Idea.reference.is_not(None)
+        )
+    return render_template("pages/index.html", **context)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    language = request.form.get("language")
+    if language in current_app.config["LANGUAGES"]:
+        session["locale"] = language
+    return redirect(safe_next(request.form.get("next")) or url_for("pages.index"), code=303)
+
+
+@bp.route("/healthz")
+@csrf.exempt
+def healthz():
+    """200 with {"database": "ok"} when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+    except SQLAlchemyError as error:
+        db.session.rollback()
+        return jsonify(status="error", database="unreachable", error=type(error).__name__), 503
+    return jsonify(status="ok", database="ok")
+
+
+@bp.route("/admin/")
+@role_required(ADMINISTRATOR)
+def competitions():
+    rows = db.session.execute(
+        select(Competition, func.count(Idea.id))
+        .outerjoin(Idea, Idea.competition_id == Competition.id)
+        .group_by(Competition.id)
+        .order_by(Competition.opens_at.desc())
+    ).all()
+    return render_template(
+        "pages/competitions.html", rows=rows, demo_data=any(c.is_demo for c, _ in rows)
+    )
+
+
+@bp.route("/admin/competitions/<int:competition_id>")
+@role_required(ADMINISTRATOR)
+def competition(competition_id: int):
+    competition = db.session.get(Competition, competition_id) or abort(404)
+    workflow = current_app.extensions["grantflow.workflows"][competition.workflow]
+    state = request.args.get("state")
+    query = (
+        select(Idea)
+        .options(joinedload(Idea.organisation), joinedload(Idea.municipality), joinedload(Idea.competition))
+        .where(Idea.competition_id == competition.id)
+        .order_by(Idea.reference.is_(None), Idea.reference, Idea.id)
+    )
+    if state in workflow.states:
+        query = query.where(Idea.state == state)
+    ideas = db.session.scalars(query).all()
+    counts = dict(
+        db.session.execute(
+            select(Idea.state, func.count(Idea.id)).where(Idea.competition_id == competition.id).group_by(Idea.state)
+        ).all()
+    )
+    return render_template(
+        "pages/competition.html",
+        competition=competition,
+        workflow=workflow,
+        ideas=ideas,
+        counts=counts,
+        state=state,
+        committed=committed(competition.id),
+        demo_data=competition.is_demo,
+    )

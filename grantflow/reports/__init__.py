@@ -1,0 +1,1 @@
+"""Final reports of funded ideas: activities, people reached, spending against the budget."""

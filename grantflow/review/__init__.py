@@ -1,0 +1,1 @@
+"""Evaluation: eligibility screening, evaluator assignments, conflicts, reviews, scores and ranking."""

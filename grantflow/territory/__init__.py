@@ -1,0 +1,1 @@
+"""Municipalities and parishes, loaded from a data file."""

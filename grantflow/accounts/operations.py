@@ -22,8 +22,6 @@ def _dummy_hash() -> str:
     """Made on first use, not at import: every process start (CLI, workers) would pay for it."""
     return generate_password_hash("no such user")
 
-CONFIRM_MAX_AGE = 3 * 24 * 3600  # seconds a confirmation link stays valid
-RESET_MAX_AGE = 3600  # seconds a password-reset link stays valid
 
 
 def normalise_email(email: str) -> str:
@@ -113,7 +111,7 @@ def register(name: str, email: str, password: str, locale: str, confirmed: bool 
 
 def confirm_email(token: str) -> User | None:
     """The user whose address the link confirms, or None for a bad or expired link."""
-    max_age = current_app.config.get("EMAIL_CONFIRM_MAX_AGE", CONFIRM_MAX_AGE)
+    max_age = current_app.config["EMAIL_CONFIRM_MAX_AGE"]
     user = _user_from(token, "confirm", max_age, lambda u: u.email)
     if user is not None and not user.email_confirmed:
         user.email_confirmed_at = utcnow()
@@ -130,7 +128,7 @@ def request_password_reset(email: str) -> None:
 
 
 def user_for_reset(token: str) -> User | None:
-    max_age = current_app.config.get("PASSWORD_RESET_MAX_AGE", RESET_MAX_AGE)
+    max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]
     return _user_from(token, "reset", max_age, lambda u: u.password_hash)
 
 

@@ -18,21 +18,13 @@ from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 
 LOGIN, MAIL = "login", "mail"
-DEFAULTS = {
-    "LOGIN_LIMIT_PER_EMAIL": 5,
-    "LOGIN_LIMIT_PER_IP": 30,
-    "LOGIN_LIMIT_WINDOW": 15 * 60,
-    "MAIL_LIMIT_PER_EMAIL": 3,
-    "MAIL_LIMIT_PER_IP": 10,
-    "MAIL_LIMIT_WINDOW": 60 * 60,
-}
 # Login keys keep their original prefixes ("email:", "ip:"); mail keys are prefixed "mail-".
 PREFIX = {LOGIN: "", MAIL: "mail-"}
 
 
 def _setting(kind: str, name: str) -> int:
     key = f"{kind.upper()}_LIMIT_{name}"
-    return int(current_app.config.get(key, DEFAULTS[key]))
+    return int(current_app.config[key])
 
 
 def _email_key(email: str, kind: str = LOGIN) -> str:

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grantflow.competitions.models import Competition, Criterion
@@ -61,6 +62,13 @@ def usage(name: str):
         return func
 
     return decorate
+
+
+def open_competitions(now) -> list[Competition]:
+    """Competitions taking submissions at `now`, the soonest closing first."""
+    return db.session.scalars(
+        select(Competition).where(Competition.opens_at <= now, Competition.closes_at > now).order_by(Competition.closes_at)
+    ).all()
 
 
 def has_ideas(competition: Competition) -> bool:

@@ -70,6 +70,18 @@ class Defaults:
     MAIL_MAX_ATTEMPTS = 8
 
     PUBLIC_URL = "http://127.0.0.1:5000"
+    # Links mailed to people: how long they stay valid.
+    EMAIL_CONFIRM_MAX_AGE = 3 * 24 * 3600  # seconds
+    PASSWORD_RESET_MAX_AGE = 3600  # seconds
+    INVITATION_DAYS = 14
+    # Request limits, per e-mail and per client address within a window (seconds): failed
+    # logins, and requests that send mail (registration, reset, confirmation, invitations).
+    LOGIN_LIMIT_PER_EMAIL = 5
+    LOGIN_LIMIT_PER_IP = 30
+    LOGIN_LIMIT_WINDOW = 15 * 60
+    MAIL_LIMIT_PER_EMAIL = 3
+    MAIL_LIMIT_PER_IP = 10
+    MAIL_LIMIT_WINDOW = 60 * 60
 
     # The programme operator, printed on letters and agreements.
     OPERATOR_NAME = "Izglītības iniciatīvu centrs"

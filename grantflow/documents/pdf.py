@@ -36,7 +36,7 @@ def _font_config():
     return _local.fonts
 
 
-def html_to_pdf(html: str, title: str = "") -> bytes:
+def html_to_pdf(html: str) -> bytes:
     """Also the batch's worker function: needs no application, only the HTML."""
     weasyprint = _weasyprint()
     document = weasyprint.HTML(string=html, base_url=str(ROOT / "templates" / "documents"))

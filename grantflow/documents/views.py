@@ -23,7 +23,6 @@ from grantflow.ideas.models import Idea
 from grantflow.ideas.views import idea_for, send_file_download
 
 bp = Blueprint("documents", __name__, cli_group="documents")
-KIND_LABELS = {ops.DECISION: "Decision letter", ops.AGREEMENT: "Cooperation agreement"}
 
 
 @bp.app_context_processor

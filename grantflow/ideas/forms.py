@@ -18,6 +18,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from grantflow.ideas.models import PARTNER_KINDS
+
 TARGET_GROUP_LABELS = {
     "families_with_children": _l("Families with children"),
     "youth": _l("Youth"),
@@ -27,11 +29,6 @@ TARGET_GROUP_LABELS = {
     "seniors": _l("Seniors"),
     "special_needs": _l("People with special needs"),
     "other": _l("Other"),
-}
-PARTNER_KINDS = {
-    "organisation": _l("Organisation"),
-    "business": _l("Business"),
-    "municipality": _l("Municipality"),
 }
 ATTACHMENT_PURPOSES = {
     "quote": _l("Price quote"),

@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, LargeBinary, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -21,6 +22,14 @@ TARGET_GROUPS = (
     "special_needs",
     "other",
 )
+
+
+# What kind of partner a partner is, with its label.
+PARTNER_KINDS = {
+    "organisation": _l("Organisation"),
+    "business": _l("Business"),
+    "municipality": _l("Municipality"),
+}
 
 
 class Idea(db.Model):
@@ -200,7 +209,7 @@ class Attachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     idea: Mapped[Idea] = relationship(back_populates="attachments")
-    report: Mapped["Report | None"] = relationship()  # noqa: F821
+    report: Mapped["Report | None"] = relationship(viewonly=True)  # noqa: F821
 
     def can_view(self, user) -> bool:
         """Whoever may see the idea may download its files."""

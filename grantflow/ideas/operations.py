@@ -17,7 +17,7 @@ from grantflow.competitions.models import Competition
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.ideas import parsing
-from grantflow.ideas.models import TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
+from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.mail.operations import queue_mail
 from grantflow.territory.models import Municipality, Parish
 from grantflow.workflow import engine
@@ -27,7 +27,6 @@ from grantflow.workflow.registry import effect, guard, registry, workflow_for
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 MAX_ROWS = 50
-PARTNER_KINDS = ("organisation", "business", "municipality")
 
 # Field -> how its text is read. Rows are named "<list>.<field>"; form keys are
 # "<list>-<index>-<field>" as WTForms names them.
@@ -77,12 +76,6 @@ def recompute_budget(idea: Idea) -> None:
 
 
 # --- creating and saving a draft ----------------------------------------------------------
-def open_competitions(now) -> list[Competition]:
-    return db.session.scalars(
-        select(Competition).where(Competition.opens_at <= now, Competition.closes_at > now).order_by(Competition.closes_at)
-    ).all()
-
-
 @competitions_ops.usage("ideas")
 def competition_has_ideas(competition: Competition) -> bool:
     return db.session.scalar(select(Idea.id).where(Idea.competition_id == competition.id).limit(1)) is not None

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from grantflow.accounts.models import APPLICANT
+from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
@@ -20,7 +21,6 @@ from grantflow.core.web import flash_refused
 from grantflow.ideas import operations as ops
 from grantflow.ideas.forms import (
     ATTACHMENT_PURPOSES,
-    PARTNER_KINDS,
     TARGET_GROUP_LABELS,
     AttachmentForm,
     IdeaForm,
@@ -28,7 +28,7 @@ from grantflow.ideas.forms import (
     TransitionForm,
     attach_problems,
 )
-from grantflow.ideas.models import Attachment, Idea
+from grantflow.ideas.models import PARTNER_KINDS, Attachment, Idea
 from grantflow.organisations.models import Organisation
 from grantflow.territory.models import Municipality
 from grantflow.workflow import engine
@@ -97,7 +97,7 @@ def _my_organisations() -> list[Organisation]:
 def new():
     now = utcnow()
     form = NewIdeaForm()
-    competitions = ops.open_competitions(now)
+    competitions = competitions_ops.open_competitions(now)
     organisations = _my_organisations()
     form.competition_id.choices = [(c.id, c.title(locale_code())) for c in competitions]
     form.organisation_id.choices = [(o.id, o.name) for o in organisations]

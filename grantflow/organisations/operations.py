@@ -14,8 +14,6 @@ from grantflow.core.types import utcnow
 from grantflow.mail.operations import queue_mail
 from grantflow.organisations.models import Invitation, Membership, Organisation
 
-INVITATION_DAYS = 14
-
 
 def create_organisation(values: dict, creator: User) -> Organisation:
     """A new organisation with its creator as the first member."""
@@ -40,7 +38,7 @@ def invite(org: Organisation, email: str, inviter: User, locale: str) -> Invitat
     """Record an invitation and mail its link; the mail is in the invitee's language if they
     have an account, else in the inviter's current one."""
     token = secrets.token_urlsafe(32)
-    days = current_app.config.get("INVITATION_DAYS", INVITATION_DAYS)
+    days = current_app.config["INVITATION_DAYS"]
     invitation = Invitation(
         organisation=org,
         email=normalise_email(email),

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from grantflow.accounts.access import role_required
 from grantflow.accounts.models import ADMINISTRATOR, MUNICIPALITY
+from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
 from grantflow.core.extensions import csrf, db
 from grantflow.core.safety import safe_next
@@ -23,9 +24,7 @@ bp = Blueprint("pages", __name__)
 @bp.route("/")
 def index():
     now = utcnow()
-    open_competitions = db.session.scalars(
-        select(Competition).where(Competition.opens_at <= now, Competition.closes_at > now).order_by(Competition.closes_at)
-    ).all()
+    open_competitions = competitions_ops.open_competitions(now)
     context = {"open_competitions": open_competitions, "impact": impact_figures()}
     context["demo_data"] = any(c.is_demo for c in open_competitions) or context["impact"]["demo"]
     if not current_user.is_authenticated:

@@ -14,7 +14,14 @@ from grantflow.accounts import views as accounts_views
 from grantflow.accounts.models import User
 from grantflow.competitions import views as competitions_views
 from grantflow.core import web
-from grantflow.core.config import DEFAULT_SECRET_KEY, ROOT, Defaults, from_environment
+from grantflow.core.config import (
+    DEFAULT_SECRET_KEY,
+    PACKAGE,
+    Defaults,
+    default_instance_path,
+    from_environment,
+    resource_dir,
+)
 from grantflow.core.database import configure_engine, database_uri
 from grantflow.core.extensions import babel, csrf, db, login_manager, migrate
 from grantflow.core.i18n import select_locale
@@ -60,10 +67,10 @@ def create_app(config: dict | None = None) -> Flask:
     `config` (tests)."""
     app = Flask(
         __name__,
-        instance_path=os.environ.get("GRANTFLOW_INSTANCE", str(ROOT / "instance")),
+        instance_path=os.environ.get("GRANTFLOW_INSTANCE") or default_instance_path(),
         instance_relative_config=True,
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "grantflow" / "static"),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(PACKAGE / "static"),
     )
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
@@ -101,10 +108,10 @@ def _check_config(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
     csrf.init_app(app)
     # One catalogue per area: grantflow/<area>/translations/<lang>/LC_MESSAGES/messages.po
-    dirs = sorted(str(p) for p in (ROOT / "grantflow").glob("**/translations") if p.is_dir())
+    dirs = sorted(str(p) for p in PACKAGE.glob("**/translations") if p.is_dir())
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(dirs) or "translations")
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)

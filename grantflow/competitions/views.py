@@ -2,6 +2,7 @@
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.access import role_required
 from grantflow.accounts.models import ADMINISTRATOR
@@ -37,7 +38,7 @@ def _competition_form(competition: Competition | None) -> CompetitionForm:
             data[name] = to_riga(data[name])
     form = CompetitionForm(data=data)
     workflows = current_app.extensions["grantflow.workflows"]
-    form.workflow.choices = [(name, pick(w.label)) for name, w in sorted(workflows.items())]
+    form.workflow.choices = [SelectChoice(name, pick(w.label)) for name, w in sorted(workflows.items())]
     return form
 
 

@@ -11,10 +11,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
-from grantflow.core.config import ROOT
+from grantflow.core.config import PACKAGE, ROOT, resource_dir
 
-PACKAGE = ROOT / "grantflow"
-TEMPLATES = ROOT / "templates"
+TEMPLATES = resource_dir("templates")
 TARGET_LOCALES = ("lv",)
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 METHODS = {".py": "python", ".html": "jinja2.ext:babel_extract", ".txt": "jinja2.ext:babel_extract"}

@@ -1,9 +1,32 @@
 """Default configuration. Overridden by instance/config.py, then by environment variables."""
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+# The package's own folder, wherever this module lives in it: the checkout's grantflow/, or
+# site-packages/grantflow/ when installed from a wheel.
+PACKAGE = Path(files("grantflow")).resolve()
+# The checkout (for an installed package: the folder the package is installed in).
+ROOT = PACKAGE.parent
+
+
+def resource_dir(name: str) -> Path:
+    """The folder `name` (templates, workflows, migrations). A wheel ships these top-level folders
+    of the checkout inside the package, as grantflow/<name> (see setup.py); the checkout, and so
+    an editable install, keeps them at the top."""
+    packaged = PACKAGE / name
+    return packaged if packaged.is_dir() else ROOT / name
+
+
+def default_instance_path() -> str | None:
+    """instance/ of the checkout; None when installed from a wheel, for Flask's default
+    (<sys.prefix>/var/grantflow-instance). GRANTFLOW_INSTANCE overrides both."""
+    if (PACKAGE / "templates").is_dir():
+        return None
+    return str(ROOT / "instance")
+
+
 DEFAULT_SECRET_KEY = "dev-only-change-me"
 
 # Environment variables read on top of the defaults and instance/config.py.
@@ -37,7 +60,7 @@ class Defaults:
     # SQLALCHEMY_DATABASE_URI is derived from DATABASE_URL in create_app; empty means instance/grantflow.sqlite3.
     DATABASE_URL = ""
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
-    WORKFLOWS_DIR = str(ROOT / "workflows")
+    WORKFLOWS_DIR = str(resource_dir("workflows"))
 
     BABEL_DEFAULT_LOCALE = "lv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Riga"

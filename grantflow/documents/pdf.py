@@ -4,7 +4,7 @@ import threading
 
 from flask import render_template
 
-from grantflow.core.config import ROOT
+from grantflow.core.config import resource_dir
 
 
 class PdfUnavailable(RuntimeError):
@@ -39,7 +39,7 @@ def _font_config():
 def html_to_pdf(html: str) -> bytes:
     """Also the batch's worker function: needs no application, only the HTML."""
     weasyprint = _weasyprint()
-    document = weasyprint.HTML(string=html, base_url=str(ROOT / "templates" / "documents"))
+    document = weasyprint.HTML(string=html, base_url=str(resource_dir("templates") / "documents"))
     return document.write_pdf(pdf_variant="pdf/a-3u", custom_metadata=False, font_config=_font_config())
 
 

@@ -15,6 +15,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -39,6 +40,11 @@ ATTACHMENT_PURPOSES = {
 }
 
 
+def options(labels: dict) -> list[SelectChoice]:
+    """A field's choices from a {value: label} mapping."""
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
 class CheckboxesField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -52,7 +58,7 @@ class ActivityRow(Form):
 
 class PartnerRow(Form):
     name = StringField(_l("Partner"))
-    kind = SelectField(_l("Kind of partner"), choices=list(PARTNER_KINDS.items()), validate_choice=False)
+    kind = SelectField(_l("Kind of partner"), choices=options(PARTNER_KINDS), validate_choice=False)
     contribution = TextAreaField(_l("What the partner contributes"))
 
 
@@ -69,7 +75,7 @@ class IdeaForm(FlaskForm):
     community_need = TextAreaField(_l("The community and its need"))
     goals = TextAreaField(_l("Goals"))
     activities = FieldList(FormField(ActivityRow))
-    target_groups = CheckboxesField(_l("Target groups"), choices=list(TARGET_GROUP_LABELS.items()), validate_choice=False)
+    target_groups = CheckboxesField(_l("Target groups"), choices=options(TARGET_GROUP_LABELS), validate_choice=False)
     less_active_reach = TextAreaField(_l("How will you reach the less active?"))
     expected_participants = StringField(_l("Expected number of participants"), render_kw={"inputmode": "numeric"})
     partners = FieldList(FormField(PartnerRow))
@@ -93,7 +99,7 @@ class NewIdeaForm(FlaskForm):
 
 class AttachmentForm(FlaskForm):
     file = FileField(_l("File"))
-    purpose = SelectField(_l("What is it?"), choices=list(ATTACHMENT_PURPOSES.items()))
+    purpose = SelectField(_l("What is it?"), choices=options(ATTACHMENT_PURPOSES))
 
 
 

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.models import APPLICANT
 from grantflow.competitions import operations as competitions_ops
@@ -99,8 +100,8 @@ def new():
     form = NewIdeaForm()
     competitions = competitions_ops.open_competitions(now)
     organisations = _my_organisations()
-    form.competition_id.choices = [(c.id, c.title(locale_code())) for c in competitions]
-    form.organisation_id.choices = [(o.id, o.name) for o in organisations]
+    form.competition_id.choices = [SelectChoice(str(c.id), c.title(locale_code())) for c in competitions]
+    form.organisation_id.choices = [SelectChoice(str(o.id), o.name) for o in organisations]
     if not organisations:
         flash(_("First create your organisation's profile or ask a member to invite you."), "error")
     if request.method == "GET" and request.args.get("competition", "").isdecimal():
@@ -123,9 +124,13 @@ def new():
 def _build_form(idea: Idea, formdata=None) -> IdeaForm:
     form = IdeaForm(formdata=formdata, data=None if formdata else ops.form_data(idea))
     municipalities = db.session.scalars(select(Municipality).order_by(Municipality.name)).all()
-    form.municipality_id.choices = [("", _("— choose —"))] + [(str(m.id), m.name) for m in municipalities]
-    parishes = {m.name: [(str(p.id), p.name) for p in m.units] for m in municipalities}
-    form.parish_id.choices = {"": [("", _("— none or not known —"))], **parishes}
+    form.municipality_id.choices = [SelectChoice("", _("— choose —"))] + [
+        SelectChoice(str(m.id), m.name) for m in municipalities
+    ]
+    # The parishes grouped by municipality (<optgroup>); the blank choice belongs to no group.
+    form.parish_id.choices = [SelectChoice("", _("— none or not known —"))] + [
+        SelectChoice(str(p.id), p.name, optgroup=m.name) for m in municipalities for p in m.units
+    ]
     return form
 
 

@@ -4,6 +4,7 @@ check everything again; these parse the request and tie messages to fields."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 CHECKLIST_LABELS = {
@@ -33,7 +34,7 @@ class ScreeningForm(FlaskForm):
     deadline = BooleanField(CHECKLIST_LABELS["deadline"])
     outcome = RadioField(
         _l("Outcome"),
-        choices=[("eligible", _l("Eligible: goes on to scoring")), ("ineligible", _l("Not eligible"))],
+        choices=[SelectChoice("eligible", _l("Eligible: goes on to scoring")), SelectChoice("ineligible", _l("Not eligible"))],
         validators=[InputRequired(_l("Choose the outcome."))],
     )
     reason = TextAreaField(_l("Reason (shown to the applicant)"), validators=[Length(max=5000)])
@@ -52,7 +53,7 @@ class RemoveForm(FlaskForm):
 class ConflictForm(FlaskForm):
     scope = RadioField(
         _l("The conflict concerns"),
-        choices=list(SCOPE_LABELS.items()),
+        choices=[SelectChoice(value, label) for value, label in SCOPE_LABELS.items()],
         default="idea",
         validators=[InputRequired(_l("Choose what the conflict concerns."))],
     )
@@ -66,7 +67,8 @@ def score_form(criteria, review=None):
     class ScoreForm(FlaskForm):
         recommendation = SelectField(
             _l("Your recommendation"),
-            choices=[("", _l("— choose —"))] + list(RECOMMENDATION_LABELS.items()),
+            choices=[SelectChoice("", _l("— choose —"))]
+            + [SelectChoice(value, label) for value, label in RECOMMENDATION_LABELS.items()],
             validators=[Optional()],
         )
         comment = TextAreaField(_l("Overall comment"), validators=[Length(max=10000)])

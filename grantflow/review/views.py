@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.access import role_required
 from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, User
@@ -230,7 +231,7 @@ def assignments(competition_id: int):
         by_idea[assignment.idea_id].append((assignment, status))
     pool = ops.evaluators()
     form = AssignForm()
-    form.evaluator_id.choices = [(e.id, e.name) for e in pool]
+    form.evaluator_id.choices = [SelectChoice(str(e.id), e.name) for e in pool]
     return render_template(
         "review/assignments.html",
         competition=competition,
@@ -264,7 +265,7 @@ def auto_assign(competition_id: int):
 def assign(idea_id: int):
     idea = db.session.get(Idea, idea_id) or abort(404)
     form = AssignForm()
-    form.evaluator_id.choices = [(e.id, e.name) for e in ops.evaluators()]
+    form.evaluator_id.choices = [SelectChoice(str(e.id), e.name) for e in ops.evaluators()]
     if not form.validate_on_submit():
         flash(_("Choose an evaluator."), "error")
     else:

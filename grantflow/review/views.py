@@ -34,11 +34,6 @@ from grantflow.workflow.registry import workflow_for
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
-@bp.app_template_global()
-def evaluation_desk(user):
-    return agg.desk(user)
-
-
 @panels.panel("evaluation", order=300)
 def evaluation_panel(idea, user, roles) -> panels.Panel:
     """What the shared idea page shows about the evaluation to this user: the eligibility
@@ -55,7 +50,7 @@ def evaluation_panel(idea, user, roles) -> panels.Panel:
 @bp.route("/")
 @role_required(EVALUATOR)
 def desk():
-    return render_template("review/desk.html")
+    return render_template("review/desk.html", desk=agg.desk(current_user))
 
 
 def _scoring_context(idea_id: int):

@@ -15,20 +15,41 @@ from grantflow.competitions.models import Competition
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
+from grantflow.core.i18n import format_when
 from grantflow.core.web import flash_refused
 from grantflow.documents import operations as ops
 from grantflow.documents.forms import VerifyForm
 from grantflow.documents.models import Document
+from grantflow.ideas import panels
 from grantflow.ideas.models import Idea
 from grantflow.ideas.views import idea_for, send_file_download
 
 bp = Blueprint("documents", __name__, cli_group="documents")
 
 
-@bp.app_context_processor
-def helpers():
-    """For the documents list on the idea page (templates/documents/_idea.html)."""
-    return {"documents_for": ops.documents_for, "document_versions": ops.all_versions}
+@panels.panel("documents", order=500)
+def documents_panel(idea, user, roles) -> panels.Panel:
+    """The current version of each document for all who may see the idea; every version and
+    the issue buttons for administrators."""
+    admin = ADMINISTRATOR in roles
+    return panels.Panel(
+        "documents/_idea.html",
+        {
+            "idea": idea,
+            "docs": ops.documents_for(idea),
+            "admin": admin,
+            "versions": ops.all_versions(idea) if admin else [],
+        },
+    )
+
+
+@panels.files("documents")
+def document_files(idea, user) -> list[panels.FileLink]:
+    """The latest version of each document, listed with the idea's own files."""
+    return [
+        panels.FileLink(url_for("documents.latest", idea_id=idea.id, kind=d.kind), d.filename, format_when(d.issued_at))
+        for d in ops.documents_for(idea)
+    ]
 
 
 @bp.route("/apply/<int:idea_id>/documents/<kind>.pdf")

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from grantflow.accounts.access import role_required
-from grantflow.accounts.models import ADMINISTRATOR
+from grantflow.accounts.models import ADMINISTRATOR, MUNICIPALITY
 from grantflow.competitions.models import Competition
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
@@ -17,6 +17,7 @@ from grantflow.core.web import flash_refused
 from grantflow.funding import operations as ops
 from grantflow.funding.forms import CooperationForm, FundForm, PartialForm, RejectForm
 from grantflow.funding.models import FUND, REJECT
+from grantflow.ideas import panels
 from grantflow.ideas.models import Idea
 
 bp = Blueprint("funding", __name__, url_prefix="/decide")
@@ -25,13 +26,24 @@ FORMS = {"fund": FundForm, "partial": PartialForm, "reject": RejectForm}
 
 @bp.app_context_processor
 def helpers():
-    """For the idea page's decision panel (templates/decide/_idea.html)."""
-    return {
-        "decision_of": ops.decision_of,
-        "latest_confirmation": ops.latest_confirmation,
-        "can_answer_cooperation": ops.can_answer_cooperation,
-        "points": lambda value: format_points(value, empty="—"),
-    }
+    """Scores as the board, the decision page and the letters show them (formatting; no query)."""
+    return {"points": lambda value: format_points(value, empty="—")}
+
+
+@panels.panel("funding", order=400)
+def funding_panel(idea, user, roles) -> panels.Panel:
+    """The decision and the municipality's cooperation on the shared idea page."""
+    return panels.Panel(
+        "funding/_idea.html",
+        {
+            "idea": idea,
+            "roles": roles,
+            "decision": ops.decision_of(idea),
+            "coop": ops.latest_confirmation(idea),
+            # Only the municipality may answer (the operation asks the same); `roles` saves asking again.
+            "can_answer_cooperation": MUNICIPALITY in roles and ops.can_answer_cooperation(idea, user),
+        },
+    )
 
 
 def _stamp(form, idea, committed):

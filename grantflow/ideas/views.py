@@ -20,6 +20,7 @@ from grantflow.core.i18n import locale_code, pick, riga
 from grantflow.core.types import utcnow
 from grantflow.core.web import flash_refused
 from grantflow.ideas import operations as ops
+from grantflow.ideas import panels
 from grantflow.ideas.forms import (
     ATTACHMENT_PURPOSES,
     TARGET_GROUP_LABELS,
@@ -57,9 +58,27 @@ def show(idea_id: int):
         roles=roles,
         applicant_view=roles == {APPLICANT},
         history=ops.history(idea, for_applicant=roles == {APPLICANT}),
+        panels=panels.render(idea, current_user, roles),
         steps=engine.available(idea, current_user),
         form=TransitionForm(version=idea.version),
         demo_data=idea.is_demo,
+    )
+
+
+@panels.panel("idea", order=100)
+def idea_panel(idea: Idea, user, roles) -> panels.Panel:
+    """The idea's content, its files and the other areas' (documents), the way back to editing."""
+    return panels.Panel(
+        "ideas/_idea_panels.html",
+        {
+            "idea": idea,
+            "can_edit": idea.can_edit(user),
+            "target_group_labels": TARGET_GROUP_LABELS,
+            "partner_kinds": PARTNER_KINDS,
+            "attachment_purposes": ATTACHMENT_PURPOSES,
+            "files": panels.files_of(idea, user),
+            "attachments": idea.attachments,
+        },
     )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from grantflow.accounts.access import role_required
-from grantflow.accounts.models import ADMINISTRATOR, MUNICIPALITY
+from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, MUNICIPALITY
 from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
 from grantflow.core.extensions import csrf, db
@@ -17,6 +17,7 @@ from grantflow.core.types import utcnow
 from grantflow.funding.operations import committed
 from grantflow.ideas.models import Idea
 from grantflow.pages.operations import applicant_overview, impact_figures
+from grantflow.review.ranking import desk as evaluation_desk
 
 bp = Blueprint("pages", __name__)
 
@@ -39,6 +40,8 @@ def index():
     if org_ids:
         context["my_ideas"] = ideas_of(Idea.organisation_id.in_(org_ids))
         context["overview"] = applicant_overview(context["my_ideas"])
+    if current_user.has_role(EVALUATOR):
+        context["desk"] = evaluation_desk(current_user)
     if current_user.has_role(MUNICIPALITY) and current_user.municipality_id:
         context["municipality_ideas"] = ideas_of(
             Idea.municipality_id == current_user.municipality_id, Idea.reference.is_not(None)

@@ -5,10 +5,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from grantflow.accounts.models import APPLICANT
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.forms import ActionForm
 from grantflow.core.web import flash_refused
+from grantflow.ideas import panels
 from grantflow.ideas.forms import ATTACHMENT_PURPOSES, TARGET_GROUP_LABELS, AttachmentForm, attach_problems
 from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.ideas.operations import MAX_ATTACHMENT_BYTES
@@ -107,7 +109,15 @@ def upload(idea_id: int):
     return receive_upload(idea, report, url_for("reports.edit", idea_id=idea.id))
 
 
-@bp.app_context_processor
-def report_helpers():
-    """The shared idea page shows the report (reports/_summary.html)."""
-    return {"report_of": ops.report_of, "may_report": ops.may_report, "report_groups": TARGET_GROUP_LABELS}
+@panels.panel("report", order=200)
+def report_panel(idea, user, roles) -> panels.Panel | None:
+    """The final report on the shared idea page, for everyone who may see the idea."""
+    report = ops.report_of(idea)
+    # Only the applicant may report (ops.may_report asks the same); `roles` saves asking again.
+    may_report = APPLICANT in roles and ops.may_report(idea, user)
+    if report is None and not may_report:
+        return None
+    return panels.Panel(
+        "reports/_summary.html",
+        {"idea": idea, "report": report, "may_report": may_report, "report_groups": TARGET_GROUP_LABELS},
+    )

@@ -15,6 +15,7 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
 from grantflow.core.web import flash_refused
+from grantflow.ideas import panels
 from grantflow.ideas.models import Idea
 from grantflow.ideas.views import idea_for
 from grantflow.review import operations as ops
@@ -34,19 +35,15 @@ from grantflow.workflow.registry import workflow_for
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
-@bp.app_template_global()
-def evaluation_desk(user):
-    return agg.desk(user)
-
-
-@bp.app_template_global()
-def evaluation_panel(idea, user):
-    """What the shared idea page shows about the evaluation to this user."""
+@panels.panel("evaluation", order=300)
+def evaluation_panel(idea, user, roles) -> panels.Panel:
+    """What the shared idea page shows about the evaluation to this user: the eligibility
+    outcome (the applicant sees the reason), the administrator's and the evaluator's links."""
     check = ops.latest_check(idea)
     panel = {"check": check, "admin": user.is_admin, "assignment": None}
     if user.has_role(EVALUATOR):
         panel["assignment"] = ops.active_assignment(idea, user)
-    return panel
+    return panels.Panel("review/_idea_panel.html", {"idea": idea, "panel": panel})
 
 
 
@@ -54,7 +51,7 @@ def evaluation_panel(idea, user):
 @bp.route("/")
 @role_required(EVALUATOR)
 def desk():
-    return render_template("review/desk.html")
+    return render_template("review/desk.html", desk=agg.desk(current_user))
 
 
 def _scoring_context(idea_id: int):

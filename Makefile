@@ -5,14 +5,19 @@ PORT ?= 5000
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app grantflow
 
-.PHONY: run test venv syscheck translations db demo migrate-check clean
+.PHONY: run test lint venv syscheck translations db demo migrate-check clean
 
 run: db
 	@echo "GrantFlow at http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
-test: venv syscheck translations
+test: venv syscheck translations lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The house plan (README, Development): the order of layers, then the linter.
+lint: venv
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check .
 
 venv: $(VENV)/.installed
 

@@ -34,10 +34,10 @@ def main() -> None:
 
     from grantflow import create_app
     from grantflow.accounts.models import MUNICIPALITY
-    from grantflow.funding import operations as decide_ops
+    from grantflow.core.extensions import db
     from grantflow.documents import operations as ops
     from grantflow.documents.models import Document
-    from grantflow.core.extensions import db
+    from grantflow.funding import operations as decide_ops
     from grantflow.territory.operations import load_territories
     from tests.factories import Factory
 
@@ -95,7 +95,7 @@ def main() -> None:
         result = ops.render_batch(todo, admin, work / "out", workers=args.workers)
         wall = time.perf_counter() - start
         after = (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
-        parent, workers = (a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
+        parent, workers = (a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before, strict=False))
         assert len(result.issued) == 2 * args.count and not result.failed, result.failed
         print(f"batch of {len(result.issued)} documents on {args.workers} processes: {wall:.1f} s "
               f"(goal < 40 s) {'OK' if wall < 40 else 'OVER'}; load average before: {load:.1f} on {os.cpu_count()} cores")

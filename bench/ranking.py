@@ -23,11 +23,11 @@ from sqlalchemy import insert
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grantflow import create_app  # noqa: E402
-from grantflow.ideas.models import TARGET_GROUPS, Idea  # noqa: E402
 from grantflow.core.extensions import db  # noqa: E402
+from grantflow.core.types import utcnow  # noqa: E402
+from grantflow.ideas.models import TARGET_GROUPS, Idea  # noqa: E402
 from grantflow.review.models import Assignment, Review  # noqa: E402
 from grantflow.territory.models import Municipality  # noqa: E402
-from grantflow.core.types import utcnow  # noqa: E402
 from grantflow.workflow.registry import workflow_for  # noqa: E402
 
 EVALUATORS = 12

@@ -24,12 +24,12 @@ from sqlalchemy import insert, select, text, update
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grantflow import create_app  # noqa: E402
-from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity  # noqa: E402
 from grantflow.core.config import ROOT  # noqa: E402
 from grantflow.core.extensions import db  # noqa: E402
+from grantflow.core.types import utcnow  # noqa: E402
+from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity  # noqa: E402
 from grantflow.reports.models import Report  # noqa: E402
 from grantflow.review.models import Assignment, EligibilityCheck, Review  # noqa: E402
-from grantflow.core.types import utcnow  # noqa: E402
 from grantflow.workflow import engine  # noqa: E402
 
 STEPS = ["submit", "accept_eligible", "complete_review", "fund", "accept_report", "close"]
@@ -46,9 +46,8 @@ def build(database_url: str, workflows_dir: str):
 
 def seed(n: int):
     """N draft ideas in one competition big enough to fund them all, with what each step needs."""
-    from tests.factories import Factory  # the test factories build consistent records
-
     from grantflow.territory.operations import load_territories
+    from tests.factories import Factory  # the test factories build consistent records
 
     load_territories()
     factory = Factory()

@@ -1,15 +1,14 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 03:42:05.088880
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import grantflow.core.types
-
 
 # revision identifiers, used by Alembic.
 revision = '0001'

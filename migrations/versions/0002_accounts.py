@@ -5,11 +5,10 @@ Revises: 0001
 Create Date: 2026-11-24 03:52:46.194396
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import grantflow.core.types
-
 
 # revision identifiers, used by Alembic.
 revision = '0002_accounts'

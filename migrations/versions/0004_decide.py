@@ -5,11 +5,10 @@ Revises: 0003_apply
 Create Date: 2026-11-24 03:50:29.422144
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import grantflow.core.types
-
 
 # revision identifiers, used by Alembic.
 revision = '0004_decide'

@@ -34,6 +34,8 @@ class Competition(db.Model):
     min_score: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("0"))
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # How many reference numbers its ideas have been given; the next is one more.
+    references_given: Mapped[int] = mapped_column(default=0, server_default="0")
 
     criteria: Mapped[list["Criterion"]] = relationship(
         back_populates="competition", order_by="Criterion.position", cascade="all, delete-orphan"

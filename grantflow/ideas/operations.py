@@ -8,7 +8,7 @@ from decimal import Decimal
 import filetype
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from grantflow.accounts.operations import administrators
@@ -375,17 +375,20 @@ def idea_complete(idea: Idea, ctx):
 
 @effect("assign_reference")
 def assign_reference(idea: Idea, ctx) -> None:
-    """DK-2025-0042: the competition's code and the next number. The competition row is
-    locked so two submissions cannot take the same number."""
+    """DK-2025-0042: the competition's code and its next number, taken with one atomic
+    UPDATE … RETURNING of the competition's counter. No number is given twice or skipped,
+    and the counter row is locked (PostgreSQL) only from here to the commit: the workflow
+    runs this last among the submission's writes, and nothing slow follows it (the receipt's
+    PDF is made after the commit)."""
     if idea.reference:
         return  # returned for changes and submitted again: keeps its number
-    competition = db.session.execute(
-        select(Competition).where(Competition.id == idea.competition_id).with_for_update()
-    ).scalar_one()
-    taken = db.session.scalar(
-        select(func.count(Idea.id)).where(Idea.competition_id == competition.id, Idea.reference.is_not(None))
-    )
-    idea.reference = f"{competition.code}-{taken + 1:04d}"
+    number = db.session.execute(
+        update(Competition)
+        .where(Competition.id == idea.competition_id)
+        .values(references_given=Competition.references_given + 1)
+        .returning(Competition.references_given, Competition.code)
+    ).one()
+    idea.reference = f"{number.code}-{number.references_given:04d}"
     idea.submitted_at = ctx.params.get("received_at") or ctx.now
 
 

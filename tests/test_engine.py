@@ -127,6 +127,16 @@ def test_the_loaded_workflow_never_grows_with_ideas(app, factory):
     assert (len(workflow.by_key), {state: len(ts) for state, ts in workflow.leaving.items()}) == shape
 
 
+def test_a_stale_version_is_refused_and_leaves_nothing(factory):
+    idea = factory.idea()
+    applicant = factory.member_of(idea.organisation)
+    db.session.commit()
+    db.session.execute(text("UPDATE ideas SET version = version + 1 WHERE id = :id"), {"id": idea.id})
+    with pytest.raises(Conflict):
+        engine.fire(idea, "submit", applicant)
+    assert audit(idea) == [] and db.session.get(Idea, idea.id).state == "draft"
+
+
 @pytest.fixture
 def exploding_workflow(make_app, tmp_path):
     """A copy of the default workflow whose `fund` has an effect that fails after another effect

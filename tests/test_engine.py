@@ -127,6 +127,14 @@ def test_the_loaded_workflow_never_grows_with_ideas(app, factory):
     assert (len(workflow.by_key), {state: len(ts) for state, ts in workflow.leaving.items()}) == shape
 
 
+def test_recording_an_undeclared_kind_is_refused(factory):
+    idea = factory.submitted()
+    db.session.commit()
+    with pytest.raises(LookupError, match="not declared"):
+        engine.record(idea, "something_unheard_of", None)
+    assert "something_unheard_of" not in [e.kind for e in audit(idea)]
+
+
 def test_a_stale_version_is_refused_and_leaves_nothing(factory):
     idea = factory.idea()
     applicant = factory.member_of(idea.organisation)

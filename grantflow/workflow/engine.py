@@ -236,7 +236,11 @@ def _versioned_update(table):
 
 
 def record(idea, kind: str, actor, comment: str = "", **data) -> AuditEntry:
-    """Audit something that is not a transition (a document issued, a review submitted)."""
+    """Audit something that is not a transition (a document issued, a review submitted).
+    `kind` must be declared with `registry.audit_kind` (by the area that records it), so that
+    history pages show its label, never its key; an undeclared kind is a programming error."""
+    if kind not in registry.kinds:
+        raise LookupError(f"audit kind {kind!r} is not declared; declare it with registry.audit_kind")
     entry = AuditEntry(
         idea_id=idea.id if idea is not None else None,
         kind=kind,

@@ -221,7 +221,9 @@ def test_stale_version_of_an_idea_still_decidable(admin_client, factory):
     idea = factory.reviewed()
     db.session.commit()
     seen = stamp(idea, "reject")
-    fresh(idea).title = "Pārdēvēta"  # someone changed the idea meanwhile: its version moves on
+    changed = fresh(idea)
+    changed.title = "Pārdēvēta"  # someone changed the idea meanwhile: its version moves on
+    engine.bump_version(changed)
     db.session.commit()
     response = admin_client.post(f"/decide/ideas/{idea.id}", data={"reject-reason": "x", **seen}, follow_redirects=True)
     assert any("Pēc lapas atvēršanas" in f for f in flashes(response.get_data(as_text=True)))

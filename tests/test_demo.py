@@ -12,6 +12,7 @@ from grantflow.demo.operations import BROCHURE, load_demo
 from grantflow.core.extensions import db
 from grantflow.reports.models import Report
 from grantflow.workflow.models import AuditEntry
+from grantflow.workflow.registry import registry
 
 
 def test_demo_load_builds_the_programme_and_is_idempotent(app):
@@ -44,6 +45,12 @@ def test_demo_load_builds_the_programme_and_is_idempotent(app):
     again = app.test_cli_runner().invoke(args=["demo", "load"])
     assert "nothing changed" in again.output
     assert (db.session.scalar(select(func.count(Idea.id))), db.session.scalar(select(func.count(AuditEntry.id)))) == counts
+
+
+def test_every_kind_the_demo_records_has_a_declared_label(app):
+    load_demo()
+    kinds = set(db.session.scalars(select(AuditEntry.kind).distinct())) - {"transition"}
+    assert kinds - set(registry.kinds) == set()
 
 
 def test_demo_load_if_empty_leaves_a_used_database_alone(app, factory):

@@ -119,11 +119,30 @@ def test_funding_is_limited_by_the_budget(factory):
     assert amounts == [Decimal("1000.00"), Decimal("500.00")]
 
 
-def test_the_machine_never_grows_with_ideas(app, factory):
+def test_the_loaded_workflow_never_grows_with_ideas(app, factory):
     workflow = app.extensions["grantflow.workflows"]["community_ideas"]
+    shape = (len(workflow.by_key), {state: len(ts) for state, ts in workflow.leaving.items()})
     for _ in range(5):
         factory.submitted()
-    assert workflow.machine.models == []
+    assert (len(workflow.by_key), {state: len(ts) for state, ts in workflow.leaving.items()}) == shape
+
+
+def test_recording_an_undeclared_kind_is_refused(factory):
+    idea = factory.submitted()
+    db.session.commit()
+    with pytest.raises(LookupError, match="not declared"):
+        engine.record(idea, "something_unheard_of", None)
+    assert "something_unheard_of" not in [e.kind for e in audit(idea)]
+
+
+def test_a_stale_version_is_refused_and_leaves_nothing(factory):
+    idea = factory.idea()
+    applicant = factory.member_of(idea.organisation)
+    db.session.commit()
+    db.session.execute(text("UPDATE ideas SET version = version + 1 WHERE id = :id"), {"id": idea.id})
+    with pytest.raises(Conflict):
+        engine.fire(idea, "submit", applicant)
+    assert audit(idea) == [] and db.session.get(Idea, idea.id).state == "draft"
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -39,13 +40,16 @@ from grantflow.ideas.operations import applicant_addresses
 from grantflow.mail.operations import queue_mail
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.workflow import engine
-from grantflow.workflow.registry import effect
+from grantflow.workflow.registry import audit_kind, effect
 
 log = logging.getLogger(__name__)
 DECISION = "decision"
 AGREEMENT = "agreement"
 KINDS = (DECISION, AGREEMENT)
 FILE_STEMS = {"lv": {DECISION: "lemums", AGREEMENT: "vienosanas"}, "en": {DECISION: "decision", AGREEMENT: "agreement"}}
+
+# Every issued version is audited (its file name as the comment); the applicant receives them.
+audit_kind("document_issued", _l("Document issued"))
 
 
 

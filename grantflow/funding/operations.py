@@ -21,7 +21,11 @@ from grantflow.funding.models import FUND, REJECT, CooperationConfirmation, Deci
 from grantflow.ideas.models import Idea
 from grantflow.review.models import Review, Score
 from grantflow.workflow import engine
-from grantflow.workflow.registry import effect, guard, workflow_for
+from grantflow.workflow.registry import audit_kind, effect, guard, workflow_for
+
+# The municipality's answers to an idea (answer_cooperation); the comment is theirs.
+audit_kind("cooperation_confirmed", _l("The municipality confirmed its cooperation"))
+audit_kind("cooperation_commented", _l("The municipality commented on the cooperation without confirming it"))
 
 
 def committed(competition_id: int) -> Decimal:

@@ -42,7 +42,9 @@ class Idea(db.Model):
     # Given on submission, never reused: DK-2025-0042.
     reference: Mapped[str | None] = mapped_column(String(30), unique=True)
     state: Mapped[str] = mapped_column(String(40), index=True)
-    # Bumped on every change; a concurrent writer with a stale version fails.
+    # The optimistic lock: moved on by workflow.engine.bump_version, in every transition and
+    # every operation that changes the content, with the old version in the WHERE clause, so
+    # a concurrent writer or a form showing an older version fails (see engine.py).
     version: Mapped[int] = mapped_column(default=1)
 
     title: Mapped[str] = mapped_column(String(300), default="")
@@ -95,8 +97,6 @@ class Idea(db.Model):
         order_by="Attachment.id",
         primaryjoin="and_(Idea.id == Attachment.idea_id, Attachment.report_id.is_(None))",
     )
-
-    __mapper_args__ = {"version_id_col": version}
 
     # --- workflow -------------------------------------------------------------------------
     @property

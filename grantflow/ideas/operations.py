@@ -171,9 +171,14 @@ def _rows(values) -> list[dict]:
 def save_idea(idea: Idea, data: dict, actor) -> dict[str, str]:
     """Save a draft with whatever was typed. Values that cannot be read (a number that is not
     one, a text too long) are kept as typed in `draft_raw` while the last good value stays;
-    returns field key -> message for them. Commits."""
+    returns field key -> message for them. Commits.
+
+    The version moves on first (engine.bump_version): a save racing a transition (the same
+    idea submitted from another tab) raises Conflict instead of changing a filed idea, and a
+    step button drawn before the save is refused as stale."""
     if not idea.can_edit(actor):
         raise Refused([_l("This idea can no longer be changed.")])
+    engine.bump_version(idea)
     r = _Reader()
     for name in TEXT_LIMITS:
         if "." not in name and name in data:
@@ -260,6 +265,7 @@ def remove_row(idea: Idea, which: str, index: int, actor) -> None:
     rows, _ = _row_list(idea, which)
     if not 0 <= index < len(rows):
         return
+    engine.bump_version(idea)  # as in save_idea
     del rows[index]
     for i, row in enumerate(rows):
         row.position = i + 1

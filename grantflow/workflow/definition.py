@@ -1,13 +1,16 @@
-"""Workflow files: loading, validation, and the one `transitions` machine per workflow.
+"""Workflow files: loading and validation, into plain definitions the engine fires from.
 
-A workflow file (YAML) declares states and transitions; see README "Workflow files"."""
+A workflow file (YAML) declares states and transitions; see README "Workflow files". Loading
+checks every name against the registry and the graph itself (every state reachable, a way out
+of every state not final), so the engine never meets a transition it cannot take. The result
+is plain data: `Workflow.transition(trigger, state)` and `Workflow.leaving[state]` are the
+graph the engine (engine.py) and the buttons use; diagram.py draws it."""
 
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from transitions import Machine
 
 from grantflow.workflow.registry import Registry
 from grantflow.workflow.registry import registry as default_registry
@@ -60,7 +63,6 @@ class Workflow:
     initial: str
     states: dict[str, StateDef]
     transitions: list[TransitionDef]
-    machine: Machine = field(repr=False, default=None)
     # (trigger, source) -> TransitionDef, and source -> transitions leaving it
     by_key: dict = field(default_factory=dict, repr=False)
     leaving: dict = field(default_factory=dict, repr=False)
@@ -204,7 +206,6 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
         for src in t.sources:
             workflow.by_key[(t.trigger, src)] = t
             workflow.leaving.setdefault(src, []).append(t)
-    workflow.machine = _machine(workflow, registry)
     return workflow
 
 
@@ -231,34 +232,6 @@ def _graph_problems(initial, states, transitions) -> list[str]:
         if state.final and edges[name]:
             problems.append(f"state {name!r} is final but has transitions leaving it")
     return problems
-
-
-def _machine(workflow: Workflow, registry: Registry) -> Machine:
-    """One machine shared by every idea of this workflow: ideas are passed to its events
-    (wrapped in the engine's _Firing), never added to it, so its size does not grow with the
-    number of ideas. Effects run after the state has been written."""
-
-    def run_effects(names):
-        funcs = [registry.effects[n].func for n in names]
-
-        def after(event):
-            for func in funcs:
-                func(event.model.idea, event.kwargs["ctx"])
-
-        return after
-
-    return Machine(
-        model=None,
-        states=list(workflow.states),
-        transitions=[
-            {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest, "after": [run_effects(t.effects)]}
-            for t in workflow.transitions
-        ],
-        initial=workflow.initial,
-        auto_transitions=False,
-        send_event=True,
-        model_attribute="state",
-    )
 
 
 def load(path: str | Path, registry: Registry = default_registry) -> Workflow:

@@ -1,5 +1,6 @@
-"""Pictures of a workflow, drawn by the transitions diagrams extension: Mermaid text for
-documentation and the CLI, SVG (Graphviz) for the administrators' page."""
+"""Pictures of a workflow, drawn by the `transitions` library's diagrams extension (the one
+use of that library): Mermaid text for documentation and the CLI, SVG (Graphviz) for the
+administrators' page. The machine is built only to be drawn; firing is engine.py's."""
 
 import io
 
@@ -47,7 +48,7 @@ _svg_cache: dict = {}
 
 def svg(workflow, locale: str = "lv") -> str:
     """SVG text; needs Graphviz's `dot` (Debian package graphviz). Cached per loaded workflow."""
-    key = (workflow.name, id(workflow.machine), locale)
+    key = (workflow.name, id(workflow), locale)
     if key not in _svg_cache:
         buffer = io.BytesIO()
         _graph(workflow, "graphviz", locale).draw(buffer, format="svg", prog="dot")

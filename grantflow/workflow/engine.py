@@ -1,6 +1,29 @@
-"""Firing transitions: role and guard checks, the state change, effects and the audit row,
-all in the caller's database transaction. Knows nothing of views or requests."""
+"""Firing transitions: the role, comment and guard checks, the state change, the effects and
+the audit row, all in the caller's database transaction. Knows nothing of views or requests.
 
+A transition is followed through three files: the workflow file as loaded by `definition.py`
+(a `TransitionDef`: sources, destination, roles, guards, effects, comment mode), `fire` and
+`_step` below, read top to bottom, and `models.py` (`AuditEntry`, the row every step leaves).
+
+The `transitions` library is not used here. Firing through it took a callback built in the
+definition and a proxy object whose `state` setter wrote to the database; it added nothing
+the steps below do not say plainly, and cost time on every step. What it does well is drawing
+the workflow (`diagram.py`); which triggers leave which state is answered by the loaded
+definition (`Workflow.transition`, `Workflow.leaving`), validated when the file is loaded.
+
+One optimistic lock guards an idea's row: `bump_version`, a single prepared
+`UPDATE ideas SET version = :old + 1 … WHERE id = :id AND version = :old`. A transition
+writes its new state with it; the operations that change an idea's content (saving a draft,
+its rows) call it too. The idea has no SQLAlchemy `version_id_col`: that would be a second
+lock, with a second version step, on every ORM flush of the row. Why this one is enough: the
+UPDATE is atomic and takes the row's write lock until the transaction ends, so of two
+requests that loaded the same version only the first passes. On PostgreSQL (read committed)
+the second waits for the lock, then matches no row; on SQLite (WAL, a plain deferred BEGIN)
+the second cannot turn its read transaction into a write after the first committed and gets
+"database is locked". Both end as Conflict. A request that loaded the idea after the first
+committed sees the new state and is refused by the workflow itself."""
+
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -33,8 +56,101 @@ class Context:
     role: str = ""
 
 
+def available(idea, actor) -> list[TransitionDef]:
+    """Transitions `actor` may fire by hand on `idea` right now (for buttons)."""
+    ctx = Context(actor)
+    return [
+        t
+        for t in idea.workflow.leaving.get(idea.state, [])
+        if not t.automatic and _role(t, idea, actor) and not _guard_failures(t, idea, ctx)
+    ]
+
+
+def fire(idea, trigger: str, actor, comment: str = "", at: datetime | None = None, **params) -> AuditEntry:
+    """Fire `trigger` on `idea` as `actor`, then any automatic transitions that follow; return
+    the audit row of `trigger`. Each step is `_step`, just below.
+
+    Runs in a savepoint: on any failure everything the transition did (state, effects, audit)
+    is undone and the caller's earlier work is kept. Raises Refused (not allowed now) or
+    Conflict (someone else changed the idea since it was loaded; see the module docstring).
+    Does not commit: the caller's operation owns the transaction. `at` records a past moment
+    instead of now (importing history)."""
+    with _savepoint(idea):
+        entry = _step(idea, trigger, actor, comment.strip(), params, at)
+        _settle(idea, at)
+    return entry
+
+
+def settle(idea, at: datetime | None = None) -> list[AuditEntry]:
+    """Fire the automatic transitions whose guards hold, until none does. Call it after an
+    operation that may have satisfied a guard (e.g. the last review submitted). Atomic, like fire."""
+    with _savepoint(idea):
+        entries = _settle(idea, at)
+    return entries
+
+
+def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEntry:
+    """One transition, in order: which transition, who may, the comment, the guards; then the
+    state written with the version check, the effects in the file's order, the audit row."""
+    t = idea.workflow.transition(trigger, idea.state)
+    if t is None:
+        raise Refused([_not_now(idea)])
+    if automatic:
+        role = "system"
+    else:
+        role = _role(t, idea, actor)
+        if role is None:
+            raise Refused([_l("You may not take this step.")])
+        if t.comment_required and not comment:
+            raise Refused([_l("Please give a reason (comment) for this step.")])
+    ctx = Context(actor, comment, now=at or utcnow(), params=params, role=role)
+    failures = _guard_failures(t, idea, ctx)
+    if failures:
+        raise Refused(failures)
+
+    source = idea.state
+    bump_version(idea, ctx.now, state=t.dest)  # before the effects: they see the new state
+    for name in t.effects:
+        registry.effects[name].func(idea, ctx)
+
+    row = {
+        "idea_id": idea.id,
+        "kind": "transition",
+        "trigger": trigger,
+        "from_state": source,
+        "to_state": t.dest,
+        "actor_id": None if automatic else getattr(actor, "id", None),
+        "actor_role": role,
+        "comment": comment,
+        "created_at": ctx.now,
+    }
+    result = db.session.execute(_AUDIT_INSERT, row)
+    # What was written, for the caller to read; not attached to the session (it is in the table).
+    return AuditEntry(id=result.inserted_primary_key[0], **row)
+
+
+def _settle(idea, at: datetime | None, limit: int = 10) -> list[AuditEntry]:
+    entries = []
+    for _ in range(limit):
+        ctx = Context(None, role="system")
+        ready = [
+            t
+            for t in idea.workflow.leaving.get(idea.state, [])
+            if t.automatic and not _guard_failures(t, idea, ctx)
+        ]
+        if not ready:
+            break
+        entries.append(_step(idea, ready[0].trigger, None, "", {}, at, automatic=True))
+    return entries
+
+
 def _not_now(idea) -> str:
     return _l("This step is not possible while the idea is “%(state)s”.", state=pick(idea.state_def.label))
+
+
+def _role(t: TransitionDef, idea, actor) -> str | None:
+    held = idea.roles_of(actor) & t.roles
+    return min(held) if held else None
 
 
 def _guard_failures(t: TransitionDef, idea, ctx: Context) -> list[str]:
@@ -49,46 +165,13 @@ def _guard_failures(t: TransitionDef, idea, ctx: Context) -> list[str]:
     return failures
 
 
-def _role(t: TransitionDef, idea, actor) -> str | None:
-    held = idea.roles_of(actor) & t.roles
-    return min(held) if held else None
-
-
-def available(idea, actor) -> list[TransitionDef]:
-    """Transitions `actor` may fire by hand on `idea` right now (for buttons)."""
-    ctx = Context(actor)
-    return [
-        t
-        for t in idea.workflow.leaving.get(idea.state, [])
-        if not t.automatic and _role(t, idea, actor) and not _guard_failures(t, idea, ctx)
-    ]
-
-
-def fire(idea, trigger: str, actor, comment: str = "", at: datetime | None = None, **params) -> AuditEntry:
-    """Fire `trigger` on `idea` as `actor`, then any automatic transitions that follow.
-
-    The state is written with the idea's version in the WHERE clause (SQLAlchemy's
-    version_id_col), so of two concurrent requests only one passes: the other finds the
-    version moved on and gets Conflict (or, if it loaded the idea after the first committed,
-    is refused from the new state). Runs in a savepoint: on any failure everything the
-    transition did (state, effects, audit) is undone and the caller's earlier work is kept.
-    Does not commit: the caller's operation owns the transaction. `at` records a past moment
-    instead of now (importing history)."""
-    return _atomically(lambda: _fire_one(idea, trigger, actor, comment.strip(), params, at=at), idea, at)
-
-
-def settle(idea, at: datetime | None = None) -> list[AuditEntry]:
-    """Fire the automatic transitions whose guards hold, until none does. Call it after an
-    operation that may have satisfied a guard (e.g. the last review submitted). Atomic, like fire."""
-    return _atomically(lambda: None, idea, at)
-
-
-def _atomically(step, idea, at):
-    """Run `step` then the automatic transitions it enables, in a savepoint."""
+@contextmanager
+def _savepoint(idea):
+    """Everything inside happens in a savepoint, flushed at the end; on any failure it is
+    rolled back and the idea reloaded, and a lost race becomes Conflict."""
     savepoint = db.session.begin_nested()
     try:
-        result = step()
-        automatic = _settle(idea, at)
+        yield
         db.session.flush()
     except (StaleDataError, DBAPIError) as error:
         _undo(savepoint, idea)
@@ -99,7 +182,6 @@ def _atomically(step, idea, at):
         _undo(savepoint, idea)
         raise
     savepoint.commit()
-    return result if result is not None else automatic
 
 
 def _undo(savepoint, idea) -> None:
@@ -107,39 +189,34 @@ def _undo(savepoint, idea) -> None:
     db.session.expire(idea)  # its state was set as committed; reload what the database says
 
 
-def _fire_one(idea, trigger, actor, comment, params, automatic=False, at=None) -> AuditEntry:
-    workflow = idea.workflow
-    source = idea.state
-    t = workflow.transition(trigger, source)
-    if t is None:
-        raise Refused([_not_now(idea)])
-    if automatic:
-        role = "system"
-    else:
-        role = _role(t, idea, actor)
-        if role is None:
-            raise Refused([_l("You may not take this step.")])
-        if t.comment == "required" and not comment:
-            raise Refused([_l("Please give a reason (comment) for this step.")])
-    ctx = Context(actor, comment, now=at or utcnow(), params=params, role=role)
-    failures = _guard_failures(t, idea, ctx)
-    if failures:
-        raise Refused(failures)
-    workflow.machine.events[trigger].trigger(_Firing(idea, ctx.now), ctx=ctx)
-    row = {
-        "idea_id": idea.id,
-        "kind": "transition",
-        "trigger": trigger,
-        "from_state": source,
-        "to_state": idea.state,
-        "actor_id": None if automatic else getattr(actor, "id", None),
-        "actor_role": role,
-        "comment": comment,
-        "created_at": ctx.now,
-    }
-    result = db.session.execute(_AUDIT_INSERT, row)
-    # What was written, for the caller to read; not attached to the session (it is in the table).
-    return AuditEntry(id=result.inserted_primary_key[0], **row)
+# --- the optimistic lock --------------------------------------------------------------------
+
+
+def bump_version(idea, now: datetime | None = None, state: str | None = None) -> None:
+    """Move the idea's version on with one version-checked UPDATE (and its state to `state`,
+    for a transition), or raise Conflict if its row changed since it was loaded.
+
+    Call it in every operation that changes an idea's content, so that a page or form showing
+    an older version (a step button, the funding decision) is refused as stale, and a change
+    racing a transition loses cleanly. Writes at once, not at the next flush; the in-memory
+    idea is updated as if loaded again. Does not commit."""
+    now = now or utcnow()
+    old = idea.version
+    new_state = idea.state if state is None else state
+    try:
+        result = db.session.execute(
+            _versioned_update(type(idea).__table__),
+            {"idea_id": idea.id, "old_version": old, "new_version": old + 1, "new_state": new_state, "now": now},
+        )
+    except DBAPIError as error:  # SQLite: another writer committed after this transaction read
+        if is_conflict(error):
+            raise Conflict(str(error)) from error
+        raise
+    if result.rowcount != 1:
+        raise Conflict(f"idea {idea.id} changed meanwhile")
+    set_committed_value(idea, "state", new_state)
+    set_committed_value(idea, "version", old + 1)
+    set_committed_value(idea, "updated_at", now)
 
 
 # Built once: the two statements every transition sends.
@@ -147,7 +224,7 @@ _AUDIT_INSERT = insert(AuditEntry.__table__)
 
 
 @lru_cache(maxsize=8)
-def _state_update(table):
+def _versioned_update(table):
     return (
         update(table)
         .where(table.c.id == bindparam("idea_id"), table.c.version == bindparam("old_version"))
@@ -155,50 +232,15 @@ def _state_update(table):
     )
 
 
-class _Firing:
-    """What the shared machine moves. Reading `state` reads the idea's; setting it writes the
-    new state straight to the database, guarded by the idea's version, before the effects run."""
-
-    def __init__(self, idea, now: datetime):
-        self.idea = idea
-        self.now = now
-
-    @property
-    def state(self) -> str:
-        return self.idea.state
-
-    @state.setter
-    def state(self, new_state: str) -> None:
-        idea = self.idea
-        result = db.session.execute(
-            _state_update(type(idea).__table__),
-            {"idea_id": idea.id, "old_version": idea.version, "new_state": new_state,
-             "new_version": idea.version + 1, "now": self.now},
-        )  # fmt: skip
-        if result.rowcount != 1:
-            raise Conflict(f"idea {idea.id} changed meanwhile")
-        set_committed_value(idea, "state", new_state)
-        set_committed_value(idea, "version", idea.version + 1)
-        set_committed_value(idea, "updated_at", self.now)
-
-
-def _settle(idea, at: datetime | None, limit: int = 10) -> list[AuditEntry]:
-    entries = []
-    for _ in range(limit):
-        ctx = Context(None, role="system")
-        ready = [
-            t
-            for t in idea.workflow.leaving.get(idea.state, [])
-            if t.automatic and not _guard_failures(t, idea, ctx)
-        ]
-        if not ready:
-            break
-        entries.append(_fire_one(idea, ready[0].trigger, None, "", {}, automatic=True, at=at))
-    return entries
+# --- other audited acts ---------------------------------------------------------------------
 
 
 def record(idea, kind: str, actor, comment: str = "", **data) -> AuditEntry:
-    """Audit something that is not a transition (a document issued, a review submitted)."""
+    """Audit something that is not a transition (a document issued, a review submitted).
+    `kind` must be declared with `registry.audit_kind` (by the area that records it), so that
+    history pages show its label, never its key; an undeclared kind is a programming error."""
+    if kind not in registry.kinds:
+        raise LookupError(f"audit kind {kind!r} is not declared; declare it with registry.audit_kind")
     entry = AuditEntry(
         idea_id=idea.id if idea is not None else None,
         kind=kind,

@@ -1,5 +1,6 @@
-"""Funding decisions: the ranking, the suggestion, the money side of the fund and reject
-transitions, and the municipality's confirmation of its commitments."""
+"""Funding decisions: the board (built on the review area's ranking), the suggestion, the
+money side of the fund and reject transitions, and the municipality's confirmation of its
+commitments."""
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,7 @@ from grantflow.core.types import CENT
 from grantflow.funding.models import FUND, REJECT, CooperationConfirmation, Decision
 from grantflow.ideas.models import Idea
 from grantflow.review.models import Review, Score
+from grantflow.review.ranking import Filters, ranking
 from grantflow.workflow import engine
 from grantflow.workflow.registry import effect, guard, workflow_for
 
@@ -121,37 +123,12 @@ def record_rejection(idea, ctx) -> None:
 
 @dataclass
 class Ranked:
+    """One idea on the funding board, as the review area's ranking placed it."""
+
     idea: Idea
-    score: Decimal | None  # average weighted total (0–100) of the submitted reviews
+    score: Decimal | None  # the ranking's mean weighted total (0–100) of the submitted reviews
     reviews: int
-    rank: int = 0  # position on the list it is shown in
-
-
-def ranking(competition_id: int) -> list[Ranked]:
-    """The competition's filed ideas with their average submitted review total, best first.
-    One query (plus two for organisations and municipalities); to be reconciled with the
-    review area's ranking at merge time, so everything that ranks calls only this."""
-    scores = (
-        select(
-            Review.idea_id,
-            func.avg(Review.total).label("score"),
-            func.count(Review.id).label("reviews"),
-        )
-        .where(Review.status == "submitted")
-        .group_by(Review.idea_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Idea, scores.c.score, scores.c.reviews)
-        .outerjoin(scores, scores.c.idea_id == Idea.id)
-        .options(selectinload(Idea.organisation), selectinload(Idea.municipality))
-        .where(Idea.competition_id == competition_id, Idea.reference.is_not(None))
-        .order_by(scores.c.score.is_(None), scores.c.score.desc(), Idea.reference)
-    ).all()
-    return [
-        Ranked(idea, None if score is None else Decimal(str(score)).quantize(CENT), reviews or 0)
-        for idea, score, reviews in rows
-    ]
+    rank: int | None  # the idea's rank in the competition's ranking (the ranking page's number)
 
 
 def _points(value) -> str:
@@ -221,16 +198,28 @@ class Board:
 
 
 def board(competition: Competition, balance: bool = False) -> Board:
-    """Everything the funding board shows, in a handful of queries."""
-    decidable = set(workflow_for(competition.workflow).states_tagged("decidable"))
+    """Everything the funding board shows, in a handful of queries. The order, rank numbers
+    and scores are the review area's ranking (the ranking page's, so both number an idea
+    alike); the board keeps of it the ideas ready for a decision and those decided, and
+    adds the decisions, the budget and the suggestion."""
+    workflow = workflow_for(competition.workflow)
+    decidable = set(workflow.states_tagged("decidable"))
     decisions = decisions_by_idea(competition.id)
-    rows, waiting = [], 0
-    for row in ranking(competition.id):
-        if row.idea.state in decidable or row.idea.id in decisions:
-            row.rank = len(rows) + 1
-            rows.append(row)
-        elif row.idea.has_tag("filed") and not row.idea.state_def.final:
+    shown, waiting = [], 0
+    for row in ranking(competition, Filters(), page=None).rows:
+        if row.state in decidable or row.idea_id in decisions:
+            shown.append(row)
+        elif not workflow.states[row.state].final:  # the ranking holds only filed ideas
             waiting += 1
+    ideas = {
+        idea.id: idea
+        for idea in db.session.scalars(
+            select(Idea)
+            .options(selectinload(Idea.organisation), selectinload(Idea.municipality))
+            .where(Idea.id.in_([row.idea_id for row in shown]))
+        )
+    }
+    rows = [Ranked(ideas[r.idea_id], r.mean, r.submitted, r.rank) for r in shown if r.idea_id in ideas]
     spent = committed(competition.id)
     left = competition.budget - spent
     open_rows = [r for r in rows if r.idea.state in decidable and r.idea.id not in decisions]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import Float, Numeric, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from grantflow.accounts.models import User
@@ -144,7 +144,17 @@ def _states(competition, tag: str) -> list[str]:
 
 def ranking(competition, filters: Filters, page: int | None = 1, page_size: int | None = None) -> Ranking:
     """The competition's filed ideas, best first (ideas without a submitted review last and
-    outside the running total). `page=None` returns all rows (exports). Three queries."""
+    outside the running total). `page=None` returns all rows (exports). Three queries.
+
+    This is the one ranking: the ranking page, its exports and the funding board all take
+    their order, rank numbers and scores from here. The order is the score (the mean
+    weighted total, or the normalised one) rounded to hundredths as it is shown, best
+    first; ideas showing the same score are then ordered by their reference, and last by
+    id. Rounding first means two ideas that read as tied are tied, whatever the last bits
+    of a floating-point mean; the reference then decides, because it is what people see
+    and quote, is unique within a competition and is given in order of submission (so of
+    equals the earlier filed comes first, the same on every page and every database); the
+    id only keeps the order total should a reference ever be missing."""
     page_size = page_size or PAGE_SIZE
     scaling = evaluator_scaling(competition.id)
     submitted = Review.status == SUBMITTED
@@ -155,7 +165,8 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     mean = func.avg(total)
     normalised_mean = func.avg(normalised)
     score = normalised_mean if filters.order == "normalised" else mean
-    ordering = (score.is_(None), score.desc(), Idea.id)
+    shown = func.round(cast(score, Numeric), 2)  # the score as shown: ties are ties to the hundredth
+    ordering = (score.is_(None), shown.desc(), Idea.reference, Idea.id)
     where = [Idea.competition_id == competition.id, Idea.state.in_(_states(competition, "filed"))]
     if filters.municipality_id:
         where.append(Idea.municipality_id == filters.municipality_id)

@@ -27,7 +27,7 @@ from grantflow.core.types import CENT, utcnow
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import TARGET_GROUPS, Idea
 from grantflow.organisations.models import Organisation
-from grantflow.review.models import SUBMITTED, Assignment, Review
+from grantflow.review.models import Assignment, Review, ReviewStatus
 from grantflow.territory.models import Municipality
 from grantflow.workflow.registry import workflow_for
 
@@ -111,7 +111,7 @@ def evaluator_scaling(competition_id: int) -> dict:
         select(Review.evaluator_id, func.count(Review.id), func.sum(total), func.sum(total * total))
         .select_from(Idea)  # ideas → assignments → reviews, along the indexes
         .join(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
-        .join(Review, and_(Review.assignment_id == Assignment.id, Review.status == SUBMITTED))
+        .join(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
         .where(Idea.competition_id == competition_id)
         .group_by(Review.evaluator_id)
     ).all()
@@ -157,7 +157,7 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     id only keeps the order total should a reference ever be missing."""
     page_size = page_size or PAGE_SIZE
     scaling = evaluator_scaling(competition.id)
-    submitted = Review.status == SUBMITTED
+    submitted = Review.status == ReviewStatus.SUBMITTED
     total = cast(Review.total, Float)
     normalised = _normalised_expression(scaling)
     # One join and GROUP BY over the ideas (no aggregate subquery a planner with stale
@@ -285,8 +285,8 @@ def progress_by_evaluator(competition_id: int) -> list[dict]:
         select(
             User.id, User.name, User.email,
             func.count(case((Assignment.active.is_(True), Assignment.id))),
-            func.count(case((and_(Assignment.active.is_(True), Review.status == SUBMITTED), Assignment.id))),
-            func.count(case((and_(Assignment.active.is_(True), Review.status != SUBMITTED), Assignment.id))),
+            func.count(case((and_(Assignment.active.is_(True), Review.status == ReviewStatus.SUBMITTED), Assignment.id))),
+            func.count(case((and_(Assignment.active.is_(True), Review.status != ReviewStatus.SUBMITTED), Assignment.id))),
             func.count(case((Assignment.active.is_(False), Assignment.id))),
         )  # fmt: skip
         .select_from(Assignment)
@@ -310,7 +310,7 @@ def idea_summary(idea) -> dict:
     n, mean, spread = db.session.execute(
         select(func.count(Review.id), func.avg(total), func.max(total) - func.min(total))
         .join(Assignment, Assignment.id == Review.assignment_id)
-        .where(Review.idea_id == idea.id, Review.status == SUBMITTED, Assignment.active.is_(True))
+        .where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED, Assignment.active.is_(True))
     ).one()
     spread = _decimal(spread)
     return {
@@ -347,11 +347,11 @@ def desk(user) -> dict:
         rows.append(
             {
                 "idea": idea,
-                "status": status[idea.id] or "todo",
+                "status": status[idea.id],  # a ReviewStatus, or None while not begun
                 "closes_at": closes,
                 "closed": closes is not None and now >= closes,
                 "scoring": idea.has_tag("scoring"),
             }
         )
-    done = sum(1 for r in rows if r["status"] == SUBMITTED)
+    done = sum(1 for r in rows if r["status"] == ReviewStatus.SUBMITTED)
     return {"rows": rows, "done": done, "total": len(rows), "left": len(rows) - done}

@@ -27,7 +27,7 @@ from grantflow.review.forms import (
     ScreeningForm,
     score_form,
 )
-from grantflow.review.models import CHECKLIST, Assignment, Review
+from grantflow.review.models import CHECKLIST, Assignment, Review, ReviewStatus
 from grantflow.workflow.registry import workflow_for
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -36,6 +36,12 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 @bp.app_template_global()
 def evaluation_desk(user):
     return agg.desk(user)
+
+
+@bp.app_context_processor
+def statuses():
+    """The review statuses, for templates that compare one (the desk is also on the home page)."""
+    return {"ReviewStatus": ReviewStatus}
 
 
 @bp.app_template_global()

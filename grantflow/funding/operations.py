@@ -18,9 +18,9 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import format_money, format_points
 from grantflow.core.types import CENT
-from grantflow.funding.models import FUND, REJECT, CooperationConfirmation, Decision
+from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
 from grantflow.ideas.models import Idea
-from grantflow.review.models import Review, Score
+from grantflow.review.models import Review, ReviewStatus, Score
 from grantflow.review.ranking import Filters, ranking
 from grantflow.workflow import engine
 from grantflow.workflow.registry import effect, guard, workflow_for
@@ -30,7 +30,7 @@ def committed(competition_id: int) -> Decimal:
     """Money committed by fund decisions in the competition."""
     total = db.session.scalar(
         select(func.coalesce(func.sum(Decision.amount), 0)).where(
-            Decision.competition_id == competition_id, Decision.kind == FUND
+            Decision.competition_id == competition_id, Decision.kind == DecisionKind.FUND
         )
     )
     return Decimal(total or 0).quantize(CENT) if not isinstance(total, Decimal) else total.quantize(CENT)
@@ -90,7 +90,7 @@ def commit_funds(idea, ctx) -> None:
             idea_id=idea.id,
             competition_id=idea.competition_id,
             number=_number(idea.competition_id),
-            kind=FUND,
+            kind=DecisionKind.FUND,
             requested=idea.requested_amount,
             amount=amount,
             reason=ctx.comment,
@@ -108,7 +108,7 @@ def record_rejection(idea, ctx) -> None:
             idea_id=idea.id,
             competition_id=idea.competition_id,
             number=_number(idea.competition_id),
-            kind=REJECT,
+            kind=DecisionKind.REJECT,
             requested=idea.requested_amount,
             amount=Decimal("0.00"),
             reason=ctx.comment,
@@ -247,12 +247,12 @@ def score_summary(idea) -> dict:
         select(Criterion, func.avg(Score.points))
         .join(Score, Score.criterion_id == Criterion.id)
         .join(Review, Review.id == Score.review_id)
-        .where(Review.idea_id == idea.id, Review.status == "submitted")
+        .where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED)
         .group_by(Criterion.id)
         .order_by(Criterion.position)
     ).all()
     total, count = db.session.execute(
-        select(func.avg(Review.total), func.count(Review.id)).where(Review.idea_id == idea.id, Review.status == "submitted")
+        select(func.avg(Review.total), func.count(Review.id)).where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED)
     ).one()
     as_decimal = lambda v: None if v is None else Decimal(str(v)).quantize(CENT)  # noqa: E731
     return {
@@ -289,12 +289,12 @@ def decide(idea, actor, action: str, *, reason: str = "", amount: Decimal | None
                 raise Refused(_(
                     "Another decision was made after you opened the page: %(now)s are committed now, not %(seen)s. Nothing was changed; please look again.",
                     now=format_money(now), seen=format_money(committed_seen)))
-        if action == FUND:
+        if action == DecisionKind.FUND:
             params = {"amount": amount if amount is not None else idea.requested_amount}
             if adjusted_budget is not None:
                 params["adjusted_budget"] = adjusted_budget
             engine.fire(idea, "fund", actor, reason, **params)
-        elif action == REJECT:
+        elif action == DecisionKind.REJECT:
             engine.fire(idea, "reject", actor, reason)
         else:
             raise ValueError(action)

@@ -437,3 +437,31 @@ def test_resource_centre_confirmation_makes_the_idea_decidable(client, factory, 
     login(client, representative.email)
     client.post(f"/decide/ideas/{idea.id}/cooperation", data=confirmation_form())
     assert fresh(idea).has_tag("decidable")
+
+
+def test_board_and_ranking_page_number_tied_ideas_alike(admin_client, factory):
+    """One ranking: the board takes its order and rank numbers from the ranking page's, and
+    ideas with the same score are ordered by their reference (here not their id order)."""
+    competition = factory.competition(budget="100000.00")
+    best = factory.reviewed(competition=competition, points=9)
+    tied = [factory.reviewed(competition=competition, points=7) for _ in range(3)]
+    # Still being evaluated, with one of two reviews in: ranked on the ranking page, not on the board.
+    evaluators = [factory.evaluator(), factory.evaluator()]
+    halfway = factory.in_review(competition=competition, evaluators=evaluators)
+    factory.review(halfway, evaluators[0], points=8)
+    references = [idea.reference for idea in tied]
+    for idea in tied:  # the references in the opposite order of the ids
+        idea.reference = f"tmp-{idea.id}"
+    db.session.flush()
+    for idea, reference in zip(tied, reversed(references)):
+        idea.reference = reference
+    db.session.commit()
+
+    ranking_page = admin_client.get(f"/review/competitions/{competition.id}/ranking").get_data(as_text=True)
+    on_ranking = {int(i): r for r, i in re.findall(r'<td class="num">(\d+|—)</td>\s*<td><a href="/ideas/(\d+)"', ranking_page)}
+    board_page = admin_client.get(f"/decide/competitions/{competition.id}").get_data(as_text=True)
+    on_board = {int(i): r for i, r in re.findall(r'<tr id="idea-(\d+)"[^>]*>\s*<td class="num">([^<]*)</td>', board_page)}
+
+    assert on_ranking == {best.id: "1", halfway.id: "2", tied[2].id: "3", tied[1].id: "4", tied[0].id: "5"}
+    assert on_board == {i: r for i, r in on_ranking.items() if i != halfway.id}
+    assert [row.rank for row in ops.board(competition).rows] == [1, 3, 4, 5]

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from grantflow.core.extensions import db
-from grantflow.mail.models import FAILED, PENDING, SENT, OutboxMail
+from grantflow.mail.models import MailStatus, OutboxMail
 from grantflow.mail.operations import queue_mail, send_pending
 from grantflow.core.types import utcnow
 from grantflow.workflow import engine
@@ -44,14 +44,14 @@ def test_a_transition_queues_mail_that_is_sent_after_commit(mail_app, smtp):
     applicant = Factory().member_of(idea.organisation)
     engine.fire(idea, "submit", applicant)
     db.session.commit()
-    assert [m.status for m in outbox()] == [PENDING, PENDING]  # member and contact person
+    assert [m.status for m in outbox()] == [MailStatus.PENDING, MailStatus.PENDING]  # member and contact person
     assert send_pending() == (2, 0)
     received = smtp.to(applicant.email)
     assert len(received) == 1
     assert received[0]["Subject"] == f"Jūsu ideja {idea.reference} ir saņemta"
     body = received[0].get_body(preferencelist=("plain",)).get_content()  # the receipt also carries a PDF copy
     assert "Kopienas dārzs Rušonā" in body and idea.reference in body
-    assert all(m.status == SENT and m.sent_at for m in outbox())
+    assert all(m.status == MailStatus.SENT and m.sent_at for m in outbox())
 
 
 def test_rolled_back_change_sends_nothing(mail_app, smtp):
@@ -76,7 +76,7 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(make_app, smtp):
         db.session.commit()
         assert send_pending() == (0, 2)
         mails = outbox()
-        assert all(m.status == PENDING and m.attempts == 1 and "Connection" in m.last_error for m in mails)
+        assert all(m.status == MailStatus.PENDING and m.attempts == 1 and "Connection" in m.last_error for m in mails)
         assert all(m.next_attempt_at > utcnow() for m in mails)
         assert send_pending() == (0, 0)  # not due yet: backs off
 
@@ -99,7 +99,7 @@ def test_gives_up_after_the_maximum_attempts(make_app):
             send_pending()
             db.session.get(OutboxMail, mail.id).next_attempt_at = utcnow() - timedelta(seconds=1)
             db.session.commit()
-        assert outbox()[0].status == FAILED
+        assert outbox()[0].status == MailStatus.FAILED
 
 
 def test_attachments_travel_with_the_mail(mail_app, smtp):

@@ -21,8 +21,8 @@ from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.ideas.operations import recompute_budget
 from grantflow.mail.models import OutboxMail
 from grantflow.organisations.models import Membership, Organisation
-from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending
-from grantflow.review.models import Assignment, EligibilityCheck, Review, Score
+from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
+from grantflow.review.models import Assignment, EligibilityCheck, Recommendation, Review, ReviewStatus, Score
 from grantflow.review.operations import weighted_total
 from grantflow.territory.models import Municipality, Parish
 from grantflow.territory.operations import load_territories
@@ -196,13 +196,13 @@ def _review(idea, evaluator, admin, points: list[int], when: datetime, submit: b
     db.session.add(assignment)
     db.session.flush()
     review = Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id,
-                    recommendation="fund" if sum(points) >= 30 else "reject",
+                    recommendation=Recommendation.FUND if sum(points) >= 30 else Recommendation.REJECT,
                     comment="Pārdomāta ideja ar skaidru kopienas vajadzību.")  # fmt: skip
     for criterion, value in zip(idea.competition.criteria, points, strict=True):
         review.scores.append(Score(criterion=criterion, points=Decimal(value)))
     db.session.add(review)
     if submit:
-        review.status = "submitted"
+        review.status = ReviewStatus.SUBMITTED
         review.submitted_at = when
         review.total = weighted_total(review.scores)
     db.session.flush()
@@ -210,7 +210,7 @@ def _review(idea, evaluator, admin, points: list[int], when: datetime, submit: b
 
 def _report(idea, spec: dict, when: datetime) -> None:
     report = Report(
-        idea_id=idea.id, status="submitted", participants=spec["participants"],
+        idea_id=idea.id, status=ReportStatus.SUBMITTED, participants=spec["participants"],
         organisations_count=spec["organisations"], volunteers=spec.get("volunteers", 0),
         organisations_names=spec.get("organisation_names", ""),
         changed=spec.get("changed", ""), continues=spec.get("continues", ""), submitted_at=when,

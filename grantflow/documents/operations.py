@@ -33,7 +33,7 @@ from grantflow.core.i18n import RIGA, amount_in_words, format_money, format_poin
 from grantflow.core.types import utcnow
 from grantflow.documents.models import Document
 from grantflow.documents.pdf import PdfUnavailable, html_to_pdf, render_pdf
-from grantflow.funding.models import FUND, CooperationConfirmation, Decision
+from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
 from grantflow.funding.operations import authority_name, confirmed_cooperation, decision_of, score_summary
 from grantflow.ideas.models import Idea
 from grantflow.ideas.operations import applicant_addresses
@@ -170,7 +170,7 @@ def _context(idea, kind: str, language: str) -> dict:
         raise Refused(_("There is no funding decision for this idea yet."))
     coop = None
     if kind == AGREEMENT:
-        if decision.kind != FUND:
+        if not decision.funds:
             raise Refused(_("An agreement is made only for a funded idea."))
         coop = confirmed_cooperation(idea)
         if coop is None:
@@ -187,7 +187,7 @@ def _context(idea, kind: str, language: str) -> dict:
         "competition": competition,
         "competition_title": competition.title(language),
         "decision": decision,
-        "funded": decision.kind == FUND,
+        "funded": decision.funds,
         "operator": operator(),
         "day": day,
         "date_written": written_date(day, language),
@@ -356,7 +356,7 @@ def due(competition_id: int) -> Due:
     ).all()
     ids = [i.id for i in ideas]
     issued = set(db.session.execute(select(Document.idea_id, Document.kind).where(Document.idea_id.in_(ids))).all()) if ids else set()
-    funded = set(db.session.scalars(select(Decision.idea_id).where(Decision.idea_id.in_(ids), Decision.kind == FUND))) if ids else set()
+    funded = set(db.session.scalars(select(Decision.idea_id).where(Decision.idea_id.in_(ids), Decision.kind == DecisionKind.FUND))) if ids else set()
     confirmed = _confirmed(ids)
     items, waiting = [], []
     for idea in ideas:

@@ -3,6 +3,7 @@ confirmation of its part in the cooperation agreement."""
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,8 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grantflow.core.extensions import db
 from grantflow.core.types import Money, UTCDateTime, utcnow
 
-FUND = "fund"
-REJECT = "reject"
+
+class DecisionKind(StrEnum):
+    """What a decision does (stored as its value)."""
+
+    FUND = "fund"
+    REJECT = "reject"
 
 
 class Decision(db.Model):
@@ -22,7 +27,7 @@ class Decision(db.Model):
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
     # Decision number printed on the letter, e.g. DK-2025/12.
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))  # fund | reject
+    kind: Mapped[str] = mapped_column(String(10))  # a DecisionKind
     requested: Mapped[Decimal] = mapped_column(Money())
     amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -35,8 +40,13 @@ class Decision(db.Model):
     decided_by: Mapped["User | None"] = relationship()  # noqa: F821
 
     @property
+    def funds(self) -> bool:
+        """Whether it grants money (otherwise it rejects the idea)."""
+        return self.kind == DecisionKind.FUND
+
+    @property
     def partial(self) -> bool:
-        return self.kind == FUND and self.amount < self.requested
+        return self.funds and self.amount < self.requested
 
 
 class CooperationConfirmation(db.Model):

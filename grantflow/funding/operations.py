@@ -1,5 +1,6 @@
-"""Funding decisions: the ranking, the suggestion, the money side of the fund and reject
-transitions, and the municipality's confirmation of its commitments."""
+"""Funding decisions: the board (built on the review area's ranking), the suggestion, the
+money side of the fund and reject transitions, and the municipality's confirmation of its
+commitments."""
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -17,9 +18,10 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import format_money, format_points
 from grantflow.core.types import CENT
-from grantflow.funding.models import FUND, REJECT, CooperationConfirmation, Decision
+from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
 from grantflow.ideas.models import Idea
-from grantflow.review.models import Review, Score
+from grantflow.review.models import Review, ReviewStatus, Score
+from grantflow.review.ranking import Filters, ranking
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect, guard, workflow_for
 
@@ -32,7 +34,7 @@ def committed(competition_id: int) -> Decimal:
     """Money committed by fund decisions in the competition."""
     total = db.session.scalar(
         select(func.coalesce(func.sum(Decision.amount), 0)).where(
-            Decision.competition_id == competition_id, Decision.kind == FUND
+            Decision.competition_id == competition_id, Decision.kind == DecisionKind.FUND
         )
     )
     return Decimal(total or 0).quantize(CENT) if not isinstance(total, Decimal) else total.quantize(CENT)
@@ -92,7 +94,7 @@ def commit_funds(idea, ctx) -> None:
             idea_id=idea.id,
             competition_id=idea.competition_id,
             number=_number(idea.competition_id),
-            kind=FUND,
+            kind=DecisionKind.FUND,
             requested=idea.requested_amount,
             amount=amount,
             reason=ctx.comment,
@@ -110,7 +112,7 @@ def record_rejection(idea, ctx) -> None:
             idea_id=idea.id,
             competition_id=idea.competition_id,
             number=_number(idea.competition_id),
-            kind=REJECT,
+            kind=DecisionKind.REJECT,
             requested=idea.requested_amount,
             amount=Decimal("0.00"),
             reason=ctx.comment,
@@ -125,37 +127,12 @@ def record_rejection(idea, ctx) -> None:
 
 @dataclass
 class Ranked:
+    """One idea on the funding board, as the review area's ranking placed it."""
+
     idea: Idea
-    score: Decimal | None  # average weighted total (0–100) of the submitted reviews
+    score: Decimal | None  # the ranking's mean weighted total (0–100) of the submitted reviews
     reviews: int
-    rank: int = 0  # position on the list it is shown in
-
-
-def ranking(competition_id: int) -> list[Ranked]:
-    """The competition's filed ideas with their average submitted review total, best first.
-    One query (plus two for organisations and municipalities); to be reconciled with the
-    review area's ranking at merge time, so everything that ranks calls only this."""
-    scores = (
-        select(
-            Review.idea_id,
-            func.avg(Review.total).label("score"),
-            func.count(Review.id).label("reviews"),
-        )
-        .where(Review.status == "submitted")
-        .group_by(Review.idea_id)
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Idea, scores.c.score, scores.c.reviews)
-        .outerjoin(scores, scores.c.idea_id == Idea.id)
-        .options(selectinload(Idea.organisation), selectinload(Idea.municipality))
-        .where(Idea.competition_id == competition_id, Idea.reference.is_not(None))
-        .order_by(scores.c.score.is_(None), scores.c.score.desc(), Idea.reference)
-    ).all()
-    return [
-        Ranked(idea, None if score is None else Decimal(str(score)).quantize(CENT), reviews or 0)
-        for idea, score, reviews in rows
-    ]
+    rank: int | None  # the idea's rank in the competition's ranking (the ranking page's number)
 
 
 def _points(value) -> str:
@@ -225,16 +202,28 @@ class Board:
 
 
 def board(competition: Competition, balance: bool = False) -> Board:
-    """Everything the funding board shows, in a handful of queries."""
-    decidable = set(workflow_for(competition.workflow).states_tagged("decidable"))
+    """Everything the funding board shows, in a handful of queries. The order, rank numbers
+    and scores are the review area's ranking (the ranking page's, so both number an idea
+    alike); the board keeps of it the ideas ready for a decision and those decided, and
+    adds the decisions, the budget and the suggestion."""
+    workflow = workflow_for(competition.workflow)
+    decidable = set(workflow.states_tagged("decidable"))
     decisions = decisions_by_idea(competition.id)
-    rows, waiting = [], 0
-    for row in ranking(competition.id):
-        if row.idea.state in decidable or row.idea.id in decisions:
-            row.rank = len(rows) + 1
-            rows.append(row)
-        elif row.idea.has_tag("filed") and not row.idea.state_def.final:
+    shown, waiting = [], 0
+    for row in ranking(competition, Filters(), page=None).rows:
+        if row.state in decidable or row.idea_id in decisions:
+            shown.append(row)
+        elif not workflow.states[row.state].final:  # the ranking holds only filed ideas
             waiting += 1
+    ideas = {
+        idea.id: idea
+        for idea in db.session.scalars(
+            select(Idea)
+            .options(selectinload(Idea.organisation), selectinload(Idea.municipality))
+            .where(Idea.id.in_([row.idea_id for row in shown]))
+        )
+    }
+    rows = [Ranked(ideas[r.idea_id], r.mean, r.submitted, r.rank) for r in shown if r.idea_id in ideas]
     spent = committed(competition.id)
     left = competition.budget - spent
     open_rows = [r for r in rows if r.idea.state in decidable and r.idea.id not in decisions]
@@ -262,12 +251,12 @@ def score_summary(idea) -> dict:
         select(Criterion, func.avg(Score.points))
         .join(Score, Score.criterion_id == Criterion.id)
         .join(Review, Review.id == Score.review_id)
-        .where(Review.idea_id == idea.id, Review.status == "submitted")
+        .where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED)
         .group_by(Criterion.id)
         .order_by(Criterion.position)
     ).all()
     total, count = db.session.execute(
-        select(func.avg(Review.total), func.count(Review.id)).where(Review.idea_id == idea.id, Review.status == "submitted")
+        select(func.avg(Review.total), func.count(Review.id)).where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED)
     ).one()
     as_decimal = lambda v: None if v is None else Decimal(str(v)).quantize(CENT)  # noqa: E731
     return {
@@ -304,12 +293,12 @@ def decide(idea, actor, action: str, *, reason: str = "", amount: Decimal | None
                 raise Refused(_(
                     "Another decision was made after you opened the page: %(now)s are committed now, not %(seen)s. Nothing was changed; please look again.",
                     now=format_money(now), seen=format_money(committed_seen)))
-        if action == FUND:
+        if action == DecisionKind.FUND:
             params = {"amount": amount if amount is not None else idea.requested_amount}
             if adjusted_budget is not None:
                 params["adjusted_budget"] = adjusted_budget
             engine.fire(idea, "fund", actor, reason, **params)
-        elif action == REJECT:
+        elif action == DecisionKind.REJECT:
             engine.fire(idea, "reject", actor, reason)
         else:
             raise ValueError(action)

@@ -16,7 +16,7 @@ from grantflow.core.i18n import format_money, format_points, pick
 from grantflow.core.web import flash_refused
 from grantflow.funding import operations as ops
 from grantflow.funding.forms import CooperationForm, FundForm, PartialForm, RejectForm
-from grantflow.funding.models import FUND, REJECT
+from grantflow.funding.models import DecisionKind
 from grantflow.ideas import panels
 from grantflow.ideas.models import Idea
 
@@ -114,7 +114,7 @@ def decide(idea_id: int):
     if name not in FORMS:
         abort(400)
     form = FORMS[name](prefix=name)
-    action = REJECT if name == "reject" else FUND
+    action = DecisionKind.REJECT if name == "reject" else DecisionKind.FUND
     if not form.validate():
         if form.errors.keys() & {"version", "committed", "csrf_token"}:
             flash(_("The form was incomplete or had expired. Nothing was changed; please try again."), "error")
@@ -143,7 +143,7 @@ def decide(idea_id: int):
     except Refused as refused:
         flash_refused(refused)
         return redirect(board_url, code=303)
-    if decision.kind == FUND:
+    if decision.funds:
         flash(_("Funded: %(title)s, %(amount)s (decision %(number)s).", title=idea.title, amount=format_money(decision.amount), number=decision.number), "success")
     else:
         flash(_("Rejected: %(title)s (decision %(number)s).", title=idea.title, number=decision.number), "success")

@@ -1,6 +1,7 @@
 """The outbox: mails written in the same transaction as the change that causes them."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,7 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grantflow.core.extensions import db
 from grantflow.core.types import UTCDateTime, utcnow
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+class MailStatus(StrEnum):
+    """Where an outbox mail is (stored as its value)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class OutboxMail(db.Model):
@@ -19,7 +27,7 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default=PENDING, index=True)
+    status: Mapped[str] = mapped_column(String(10), default=MailStatus.PENDING, index=True)  # a MailStatus
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

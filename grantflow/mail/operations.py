@@ -13,7 +13,7 @@ from sqlalchemy import event, select, update
 
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
-from grantflow.mail.models import FAILED, PENDING, SENDING, SENT, OutboxAttachment, OutboxMail
+from grantflow.mail.models import MailStatus, OutboxAttachment, OutboxMail
 
 QUEUED_FLAG = "grantflow.mail_queued"
 DELIVER_NOW = "grantflow.deliver_now"
@@ -67,8 +67,8 @@ def _claim(mail_id: int) -> bool:
     """Take one mail for sending; with several workers only one wins it."""
     result = db.session.execute(
         update(OutboxMail)
-        .where(OutboxMail.id == mail_id, OutboxMail.status == PENDING)
-        .values(status=SENDING, attempts=OutboxMail.attempts + 1)
+        .where(OutboxMail.id == mail_id, OutboxMail.status == MailStatus.PENDING)
+        .values(status=MailStatus.SENDING, attempts=OutboxMail.attempts + 1)
     )
     db.session.commit()
     return result.rowcount == 1
@@ -81,7 +81,7 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
     now = utcnow()
     ids = db.session.scalars(
         select(OutboxMail.id)
-        .where(OutboxMail.status == PENDING, OutboxMail.next_attempt_at <= now)
+        .where(OutboxMail.status == MailStatus.PENDING, OutboxMail.next_attempt_at <= now)
         .order_by(OutboxMail.id)
         .limit(limit)
     ).all()
@@ -101,11 +101,11 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
                 failed += 1
                 mail.last_error = f"{type(error).__name__}: {error}"[:2000]
                 give_up = mail.attempts >= config["MAIL_MAX_ATTEMPTS"]
-                mail.status = FAILED if give_up else PENDING
+                mail.status = MailStatus.FAILED if give_up else MailStatus.PENDING
                 mail.next_attempt_at = utcnow() + timedelta(minutes=2 ** (mail.attempts - 1))
             else:
                 sent += 1
-                mail.status = SENT
+                mail.status = MailStatus.SENT
                 mail.sent_at = utcnow()
                 mail.last_error = ""
             db.session.commit()

@@ -9,7 +9,7 @@ from grantflow.core.i18n import format_day, format_when
 from grantflow.core.types import utcnow
 from grantflow.documents.operations import documents_for_ideas
 from grantflow.ideas.models import Idea
-from grantflow.reports.models import Report
+from grantflow.reports.models import Report, ReportStatus
 from grantflow.workflow.models import AuditEntry
 
 
@@ -24,7 +24,7 @@ def impact_figures() -> dict:
             func.coalesce(func.max(func.cast(Idea.is_demo, db.Integer)), 0),
         )
         .join(Idea, Idea.id == Report.idea_id)
-        .where(Report.status == "accepted")
+        .where(Report.status == ReportStatus.ACCEPTED)
     ).one()
     return {
         "initiatives": row[0],
@@ -76,7 +76,7 @@ def next_step(idea, report) -> tuple[str, str | None] | None:
         )
         return text, url_for("ideas.edit", idea_id=idea.id)
     if idea.has_tag("reporting"):
-        if report is not None and report.status == "submitted":
+        if report is not None and report.status == ReportStatus.SUBMITTED:
             return _("Your final report is being checked."), None
         due = competition.report_due
         text = (

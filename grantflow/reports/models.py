@@ -2,6 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,13 +12,22 @@ from grantflow.core.extensions import db
 from grantflow.core.types import Money, UTCDateTime, utcnow
 
 
+class ReportStatus(StrEnum):
+    """Where a final report is (stored as its value)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+
 class Report(db.Model):
     __tablename__ = "reports"
     __table_args__ = (UniqueConstraint("idea_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft|submitted|returned|accepted
+    status: Mapped[str] = mapped_column(String(20), default=ReportStatus.DRAFT)  # a ReportStatus
     participants: Mapped[int] = mapped_column(default=0)
     organisations_count: Mapped[int] = mapped_column(default=0)
     organisations_names: Mapped[str] = mapped_column(Text, default="")
@@ -54,8 +64,18 @@ class Report(db.Model):
         return (
             APPLICANT in self.idea.roles_of(user)
             and self.idea.has_tag("reporting")
-            and self.status in ("draft", "returned")
+            and self.with_applicant
         )
+
+    @property
+    def with_applicant(self) -> bool:
+        """Not handed in: a draft, or returned for changes."""
+        return self.status in (ReportStatus.DRAFT, ReportStatus.RETURNED)
+
+    @property
+    def returned(self) -> bool:
+        """Returned to the applicant for changes."""
+        return self.status == ReportStatus.RETURNED
 
     @property
     def planned_total(self) -> Decimal:

@@ -16,7 +16,7 @@ from grantflow.core.types import utcnow
 from grantflow.ideas import parsing
 from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.mail.operations import queue_mail
-from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending
+from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect, guard
 
@@ -221,7 +221,7 @@ def submit_report(report: Report, actor) -> None:
             [_l("The report is not complete: %(count)d field(s) need attention.", count=len(missing))]
         )
     idea = report.idea
-    report.status = "submitted"
+    report.status = ReportStatus.SUBMITTED
     report.submitted_at = utcnow()
     engine.record(idea, "report_submitted", actor)
 
@@ -234,18 +234,18 @@ def submit_report(report: Report, actor) -> None:
 @guard("report_submitted", _l("The final report has not been submitted."))
 def report_submitted(idea, ctx) -> bool:
     report = report_of(idea)
-    return report is not None and report.status == "submitted"
+    return report is not None and report.status == ReportStatus.SUBMITTED
 
 
 @effect("return_report")
 def return_report(idea, ctx) -> None:
     report = report_of(idea)
-    report.status = "returned"
+    report.status = ReportStatus.RETURNED
     report.return_comment = ctx.comment
 
 
 @effect("accept_report")
 def accept_report(idea, ctx) -> None:
     report = report_of(idea)
-    report.status = "accepted"
+    report.status = ReportStatus.ACCEPTED
     report.accepted_at = ctx.now

@@ -7,6 +7,8 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from grantflow.review.models import Recommendation
+
 CHECKLIST_LABELS = {
     "complete": _l("The application is complete"),
     "legal_form": _l("The applicant's legal form is eligible"),
@@ -15,9 +17,9 @@ CHECKLIST_LABELS = {
     "deadline": _l("The idea was submitted before the deadline"),
 }
 RECOMMENDATION_LABELS = {
-    "fund": _l("Fund"),
-    "fund_partly": _l("Fund partly"),
-    "reject": _l("Reject"),
+    Recommendation.FUND: _l("Fund"),
+    Recommendation.FUND_PARTLY: _l("Fund partly"),
+    Recommendation.REJECT: _l("Reject"),
 }
 SCOPE_LABELS = {
     "idea": _l("This idea only"),

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,8 +12,22 @@ from grantflow.core.extensions import db
 from grantflow.core.types import UTCDateTime, utcnow
 from grantflow.workflow.registry import role
 
-DRAFT, SUBMITTED = "draft", "submitted"
-RECOMMENDATIONS = ("fund", "fund_partly", "reject")
+
+class ReviewStatus(StrEnum):
+    """Where a review is (stored as its value)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class Recommendation(StrEnum):
+    """What the evaluator recommends (stored as its value; "" while none is chosen)."""
+
+    FUND = "fund"
+    FUND_PARTLY = "fund_partly"
+    REJECT = "reject"
+
+
 # The eligibility checklist, in the order the screening page asks.
 CHECKLIST = ("complete", "legal_form", "territory", "grant_limits", "deadline")
 
@@ -88,8 +103,8 @@ class Review(db.Model):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | submitted
-    recommendation: Mapped[str] = mapped_column(String(20), default="")  # fund | fund_partly | reject
+    status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.DRAFT)  # a ReviewStatus
+    recommendation: Mapped[str] = mapped_column(String(20), default="")  # a Recommendation, or "" while none is chosen
     comment: Mapped[str] = mapped_column(Text, default="")
     # Weighted total, computed by the server when the review is submitted.
     total: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
@@ -101,7 +116,7 @@ class Review(db.Model):
 
     @property
     def submitted(self) -> bool:
-        return self.status == "submitted"
+        return self.status == ReviewStatus.SUBMITTED
 
     def can_see(self, user) -> bool:
         """Independent review: administrators see every review and evaluators their own; an
@@ -119,7 +134,7 @@ class Review(db.Model):
             .where(
                 Review.idea_id == self.idea_id,
                 Review.evaluator_id == user.id,
-                Review.status == SUBMITTED,
+                Review.status == ReviewStatus.SUBMITTED,
                 Assignment.active.is_(True),
             )
         )

@@ -28,13 +28,12 @@ from grantflow.mail.operations import queue_mail
 from grantflow.organisations.models import LEGAL_FORMS
 from grantflow.review.models import (
     CHECKLIST,
-    DRAFT,
-    RECOMMENDATIONS,
-    SUBMITTED,
     Assignment,
     ConflictOfInterest,
     EligibilityCheck,
+    Recommendation,
     Review,
+    ReviewStatus,
     Score,
 )
 from grantflow.workflow import engine
@@ -89,7 +88,7 @@ def all_reviews_in(idea, ctx) -> bool:
         .outerjoin(Review, Review.assignment_id == Assignment.id)
         .where(Assignment.idea_id == idea.id, Assignment.active.is_(True))
     ).all()
-    return bool(rows) and all(status == SUBMITTED for _, status in rows)
+    return bool(rows) and all(status == ReviewStatus.SUBMITTED for _, status in rows)
 
 
 def weighted_total(scores) -> Decimal:
@@ -398,7 +397,7 @@ def save_review(idea, evaluator, points: dict, comments: dict, recommendation: s
         if values[criterion.id] is None and (submit or note):
             errors[key] = _("Give the points for this criterion.")
     recommendation = (recommendation or "").strip()
-    if recommendation not in RECOMMENDATIONS + ("",) or (submit and not recommendation):
+    if recommendation not in (*Recommendation, "") or (submit and not recommendation):
         errors["recommendation"] = _("Choose your recommendation.")
     if errors:
         raise Refused([_("Nothing was saved: please correct the marked fields.")], errors)
@@ -424,8 +423,8 @@ def save_review(idea, evaluator, points: dict, comments: dict, recommendation: s
         if submit:
             done = db.session.execute(
                 update(Review)
-                .where(Review.id == review.id, Review.status == DRAFT)
-                .values(status=SUBMITTED, submitted_at=now, total=weighted_total(review.scores))
+                .where(Review.id == review.id, Review.status == ReviewStatus.DRAFT)
+                .values(status=ReviewStatus.SUBMITTED, submitted_at=now, total=weighted_total(review.scores))
                 .execution_options(synchronize_session=False)
             )
             if done.rowcount != 1:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import Float, Numeric, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from grantflow.accounts.models import User
@@ -27,7 +27,7 @@ from grantflow.core.types import CENT, utcnow
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import TARGET_GROUPS, Idea
 from grantflow.organisations.models import Organisation
-from grantflow.review.models import SUBMITTED, Assignment, Review
+from grantflow.review.models import Assignment, Review, ReviewStatus
 from grantflow.territory.models import Municipality
 from grantflow.workflow.registry import workflow_for
 
@@ -111,7 +111,7 @@ def evaluator_scaling(competition_id: int) -> dict:
         select(Review.evaluator_id, func.count(Review.id), func.sum(total), func.sum(total * total))
         .select_from(Idea)  # ideas → assignments → reviews, along the indexes
         .join(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
-        .join(Review, and_(Review.assignment_id == Assignment.id, Review.status == SUBMITTED))
+        .join(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
         .where(Idea.competition_id == competition_id)
         .group_by(Review.evaluator_id)
     ).all()
@@ -144,10 +144,20 @@ def _states(competition, tag: str) -> list[str]:
 
 def ranking(competition, filters: Filters, page: int | None = 1, page_size: int | None = None) -> Ranking:
     """The competition's filed ideas, best first (ideas without a submitted review last and
-    outside the running total). `page=None` returns all rows (exports). Three queries."""
+    outside the running total). `page=None` returns all rows (exports). Three queries.
+
+    This is the one ranking: the ranking page, its exports and the funding board all take
+    their order, rank numbers and scores from here. The order is the score (the mean
+    weighted total, or the normalised one) rounded to hundredths as it is shown, best
+    first; ideas showing the same score are then ordered by their reference, and last by
+    id. Rounding first means two ideas that read as tied are tied, whatever the last bits
+    of a floating-point mean; the reference then decides, because it is what people see
+    and quote, is unique within a competition and is given in order of submission (so of
+    equals the earlier filed comes first, the same on every page and every database); the
+    id only keeps the order total should a reference ever be missing."""
     page_size = page_size or PAGE_SIZE
     scaling = evaluator_scaling(competition.id)
-    submitted = Review.status == SUBMITTED
+    submitted = Review.status == ReviewStatus.SUBMITTED
     total = cast(Review.total, Float)
     normalised = _normalised_expression(scaling)
     # One join and GROUP BY over the ideas (no aggregate subquery a planner with stale
@@ -155,7 +165,8 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     mean = func.avg(total)
     normalised_mean = func.avg(normalised)
     score = normalised_mean if filters.order == "normalised" else mean
-    ordering = (score.is_(None), score.desc(), Idea.id)
+    shown = func.round(cast(score, Numeric), 2)  # the score as shown: ties are ties to the hundredth
+    ordering = (score.is_(None), shown.desc(), Idea.reference, Idea.id)
     where = [Idea.competition_id == competition.id, Idea.state.in_(_states(competition, "filed"))]
     if filters.municipality_id:
         where.append(Idea.municipality_id == filters.municipality_id)
@@ -274,8 +285,8 @@ def progress_by_evaluator(competition_id: int) -> list[dict]:
         select(
             User.id, User.name, User.email,
             func.count(case((Assignment.active.is_(True), Assignment.id))),
-            func.count(case((and_(Assignment.active.is_(True), Review.status == SUBMITTED), Assignment.id))),
-            func.count(case((and_(Assignment.active.is_(True), Review.status != SUBMITTED), Assignment.id))),
+            func.count(case((and_(Assignment.active.is_(True), Review.status == ReviewStatus.SUBMITTED), Assignment.id))),
+            func.count(case((and_(Assignment.active.is_(True), Review.status != ReviewStatus.SUBMITTED), Assignment.id))),
             func.count(case((Assignment.active.is_(False), Assignment.id))),
         )  # fmt: skip
         .select_from(Assignment)
@@ -299,7 +310,7 @@ def idea_summary(idea) -> dict:
     n, mean, spread = db.session.execute(
         select(func.count(Review.id), func.avg(total), func.max(total) - func.min(total))
         .join(Assignment, Assignment.id == Review.assignment_id)
-        .where(Review.idea_id == idea.id, Review.status == SUBMITTED, Assignment.active.is_(True))
+        .where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED, Assignment.active.is_(True))
     ).one()
     spread = _decimal(spread)
     return {
@@ -336,11 +347,11 @@ def desk(user) -> dict:
         rows.append(
             {
                 "idea": idea,
-                "status": status[idea.id] or "todo",
+                "status": status[idea.id],  # a ReviewStatus, or None while not begun
                 "closes_at": closes,
                 "closed": closes is not None and now >= closes,
                 "scoring": idea.has_tag("scoring"),
             }
         )
-    done = sum(1 for r in rows if r["status"] == SUBMITTED)
+    done = sum(1 for r in rows if r["status"] == ReviewStatus.SUBMITTED)
     return {"rows": rows, "done": done, "total": len(rows), "left": len(rows) - done}

@@ -29,11 +29,15 @@ from grantflow.review.forms import (
     ScreeningForm,
     score_form,
 )
-from grantflow.review.models import CHECKLIST, Assignment, Review
+from grantflow.review.models import CHECKLIST, Assignment, Review, ReviewStatus
 from grantflow.workflow.registry import workflow_for
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
+@bp.app_context_processor
+def statuses():
+    """The review statuses, for templates that compare one (the desk is also on the home page)."""
+    return {"ReviewStatus": ReviewStatus}
 
 @panels.panel("evaluation", order=300)
 def evaluation_panel(idea, user, roles) -> panels.Panel:
@@ -45,14 +49,11 @@ def evaluation_panel(idea, user, roles) -> panels.Panel:
         panel["assignment"] = ops.active_assignment(idea, user)
     return panels.Panel("review/_idea_panel.html", {"idea": idea, "panel": panel})
 
-
-
 # --- evaluator ------------------------------------------------------------------------------
 @bp.route("/")
 @role_required(EVALUATOR)
 def desk():
     return render_template("review/desk.html", desk=agg.desk(current_user))
-
 
 def _scoring_context(idea_id: int):
     """The idea if the current user is actively assigned to it; 404 for everyone else."""
@@ -61,7 +62,6 @@ def _scoring_context(idea_id: int):
     if assignment is None:
         abort(404)
     return idea, assignment
-
 
 @bp.route("/ideas/<int:idea_id>/score", methods=["GET", "POST"])
 @login_required
@@ -91,7 +91,6 @@ def score(idea_id: int):
             return redirect(url_for("review.score", idea_id=idea.id), code=303)
     return render_template(**_score_page(idea, assignment, form))
 
-
 def _score_page(idea, assignment, form) -> dict:
     review = assignment.review
     return {
@@ -107,7 +106,6 @@ def _score_page(idea, assignment, form) -> dict:
         "demo_data": idea.is_demo,
     }
 
-
 def _visible_reviews(idea, exclude: int | None = None) -> list[Review]:
     """The reviews of the idea that the current user may see (Review.can_see)."""
     reviews = db.session.scalars(
@@ -118,7 +116,6 @@ def _visible_reviews(idea, exclude: int | None = None) -> list[Review]:
         .order_by(Review.submitted_at, Review.id)
     ).all()
     return [r for r in reviews if r.evaluator_id != exclude and r.can_see(current_user)]
-
 
 @bp.route("/ideas/<int:idea_id>/conflict", methods=["POST"])
 @login_required
@@ -141,7 +138,6 @@ def conflict(idea_id: int):
     page["conflict_form"] = form
     return render_template(**page), 422
 
-
 @bp.route("/ideas/<int:idea_id>/reviews")
 @login_required
 def reviews(idea_id: int):
@@ -161,7 +157,6 @@ def reviews(idea_id: int):
         recommendations=RECOMMENDATION_LABELS,
         demo_data=idea.is_demo,
     )
-
 
 # --- administrator: screening ---------------------------------------------------------------
 @bp.route("/ideas/<int:idea_id>/screening", methods=["GET", "POST"])
@@ -200,11 +195,9 @@ def screening(idea_id: int):
         status,
     )
 
-
 # --- administrator: assignment --------------------------------------------------------------
 def _competition(competition_id: int) -> Competition:
     return db.session.get(Competition, competition_id) or abort(404)
-
 
 @bp.route("/competitions/<int:competition_id>/assignments")
 @role_required(ADMINISTRATOR)
@@ -240,7 +233,6 @@ def assignments(competition_id: int):
         demo_data=competition.is_demo,
     )
 
-
 @bp.route("/competitions/<int:competition_id>/assignments/auto", methods=["POST"])
 @role_required(ADMINISTRATOR)
 def auto_assign(competition_id: int):
@@ -255,7 +247,6 @@ def auto_assign(competition_id: int):
                 "error",
             )  # fmt: skip
     return redirect(url_for("review.assignments", competition_id=competition.id), code=303)
-
 
 @bp.route("/ideas/<int:idea_id>/assignments", methods=["POST"])
 @role_required(ADMINISTRATOR)
@@ -275,7 +266,6 @@ def assign(idea_id: int):
             flash(_("%(name)s is assigned.", name=evaluator.name), "success")
     return redirect(url_for("review.assignments", competition_id=idea.competition_id) + f"#idea-{idea.id}", code=303)
 
-
 @bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
 @role_required(ADMINISTRATOR)
 def unassign(assignment_id: int):
@@ -290,7 +280,6 @@ def unassign(assignment_id: int):
         else:
             flash(_("The evaluator is removed from the idea."), "success")
     return redirect(url_for("review.assignments", competition_id=competition_id), code=303)
-
 
 # --- administrator: ranking and progress ----------------------------------------------------
 @bp.route("/competitions/<int:competition_id>/ranking")
@@ -311,7 +300,6 @@ def ranking(competition_id: int):
         demo_data=competition.is_demo,
     )
 
-
 @bp.route("/competitions/<int:competition_id>/ranking.<any(csv, xlsx):fmt>")
 @role_required(ADMINISTRATOR)
 def ranking_export(competition_id: int, fmt: str):
@@ -328,10 +316,8 @@ def ranking_export(competition_id: int, fmt: str):
         headers={"Content-Disposition": f'attachment; filename="ranking-{_safe(competition.code)}.{fmt}"'},
     )
 
-
 def _safe(name: str) -> str:
     return "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch in "-_")) or "competition"
-
 
 @bp.route("/competitions/<int:competition_id>/progress")
 @role_required(ADMINISTRATOR)

@@ -216,8 +216,9 @@ def test_submit_lists_what_is_missing_beside_each_field(client, draft):
     assert idea.has_tag("editable") and idea.reference is None
 
 
-def test_submit_gives_a_reference_a_receipt_with_a_pdf_copy_and_locks_the_idea(client, draft):
+def test_submit_gives_a_reference_a_receipt_with_a_pdf_copy_and_locks_the_idea(app, client, draft, smtp_server):
     from grantflow.documents.models import Document
+    from grantflow.mail.operations import send_pending
 
     user, competition = draft
     idea = new_draft(client, user, competition)
@@ -228,10 +229,16 @@ def test_submit_gives_a_reference_a_receipt_with_a_pdf_copy_and_locks_the_idea(c
     assert idea.reference == f"{competition.code}-0001" and idea.has_tag("filed") and not idea.can_edit(user)
     mails = db.session.scalars(select(OutboxMail).where(OutboxMail.to_addr == user.email)).all()
     assert len(mails) == 1 and idea.reference in mails[0].subject
-    (attachment,) = mails[0].attachments
-    assert attachment.data.startswith(b"%PDF") and attachment.content_type == "application/pdf"
+    # The PDF copy is made after the submission committed, when the receipt is sent.
+    assert not mails[0].attachments and mails[0].attachment_job["maker"] == "receipt_copy"
+    assert db.session.scalars(select(Document).where(Document.idea_id == idea.id)).all() == []
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    send_pending()
+    (received,) = smtp_server.to(user.email)
+    (attachment,) = received.iter_attachments()
+    assert attachment.get_content_type() == "application/pdf" and attachment.get_content().startswith(b"%PDF")
     copy = db.session.scalars(select(Document).where(Document.idea_id == idea.id)).one()
-    assert copy.kind == "receipt" and copy.pdf == attachment.data
+    assert copy.kind == "receipt" and copy.pdf == attachment.get_content()
     # Pressing submit again (double click, resend): no second submission or number.
     again = client.post(f"/apply/{idea.id}", data={**data, "action": "submit"})
     assert again.status_code == 303
@@ -383,18 +390,21 @@ def test_the_form_speaks_english_on_request_with_every_field_labelled(client, dr
     assert ids and not missing, missing
 
 
-def test_the_receipt_copy_is_in_the_applicants_language(app, factory):
+def test_the_receipt_copy_is_in_the_applicants_language(app, factory, smtp_server):
     import io
 
     from pypdf import PdfReader
 
     from grantflow.documents.models import Document
+    from grantflow.mail.operations import send_pending
     from grantflow.workflow import engine
 
     idea = factory.idea(title="Garden for all")
     english = factory.applicant(org=idea.organisation, locale="en")
     engine.fire(idea, "submit", english)
     db.session.commit()
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    send_pending()
     copy = db.session.scalars(select(Document).where(Document.idea_id == idea.id, Document.kind == "receipt")).one()
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(copy.pdf)).pages)
     assert copy.language == "en" and "Copy of the submitted idea" in text

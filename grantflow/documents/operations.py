@@ -4,12 +4,11 @@ and the batch that issues every due document of a competition on all CPU cores."
 import base64
 import hashlib
 import io
-import logging
 import uuid
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from multiprocessing import get_context
 from pathlib import Path
@@ -32,17 +31,17 @@ from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA, amount_in_words, format_money, format_points, latvian_date
 from grantflow.core.types import utcnow
 from grantflow.documents.models import Document
-from grantflow.documents.pdf import PdfUnavailable, html_to_pdf, render_pdf
+from grantflow.documents.pdf import html_to_pdf, render_pdf
 from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
 from grantflow.funding.operations import authority_name, confirmed_cooperation, decision_of, score_summary
 from grantflow.ideas.models import Idea
 from grantflow.ideas.operations import applicant_addresses
-from grantflow.mail.operations import queue_mail
+from grantflow.mail.models import MailStatus, OutboxMail
+from grantflow.mail.operations import attachment_maker, queue_mail
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect
 
-log = logging.getLogger(__name__)
 DECISION = "decision"
 AGREEMENT = "agreement"
 KINDS = (DECISION, AGREEMENT)
@@ -301,31 +300,70 @@ def issue(idea, kind: str, actor) -> Document:
 
 # --- the receipt: a copy of the idea as submitted ------------------------------------------------
 RECEIPT = "receipt"
+RECEIPT_COPY = "receipt_copy"  # the attachment maker
 
 
 @effect("send_receipt")
 def send_receipt(idea, ctx) -> None:
-    """A receipt to the applicants with a PDF copy of the idea as submitted; the copy is also
-    kept as a document (kind "receipt"), a new version at each submission."""
-    language = language_of(idea)
-    copy = idea_copy_pdf(idea, language)
-    attachments = []
-    if copy is not None:
-        document = keep_copy(idea, copy, ctx.actor, language)
-        attachments = [(document.filename, "application/pdf", copy)]
+    """A receipt to the applicants, carrying a PDF copy of the idea as submitted. The copy is
+    made when the mail is sent, after the submission has committed (receipt_copy below), so
+    the submission's transaction never waits for a PDF; the outbox row is the durable record
+    that it is owed."""
+    job = {
+        "maker": RECEIPT_COPY,
+        "idea_id": idea.id,
+        "submitted": ctx.now.isoformat(),
+        "actor_id": getattr(ctx.actor, "id", None),
+    }
     for address, locale in applicant_addresses(idea):
-        queue_mail(address, "receipt", locale=locale, idea=idea, attachments=attachments)
+        queue_mail(address, "receipt", locale=locale, idea=idea, attachment_job=job)
 
 
-def idea_copy_pdf(idea, language: str = "lv") -> bytes | None:
-    """The submitted idea as a PDF in the applicant's language; None (logged) if PDF rendering
-    is unavailable, so a missing system library never stops a submission."""
-    try:
+@attachment_maker(RECEIPT_COPY)
+def receipt_copy(idea_id: int, submitted: str, actor_id: int | None = None) -> tuple[str, str, bytes]:
+    """The receipt's PDF copy for the submission made at `submitted`: rendered and kept as the
+    idea's next receipt version once, however many mails carry it and however often sending is
+    retried (a copy issued since that submission is reused; two senders racing for the same
+    version meet the unique version and the loser reuses the winner's). Raises when the PDF
+    cannot be made: the mail then waits and is retried, and administrators see it waiting."""
+    since = datetime.fromisoformat(submitted)
+    document = _receipt_since(idea_id, since)
+    if document is None:
+        idea = db.session.get(Idea, idea_id)
+        language = language_of(idea)
         with force_locale(language):
-            return render_pdf("documents/idea_copy.html", idea=idea, locale=language)
-    except PdfUnavailable:
-        log.exception("idea %s submitted without a PDF copy", idea.id)
-        return None
+            pdf = render_pdf("documents/idea_copy.html", idea=idea, locale=language)
+        actor = db.session.get(User, actor_id) if actor_id else None
+        keep_copy(idea, pdf, actor, language)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+        document = _receipt_since(idea_id, since)
+    return document.filename, "application/pdf", document.pdf
+
+
+def _receipt_since(idea_id: int, since: datetime) -> Document | None:
+    return db.session.scalars(
+        select(Document)
+        .where(Document.idea_id == idea_id, Document.kind == RECEIPT, Document.issued_at >= since)
+        .order_by(Document.version.desc())
+        .limit(1)
+    ).first()
+
+
+def receipts_owed(idea_id: int) -> list[OutboxMail]:
+    """Receipt mails of the idea not sent yet, with why (for administrators: a copy that could
+    not be made is retried, and shows here until it is)."""
+    return db.session.scalars(
+        select(OutboxMail)
+        .where(
+            OutboxMail.attachment_job["maker"].as_string() == RECEIPT_COPY,
+            OutboxMail.attachment_job["idea_id"].as_integer() == idea_id,
+            OutboxMail.status != MailStatus.SENT,
+        )
+        .order_by(OutboxMail.id)
+    ).all()
 
 
 def keep_copy(idea, pdf: bytes, actor, language: str = "lv") -> Document:

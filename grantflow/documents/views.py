@@ -39,6 +39,7 @@ def documents_panel(idea, user, roles) -> panels.Panel:
             "docs": ops.documents_for(idea),
             "admin": admin,
             "versions": ops.all_versions(idea) if admin else [],
+            "receipts_owed": ops.receipts_owed(idea.id) if admin else [],
         },
     )
 

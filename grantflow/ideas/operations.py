@@ -168,10 +168,11 @@ def _rows(values) -> list[dict]:
     return [row if isinstance(row, dict) else {} for row in (values or [])][:MAX_ROWS]
 
 
-def save_idea(idea: Idea, data: dict, actor) -> dict[str, str]:
+def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, str]:
     """Save a draft with whatever was typed. Values that cannot be read (a number that is not
     one, a text too long) are kept as typed in `draft_raw` while the last good value stays;
-    returns field key -> message for them. Commits.
+    returns field key -> message for them. Commits, unless the caller goes on in the same
+    transaction (submitting what was saved).
 
     The version moves on first (engine.bump_version): a save racing a transition (the same
     idea submitted from another tab) raises Conflict instead of changing a filed idea, and a
@@ -220,7 +221,10 @@ def save_idea(idea: Idea, data: dict, actor) -> dict[str, str]:
             line.own = bool(row.get("own"))
     recompute_budget(idea)
     idea.draft_raw = r.raw
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return r.problems
 
 

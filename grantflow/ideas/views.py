@@ -7,6 +7,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.models import APPLICANT
@@ -141,8 +142,15 @@ def new():
 
 
 def _build_form(idea: Idea, formdata=None) -> IdeaForm:
-    form = IdeaForm(formdata=formdata, data=None if formdata else ops.form_data(idea))
-    municipalities = db.session.scalars(select(Municipality).order_by(Municipality.name)).all()
+    """The form with what was typed (or what is stored); its place lists are added only when
+    it is shown (_place_choices), so a save or a submit does not load them."""
+    return IdeaForm(formdata=formdata, data=None if formdata else ops.form_data(idea))
+
+
+def _place_choices(form: IdeaForm) -> None:
+    municipalities = db.session.scalars(
+        select(Municipality).options(selectinload(Municipality.units)).order_by(Municipality.name)
+    ).all()
     form.municipality_id.choices = [SelectChoice("", _("— choose —"))] + [
         SelectChoice(str(m.id), m.name) for m in municipalities
     ]
@@ -150,7 +158,6 @@ def _build_form(idea: Idea, formdata=None) -> IdeaForm:
     form.parish_id.choices = [SelectChoice("", _("— none or not known —"))] + [
         SelectChoice(str(p.id), p.name, optgroup=m.name) for m in municipalities for p in m.units
     ]
-    return form
 
 
 def _attach(form: IdeaForm, problems: dict[str, str]) -> dict[str, str]:
@@ -170,6 +177,7 @@ def edit(idea_id: int):
 
 
 def _render_edit(idea, form, problems, check):
+    _place_choices(form)
     loose = _attach(form, problems)
     closes = idea.competition.closes_at
     now = utcnow()
@@ -211,7 +219,9 @@ def save(idea_id: int):
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return _render_edit(idea, form, {}, False), 400
     try:
-        problems = ops.save_idea(idea, form.data, current_user)
+        # Saving before a submission is part of the submission's transaction: one write, and
+        # the submission sees exactly what was saved (_submit commits either way).
+        problems = ops.save_idea(idea, form.data, current_user, commit=action != "submit")
         anchor = action.partition(":")[2] if action.startswith("save:") else ""
         if action.startswith("add:"):
             which = action.removeprefix("add:")
@@ -228,8 +238,13 @@ def save(idea_id: int):
         flash_refused(refused)
         return redirect(url_for("ideas.edit", idea_id=idea_id), code=303)
     except Conflict:
+        db.session.rollback()
+        idea = db.session.get(Idea, idea_id)
+        if action == "submit" and idea.reference and not idea.can_edit(current_user):  # the same tab twice
+            flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
+            return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
         flash(_("Someone else changed this idea at the same moment; nothing was saved. Please check and save again."), "error")
-        return _render_edit(db.session.get(Idea, idea_id), form, {}, False), 409
+        return _render_edit(idea, form, {}, False), 409
     if problems:
         flash(_("Saved. %(count)d field(s) could not be taken as typed; they are marked below and kept as you typed them.", count=len(problems)), "error")
     elif action.startswith("save"):
@@ -238,28 +253,24 @@ def save(idea_id: int):
 
 
 def _submit(idea: Idea, received_at):
+    """Submit what was just saved (uncommitted): the save is committed with the submission,
+    or alone when the submission is refused, so nothing typed is lost either way."""
     missing = ops.missing_fields(idea)
     if missing:
+        db.session.commit()
         flash(_("Not submitted yet: %(count)d field(s) need attention. Each is marked below.", count=len(missing)), "error")
         return redirect(url_for("ideas.edit", idea_id=idea.id, check=1) + "#problems", code=303)
     idea_id = idea.id
     try:
         ops.submit_idea(idea, current_user, received_at)
     except Refused as refused:
-        db.session.expire_all()
+        db.session.commit()  # the save; the refused step left nothing (its savepoint is undone)
         idea = db.session.get(Idea, idea_id)
         if idea.reference and not idea.can_edit(current_user):  # a second click after the first went through
             flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
             return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
         flash_refused(refused)
         return redirect(url_for("ideas.edit", idea_id=idea_id), code=303)
-    except Conflict:
-        db.session.expire_all()
-        idea = db.session.get(Idea, idea_id)
-        if idea.reference:
-            flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
-            return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
-        raise
     idea = db.session.get(Idea, idea_id)
     flash(
         _("Submitted. Reference number %(reference)s; a receipt with a copy has been mailed to you.", reference=idea.reference),

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.core.extensions import db
@@ -33,6 +33,9 @@ class OutboxMail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An attachment made when the mail is sent, not when it is queued (a PDF that takes long to
+    # render, such as a receipt's copy): {"maker": <registered name>, ...its arguments}.
+    attachment_job: Mapped[dict | None] = mapped_column(JSON)
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
         back_populates="mail", cascade="all, delete-orphan"

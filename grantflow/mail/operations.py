@@ -1,7 +1,9 @@
 """Queueing mail with the change that causes it, and delivering the outbox over SMTP."""
 
+import logging
 import smtplib
 import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
 from email.message import EmailMessage
@@ -15,17 +17,42 @@ from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.mail.models import MailStatus, OutboxAttachment, OutboxMail
 
+log = logging.getLogger(__name__)
 QUEUED_FLAG = "grantflow.mail_queued"
 DELIVER_NOW = "grantflow.deliver_now"
 
 
-def queue_mail(to: str, template: str, locale: str = "lv", attachments=(), **context) -> OutboxMail:
+# Named makers of attachments made at sending time: maker(**arguments) -> (filename, type, bytes).
+# Registered by the areas whose documents they make (documents: the receipt's copy).
+ATTACHMENT_MAKERS: dict[str, Callable[..., tuple[str, str, bytes]]] = {}
+
+
+def attachment_maker(name: str):
+    """Register `func(**arguments) -> (filename, content type, data)`: it must be idempotent
+    (a mail retried after a failure calls it again), and commits what it stores itself."""
+
+    def decorate(func):
+        ATTACHMENT_MAKERS[name] = func
+        return func
+
+    return decorate
+
+
+def queue_mail(
+    to: str, template: str, locale: str = "lv", attachments=(), attachment_job: dict | None = None, **context
+) -> OutboxMail:
     """Render `templates/mail/<template>.txt` (first line: the subject) and put it in the
-    outbox in the current transaction. Sent after commit; dropped with a rollback."""
+    outbox in the current transaction. Sent after commit; dropped with a rollback.
+    `attachment_job` ({"maker": name, **arguments}) adds an attachment made when sending, so
+    slow work (a PDF) stays out of the transaction that queues the mail."""
     with _url_context(), force_locale(locale):
         text = render_template(f"mail/{template}.txt", **context)
     subject, _, body = text.partition("\n")
-    mail = OutboxMail(to_addr=to, subject=subject.strip(), body_text=body.strip() + "\n")
+    if attachment_job is not None and attachment_job.get("maker") not in ATTACHMENT_MAKERS:
+        raise LookupError(f"no attachment maker {attachment_job.get('maker')!r}")
+    mail = OutboxMail(
+        to_addr=to, subject=subject.strip(), body_text=body.strip() + "\n", attachment_job=attachment_job
+    )
     for filename, content_type, data in attachments:
         mail.attachments.append(OutboxAttachment(filename=filename, content_type=content_type, data=data))
     db.session.add(mail)
@@ -47,10 +74,27 @@ def _message(mail: OutboxMail, sender: str) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Message-ID"] = make_msgid(idstring=f"outbox{mail.id}", domain="grantflow")
     message.set_content(mail.body_text)
-    for attachment in mail.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
-        message.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename)
+    files = [(a.filename, a.content_type, a.data) for a in mail.attachments]
+    if mail.attachment_job:
+        files.append(_made_attachment(mail.attachment_job))
+    for filename, content_type, data in files:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+class AttachmentFailed(Exception):
+    """Making a mail's attachment failed; the mail waits and is tried again like a refused send."""
+
+
+def _made_attachment(job: dict) -> tuple[str, str, bytes]:
+    arguments = {key: value for key, value in job.items() if key != "maker"}
+    try:
+        with _url_context():
+            return ATTACHMENT_MAKERS[job["maker"]](**arguments)
+    except Exception as error:  # any failure of the maker: recorded on the mail, retried later
+        log.exception("making the attachment %s failed", job)
+        raise AttachmentFailed(f"{type(error).__name__}: {error}") from error
 
 
 def _connect(config):
@@ -94,10 +138,14 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
                 continue
             mail = db.session.get(OutboxMail, mail_id)
             try:
+                message = _message(mail, config["MAIL_DEFAULT_SENDER"])
                 smtp = smtp or _connect(config)
-                smtp.send_message(_message(mail, config["MAIL_DEFAULT_SENDER"]))
-            except (OSError, smtplib.SMTPException) as error:
-                smtp = None
+                smtp.send_message(message)
+            except (OSError, smtplib.SMTPException, AttachmentFailed) as error:
+                db.session.rollback()
+                mail = db.session.get(OutboxMail, mail_id)
+                if not isinstance(error, AttachmentFailed):
+                    smtp = None  # the connection may be broken: open a new one for the next mail
                 failed += 1
                 mail.last_error = f"{type(error).__name__}: {error}"[:2000]
                 give_up = mail.attempts >= config["MAIL_MAX_ATTEMPTS"]

@@ -1,0 +1,232 @@
+"""What the serving benchmarks share: a database made for the run, GrantFlow (or another WSGI
+app) served by gunicorn in production mode on a free loopback port, and a small browser that
+keeps its cookies and sends forms with their CSRF token, as a person's browser would.
+
+Traffic goes only to 127.0.0.1; every loop is bounded in count and time."""
+
+import html.parser
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("GRANTFLOW_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def database(kind: str):
+    """A new, empty database URL of `kind` ("sqlite" or "postgresql"), removed afterwards."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="grantflow-bench-") as folder:
+            yield f"sqlite:///{folder}/grantflow.sqlite3"
+        return
+    admin_url = sa.make_url(PG_ADMIN_URL)
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"grantflow_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+def production_env(database_url: str, **extra) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "GRANTFLOW_ENV": "production",
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "MAIL_DELIVERY": "off",  # mail goes out from its own process; not what is measured here
+        "PUBLIC_URL": "https://grantflow.bench",
+        **extra,
+    }
+
+
+@contextmanager
+def gunicorn(app: str, env: dict, workers: int = 4, timeout: float = 30):
+    """Serve `app` ("module:factory()") with gunicorn; yields the base URL. Logs go to a file
+    printed if start-up fails."""
+    port = free_port()
+    log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+        "--timeout", "60", "--graceful-timeout", "5", "--access-logfile", "-", "--error-logfile", "-",
+    ]
+    config = ROOT / "gunicorn.conf.py"
+    if config.exists():
+        command[3:3] = ["--config", str(config)]
+    process = subprocess.Popen([*command, app], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gunicorn did not start:\n" + Path(log.name).read_text()[-3000:]) from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        os.unlink(log.name)
+
+
+class _Form(html.parser.HTMLParser):
+    """The fields of the page's forms, as a browser would send them (first form with a given
+    action wins); checkboxes only when checked, selects with their selected option."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._select = None
+        self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": a.get("action", ""), "fields": []})
+        if not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
+        if tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind in ("submit", "button", "file", "image"):
+                return
+            fields.append([a["name"], a.get("value", "on" if kind == "checkbox" else "")])
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = [a["name"], ""]
+            fields.append(self._textarea)
+        elif tag == "select" and a.get("name"):
+            self._select = [a["name"], None]
+            fields.append(self._select)
+        elif tag == "option" and self._select is not None:
+            if self._select[1] is None or "selected" in a:
+                self._select[1] = a.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            if self._select is not None and self._select[1] is None:
+                self._select[1] = ""
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea[1] += data
+
+
+def form_fields(page: str, action: str | None = None) -> list[tuple[str, str]]:
+    parser = _Form()
+    parser.feed(page)
+    for form in parser.forms:
+        if action is None or form["action"] == action:
+            return [(name, value or "") for name, value in form["fields"]]
+    raise LookupError(f"no form {action!r} on the page")
+
+
+class Browser:
+    """One person's browser: a keep-alive connection and a cookie jar. Cookies marked Secure
+    are sent back over plain http too: the production server sets them, and the benchmark
+    talks to it over loopback without TLS."""
+
+    def __init__(self, base_url: str, timeout: float = 60):
+        parts = urlsplit(base_url)
+        self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
+        self.cookies: dict[str, str] = {}
+        self.connection = None
+
+    def request(self, method: str, path: str, fields=None) -> tuple[int, str, str]:
+        """(status, Location, body), timed by the caller."""
+        body = urlencode(fields).encode() if fields is not None else None
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        for attempt in (1, 2):  # a keep-alive connection the server closed is opened again once
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.connection.close()
+                self.connection = None
+                if attempt == 2 or method != "GET":
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.connection.close()
+            self.connection = None
+        return response.status, response.getheader("Location", ""), text
+
+    def get(self, path: str) -> str:
+        status, _, text = self.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status}")
+        return text
+
+    def login(self, email: str, password: str) -> None:
+        fields = dict(form_fields(self.get("/login")))
+        fields.update(email=email, password=password)
+        status, location, _ = self.request("POST", "/login", list(fields.items()))
+        if status not in (302, 303):
+            raise RuntimeError(f"login of {email}: {status}")
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def summary(latencies: list[float]) -> str:
+    if not latencies:
+        return "no requests"
+    ms = [1000 * x for x in latencies]
+    return (
+        f"p50 {percentile(ms, 50):6.0f} ms  p95 {percentile(ms, 95):6.0f} ms  p99 {percentile(ms, 99):6.0f} ms"
+        f"  (mean {statistics.fmean(ms):.0f} ms)"
+    )
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"

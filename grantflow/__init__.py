@@ -87,7 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     _init_extensions(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT"]))
     app.extensions["grantflow.workflows"] = load_dir(app.config["WORKFLOWS_DIR"])
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -14,7 +14,7 @@ from grantflow.core.extensions import db
 from grantflow.mail.models import OutboxMail
 from grantflow.mail.operations import send_pending
 from grantflow.workflow import engine
-from tests.conftest import login
+from tests.conftest import IsolatedClient, login
 from tests.factories import PASSWORD
 
 GOOD = "rudens-lapas-2026"
@@ -249,6 +249,7 @@ def test_login_is_rate_limited_per_ip_across_workers(make_app, app, factory):
     factory.user(email="anna@example.lv")
     db.session.commit()
     app.config["LOGIN_LIMIT_PER_IP"] = 4
+    app.test_client_class = IsolatedClient  # a worker's own session, not the test's (its lock)
     worker_a = app.test_client()
     worker_b = make_app(LOGIN_LIMIT_PER_IP=4).test_client()
     for i, worker in enumerate([worker_a, worker_b, worker_a, worker_b]):

@@ -4,7 +4,12 @@ or flood an inbox through the forms.
 
 The counters are rows in the database (`login_attempts`), so every application worker sees
 the same numbers. A key is blocked while it has LIMIT events within WINDOW; the wait shown is
-until the oldest of those leaves the window."""
+until the oldest of those leaves the window.
+
+Counting is a plain INSERT (no unique key, so concurrent requests cannot collide on one row);
+forgetting deletes only rows no other transaction holds (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL), so two requests purging the same expired rows in another order cannot deadlock
+nor wait on each other. On SQLite the requests' write lock serialises them (core.database)."""
 
 import hashlib
 import math
@@ -59,14 +64,18 @@ def minutes_blocked(email: str, ip: str, kind: str = LOGIN) -> int:
     return math.ceil(wait.total_seconds() / 60) if wait > timedelta(0) else 0
 
 
+def _forget(*where) -> None:
+    """Delete the attempts matching `where`, skipping those another transaction is deleting."""
+    ids = select(LoginAttempt.id).where(*where).with_for_update(skip_locked=True)
+    db.session.execute(delete(LoginAttempt).where(LoginAttempt.id.in_(ids)))
+
+
 def record(email: str, ip: str, kind: str = LOGIN) -> None:
     """Count one event (a failed login, a mail sent) and forget this kind's expired ones."""
     now = utcnow()
     keys = _keys(email, ip, kind)
     for key, _ in keys:
-        db.session.execute(
-            delete(LoginAttempt).where(LoginAttempt.key == key, LoginAttempt.attempted_at <= now - _window(kind))
-        )
+        _forget(LoginAttempt.key == key, LoginAttempt.attempted_at <= now - _window(kind))
     db.session.add_all(LoginAttempt(key=key, attempted_at=now) for key, _ in keys)
     db.session.commit()
 
@@ -78,4 +87,4 @@ def record_failure(email: str, ip: str) -> None:
 def clear(email: str) -> None:
     """Forget the failures for an e-mail after it logged in or reset its password (not the IP's:
     one good password must not unlock guessing at other accounts). The caller commits."""
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == _email_key(email)))
+    _forget(LoginAttempt.key == _email_key(email))

@@ -18,6 +18,7 @@ from grantflow.accounts.operations import (
 from grantflow.accounts.operations import (
     reset_password as set_new_password,
 )
+from grantflow.core.database import writes
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
 from grantflow.core.i18n import locale_code
@@ -79,6 +80,7 @@ def register():
 
 
 @bp.route("/confirm/<token>")
+@writes
 def confirm(token: str):
     user = confirm_email(token)
     if user is None:

@@ -45,6 +45,7 @@ ENV_KEYS = (
     "GRANTFLOW_ENV",
     "MAX_CONTENT_LENGTH",
     "PROXY_FIX",
+    "SQLITE_BUSY_TIMEOUT",
     "LOGIN_LIMIT_PER_EMAIL",
     "LOGIN_LIMIT_PER_IP",
     "LOGIN_LIMIT_WINDOW",
@@ -60,6 +61,10 @@ class Defaults:
     # SQLALCHEMY_DATABASE_URI is derived from DATABASE_URL in create_app; empty means instance/grantflow.sqlite3.
     DATABASE_URL = ""
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # SQLite only: how long (milliseconds) a writing request waits for another's write to
+    # finish before giving up. Writers queue one after another (see core.database), so at a
+    # deadline rush this must cover the whole queue, not one write.
+    SQLITE_BUSY_TIMEOUT = 30000
     WORKFLOWS_DIR = str(resource_dir("workflows"))
 
     BABEL_DEFAULT_LOCALE = "lv"
@@ -118,7 +123,7 @@ def coerce(key: str, value: str):
     """Environment variables are strings; give booleans and integers their type."""
     if key in {"MAIL_USE_TLS", "MAIL_USE_SSL"}:
         return value.strip().lower() in {"1", "true", "yes", "on"}
-    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX"} or "_LIMIT_" in key:
+    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX", "SQLITE_BUSY_TIMEOUT"} or "_LIMIT_" in key:
         return int(value)
     return value
 

@@ -1,5 +1,6 @@
 """Engine set-up that differs between SQLite and PostgreSQL, and the errors both raise on conflicts."""
 
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -20,10 +21,50 @@ def database_uri(url: str, instance_path: str) -> str:
     return url
 
 
-def configure_engine(engine: Engine) -> None:
+# Requests that only read: their transactions never take SQLite's write lock up front.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes(view):
+    """Mark a view that may write although it answers GET (a first visit creating a row, a
+    confirmation link): on SQLite its transactions take the write lock up front, like a POST's."""
+    view.writes_on_get = True
+    return view
+
+
+def _takes_write_lock() -> bool:
+    """Whether a transaction beginning now is a request's that will write: any request method
+    but GET/HEAD/OPTIONS, or a GET view marked with `writes`. Work outside requests (CLI, mail
+    thread, tests' own sessions) begins as before, deferred."""
+    if not has_request_context():
+        return False
+    if request.method not in READ_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, "writes_on_get", False))
+
+
+def configure_engine(engine: Engine, busy_timeout_ms: int = 30000) -> None:
     """SQLite: WAL, foreign keys, a busy timeout and real BEGINs so reads are part of the
     transaction (the driver otherwise starts it only at the first write, which breaks
-    read-check-write sequences such as the budget check)."""
+    read-check-write sequences such as the budget check).
+
+    Which BEGIN: a request that will write (any method but GET/HEAD/OPTIONS, or a GET view
+    marked `@writes`) begins with `BEGIN IMMEDIATE`, taking the one write lock before its first
+    read and waiting for it up to `busy_timeout_ms` (SQLITE_BUSY_TIMEOUT) while another writer
+    finishes. A deferred transaction that has read and then writes cannot wait: SQLite refuses
+    the upgrade at once ("database is locked") whenever another connection holds the lock or
+    committed since the read, so at a deadline rush most submissions failed although nobody
+    else touched them. Requests that only read keep a deferred `BEGIN`: with WAL they read a
+    snapshot and never queue behind writers. Work outside requests (CLI commands, the mail
+    thread, tests' own sessions) keeps the deferred BEGIN too; a transaction whose first
+    statement writes waits within the busy timeout all the same.
+
+    On SQLite the writing requests thus run one after another, each reading what the one
+    before committed: a second submit of the same idea finds it submitted, a workflow step from
+    a stale page is refused by the version it carries. Concurrent sessions that read before
+    either writes (PostgreSQL, work outside requests) still meet the idea's `version_id_col`
+    and get Conflict. PostgreSQL needs none of this (row locks, READ COMMITTED)."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -32,7 +73,7 @@ def configure_engine(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -40,7 +81,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _takes_write_lock() else "BEGIN")
 
 
 def is_conflict(error: Exception) -> bool:

@@ -1,15 +1,19 @@
 """What every page shares: template filters, error pages, security headers, and how a refusal
-is shown."""
+is shown.
 
-from flask import flash, redirect, render_template, request
+Error pages first roll the request's transaction back: the error may have left it failed, and
+the page itself reads (the user, the language) through the same session."""
+
+from flask import current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from grantflow.core import i18n
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
 
 
 def flash_refused(refused: Refused, wrap=None) -> None:
@@ -45,11 +49,13 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
+        db.session.rollback()
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return render_template("errors/error.html", code=400, message=error.description), 400
 
     @app.errorhandler(Conflict)
     def conflict(error):
+        db.session.rollback()
         flash(_("Someone else changed this at the same moment. Nothing was saved; please look and try again."), "error")
         return redirect(request.referrer or "/", code=303)
 
@@ -57,4 +63,19 @@ def init_app(app) -> None:
     def http_error(error):
         if error.code and error.code < 400:
             return error
+        db.session.rollback()
         return render_template("errors/error.html", code=error.code, message=error.description), error.code
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error):
+        """Any unexpected exception (Flask has logged it with its traceback, and passes it here
+        as a 500): the error page in the person's language, never the traceback. Under
+        PROPAGATE_EXCEPTIONS (testing, debug) Flask raises it instead."""
+        try:
+            db.session.rollback()
+            message = _("The error has been recorded. Please try again in a moment; if it happens again, tell us.")
+            return render_template("errors/error.html", code=500, message=message), 500
+        except Exception:  # the database itself is gone: werkzeug's plain page needs nothing
+            current_app.logger.exception("The error page could not be drawn")
+            db.session.remove()
+            return InternalServerError().get_response()

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from grantflow.accounts.models import APPLICANT
-from grantflow.core.database import Conflict
+from grantflow.core.database import Conflict, writes
 from grantflow.core.errors import Refused
 from grantflow.core.forms import ActionForm
 from grantflow.core.web import flash_refused
@@ -32,6 +32,7 @@ def _report(idea_id: int):
 
 
 @bp.route("/<int:idea_id>", methods=["GET"])
+@writes  # the first visit creates the report
 @login_required
 def edit(idea_id: int):
     idea, report = _report(idea_id)

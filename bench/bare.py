@@ -6,7 +6,7 @@ import os
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -35,6 +35,12 @@ def create_app() -> Flask:
     with app.app_context():
         if url.startswith("sqlite"):
             event.listen(db.engine, "connect", lambda conn, _: conn.execute("PRAGMA journal_mode=WAL"))
+
+    @app.get("/warm")
+    def warm():
+        """Before the surge, as GrantFlow's workers are warmed by the logins: a connection made."""
+        db.session.execute(text("SELECT 1"))
+        return "ok"
 
     @app.post("/insert")
     def insert():

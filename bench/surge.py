@@ -192,6 +192,8 @@ def check(url: str, people: list[tuple[str, int]], outcome: Outcome) -> None:
 def run_bare(base_url: str, clients: int) -> Outcome:
     outcome, lock = Outcome(clients), threading.Lock()
     browsers = [Browser(base_url) for _ in range(clients)]
+    with ThreadPoolExecutor(max_workers=16) as pool:  # every worker booted and connected
+        list(pool.map(lambda b: b.get("/warm"), browsers))
     barrier = threading.Barrier(clients + 1)
 
     def go(browser):

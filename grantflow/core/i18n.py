@@ -77,13 +77,22 @@ def latvian_date(day: date) -> str:
 
 
 def amount_in_words(amount: Decimal, locale: str = "lv") -> str:
-    """E.g. 'viens tūkstotis pieci simti eiro, 00 centi'. num2words writes the euros;
-    the cents stay in figures, as Latvian payment documents write them."""
+    """E.g. 'viens tūkstotis simts viens eiro, 21 cents'. num2words writes the euros; the cents
+    stay in figures, as Latvian payment documents write them.
+
+    Latvian: num2words writes 101 as "simtu viens" (a genitive); a hundred before other words
+    is "simts" ("simts viens", "tūkstotis simts viens"), and a thousand or million leading the
+    amount is "viens tūkstotis". The noun agrees with the number: Latvian numbers ending in 1,
+    but not in 11, take the singular ("21 cents", "11 centi"); "eiro" does not change. English:
+    "one euro", "two euros", "one cent"."""
     euros = int(amount)
     cents = int((amount - euros) * 100)
     if locale == "lv":
-        words = num2words(euros, lang="lv")
-        if words.startswith(("tūkstotis", "miljons")):
+        words = " ".join("simts" if word == "simtu" else word for word in num2words(euros, lang="lv").split())
+        if words.startswith(("tūkstotis", "miljons", "miljards")):
             words = "viens " + words
-        return f"{words} eiro, {cents:02d} centi"
-    return f"{num2words(euros, lang='en')} euros, {cents:02d} cents"
+        cent_word = "cents" if cents % 10 == 1 and cents % 100 != 11 else "centi"
+        return f"{words} eiro, {cents:02d} {cent_word}"
+    euro_word = "euro" if euros == 1 else "euros"
+    cent_word = "cent" if cents == 1 else "cents"
+    return f"{num2words(euros, lang='en')} {euro_word}, {cents:02d} {cent_word}"

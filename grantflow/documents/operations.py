@@ -37,7 +37,7 @@ from grantflow.funding.operations import authority_name, confirmed_cooperation, 
 from grantflow.ideas.models import Idea
 from grantflow.ideas.operations import applicant_addresses
 from grantflow.mail.models import MailStatus, OutboxMail
-from grantflow.mail.operations import attachment_maker, queue_mail
+from grantflow.mail.operations import attachment_maker, queue_mails
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect
@@ -315,8 +315,7 @@ def send_receipt(idea, ctx) -> None:
         "submitted": ctx.now.isoformat(),
         "actor_id": getattr(ctx.actor, "id", None),
     }
-    for address, locale in applicant_addresses(idea):
-        queue_mail(address, "receipt", locale=locale, idea=idea, attachment_job=job)
+    queue_mails(applicant_addresses(idea), "receipt", attachment_job=job, idea=idea)
 
 
 @attachment_maker(RECEIPT_COPY)

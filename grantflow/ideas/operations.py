@@ -18,7 +18,7 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.ideas import parsing
 from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
-from grantflow.mail.operations import queue_mail
+from grantflow.mail.operations import queue_mails
 from grantflow.territory.models import Municipality, Parish
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
@@ -487,14 +487,12 @@ def delete_attachment(attachment: Attachment, actor) -> None:
 
 @effect("notify_administrators")
 def notify_administrators(idea: Idea, ctx) -> None:
-    for admin in administrators():
-        queue_mail(admin.email, "admin_notice", locale=admin.locale, idea=idea, comment=ctx.comment)
+    queue_mails([(admin.email, admin.locale) for admin in administrators()], "admin_notice", idea=idea, comment=ctx.comment)
 
 
 @effect("notify_applicant")
 def notify_applicant(idea: Idea, ctx) -> None:
-    for address, locale in applicant_addresses(idea):
-        queue_mail(address, "state_changed", locale=locale, idea=idea, comment=ctx.comment)
+    queue_mails(applicant_addresses(idea), "state_changed", idea=idea, comment=ctx.comment)
 
 
 # --- the idea's history and steps from the web -------------------------------------------

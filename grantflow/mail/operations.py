@@ -60,6 +60,23 @@ def queue_mail(
     return mail
 
 
+def queue_mails(recipients, template: str, attachment_job: dict | None = None, **context) -> list[OutboxMail]:
+    """The same mail to each of `recipients` ((e-mail, locale) pairs), each in their language:
+    rendered once per language, one outbox row per address."""
+    by_locale: dict[str, list[str]] = {}
+    for address, locale in recipients:
+        by_locale.setdefault(locale, []).append(address)
+    mails = []
+    for locale, addresses in by_locale.items():
+        first = queue_mail(addresses[0], template, locale=locale, attachment_job=attachment_job, **context)
+        mails.append(first)
+        for address in addresses[1:]:
+            mail = OutboxMail(to_addr=address, subject=first.subject, body_text=first.body_text, attachment_job=attachment_job)
+            db.session.add(mail)
+            mails.append(mail)
+    return mails
+
+
 def _url_context():
     """Mails are also written outside requests (CLI, workers): give url_for a base URL."""
     if has_request_context():

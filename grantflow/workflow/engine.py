@@ -18,10 +18,10 @@ its rows) call it too. The idea has no SQLAlchemy `version_id_col`: that would b
 lock, with a second version step, on every ORM flush of the row. Why this one is enough: the
 UPDATE is atomic and takes the row's write lock until the transaction ends, so of two
 requests that loaded the same version only the first passes. On PostgreSQL (read committed)
-the second waits for the lock, then matches no row; on SQLite (WAL, a plain deferred BEGIN)
-the second cannot turn its read transaction into a write after the first committed and gets
-"database is locked". Both end as Conflict. A request that loaded the idea after the first
-committed sees the new state and is refused by the workflow itself."""
+the second waits for the lock, then matches no row: Conflict. On SQLite a writing request
+begins IMMEDIATE (core.database), so the second waits for the first to commit before it reads
+at all, then sees the new state and is refused by the workflow itself; work outside requests
+(a deferred BEGIN) that read before the other committed gets "database is locked": Conflict."""
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field

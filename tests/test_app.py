@@ -56,3 +56,13 @@ def test_postgres_url_is_normalised():
 
     assert database_uri("postgres://u@h/d", "/x") == "postgresql+psycopg://u@h/d"
     assert database_uri("", "/inst") == "sqlite:////inst/grantflow.sqlite3"
+
+
+def test_public_url_follows_the_port_unless_set(monkeypatch):
+    from grantflow.core.config import from_environment
+
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    monkeypatch.setenv("PORT", "8123")
+    assert from_environment()["PUBLIC_URL"] == "http://127.0.0.1:8123"
+    monkeypatch.setenv("PUBLIC_URL", "https://granti.example.lv")
+    assert from_environment()["PUBLIC_URL"] == "https://granti.example.lv"

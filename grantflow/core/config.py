@@ -129,4 +129,8 @@ def coerce(key: str, value: str):
 
 
 def from_environment() -> dict:
-    return {key: coerce(key, os.environ[key]) for key in ENV_KEYS if key in os.environ}
+    values = {key: coerce(key, os.environ[key]) for key in ENV_KEYS if key in os.environ}
+    # `PORT=8000 make run`: links in mails and QR codes follow the port unless PUBLIC_URL is set.
+    if "PUBLIC_URL" not in values and os.environ.get("PORT", "").isdigit():
+        values["PUBLIC_URL"] = f"http://127.0.0.1:{int(os.environ['PORT'])}"
+    return values

@@ -2,6 +2,7 @@
 
 
 from grantflow.core.extensions import db
+from grantflow.workflow import engine
 from tests.conftest import login
 from tests.querycount import count_queries
 
@@ -106,7 +107,7 @@ def test_a_step_chosen_on_a_stale_page_is_refused(client, factory):
     import re
 
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
-    idea.summary = "Someone else edited it meanwhile"
+    engine.bump_version(idea)  # someone else changed it meanwhile (every save and step does this)
     db.session.commit()
     response = client.post(f"/ideas/{idea.id}/steps/fund", data={"version": version}, follow_redirects=True)
     assert "Ideja mainījās pēc tam, kad atvērāt šo lapu" in response.get_data(as_text=True)

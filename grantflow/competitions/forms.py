@@ -50,7 +50,9 @@ class CompetitionForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         for money in (self.budget, self.min_grant, self.max_grant):
-            if money.data is not None and money.data != money.data.quantize(CENT):
+            if money.errors or money.data is None:  # refused already (not a number, too large)
+                continue
+            if money.data != money.data.quantize(CENT):
                 money.errors.append(_l("Euros with at most two decimals."))
                 ok = False
         if self.opens_at.data and self.closes_at.data and self.closes_at.data <= self.opens_at.data:
@@ -59,6 +61,8 @@ class CompetitionForm(FlaskForm):
         if self.evaluation_closes_at.data and self.closes_at.data and self.evaluation_closes_at.data <= self.closes_at.data:
             self.evaluation_closes_at.errors.append(_l("The evaluation must close after the competition closes."))
             ok = False
+        if any(f.errors for f in (self.budget, self.min_grant, self.max_grant)):
+            return False
         if self.min_grant.data is not None and self.max_grant.data is not None:
             if self.max_grant.data < self.min_grant.data:
                 self.max_grant.errors.append(_l("The largest grant cannot be smaller than the smallest."))

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from grantflow.core.errors import Refused
-from grantflow.ideas.models import Idea
 from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
+from grantflow.ideas.models import Idea
 from grantflow.mail.models import OutboxMail
 from grantflow.review import operations as ops
 from grantflow.review.models import Assignment, ConflictOfInterest, EligibilityCheck, Review, Score
-from grantflow.core.types import utcnow
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
 
@@ -191,14 +191,32 @@ def test_evaluator_declares_a_conflict_and_administrators_are_asked_to_reassign(
         ops.assign(fresh(idea), evaluator, admin)
 
 
-def test_declaring_a_conflict_with_the_last_pending_review_completes_the_idea(app, factory):
-    done, conflicted = factory.evaluator(), factory.evaluator()
+def test_declaring_a_conflict_with_the_last_pending_review_waits_for_a_replacement(app, factory):
+    """Finding 9: the last pending evaluator stepping back used to settle the idea as
+    "reviewed" with one review of the two required, and no replacement could be assigned."""
+    done, conflicted, replacement = factory.evaluator(), factory.evaluator(), factory.evaluator()
+    admin = factory.admin()
     idea = factory.in_review(evaluators=[done, conflicted])
     factory.review(idea, done)
     db.session.commit()
     assert idea.has_tag("scoring")
     ops.declare_conflict(idea, conflicted, "idea", "Kaimiņš")
-    assert fresh(idea).has_tag("decidable")
+    assert fresh(idea).has_tag("scoring")  # one review of two: still in review
+    ops.assign(fresh(idea), replacement, admin)  # a replacement can still be assigned
+    factory.review(fresh(idea), replacement)
+    db.session.commit()
+    assert fresh(idea).has_tag("decidable")  # two reviews in: moved on by itself
+
+
+def test_removing_the_last_pending_evaluator_does_not_settle_the_idea_short(app, factory):
+    done, pending = factory.evaluator(), factory.evaluator()
+    admin = factory.admin()
+    idea = factory.in_review(evaluators=[done, pending])
+    factory.review(idea, done)
+    db.session.commit()
+    assignment = db.session.scalars(select(Assignment).where(Assignment.evaluator_id == pending.id)).one()
+    ops.unassign(assignment, admin, "Slims")
+    assert fresh(idea).has_tag("scoring")
 
 
 # --- 4. scoring -----------------------------------------------------------------------------
@@ -448,7 +466,8 @@ def test_administrator_removes_an_evaluator_who_has_not_submitted(client, factor
     assert "Iesniegtu vērtējumu nevar atsaukt" in page
     pending = db.session.scalars(select(Assignment).where(Assignment.evaluator_id == slow.id)).one()
     client.post(f"/review/assignments/{pending.id}/remove", data={"reason": "Slimības dēļ"})
-    assert not fresh(pending).active and fresh(idea).has_tag("decidable")
+    # One review of the two the competition requires: the idea waits for a replacement.
+    assert not fresh(pending).active and fresh(idea).has_tag("scoring")
     page = client.get(f"/review/competitions/{idea.competition_id}/progress").get_data(as_text=True)
     assert slow.name in page and quick.name in page
 

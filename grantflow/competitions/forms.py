@@ -8,10 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
+from grantflow.core.forms import MAX_MONEY, finite_number
 from grantflow.core.i18n import RIGA
 from grantflow.core.types import CENT
 
-MONEY = dict(places=2, validators=[InputRequired(), NumberRange(min=0)])
+MONEY = dict(places=2, validators=[InputRequired(), finite_number(MAX_MONEY), NumberRange(min=0)])
 RIGA_TIME = "%Y-%m-%dT%H:%M"
 
 
@@ -43,13 +44,15 @@ class CompetitionForm(FlaskForm):
     evaluators_per_idea = IntegerField(_l("Evaluators per idea"), default=2, validators=[InputRequired(), NumberRange(min=1, max=10)])
     disagreement_threshold = DecimalField(
         _l("Flag disagreement above (points of 100)"), places=2, default=15,
-        validators=[InputRequired(), NumberRange(min=0, max=100)],
+        validators=[InputRequired(), finite_number(100), NumberRange(min=0, max=100)],
     )  # fmt: skip
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         for money in (self.budget, self.min_grant, self.max_grant):
-            if money.data is not None and money.data != money.data.quantize(CENT):
+            if money.errors or money.data is None:  # refused already (not a number, too large)
+                continue
+            if money.data != money.data.quantize(CENT):
                 money.errors.append(_l("Euros with at most two decimals."))
                 ok = False
         if self.opens_at.data and self.closes_at.data and self.closes_at.data <= self.opens_at.data:
@@ -58,6 +61,8 @@ class CompetitionForm(FlaskForm):
         if self.evaluation_closes_at.data and self.closes_at.data and self.evaluation_closes_at.data <= self.closes_at.data:
             self.evaluation_closes_at.errors.append(_l("The evaluation must close after the competition closes."))
             ok = False
+        if any(f.errors for f in (self.budget, self.min_grant, self.max_grant)):
+            return False
         if self.min_grant.data is not None and self.max_grant.data is not None:
             if self.max_grant.data < self.min_grant.data:
                 self.max_grant.errors.append(_l("The largest grant cannot be smaller than the smallest."))
@@ -83,7 +88,7 @@ class CriterionForm(FlaskForm):
     guidance_lv = TextAreaField(_l("Guidance for evaluators in Latvian"), validators=[Length(max=5000)])
     guidance_en = TextAreaField(_l("Guidance for evaluators in English"), validators=[Length(max=5000)])
     max_points = IntegerField(_l("Maximum points"), default=10, validators=[InputRequired(), NumberRange(min=1, max=100)])
-    weight = DecimalField(_l("Weight"), places=2, default=1, validators=[InputRequired(), NumberRange(min=0.1, max=10)])
+    weight = DecimalField(_l("Weight"), places=2, default=1, validators=[InputRequired(), finite_number(10), NumberRange(min=0.1, max=10)])
 
     def model_data(self) -> dict:
         data = {name: self[name].data for name in ("name_lv", "name_en", "max_points", "weight")}

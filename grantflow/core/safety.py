@@ -11,3 +11,12 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def small_int(text: str | None, maximum: int = 2**31 - 1) -> int | None:
+    """A whole number typed in a URL or form (ASCII digits, at most `maximum`), or None:
+    `str.isdigit()` also accepts '²' and '٣', and a 20-digit id overflows the database."""
+    if not isinstance(text, str) or not text.isascii() or not text.isdecimal() or len(text) > 12:
+        return None
+    value = int(text)
+    return value if value <= maximum else None

@@ -8,7 +8,6 @@ from flask_wtf import FlaskForm
 from stdnum.lv import pvn
 from wtforms import (
     DecimalField,
-    FieldList,
     HiddenField,
     IntegerField,
     StringField,
@@ -17,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from grantflow.core.forms import RowList, finite_number
 from grantflow.core.i18n import format_money
 from grantflow.core.types import CENT
 
@@ -40,8 +40,8 @@ class FundForm(StaleGuard):
 
 
 class PartialForm(StaleGuard):
-    lines = FieldList(
-        DecimalField(validators=[InputRequired(_l("Enter an amount (0 to leave the line out).")), NumberRange(min=0, message=_l("The amount cannot be negative.")), whole_cents]),
+    lines = RowList(
+        DecimalField(validators=[InputRequired(_l("Enter an amount (0 to leave the line out).")), finite_number(), NumberRange(min=0, message=_l("The amount cannot be negative.")), whole_cents]),
         min_entries=0,
     )
     reason = TextAreaField(_l("Reason for funding only part"), validators=[DataRequired(_l("Give the reason for funding only part of the amount.")), Length(max=5000)])

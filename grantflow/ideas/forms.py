@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    FieldList,
     Form,
     FormField,
     HiddenField,
@@ -19,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from grantflow.core.forms import RowList
 from grantflow.ideas.models import PARTNER_KINDS
 
 TARGET_GROUP_LABELS = {
@@ -74,16 +74,16 @@ class IdeaForm(FlaskForm):
     summary = TextAreaField(_l("Summary"))
     community_need = TextAreaField(_l("The community and its need"))
     goals = TextAreaField(_l("Goals"))
-    activities = FieldList(FormField(ActivityRow))
+    activities = RowList(FormField(ActivityRow))
     target_groups = CheckboxesField(_l("Target groups"), choices=options(TARGET_GROUP_LABELS), validate_choice=False)
     less_active_reach = TextAreaField(_l("How will you reach the less active?"))
     expected_participants = StringField(_l("Expected number of participants"), render_kw={"inputmode": "numeric"})
-    partners = FieldList(FormField(PartnerRow))
+    partners = RowList(FormField(PartnerRow))
     coop_premises = TextAreaField(_l("Premises the municipality provides"))
     coop_inventory = TextAreaField(_l("Inventory the municipality provides"))
     coop_upkeep = TextAreaField(_l("Upkeep after the project"))
     sustainability = TextAreaField(_l("What lasts after the money is spent?"))
-    budget_lines = FieldList(FormField(BudgetRow))
+    budget_lines = RowList(FormField(BudgetRow))
     contact_name = StringField(_l("Contact person"))
     contact_email = StringField(_l("Contact person's e-mail"), render_kw={"type": "email", "autocomplete": "email"})
     contact_phone = StringField(_l("Contact person's phone"), render_kw={"type": "tel", "autocomplete": "tel"})
@@ -118,7 +118,7 @@ def attach_problems(form, problems: dict[str, str], row_key) -> dict[str, str]:
                 field = rows[index].form._fields.get(match[3])
         else:
             field = form._fields.get(key)
-        if field is not None and field.type not in ("FieldList", "FormField"):
+        if field is not None and field.type not in ("FieldList", "RowList", "FormField"):
             field.errors = list(field.errors or []) + [message]
         else:
             loose[key] = message

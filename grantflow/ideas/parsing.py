@@ -34,16 +34,18 @@ def decimal_amount(text: str, places: int = 2, maximum: Decimal = MAX_MONEY) -> 
     if not text:
         return None
     cleaned = _number_text(text)
-    if not re.fullmatch(r"\d+(\.\d+)?", cleaned):
+    # ASCII digits only (`\d` also takes '٣'); the size is checked before rounding, which
+    # raises InvalidOperation beyond 28 digits (a 27-digit amount with two decimals).
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", cleaned):
         raise Unreadable(_l("Write a number, e.g. 150 or 150,50."))
     try:
         value = Decimal(cleaned)
     except InvalidOperation:  # pragma: no cover - the pattern above admits only numbers
         raise Unreadable(_l("Write a number, e.g. 150 or 150,50.")) from None
-    if value != value.quantize(Decimal(1).scaleb(-places)):
-        raise Unreadable(_l("Use at most %(places)d decimal places.", places=places))
     if value > maximum:
         raise Unreadable(_l("This number is too large."))
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        raise Unreadable(_l("Use at most %(places)d decimal places.", places=places))
     return value.quantize(Decimal(1).scaleb(-places))
 
 

@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 
 from grantflow.accounts.forms import MailAddress, at_most, email_field, strip
 from grantflow.core.extensions import db
+from grantflow.core.safety import small_int
 from grantflow.organisations.models import LEGAL_FORM_LABELS, REGISTERED
 from grantflow.territory.models import Municipality, Parish
 
@@ -20,7 +21,7 @@ PHONE = re.compile(r"^\+?[0-9 ()\-]+$")
 
 
 def as_id(value) -> int | None:
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+    return small_int(value)
 
 
 def blank(label=_l("— choose —")) -> SelectChoice:

@@ -2,7 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, StringField, TextAreaField
+from wtforms import Form, FormField, StringField, TextAreaField
+
+from grantflow.core.forms import RowList
 
 
 class ActivityHeld(Form):
@@ -20,12 +22,12 @@ class Reached(Form):
 
 
 class ReportForm(FlaskForm):
-    activities = FieldList(FormField(ActivityHeld))
+    activities = RowList(FormField(ActivityHeld))
     participants = StringField(_l("How many people took part in all"), render_kw={"inputmode": "numeric"})
-    reach = FieldList(FormField(Reached))
+    reach = RowList(FormField(Reached))
     organisations_count = StringField(_l("Number of organisations involved"), render_kw={"inputmode": "numeric"})
     organisations_names = TextAreaField(_l("Names of the organisations involved"))
     volunteers = StringField(_l("Number of volunteers"), render_kw={"inputmode": "numeric"})
-    spending = FieldList(FormField(Spent))
+    spending = RowList(FormField(Spent))
     changed = TextAreaField(_l("What changed in the community?"))
     continues = TextAreaField(_l("What continues after the project?"))

@@ -83,12 +83,16 @@ def screened_ineligible(idea, ctx) -> bool:
 
 @guard("all_reviews_in", _l("Not all assigned reviews have been submitted."))
 def all_reviews_in(idea, ctx) -> bool:
+    """Every active assignment has its review submitted, and there are at least the
+    competition's `evaluators_per_idea` of them: an evaluator who steps back (a conflict) or
+    is removed leaves the idea waiting for a replacement, not settled with fewer reviews."""
     rows = db.session.execute(
         select(Assignment.id, Review.status)
         .outerjoin(Review, Review.assignment_id == Assignment.id)
         .where(Assignment.idea_id == idea.id, Assignment.active.is_(True))
     ).all()
-    return bool(rows) and all(status == ReviewStatus.SUBMITTED for _, status in rows)
+    submitted = sum(1 for _, status in rows if status == ReviewStatus.SUBMITTED)
+    return bool(rows) and submitted == len(rows) and submitted >= idea.competition.evaluators_per_idea
 
 
 def weighted_total(scores) -> Decimal:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload
 from grantflow.accounts.models import User
 from grantflow.core.extensions import db
 from grantflow.core.i18n import pick
+from grantflow.core.safety import small_int
 from grantflow.core.types import CENT, utcnow
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import TARGET_GROUPS, Idea
@@ -49,7 +50,7 @@ class Filters:
         state = args.get("state") or None
         order = args.get("order", "mean")
         return cls(
-            municipality_id=int(municipality) if municipality.isdigit() else None,
+            municipality_id=small_int(municipality),
             target_group=group if group in TARGET_GROUPS else None,
             state=state if state in workflow_for(competition.workflow).states else None,
             order=order if order in ORDERS else "mean",

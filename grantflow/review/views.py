@@ -14,6 +14,7 @@ from grantflow.competitions.models import Competition
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
+from grantflow.core.safety import small_int
 from grantflow.core.web import flash_refused
 from grantflow.ideas import panels
 from grantflow.ideas.models import Idea
@@ -288,7 +289,7 @@ def ranking(competition_id: int):
     competition = _competition(competition_id)
     filters = agg.Filters.from_args(request.args, competition)
     page = request.args.get("page", "1")
-    result = agg.ranking(competition, filters, page=int(page) if page.isdigit() else 1)
+    result = agg.ranking(competition, filters, page=small_int(page, maximum=100_000) or 1)
     return render_template(
         "review/ranking.html",
         competition=competition,

@@ -1,0 +1,127 @@
+"""One small world for the whole-app checks (the authorisation matrix, CSRF, fuzzing): a
+competition with ideas of organisation A in several states, each persona logged in once, and
+a module-scoped app on each database, built once per test module so the checks stay fast.
+
+Not a conftest: the checks that use it import it."""
+
+import hashlib
+import shutil
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from grantflow import create_app
+from grantflow.accounts.models import MUNICIPALITY
+from grantflow.core.extensions import db
+from grantflow.documents.models import Document
+from grantflow.ideas.models import Attachment
+from grantflow.reports.operations import start_report
+from grantflow.review.models import Assignment
+from grantflow.territory.operations import load_territories
+from tests.conftest import BASE_CONFIG, IsolatedClient, _truncate_postgres, login
+from tests.factories import Factory
+
+PERSONAS = (
+    "anonymous",
+    "applicant_a",  # a member of the ideas' organisation
+    "applicant_b",  # a member of another organisation
+    "evaluator",  # assigned to the idea in review, has submitted their review
+    "evaluator_draft",  # assigned to the idea in review, review only drafted
+    "evaluator_other",  # not assigned to anything here
+    "municipality",  # representative of the ideas' municipality
+    "municipality_other",  # representative of another municipality
+    "administrator",
+)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@dataclass
+class World:
+    app: object
+    users: dict = field(default_factory=dict)
+    ids: dict = field(default_factory=dict)
+    clients: dict = field(default_factory=dict)
+
+    def client(self, persona):
+        """A client logged in as the persona (made once; anonymous has no session)."""
+        if persona not in self.clients:
+            client = self.app.test_client()
+            if persona != "anonymous":
+                login(client, self.users[persona].email)
+            self.clients[persona] = client
+        return self.clients[persona]
+
+
+def build(app) -> World:
+    f = Factory()
+    world = World(app)
+    home, elsewhere = f.municipality("Rēzeknes novads"), f.municipality("Ludzas novads")
+    org_a, org_b = f.organisation(municipality=home), f.organisation(municipality=elsewhere)
+    u = world.users
+    u["applicant_a"], u["applicant_b"] = f.applicant(org_a), f.applicant(org_b)
+    u["evaluator"], u["evaluator_draft"], u["evaluator_other"] = f.evaluator(), f.evaluator(), f.evaluator()
+    u["municipality"] = f.user(MUNICIPALITY, municipality=home)
+    u["municipality_other"] = f.user(MUNICIPALITY, municipality=elsewhere)
+    u["administrator"] = f.admin()
+    competition = f.competition()
+    draft = f.idea(competition=competition, org=org_a, title="Melnraksts A")
+    submitted = f.submitted(competition=competition, org=org_a, title="Iesniegta A")
+    in_review = f.in_review(competition=competition, org=org_a, evaluators=[u["evaluator"], u["evaluator_draft"]])
+    f.review(in_review, u["evaluator"])
+    f.review(in_review, u["evaluator_draft"], submit=False)
+    reviewed = f.reviewed(competition=competition, org=org_a, title="Novērtēta A")
+    funded = f.funded(competition=competition, org=org_a, title="Atbalstīta A")
+    report = start_report(funded, u["applicant_a"])
+    attachment = Attachment(idea_id=draft.id, purpose="quote", filename="tāme.pdf", content_type="application/pdf",
+                            size=len(PDF), sha256=hashlib.sha256(PDF).hexdigest(), data=PDF,
+                            uploaded_by_id=u["applicant_a"].id)  # fmt: skip
+    report_file = Attachment(idea_id=funded.id, report_id=report.id, purpose="receipt", filename="čeks.pdf",
+                             content_type="application/pdf", size=len(PDF), sha256=hashlib.sha256(PDF).hexdigest(),
+                             data=PDF, uploaded_by_id=u["applicant_a"].id)  # fmt: skip
+    document = Document(idea_id=funded.id, kind="decision", number="L-1", filename="lemums.pdf", pdf=PDF,
+                        size=len(PDF), sha256=hashlib.sha256(PDF).hexdigest(), issued_by_id=u["administrator"].id)  # fmt: skip
+    db.session.add_all([attachment, report_file, document])
+    db.session.flush()
+    assignment = db.session.scalars(
+        sa.select(Assignment).where(Assignment.idea_id == in_review.id, Assignment.evaluator_id == u["evaluator_draft"].id)
+    ).one()
+    world.ids = {
+        "competition": competition.id, "criterion": competition.criteria[0].id,
+        "draft": draft.id, "submitted": submitted.id, "in_review": in_review.id, "reviewed": reviewed.id,
+        "funded": funded.id, "org_a": org_a.id, "org_b": org_b.id, "attachment": attachment.id,
+        "report_file": report_file.id, "document": document.id, "document_token": document.token,
+        "assignment": assignment.id, "municipality": home.id,
+    }  # fmt: skip
+    db.session.commit()
+    return world
+
+
+def world_fixture(request, tmp_path_factory, **config):
+    """Body of a module-scoped fixture parametrised by database: the app and its world."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("world") / "grantflow.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _truncate_postgres(url)
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url, **config})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        load_territories()
+        db.session.commit()
+        world = build(app)
+        yield world
+        db.session.remove()
+        db.engine.dispose()
+
+
+def snapshot() -> dict:
+    """Row counts of every table and each idea's (state, version): what a refused request
+    must leave as it was."""
+    db.session.expire_all()
+    counts = {t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar() for t in db.metadata.sorted_tables}
+    ideas = db.session.execute(sa.text("SELECT id, state, version FROM ideas ORDER BY id")).all()
+    return {"rows": counts, "ideas": [tuple(r) for r in ideas]}
+
+

@@ -5,10 +5,11 @@ commitments."""
 import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Integer, and_, case, func, or_, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
@@ -152,15 +153,19 @@ class Suggestion:
     reason: str
 
 
-@dataclass
-class Candidate:
-    """What the suggestion needs of an undecided idea, and no more (one light row)."""
+class Candidate(NamedTuple):
+    """What the suggestion needs of an undecided idea, and no more (one light row): plain
+    numbers, as thousands of them are read for every page of the board."""
 
     idea_id: int
-    score: Decimal | None
-    requested: Decimal
+    score: float | None  # the ranking's mean, rounded to hundredths as shown
+    cents: int  # the amount requested, in cents
     municipality_id: int | None
     rank: int | None
+
+
+def _euros(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
 
 
 def suggest(candidates: list[Candidate], left: Decimal, min_score: Decimal, balance: bool = False,
@@ -171,49 +176,52 @@ def suggest(candidates: list[Candidate], left: Decimal, min_score: Decimal, bala
     Every choice says why; the administrator decides.
 
     The choice runs over every candidate (an idea far down can take money first when
-    balancing), but the reasons, which cost a translation and money formatting each, are
-    written only for the ideas in `explain` (the page shown; all when None)."""
+    balancing), in whole cents; the reasons, which cost a translation and money formatting
+    each, are written only for the ideas in `explain` (the page shown; all when None)."""
     out: dict[int, Suggestion] = {}
     names = municipality_names or {}
     wanted = (lambda idea_id: True) if explain is None else (lambda idea_id: idea_id in explain)
+    minimum = float(min_score)
+    left_cents = int(left * 100)
     eligible = []
     for row in candidates:
-        if row.score is None or row.score < min_score:
+        if row.score is None or row.score < minimum:
             if wanted(row.idea_id):
                 out[row.idea_id] = Suggestion(row.idea_id, False, _(
                     "Not suggested: its score %(score)s is below the competition's minimum of %(min)s.",
-                    score=_points(row.score), min=_points(min_score)))
+                    score=_points(_shown(row.score)), min=_points(min_score)))
         else:
             eligible.append(row)
     taken = set()
 
     def take(row, why):
-        nonlocal left
-        left -= row.requested
+        nonlocal left_cents
+        left_cents -= row.cents
         taken.add(row.idea_id)
         if wanted(row.idea_id):
             out[row.idea_id] = Suggestion(row.idea_id, True, why() + " " + _(
-                "%(left)s remain after it.", left=format_money(left)))
+                "%(left)s remain after it.", left=format_money(_euros(left_cents))))
 
     if balance:
         seen = set()
         for row in eligible:
             place = row.municipality_id
-            if place in seen or row.requested > left:
+            if place in seen or row.cents > left_cents:
                 continue
             seen.add(place)
             take(row, lambda row=row: _(
                 "Balancing: the best-ranked idea from %(municipality)s that fits the budget (rank %(rank)d, score %(score)s).",
-                municipality=names.get(row.municipality_id) or "—", rank=row.rank, score=_points(row.score)))
+                municipality=names.get(row.municipality_id) or "—", rank=row.rank, score=_points(_shown(row.score))))
     for row in eligible:
         if row.idea_id in taken:
             continue
-        if row.requested <= left:
-            take(row, lambda row=row: _("Rank %(rank)d, score %(score)s: it fits the budget.", rank=row.rank, score=_points(row.score)))
+        if row.cents <= left_cents:
+            take(row, lambda row=row: _("Rank %(rank)d, score %(score)s: it fits the budget.", rank=row.rank,
+                                        score=_points(_shown(row.score))))  # fmt: skip
         elif wanted(row.idea_id):
             out[row.idea_id] = Suggestion(row.idea_id, False, _(
                 "Skipped: it asks for %(asked)s but only %(left)s remain; the next ideas were considered.",
-                asked=format_money(row.requested), left=format_money(left)))
+                asked=format_money(_euros(row.cents)), left=format_money(_euros(left_cents))))
     return out
 
 
@@ -253,11 +261,12 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
     decided = select(Decision.idea_id).where(Decision.competition_id == competition.id)
     on_board = or_(order.c.state.in_(decidable), order.c.id.in_(decided))
     window = {"order_by": order.c.position, "rows": (None, 0)}
+    # Plain integers (cents) and floats: no Decimal made for the thousands of rows off the page.
     rows = db.session.execute(
         select(
-            order.c.id, order.c.state, order.c.score, order.c.requested_amount, order.c.municipality_id,
-            order.c.position, order.c.id.in_(decided),
-            func.sum(case((order.c.score.is_not(None), order.c.requested_amount), else_=0)).over(**window),
+            order.c.id, order.c.state, order.c.score, type_coerce(order.c.requested_amount, Integer),
+            order.c.municipality_id, order.c.position, order.c.id.in_(decided),
+            type_coerce(func.sum(case((order.c.score.is_not(None), order.c.requested_amount), else_=0)).over(**window), Integer),
         )  # fmt: skip
         .where(on_board)
         .order_by(order.c.position)
@@ -279,17 +288,17 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
         ).all()
     )
     out = []
-    for idea_id, _state, score, _requested, _place, position, _decided, running in shown:
-        scored = score is not None
-        total = Decimal(running).quantize(CENT) if scored else None
-        out.append(Ranked(ideas[idea_id], _score(score), reviews.get(idea_id, 0), position if scored else None,
+    for idea_id, _state, score, _cents, _place, position, _decided, running in shown:
+        total = _euros(int(running)) if score is not None else None
+        out.append(Ranked(ideas[idea_id], _shown(score), reviews.get(idea_id, 0), position if score is not None else None,
                           total, total is not None and total <= competition.budget))  # fmt: skip
     spent = committed(competition.id)
     left = competition.budget - spent
+    decidable_states = set(decidable)
     candidates = [
-        Candidate(r[0], _score(r[2]), r[3], r[4], r[5] if r[2] is not None else None)
+        Candidate(r[0], None if r[2] is None else round(float(r[2]), 2), int(r[3]), r[4], r[5] if r[2] is not None else None)
         for r in rows
-        if r[1] in decidable and not r[6]
+        if r[1] in decidable_states and not r[6]
     ]
     names = {i.municipality_id: i.municipality.name for i in ideas.values() if i.municipality is not None}
     suggestions = suggest(candidates, left, competition.min_score, balance, explain=set(ids), municipality_names=names)
@@ -297,7 +306,7 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
                  waiting(competition), suggestions, len(rows), page, max(1, math.ceil(len(rows) / page_size)))
 
 
-def _score(value) -> Decimal | None:
+def _shown(value) -> Decimal | None:
     """The score as the ranking page shows it: to the hundredth."""
     return None if value is None else Decimal(str(round(float(value), 2))).quantize(CENT)
 

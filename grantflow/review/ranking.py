@@ -109,11 +109,10 @@ def evaluator_scaling(competition_id: int) -> dict:
     total = cast(Review.total, Float)
     rows = db.session.execute(
         select(Review.evaluator_id, func.count(Review.id), func.sum(total), func.sum(total * total))
-        .join(Assignment, and_(Assignment.id == Review.assignment_id, Assignment.active.is_(True)))
-        .where(
-            Review.status == ReviewStatus.SUBMITTED,
-            Review.idea_id.in_(select(Idea.id).where(Idea.competition_id == competition_id)),
-        )
+        .select_from(Idea)  # ideas → assignments → reviews, along the indexes
+        .join(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .join(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
+        .where(Idea.competition_id == competition_id)
         .group_by(Review.evaluator_id)
     ).all()
 
@@ -174,20 +173,17 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
     submitted = Review.status == ReviewStatus.SUBMITTED
     total = cast(Review.total, Float)
     value = _normalised_expression(scaling) if filters.order == "normalised" else total
-    # The reviews' totals grouped per idea once (not a correlated subquery a planner could
-    # re-run per idea), joined to the ideas; window functions then run over those rows.
-    where = _where(competition, filters)
-    per_idea = (
-        select(Review.idea_id, func.avg(value).label("score"))
-        .join(Assignment, and_(Assignment.id == Review.assignment_id, Assignment.active.is_(True)))
-        .where(submitted, Review.idea_id.in_(select(Idea.id).where(*where)))
-        .group_by(Review.idea_id)
-        .subquery("per_idea")
-    )
+    # One join and GROUP BY over the ideas, not an aggregate subquery joined to them: with
+    # stale statistics (right after a bulk of submissions) a planner can take such a
+    # subquery for one row and re-run it per idea; window functions then run over the
+    # grouped rows.
     stats = (
-        select(Idea.id, Idea.reference, Idea.state, Idea.municipality_id, Idea.requested_amount, per_idea.c.score)
-        .outerjoin(per_idea, per_idea.c.idea_id == Idea.id)
-        .where(*where)
+        select(Idea.id, Idea.reference, Idea.state, Idea.municipality_id, Idea.requested_amount,
+               func.avg(value).label("score"))  # fmt: skip
+        .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, submitted))
+        .where(*_where(competition, filters))
+        .group_by(Idea.id)
         .subquery("stats")
     )
     score = stats.c.score

@@ -158,9 +158,10 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
     """The ranking as a subquery of narrow rows, one per filed idea matching `filters`:
     id, state, municipality_id, requested_amount, score (None without a submitted review),
     position (1, 2, … in the ranking's order) and running (the requested amounts of the
-    scored ideas added up in that order, by the database's window function). Only what the order needs is read: ideas, their active assignments and the
-    submitted reviews' stored totals; titles, names and the other figures are joined for
-    the rows shown only (`ranking`). `scaling` is needed for the normalised order.
+    scored ideas added up in that order, by the database's window function). Only what
+    the order needs is read: ideas, their active assignments and the submitted reviews'
+    stored totals; titles, names and the other figures are joined for the rows shown only
+    (`ranking`). `scaling` is needed for the normalised order.
 
     The order is the score (the mean weighted total, or the normalised one) rounded to
     hundredths as it is shown, best first; ideas showing the same score are then ordered by
@@ -223,30 +224,23 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
         rows_of_page = rows_of_page.where(order.c.position.between((page - 1) * page_size + 1, page * page_size))
     shown = rows_of_page.cte("shown")
     total = cast(Review.total, Float)
-    figures = (
-        select(
-            Assignment.idea_id.label("idea_id"), func.count(Assignment.id).label("assigned"),
-            func.count(Review.id).label("submitted"), func.avg(total).label("mean"),
-            func.avg(_normalised_expression(scaling)).label("normalised"),
-            (func.max(total) - func.min(total)).label("spread"),
-        )  # fmt: skip
-        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
-        .where(Assignment.active.is_(True), Assignment.idea_id.in_(select(shown.c.id)))
-        .group_by(Assignment.idea_id)
-        .subquery("figures")
-    )
+    # The page's figures by one join and GROUP BY (no aggregate subquery joined to the page:
+    # see `ranked`), the page's rows being the grouped ones.
+    columns = (shown.c.id, shown.c.state, shown.c.requested_amount, shown.c.running, shown.c.position)
     result = db.session.execute(
         select(
             shown.c.id, Idea.reference, Idea.title, shown.c.state, shown.c.requested_amount, Idea.target_groups,
-            Organisation.name, Municipality.name, figures.c.assigned, figures.c.submitted, figures.c.mean,
-            figures.c.normalised, figures.c.spread, shown.c.running, count(competition, filters).label("total"),
-            shown.c.position,
+            Organisation.name, Municipality.name, func.count(Assignment.id), func.count(Review.id), func.avg(total),
+            func.avg(_normalised_expression(scaling)), func.max(total) - func.min(total), shown.c.running,
+            count(competition, filters).label("total"), shown.c.position,
         )  # fmt: skip
         .select_from(shown)
         .join(Idea, Idea.id == shown.c.id)
         .join(Organisation, Organisation.id == Idea.organisation_id)
         .outerjoin(Municipality, Municipality.id == Idea.municipality_id)
-        .outerjoin(figures, figures.c.idea_id == shown.c.id)
+        .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
+        .group_by(*columns, Idea.id, Organisation.name, Municipality.name)
         .order_by(shown.c.position)
     ).all()
     total_count = result[0].total if result else 0

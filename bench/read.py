@@ -208,7 +208,7 @@ def main() -> None:
     parser.add_argument("--ideas", type=int, default=10_000)
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--requests", type=int, default=12, help="per client with 1 client; twice that with 8")
-    parser.add_argument("--seconds", type=float, default=20, help="at most this long per page and number of clients")
+    parser.add_argument("--seconds", type=float, default=10, help="at most this long per page and number of clients")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--sqlite-file", help="default: <tmp>/grantflow-bench-read-<ideas>.sqlite3, reused")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432")

@@ -465,3 +465,41 @@ def test_board_and_ranking_page_number_tied_ideas_alike(admin_client, factory):
     assert on_ranking == {best.id: "1", halfway.id: "2", tied[2].id: "3", tied[1].id: "4", tied[0].id: "5"}
     assert on_board == {i: r for i, r in on_ranking.items() if i != halfway.id}
     assert [row.rank for row in ops.board(competition).rows] == [1, 3, 4, 5]
+
+
+def test_board_pages_keep_the_running_total_the_suggestion_and_the_options(admin_client, factory, monkeypatch):
+    """A page at a time: page 2's running total continues page 1's and is the database's sum;
+    the suggestion on each page is the one made over the whole board; pager links keep the
+    balancing option."""
+    monkeypatch.setattr(ops, "PAGE_SIZE", 2)
+    competition = factory.competition(budget="2600.00", min_score=Decimal("50"))
+    ludza_org = factory.organisation(municipality=factory.municipality("Ludzas novads"))
+    amounts = ("1000.00", "1900.00", "900.00", "1200.00", "600.00")
+    ideas = [factory.reviewed(competition=competition, amount=a, points=p, **({"org": ludza_org} if p == 5 else {}))
+             for a, p in zip(amounts, (10, 9, 8, 7, 5))]  # fmt: skip
+    decided = factory.reviewed(competition=competition, amount="100.00", points=6)
+    engine.fire(decided, "fund", factory.admin())
+    db.session.commit()
+    for balance in (False, True):
+        whole = ops.board(competition, balance=balance, page_size=100)
+        pages = [ops.board(competition, balance=balance, page=n) for n in (1, 2, 3)]
+        assert [p.pages for p in pages] == [3, 3, 3] and [len(p.rows) for p in pages] == [2, 2, 2]
+        rows = [row for p in pages for row in p.rows]
+        assert [r.idea.id for r in rows] == [r.idea.id for r in whole.rows] == [*(i.id for i in ideas[:4]), decided.id, ideas[4].id]
+        assert [r.rank for r in rows] == [1, 2, 3, 4, 5, 6]
+        assert pages[1].rows[0].running_total == pages[0].rows[-1].running_total + pages[1].rows[0].idea.requested_amount
+        for index, row in enumerate(rows):
+            above = [r.idea.id for r in rows[: index + 1]]
+            assert row.running_total == db.session.scalar(select(func.sum(Idea.requested_amount)).where(Idea.id.in_(above)))
+        merged = {i: (s.pick, s.reason) for p in pages for i, s in p.suggestions.items()}
+        assert merged == {i: (s.pick, s.reason) for i, s in whole.suggestions.items()}
+        assert decided.id not in merged and set(pages[1].suggestions) == {ideas[2].id, ideas[3].id}
+    # 2,500 € left. Plain: 1,000 fits, 1,900 does not, 900 fits, 1,200 does not, 600 fits;
+    # balancing takes Ludza's best (600) right after Rēzekne's.
+    plain = ops.board(competition, page_size=100).suggestions
+    assert [plain[i.id].pick for i in ideas] == [True, False, True, False, True]
+    assert ops.board(competition, balance=True, page=3).suggestions[ideas[4].id].reason.startswith("Līdzsvarošana")
+    page = admin_client.get(f"/decide/competitions/{competition.id}", query_string={"balance": 1, "page": 2}).get_data(as_text=True)
+    links = re.findall(r'href="(/decide/competitions/\d+\?[^"]*)"', page)
+    assert links and all("balance=1" in link for link in links), links
+    assert f'id="idea-{ideas[2].id}"' in page and f'id="idea-{ideas[0].id}"' not in page

@@ -4,6 +4,7 @@ number of SQL queries whatever the number of ideas."""
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -189,3 +190,55 @@ def test_evaluator_desk_query_count_does_not_grow(client, factory):
         page = client.get("/review/").get_data(as_text=True)
     assert "Iesniegti 0 no 10; atlikuši 10." in page
     assert len(few) == len(many)
+
+
+def test_running_total_on_page_two_continues_page_one_and_equals_the_database_sum(client, factory, monkeypatch):
+    import grantflow.review.ranking as agg
+    from sqlalchemy import func, select
+
+    from grantflow.ideas.models import Idea
+
+    monkeypatch.setattr(agg, "PAGE_SIZE", 3)
+    competition = factory.competition(budget="100000.00")
+    for points, amount in zip((9, 8, 8, 7, 6, 5, 4), ("1000.00", "1500.00", "700.00", "1200.00", "900.00", "1100.00", "800.00")):
+        scored(factory, competition, [points], amount=amount)
+    factory.in_review(competition=competition, amount="1800.00")  # no review: last, outside the total
+    admin = factory.admin()
+    db.session.commit()
+    first, second, third = (ranking(competition, Filters(), page=n) for n in (1, 2, 3))
+    assert (first.count, first.pages) == (8, 3) and [len(p.rows) for p in (first, second, third)] == [3, 3, 2]
+    rows = first.rows + second.rows + third.rows
+    assert [r.rank for r in rows] == [1, 2, 3, 4, 5, 6, 7, None]
+    assert second.rows[0].running_total == first.rows[-1].running_total + second.rows[0].requested
+    for index, row in enumerate(rows[:7]):  # each running total is the database's sum of the ideas up to it
+        above = [r.idea_id for r in rows[: index + 1]]
+        assert row.running_total == db.session.scalar(select(func.sum(Idea.requested_amount)).where(Idea.id.in_(above)))
+    assert rows[-1].running_total is None
+    assert [r.idea_id for r in rows] == [r.idea_id for r in ranking(competition, Filters(), page=None).rows]
+    login(client, admin.email)
+    page = client.get(f"/review/competitions/{competition.id}/ranking", query_string={"page": 2}).get_data(as_text=True)
+    for row in second.rows:
+        assert f'href="/ideas/{row.idea_id}"' in page
+    assert f"{second.rows[-1].running_total:.2f}".replace(".", ",") in page.replace("\xa0", "")
+
+
+def test_pager_links_keep_the_filters_and_the_order(client, factory, monkeypatch):
+    import grantflow.review.ranking as agg
+
+    monkeypatch.setattr(agg, "PAGE_SIZE", 1)
+    competition = factory.competition()
+    ideas = [scored(factory, competition, [p]) for p in (9, 8, 7)]
+    for idea in ideas:
+        idea.target_groups = ["youth"]
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    args = {"municipality": ideas[0].municipality_id, "target_group": "youth", "order": "normalised"}
+    page = client.get(f"/review/competitions/{competition.id}/ranking", query_string={**args, "page": 2}).get_data(as_text=True)
+    links = re.findall(r'href="(/review/competitions/\d+/ranking\?[^"]*)"', page)
+    assert links and all(
+        f"municipality={ideas[0].municipality_id}" in link and "target_group=youth" in link and "order=normalised" in link
+        for link in links
+    ), links
+    assert {re.search(r"page=(\d+)", link).group(1) for link in links} == {"1", "3"}
+    assert '<strong aria-current="page">2</strong>' in page

@@ -2,12 +2,14 @@
 money side of the fund and reject transitions, and the municipality's confirmation of its
 commitments."""
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Integer, and_, case, func, or_, select, type_coerce
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
@@ -20,8 +22,8 @@ from grantflow.core.i18n import format_money, format_points
 from grantflow.core.types import CENT
 from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
 from grantflow.ideas.models import Idea
-from grantflow.review.models import Review, ReviewStatus, Score
-from grantflow.review.ranking import Filters, ranking
+from grantflow.review.models import Assignment, Review, ReviewStatus, Score
+from grantflow.review.ranking import Filters, ranked
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect, guard, workflow_for
 
@@ -125,6 +127,9 @@ def record_rejection(idea, ctx) -> None:
 # --- ranking and suggestion -----------------------------------------------------------------
 
 
+PAGE_SIZE = 100
+
+
 @dataclass
 class Ranked:
     """One idea on the funding board, as the review area's ranking placed it."""
@@ -133,6 +138,8 @@ class Ranked:
     score: Decimal | None  # the ranking's mean weighted total (0–100) of the submitted reviews
     reviews: int
     rank: int | None  # the idea's rank in the competition's ranking (the ranking page's number)
+    running_total: Decimal | None = None  # the board's scored ideas' requested amounts, best first, to here
+    within_budget: bool = False
 
 
 def _points(value) -> str:
@@ -146,95 +153,186 @@ class Suggestion:
     reason: str
 
 
-def suggest(candidates: list[Ranked], left: Decimal, min_score: Decimal, balance: bool = False) -> dict[int, Suggestion]:
+class Candidate(NamedTuple):
+    """What the suggestion needs of an undecided idea, and no more (one light row): plain
+    numbers, as thousands of them are read for every page of the board."""
+
+    idea_id: int
+    score: float | None  # the ranking's mean, rounded to hundredths as shown
+    cents: int  # the amount requested, in cents
+    municipality_id: int | None
+    rank: int | None
+
+
+def _euros(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(CENT)
+
+
+def suggest(candidates: list[Candidate], left: Decimal, min_score: Decimal, balance: bool = False,
+            explain=None, municipality_names: dict | None = None) -> dict[int, Suggestion]:
     """Which of `candidates` (undecided ideas, best first) to fund with `left` euros: in rank
     order from the minimum score up, skipping an idea that no longer fits and going on. With
     `balance`, first the best-ranked idea of every municipality that has an eligible one.
-    Every choice says why; the administrator decides."""
+    Every choice says why; the administrator decides.
+
+    The choice runs over every candidate (an idea far down can take money first when
+    balancing), in whole cents; the reasons, which cost a translation and money formatting
+    each, are written only for the ideas in `explain` (the page shown; all when None)."""
     out: dict[int, Suggestion] = {}
+    names = municipality_names or {}
+    wanted = (lambda idea_id: True) if explain is None else (lambda idea_id: idea_id in explain)
+    minimum = float(min_score)
+    left_cents = int(left * 100)
     eligible = []
     for row in candidates:
-        if row.score is None or row.score < min_score:
-            out[row.idea.id] = Suggestion(row.idea.id, False, _(
-                "Not suggested: its score %(score)s is below the competition's minimum of %(min)s.",
-                score=_points(row.score), min=_points(min_score)))
+        if row.score is None or row.score < minimum:
+            if wanted(row.idea_id):
+                out[row.idea_id] = Suggestion(row.idea_id, False, _(
+                    "Not suggested: its score %(score)s is below the competition's minimum of %(min)s.",
+                    score=_points(_shown(row.score)), min=_points(min_score)))
         else:
             eligible.append(row)
+    taken = set()
 
     def take(row, why):
-        nonlocal left
-        left -= row.idea.requested_amount
-        out[row.idea.id] = Suggestion(row.idea.id, True, why + " " + _(
-            "%(left)s remain after it.", left=format_money(left)))
+        nonlocal left_cents
+        left_cents -= row.cents
+        taken.add(row.idea_id)
+        if wanted(row.idea_id):
+            out[row.idea_id] = Suggestion(row.idea_id, True, why() + " " + _(
+                "%(left)s remain after it.", left=format_money(_euros(left_cents))))
 
     if balance:
         seen = set()
         for row in eligible:
-            place = row.idea.municipality_id
-            if place in seen or row.idea.requested_amount > left:
+            place = row.municipality_id
+            if place in seen or row.cents > left_cents:
                 continue
             seen.add(place)
-            name = row.idea.municipality.name if row.idea.municipality else "—"
-            take(row, _(
+            take(row, lambda row=row: _(
                 "Balancing: the best-ranked idea from %(municipality)s that fits the budget (rank %(rank)d, score %(score)s).",
-                municipality=name, rank=row.rank, score=_points(row.score)))
+                municipality=names.get(row.municipality_id) or "—", rank=row.rank, score=_points(_shown(row.score))))
     for row in eligible:
-        if row.idea.id in out:
+        if row.idea_id in taken:
             continue
-        if row.idea.requested_amount <= left:
-            take(row, _("Rank %(rank)d, score %(score)s: it fits the budget.", rank=row.rank, score=_points(row.score)))
-        else:
-            out[row.idea.id] = Suggestion(row.idea.id, False, _(
+        if row.cents <= left_cents:
+            take(row, lambda row=row: _("Rank %(rank)d, score %(score)s: it fits the budget.", rank=row.rank,
+                                        score=_points(_shown(row.score))))  # fmt: skip
+        elif wanted(row.idea_id):
+            out[row.idea_id] = Suggestion(row.idea_id, False, _(
                 "Skipped: it asks for %(asked)s but only %(left)s remain; the next ideas were considered.",
-                asked=format_money(row.idea.requested_amount), left=format_money(left)))
+                asked=format_money(_euros(row.cents)), left=format_money(_euros(left_cents))))
     return out
 
 
 @dataclass
 class Board:
     competition: Competition
-    rows: list[Ranked]  # decidable and decided ideas, best first
-    decisions: dict[int, Decision]
+    rows: list[Ranked]  # the page's decidable and decided ideas, best first
+    decisions: dict[int, Decision]  # of the page's ideas
     committed: Decimal
     remaining: Decimal
     waiting: int  # filed ideas not ready for a decision yet
-    suggestions: dict[int, Suggestion]
+    suggestions: dict[int, Suggestion]  # for the page's ideas
+    count: int  # ideas on the board (all pages)
+    page: int
+    pages: int
 
 
-def board(competition: Competition, balance: bool = False) -> Board:
-    """Everything the funding board shows, in a handful of queries. The order, rank numbers
-    and scores are the review area's ranking (the ranking page's, so both number an idea
-    alike); the board keeps of it the ideas ready for a decision and those decided, and
-    adds the decisions, the budget and the suggestion."""
+def board(competition: Competition, balance: bool = False, page: int = 1, page_size: int | None = None) -> Board:
+    """A page of the funding board, in a fixed number of queries whatever the number of
+    ideas. The order, rank numbers and scores are the review area's ranking (the ranking
+    page's, so both number an idea alike); the board keeps of it the ideas ready for a
+    decision and those decided, and adds the decisions, the budget and the suggestion.
+
+    One light query reads the board's rows in rank order as (id, state, score, requested
+    amount, municipality, rank, decided, running total), the running total being the
+    database's window sum over the board's scored ideas. The suggestion has to see every
+    undecided idea above and around the page (and, when balancing, the best idea of every
+    municipality however far down), so it runs over all those light rows: that is the one
+    part of the board that grows with the number of ideas (at 10,000 ideas some 10,000
+    tuples of numbers, no objects). Only the page's ideas are then loaded as objects, with
+    their decisions, and only their suggestions are explained."""
+    page_size = page_size or PAGE_SIZE
+    page = max(1, page)
     workflow = workflow_for(competition.workflow)
-    decidable = set(workflow.states_tagged("decidable"))
-    decisions = decisions_by_idea(competition.id)
-    shown, waiting = [], 0
-    for row in ranking(competition, Filters(), page=None).rows:
-        if row.state in decidable or row.idea_id in decisions:
-            shown.append(row)
-        elif not workflow.states[row.state].final:  # the ranking holds only filed ideas
-            waiting += 1
+    decidable = workflow.states_tagged("decidable")
+    order = ranked(competition, Filters())
+    decided = select(Decision.idea_id).where(Decision.competition_id == competition.id)
+    on_board = or_(order.c.state.in_(decidable), order.c.id.in_(decided))
+    window = {"order_by": order.c.position, "rows": (None, 0)}
+    # Plain integers (cents) and floats: no Decimal made for the thousands of rows off the page.
+    rows = db.session.execute(
+        select(
+            order.c.id, order.c.state, order.c.score, type_coerce(order.c.requested_amount, Integer),
+            order.c.municipality_id, order.c.position, order.c.id.in_(decided),
+            type_coerce(func.sum(case((order.c.score.is_not(None), order.c.requested_amount), else_=0)).over(**window), Integer),
+        )  # fmt: skip
+        .where(on_board)
+        .order_by(order.c.position)
+    ).all()
+    shown = rows[(page - 1) * page_size : page * page_size]
+    ids = [r[0] for r in shown]
     ideas = {
         idea.id: idea
         for idea in db.session.scalars(
-            select(Idea)
-            .options(selectinload(Idea.organisation), selectinload(Idea.municipality))
-            .where(Idea.id.in_([row.idea_id for row in shown]))
+            select(Idea).options(selectinload(Idea.organisation), selectinload(Idea.municipality)).where(Idea.id.in_(ids))
         )
     }
-    rows = [Ranked(ideas[r.idea_id], r.mean, r.submitted, r.rank) for r in shown if r.idea_id in ideas]
+    reviews = dict(
+        db.session.execute(
+            select(Review.idea_id, func.count(Review.id))
+            .join(Assignment, and_(Assignment.id == Review.assignment_id, Assignment.active.is_(True)))
+            .where(Review.idea_id.in_(ids), Review.status == ReviewStatus.SUBMITTED)
+            .group_by(Review.idea_id)
+        ).all()
+    )
+    out = []
+    for idea_id, _state, score, _cents, _place, position, _decided, running in shown:
+        total = _euros(int(running)) if score is not None else None
+        out.append(Ranked(ideas[idea_id], _shown(score), reviews.get(idea_id, 0), position if score is not None else None,
+                          total, total is not None and total <= competition.budget))  # fmt: skip
     spent = committed(competition.id)
     left = competition.budget - spent
-    open_rows = [r for r in rows if r.idea.state in decidable and r.idea.id not in decisions]
-    return Board(competition, rows, decisions, spent, left, waiting,
-                 suggest(open_rows, left, competition.min_score, balance))
+    decidable_states = set(decidable)
+    candidates = [
+        Candidate(r[0], None if r[2] is None else round(float(r[2]), 2), int(r[3]), r[4], r[5] if r[2] is not None else None)
+        for r in rows
+        if r[1] in decidable_states and not r[6]
+    ]
+    names = {i.municipality_id: i.municipality.name for i in ideas.values() if i.municipality is not None}
+    suggestions = suggest(candidates, left, competition.min_score, balance, explain=set(ids), municipality_names=names)
+    return Board(competition, out, decisions_by_idea(competition.id, ids), spent, left,
+                 waiting(competition), suggestions, len(rows), page, max(1, math.ceil(len(rows) / page_size)))
 
 
-def decisions_by_idea(competition_id: int) -> dict[int, Decision]:
-    rows = db.session.scalars(
-        select(Decision).where(Decision.competition_id == competition_id).order_by(Decision.decided_at)
-    ).all()
+def _shown(value) -> Decimal | None:
+    """The score as the ranking page shows it: to the hundredth."""
+    return None if value is None else Decimal(str(round(float(value), 2))).quantize(CENT)
+
+
+def waiting(competition: Competition) -> int:
+    """Filed ideas that are neither ready for a decision, nor decided, nor over (one count)."""
+    workflow = workflow_for(competition.workflow)
+    states = [
+        name for name in workflow.states_tagged("filed")
+        if name not in workflow.states_tagged("decidable") and not workflow.states[name].final
+    ]  # fmt: skip
+    return db.session.scalar(
+        select(func.count(Idea.id)).where(
+            Idea.competition_id == competition.id,
+            Idea.state.in_(states),
+            Idea.id.not_in(select(Decision.idea_id).where(Decision.competition_id == competition.id)),
+        )
+    )
+
+
+def decisions_by_idea(competition_id: int, idea_ids: list[int] | None = None) -> dict[int, Decision]:
+    """The decisions of the competition (of these ideas only, if given), the latest per idea."""
+    query = select(Decision).where(Decision.competition_id == competition_id)
+    if idea_ids is not None:
+        query = query.where(Decision.idea_id.in_(idea_ids))
+    rows = db.session.scalars(query.order_by(Decision.decided_at)).all()
     return {d.idea_id: d for d in rows}
 
 

@@ -64,9 +64,11 @@ def _idea_or_404(idea_id: int) -> Idea:
 def board(competition_id: int):
     competition = db.session.get(Competition, competition_id) or abort(404)
     balance = request.args.get("balance") == "1"
-    data = ops.board(competition, balance=balance)
+    page = request.args.get("page", "1")
+    data = ops.board(competition, balance=balance, page=int(page) if page.isdigit() else 1)
     forms = {row.idea.id: _stamp(FundForm(formdata=None, prefix="fund"), row.idea, data.committed) for row in data.rows}
-    return render_template("funding/board.html", board=data, balance=balance, forms=forms, demo_data=competition.is_demo)
+    return render_template("funding/board.html", board=data, balance=balance, forms=forms, demo_data=competition.is_demo,
+                           page_args={"balance": "1"} if balance else {})  # fmt: skip
 
 
 def _grant_lines(idea):

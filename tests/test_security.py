@@ -8,6 +8,7 @@ import csv
 import io
 
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 
 from grantflow.core.extensions import db
 from grantflow.core.safety import spreadsheet_cell
@@ -98,3 +99,21 @@ def test_the_municipality_cannot_read_drafts_or_their_files(client, factory):
     db.session.commit()
     for url in (f"/ideas/{draft.id}", f"/apply/attachments/{attachment.id}"):
         assert client.get(url).status_code == 200, url
+
+
+# --- 4. the municipality's confirmation only through the cooperation form ----------------------
+def test_the_bare_cooperation_step_is_refused(client, factory):
+    from grantflow.funding.models import CooperationConfirmation
+    from grantflow.workflow.models import AuditEntry
+
+    idea = factory.reviewed(competition=factory.competition(workflow="resource_centre"))
+    representative = factory.user("municipality", municipality=idea.municipality)
+    db.session.commit()
+    login(client, representative.email)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert "/steps/confirm_cooperation" not in page  # no generic button for it
+    audit = db.session.scalar(select(func.count(AuditEntry.id)))
+    client.post(f"/ideas/{idea.id}/steps/confirm_cooperation", data={"version": str(idea.version)})
+    db.session.expire_all()
+    assert idea.state == "reviewed" and db.session.scalar(select(func.count(AuditEntry.id))) == audit
+    assert db.session.scalar(select(func.count(CooperationConfirmation.id))) == 0

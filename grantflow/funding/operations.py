@@ -345,6 +345,16 @@ def confirmed_cooperation(idea) -> CooperationConfirmation | None:
     return latest if latest is not None and latest.confirmed else None
 
 
+@guard(
+    "cooperation_recorded",
+    _l("The municipality confirms its cooperation with the cooperation form, which records its commitments."),
+)
+def cooperation_recorded(idea, ctx) -> bool:
+    """The step `confirm_cooperation` only follows a confirmation recorded with its commitments
+    (answer_cooperation), never as a bare step: the agreement is made from that record."""
+    return confirmed_cooperation(idea) is not None
+
+
 def answer_cooperation(idea, user, *, confirmed: bool, comment: str, **details) -> CooperationConfirmation:
     """Record the municipality's answer; a confirmation also fires `confirm_cooperation`
     where the idea's workflow has that step now (the resource-centre track). Commits."""

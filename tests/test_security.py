@@ -117,3 +117,18 @@ def test_the_bare_cooperation_step_is_refused(client, factory):
     db.session.expire_all()
     assert idea.state == "reviewed" and db.session.scalar(select(func.count(AuditEntry.id))) == audit
     assert db.session.scalar(select(func.count(CooperationConfirmation.id))) == 0
+
+
+# --- 5. a stranger cannot lock the owner out -------------------------------------------------
+def _attempt(client, email, password, ip):
+    return client.post("/login", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": ip})
+
+
+def test_a_strangers_failures_do_not_lock_the_owner_out(client, factory):
+    owner = factory.user(email="anna@example.lv")
+    db.session.commit()
+    codes = [_attempt(client, owner.email, "nepareizi-123", "203.0.113.9").status_code for _ in range(8)]
+    assert codes[:3] == [200, 200, 200] and set(codes[3:]) == {429}  # the stranger is limited
+    assert _attempt(client, owner.email, PASSWORD, "203.0.113.9").status_code == 429
+    assert _attempt(client, owner.email, PASSWORD, "198.51.100.7").status_code == 302  # the owner is not
+    assert _attempt(client, owner.email, PASSWORD, "203.0.113.9").status_code == 429  # and does not unlock it

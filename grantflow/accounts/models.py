@@ -66,7 +66,11 @@ class User(UserMixin, db.Model):
         if not user_id.isdigit() or int(user_id) > 2**31 - 1 or not token:
             return None
         user = db.session.get(cls, int(user_id))
-        if user is None or user.session_token is None or not hmac.compare_digest(token.encode(), user.session_token.encode()):
+        if (
+            user is None
+            or user.session_token is None
+            or not hmac.compare_digest(token.encode(), user.session_token.encode())
+        ):
             return None
         return user
 

@@ -45,7 +45,7 @@ def login():
             return render_template("accounts/login.html", form=form), 429
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            throttle.clear(user.email)
+            throttle.clear(user.email, ip)
             db.session.commit()
             start_session(user, form.remember.data)
             if not user.email_confirmed:
@@ -116,7 +116,10 @@ def forgot_password():
             return render_template("accounts/forgot.html", form=form), 429
         request_password_reset(form.email.data)
         flash(
-            _("If %(email)s has an account, a link to set a new password is on its way. It is valid for an hour.", email=form.email.data),
+            _(
+                "If %(email)s has an account, a link to set a new password is on its way. It is valid for an hour.",
+                email=form.email.data,
+            ),
             "success",
         )
         return redirect(url_for("accounts.login"), code=303)

@@ -7,6 +7,7 @@ headers, direction-override characters in file names and reports created by a GE
 import csv
 import io
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
@@ -132,3 +133,69 @@ def test_a_strangers_failures_do_not_lock_the_owner_out(client, factory):
     assert _attempt(client, owner.email, PASSWORD, "203.0.113.9").status_code == 429
     assert _attempt(client, owner.email, PASSWORD, "198.51.100.7").status_code == 302  # the owner is not
     assert _attempt(client, owner.email, PASSWORD, "203.0.113.9").status_code == 429  # and does not unlock it
+
+
+# --- 6. no timing hint of which accounts exist ------------------------------------------------
+@pytest.fixture
+def hashes(monkeypatch):
+    """Counts the password hashes made or checked (the expensive work) during a request."""
+    import grantflow.accounts.models as models
+    import grantflow.accounts.operations as operations
+
+    operations._dummy_hash()  # made once per process, on first use: not part of a request's cost
+    calls = []
+
+    def counting(function):
+        def counted(*args, **kwargs):
+            if function.__name__ == "generate_password_hash" or "$" in args[0]:  # "!" costs nothing
+                calls.append(function.__name__)
+            return function(*args, **kwargs)
+
+        return counted
+
+    for module in (models, operations):
+        for name in ("generate_password_hash", "check_password_hash"):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, counting(getattr(module, name)))
+    return calls
+
+
+def test_every_login_registration_and_reset_path_hashes_once(client, factory, hashes):
+    active = factory.user(email="anna@example.lv")
+    inactive = factory.user(email="berta@example.lv")
+    inactive.active = False
+    without_password = factory.user(email="kontakts@example.lv")
+    without_password.password_hash, without_password.active = "!", False
+    db.session.commit()
+
+    def count(path, data, ip):
+        hashes.clear()
+        client.post(path, data=data, environ_base={"REMOTE_ADDR": ip})
+        return len(hashes)
+
+    logins = {
+        "unknown": count("/login", {"email": "nav@example.lv", "password": "nepareizi-123"}, "10.0.0.1"),
+        "wrong": count("/login", {"email": active.email, "password": "nepareizi-123"}, "10.0.0.2"),
+        "inactive": count("/login", {"email": inactive.email, "password": PASSWORD}, "10.0.0.3"),
+        "no password": count("/login", {"email": without_password.email, "password": "x" * 12}, "10.0.0.4"),
+        "right": count("/login", {"email": active.email, "password": PASSWORD}, "10.0.0.5"),
+    }
+    assert set(logins.values()) == {1}, logins
+    client.post("/logout")
+    new = {
+        "name": "Jauna",
+        "email": "jauna@example.lv",
+        "password": "rudens-lapas-2026",
+        "password_again": "rudens-lapas-2026",
+    }
+    registrations = {
+        "new": count("/register", new, "10.0.1.1"),
+        "taken": count("/register", {**new, "email": active.email}, "10.0.1.2"),
+    }
+    assert set(registrations.values()) == {1}, registrations
+    resets = {
+        "known": count("/password/forgot", {"email": active.email}, "10.0.2.1"),
+        "unknown": count("/password/forgot", {"email": "nav@example.lv"}, "10.0.2.2"),
+        "inactive": count("/password/forgot", {"email": inactive.email}, "10.0.2.3"),
+    }
+    assert set(resets.values()) == {1}, resets

@@ -199,3 +199,35 @@ def test_every_login_registration_and_reset_path_hashes_once(client, factory, ha
         "inactive": count("/password/forgot", {"email": inactive.email}, "10.0.2.3"),
     }
     assert set(resets.values()) == {1}, resets
+
+
+# --- 7. who evaluated is for administrators ---------------------------------------------------
+def test_the_history_names_evaluators_only_to_administrators(client, factory):
+    first = factory.evaluator(name="Elza Vērtētāja")
+    second = factory.evaluator(name="Pēteris Vērtētājs")
+    idea = factory.in_review(evaluators=[first, second])
+    factory.review(idea, second)
+    engine.record(idea, "review_submitted", second)  # as review.operations does on submitting
+    representative = factory.user("municipality", municipality=idea.municipality, name="Rita Pašvaldniece")
+    admin = factory.admin()
+    db.session.commit()
+    submitted = "Vērtētājs iesniedza vērtējumu"
+
+    def page(user):
+        login(client, user.email)
+        text = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+        client.post("/logout")
+        return text.split('id="history"')[1]
+
+    before_own = page(first)  # the first evaluator has not submitted: no other evaluator's acts
+    assert "Pēteris Vērtētājs" not in before_own and submitted not in before_own
+    municipality = page(representative)  # the step, without the name
+    assert submitted in municipality and "Pēteris Vērtētājs" not in municipality
+    own = page(second)
+    assert submitted in own and "Pēteris Vērtētājs" in own  # their own act
+    assert "Pēteris Vērtētājs" in page(admin)
+    factory.review(idea, first)
+    engine.record(idea, "review_submitted", first)
+    db.session.commit()
+    after_own = page(first)
+    assert after_own.count(submitted) == 2 and "Pēteris Vērtētājs" not in after_own

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 import filetype
@@ -11,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR
 from grantflow.accounts.operations import administrators
 from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
@@ -510,6 +512,33 @@ def history(idea, for_applicant: bool = False) -> list[AuditEntry]:
     if for_applicant and registry.private_kinds:
         query = query.where(AuditEntry.kind.not_in(registry.private_kinds))
     return db.session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    entry: AuditEntry
+    show_actor: bool  # whether the page may name who did it
+
+
+def history_for(idea, user, roles) -> list[HistoryLine]:
+    """The history as `user` (holding `roles` on the idea) may see it. Administrators see every
+    act and who did it. The applicant sees no evaluation steps and no names. Others (evaluators,
+    the municipality) see the evaluation steps without names, except their own acts; an
+    evaluator who has not submitted their own review sees no other evaluator's acts at all."""
+    if ADMINISTRATOR in roles:
+        return [HistoryLine(e, True) for e in history(idea)]
+    if roles == {APPLICANT}:
+        return [HistoryLine(e, False) for e in history(idea, for_applicant=True)]
+    entries = history(idea)
+    mine = lambda e: e.actor_id is not None and e.actor_id == user.id  # noqa: E731
+    before_own_review = EVALUATOR in roles and not any(e.kind == "review_submitted" and mine(e) for e in entries)
+    lines = []
+    for entry in entries:
+        private = entry.kind in registry.private_kinds
+        if private and before_own_review and not mine(entry):
+            continue
+        lines.append(HistoryLine(entry, mine(entry) or not private))
+    return lines
 
 
 def take_step(idea, trigger: str, actor, comment: str = "", **params):

@@ -199,9 +199,7 @@ def test_login_wrong_password_and_unknown_address_get_the_same_answer(client, fa
 def test_login_refuses_to_redirect_off_site(client, factory):
     factory.user(email="anna@example.lv")
     db.session.commit()
-    response = client.post(
-        "/login?next=https://evil.example/x", data={"email": "anna@example.lv", "password": PASSWORD}
-    )
+    response = client.post("/login?next=https://evil.example/x", data={"email": "anna@example.lv", "password": PASSWORD})
     assert response.location == "/"
 
 
@@ -211,7 +209,9 @@ def test_login_page_links_to_register_and_forgotten_password(client):
 
 
 def fail(client, email, ip="10.0.0.1"):
-    return client.post("/login", data={"email": email, "password": "nepareizi-123"}, environ_base={"REMOTE_ADDR": ip})
+    return client.post(
+        "/login", data={"email": email, "password": "nepareizi-123"}, environ_base={"REMOTE_ADDR": ip}
+    )
 
 
 def age_attempts(minutes):
@@ -364,14 +364,6 @@ def test_mail_sending_forms_are_limited_per_ip(app, client, factory):
     for n in range(3):
         assert client.post("/password/forgot", data={"email": f"a{n}@example.lv"}).status_code == 303
     assert client.post("/password/forgot", data={"email": "a9@example.lv"}).status_code == 429
-    page = client.post(
-        "/register",
-        data={
-            "name": "Jānis",
-            "email": "jauns@example.lv",
-            "password": "gara-parole-123",
-            "password_again": "gara-parole-123",
-        },
-    )
+    page = client.post("/register", data={"name": "Jānis", "email": "jauns@example.lv", "password": "gara-parole-123", "password_again": "gara-parole-123"})
     assert page.status_code == 429  # refused before any account or mail is made
     assert db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.to_addr == "jauns@example.lv")) == 0

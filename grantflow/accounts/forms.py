@@ -31,9 +31,7 @@ class MailAddress:
         try:
             info = validate_email(field.data or "", check_deliverability=False, allow_smtputf8=False)
         except EmailNotValidError:
-            raise ValidationError(
-                _l("Enter an e-mail address like name@example.lv (Latin letters only before the @).")
-            ) from None
+            raise ValidationError(_l("Enter an e-mail address like name@example.lv (Latin letters only before the @).")) from None
         field.data = info.ascii_email or info.normalized
 
 
@@ -59,9 +57,7 @@ def email_field(label=_l("E-mail")):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail"), filters=[strip], validators=[DataRequired(_l("Enter your e-mail address.")), at_most(254)]
-    )
+    email = EmailField(_l("E-mail"), filters=[strip], validators=[DataRequired(_l("Enter your e-mail address.")), at_most(254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), at_most(200)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
@@ -95,3 +91,5 @@ class ResetPasswordForm(FlaskForm):
         _l("New password again"),
         validators=[DataRequired(_l("Type the password again.")), EqualTo("password", _l("The two passwords differ."))],
     )
+
+

@@ -23,6 +23,7 @@ def _dummy_hash() -> str:
     return generate_password_hash("no such user")
 
 
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -166,5 +167,7 @@ def email_confirmed(idea, ctx) -> bool:
 def administrators() -> list[User]:
     """The active administrators, whom notices about ideas and reports go to."""
     return list(
-        db.session.scalars(select(User).join(UserRole).where(UserRole.role == ADMINISTRATOR, User.active.is_(True)))
+        db.session.scalars(
+            select(User).join(UserRole).where(UserRole.role == ADMINISTRATOR, User.active.is_(True))
+        )
     )

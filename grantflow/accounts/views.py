@@ -116,10 +116,7 @@ def forgot_password():
             return render_template("accounts/forgot.html", form=form), 429
         request_password_reset(form.email.data)
         flash(
-            _(
-                "If %(email)s has an account, a link to set a new password is on its way. It is valid for an hour.",
-                email=form.email.data,
-            ),
+            _("If %(email)s has an account, a link to set a new password is on its way. It is valid for an hour.", email=form.email.data),
             "success",
         )
         return redirect(url_for("accounts.login"), code=303)

@@ -6,6 +6,7 @@ headers, direction-override characters in file names and reports created by a GE
 
 import csv
 import io
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -231,3 +232,24 @@ def test_the_history_names_evaluators_only_to_administrators(client, factory):
     db.session.commit()
     after_own = page(first)
     assert after_own.count(submitted) == 2 and "Pēteris Vērtētājs" not in after_own
+
+
+# --- 8. a budget below what is committed ------------------------------------------------------
+def test_the_budget_cannot_go_below_what_is_committed(client, factory):
+    from grantflow.competitions.models import Competition
+    from tests.test_competitions import FORM
+
+    idea = factory.funded()  # 1,000 € committed
+    admin = factory.admin()
+    db.session.commit()
+    competition = idea.competition
+    login(client, admin.email)
+    data = dict(FORM, code=competition.code, workflow=competition.workflow, budget="999.99", max_grant="900")
+    response = client.post(f"/competitions/{competition.id}/edit", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="budget-error"' in page and "jau piešķirta atbalstītajām idejām: 1 000,00 €" in page.replace("\xa0", " ")
+    db.session.expire_all()
+    assert db.session.get(Competition, competition.id).budget == Decimal("10000.00")
+    response = client.post(f"/competitions/{competition.id}/edit", data=dict(data, budget="1000.00"))
+    assert response.status_code == 303  # down to exactly what is committed is fine

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from grantflow.accounts.models import MUNICIPALITY
+from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition, Criterion
 from grantflow.core.database import Conflict, is_conflict
 from grantflow.core.errors import Refused
@@ -38,6 +39,12 @@ def committed(competition_id: int) -> Decimal:
         )
     )
     return Decimal(total or 0).quantize(CENT) if not isinstance(total, Decimal) else total.quantize(CENT)
+
+
+@competitions_ops.usage("committed")
+def committed_in(competition: Competition) -> Decimal:
+    """For competitions.operations: a budget cannot go below what is committed."""
+    return committed(competition.id)
 
 
 def remaining(competition: Competition) -> Decimal:

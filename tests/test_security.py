@@ -253,3 +253,20 @@ def test_the_budget_cannot_go_below_what_is_committed(client, factory):
     assert db.session.get(Competition, competition.id).budget == Decimal("10000.00")
     response = client.post(f"/competitions/{competition.id}/edit", data=dict(data, budget="1000.00"))
     assert response.status_code == 303  # down to exactly what is committed is fine
+
+
+# --- 9. mail only to confirmed account holders ------------------------------------------------
+def test_the_typed_contact_email_and_unconfirmed_members_get_no_mail(app, factory):
+    from grantflow.ideas.operations import applicant_addresses
+    from grantflow.mail.models import OutboxMail
+
+    idea = factory.idea()
+    idea.contact_email = "someone-else@example.com"
+    member = factory.member_of(idea.organisation)
+    unconfirmed = factory.applicant(org=idea.organisation)
+    unconfirmed.email_confirmed_at = None
+    db.session.flush()
+    assert applicant_addresses(idea) == [(member.email, member.locale)]
+    engine.fire(idea, "submit", member)
+    db.session.commit()
+    assert db.session.scalars(select(OutboxMail.to_addr)).all() == [member.email]

@@ -405,15 +405,15 @@ def assign_reference(idea: Idea, ctx) -> None:
 
 
 def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:
-    """(e-mail, locale) of the idea's contact and the organisation's members."""
+    """(e-mail, locale) of the organisation's active members with a confirmed address. The
+    contact e-mail typed on the idea is shown to staff but gets no mail unless it is one of
+    theirs: nobody confirmed it, and GrantFlow must not mail whomever an applicant names."""
     seen, out = set(), []
     for membership in idea.organisation.memberships:
         user = membership.user
-        if user.active and user.email not in seen:
+        if user.active and user.email_confirmed and user.email not in seen:
             seen.add(user.email)
             out.append((user.email, user.locale))
-    if idea.contact_email and idea.contact_email not in seen:
-        out.append((idea.contact_email, "lv"))
     return out
 
 

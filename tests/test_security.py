@@ -270,3 +270,17 @@ def test_the_typed_contact_email_and_unconfirmed_members_get_no_mail(app, factor
     engine.fire(idea, "submit", member)
     db.session.commit()
     assert db.session.scalars(select(OutboxMail.to_addr)).all() == [member.email]
+
+
+# --- 10. HSTS in production, no caching of signed-in pages ------------------------------------
+def test_signed_in_pages_are_not_stored_and_production_sends_hsts(client, factory, make_app):
+    user = factory.applicant()
+    db.session.commit()
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+    assert "Strict-Transport-Security" not in client.get("/login").headers  # not in development
+    login(client, user.email)
+    for url in ("/", "/orgs/"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    production = make_app(GRANTFLOW_ENV="production", SECRET_KEY="x" * 40)
+    headers = production.test_client().get("/login", base_url="https://grantflow.test").headers
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

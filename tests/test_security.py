@@ -284,3 +284,26 @@ def test_signed_in_pages_are_not_stored_and_production_sends_hsts(client, factor
     production = make_app(GRANTFLOW_ENV="production", SECRET_KEY="x" * 40)
     headers = production.test_client().get("/login", base_url="https://grantflow.test").headers
     assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+
+
+# --- 11. file names and reports -----------------------------------------------------------------
+def test_upload_names_lose_direction_overrides_and_other_format_characters():
+    from grantflow.ideas.operations import safe_filename
+
+    assert safe_filename("rēķins\u202eexe.pdf", "pdf") == "rēķinsexe.pdf"
+    for char in (
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
+        "\u200b",
+        "\u200f",
+        "\ufeff",
+        "\u0085",
+    ):
+        assert safe_filename(f"tā{char}me.pdf", "pdf") == "tāme.pdf", repr(char)

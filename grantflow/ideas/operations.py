@@ -3,6 +3,7 @@
 import hashlib
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -470,9 +471,12 @@ PURPOSES = ("quote", "support_letter", "photo", "receipt", "other")
 
 
 def safe_filename(name: str, extension: str) -> str:
-    """The uploaded name without any path or control characters, with the extension of its
-    real type: "../../x.exe" holding a PDF becomes "x.pdf"."""
-    name = re.split(r"[\\/]", name or "")[-1]
+    """The uploaded name without any path, control or format characters (Unicode category Cf:
+    the direction overrides U+202A–U+202E and isolates U+2066–U+2069 that make "fdp.exe" look
+    like "exe.pdf", zero-width characters), with the extension of its real type:
+    "../../x.exe" holding a PDF becomes "x.pdf"."""
+    name = "".join(c for c in name or "" if unicodedata.category(c) not in ("Cf", "Cc", "Zl", "Zp"))
+    name = re.split(r"[\\/]", name)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
     stem = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", stem).strip(" .")[:120] or "file"
     return f"{stem}.{'jpg' if extension == 'jpg' else extension}"

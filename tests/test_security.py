@@ -307,3 +307,22 @@ def test_upload_names_lose_direction_overrides_and_other_format_characters():
         "\u0085",
     ):
         assert safe_filename(f"tā{char}me.pdf", "pdf") == "tāme.pdf", repr(char)
+
+
+def test_a_get_of_the_report_page_creates_no_report(client, factory):
+    from grantflow.reports.models import Report
+
+    idea = factory.funded()
+    applicant = factory.member_of(idea.organisation)
+    stranger = factory.applicant()
+    db.session.commit()
+    login(client, stranger.email)
+    assert client.get(f"/reports/{idea.id}").status_code == 404
+    client.post("/logout")
+    login(client, applicant.email)
+    page = client.get(f"/reports/{idea.id}").get_data(as_text=True)
+    assert 'name="spending-0-actual"' in page  # the empty form, with the planned grant line
+    assert db.session.scalar(select(func.count(Report.id))) == 0
+    client.post(f"/reports/{idea.id}", data={"participants": "12", "action": "save"})
+    report = db.session.scalars(select(Report)).one()
+    assert report.participants == 12 and len(report.spending) == 1

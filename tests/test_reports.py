@@ -10,7 +10,7 @@ from sqlalchemy import event
 from grantflow.ideas.models import Idea
 from grantflow.core.extensions import db
 from grantflow.reports.models import Report
-from grantflow.reports.operations import form_data
+from grantflow.reports.operations import blank_report, form_data
 from tests.conftest import login
 
 
@@ -49,6 +49,8 @@ def test_report_draft_submit_return_and_accept(client, funded):
     assert "30. novembrim" in home or "30 November" in home or "2026. gada 30. novembris" in home
     assert client.get(f"/reports/{idea.id}").status_code == 200
     db.session.commit()
+    assert db.session.query(Report).filter_by(idea_id=idea.id).count() == 0  # a GET stores nothing
+    client.post(f"/reports/{idea.id}", data={**flat(blank_report(idea)), "action": "save"})  # the first save does
     report = db.session.query(Report).filter_by(idea_id=idea.id).one()
     assert [s.planned for s in report.spending] == [Decimal("1000.00")]
     # A draft keeps everything, even what is not a number yet.

@@ -4,6 +4,7 @@ import pytest
 
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
+from grantflow.funding.operations import answer_cooperation
 from grantflow.workflow import engine
 
 
@@ -18,7 +19,10 @@ def test_municipality_must_confirm_before_funding(factory):
     with pytest.raises(Refused, match="Jums nav tiesību"):
         engine.fire(idea, "confirm_cooperation", other)
     representative = factory.user("municipality", municipality=idea.municipality)
-    engine.fire(idea, "confirm_cooperation", representative, "Telpas kultūras namā")
+    with pytest.raises(Refused):  # not as a bare step: only with the commitments recorded
+        engine.fire(idea, "confirm_cooperation", representative, "Telpas kultūras namā")
+    answer_cooperation(idea, representative, confirmed=True, comment="Telpas kultūras namā")
+    assert idea.state == "municipality_confirmed"
     engine.fire(idea, "fund", admin)
     db.session.commit()
     assert idea.state == "funded"

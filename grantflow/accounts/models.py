@@ -1,12 +1,12 @@
 """People who log in, and the roles they hold across the programme."""
 
-import hashlib
 import hmac
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from grantflow.core.extensions import db
@@ -17,6 +17,10 @@ EVALUATOR = "evaluator"
 ADMINISTRATOR = "administrator"
 MUNICIPALITY = "municipality"
 ROLES = (APPLICANT, EVALUATOR, ADMINISTRATOR, MUNICIPALITY)
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
 
 
 class User(UserMixin, db.Model):
@@ -33,6 +37,8 @@ class User(UserMixin, db.Model):
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of every session and remember cookie (see get_id): a new one ends them all.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -43,25 +49,40 @@ class User(UserMixin, db.Model):
     municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
 
     def get_id(self) -> str:
-        """The session names the user and a digest of their password hash, so changing or
-        resetting the password logs out every other session."""
-        return f"{self.id}.{self._password_digest()}"
+        """The session names the user and their session token, so ending the sessions
+        (logout, a new password, deactivation) makes every session and remember cookie
+        issued before it worthless, on the server."""
+        if self.session_token is None:
+            self.session_token = new_session_token()
+        return f"{self.id}.{self.session_token}"
 
-    def _password_digest(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+    def end_sessions(self) -> None:
+        """Every session and remember cookie of this user stops working."""
+        self.session_token = new_session_token()
 
     @classmethod
     def from_session_id(cls, session_id: str) -> "User | None":
-        user_id, _, digest = session_id.partition(".")
-        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+        user_id, _, token = session_id.partition(".")
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1 or not token:
             return None
         user = db.session.get(cls, int(user_id))
-        if user is None or not hmac.compare_digest(digest, user._password_digest()):
+        if (
+            user is None
+            or user.session_token is None
+            or not hmac.compare_digest(token.encode(), user.session_token.encode())
+        ):
             return None
         return user
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    @validates("active")
+    def _deactivated_ends_sessions(self, key, value):
+        if value is False and self.active is not False:
+            self.end_sessions()
+        return value
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

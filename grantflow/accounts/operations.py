@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from grantflow.accounts.models import ADMINISTRATOR, User, UserRole
 from grantflow.accounts.throttle import clear
@@ -43,18 +43,33 @@ def create_user(email: str, name: str, password: str, roles=(), locale: str = "l
     return user
 
 
+def _spend_a_hash(password: str) -> None:
+    """The work of checking a password, for the paths that have none to check, so every path
+    of login, registration and password reset costs the same and response times do not
+    reveal which addresses have (active) accounts."""
+    check_password_hash(_dummy_hash(), password)
+
+
 def authenticate(email: str, password: str) -> User | None:
-    """The user whose e-mail and password match, if active. The hash is checked even for an
-    unknown e-mail, so response times do not reveal which addresses exist."""
+    """The user whose e-mail and password match, if active. One password hash is checked on
+    every path (an unknown e-mail, an inactive account, one without a password), so response
+    times do not reveal which addresses exist."""
     user = find_user(email)
-    if user is None:
-        User(password_hash=_dummy_hash()).check_password(password)
+    if user is None or not user.active or "$" not in user.password_hash:
+        _spend_a_hash(password)
         return None
-    if not user.check_password(password) or not user.active:
+    if not user.check_password(password):
         return None
     user.last_login_at = utcnow()
     db.session.commit()
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Logging out ends every session of the user on the server: a session or remember cookie
+    copied before it no longer works."""
+    user.end_sessions()
+    db.session.commit()
 
 
 # --- signed links -----------------------------------------------------------------------------
@@ -98,6 +113,7 @@ def register(name: str, email: str, password: str, locale: str, confirmed: bool 
     and no hint on the page: its owner gets a mail instead (so the form reveals no addresses)."""
     existing = find_user(email)
     if existing is not None:
+        generate_password_hash(password)  # the work a new account's password costs: no timing hint
         queue_mail(existing.email, "account_exists", existing.locale, user=existing)
         db.session.commit()
         return None
@@ -122,6 +138,7 @@ def confirm_email(token: str) -> User | None:
 def request_password_reset(email: str) -> None:
     """Mail a reset link if the address has an account; silently nothing otherwise."""
     user = find_user(email)
+    _spend_a_hash(email)  # the same expensive work whether or not the address has an account
     if user is not None and user.active:
         queue_mail(user.email, "reset_password", user.locale, user=user, token=reset_token(user))
         db.session.commit()

@@ -1,6 +1,13 @@
-"""Limits per e-mail and per IP address: failed logins, and requests that send mail
-(registration, password reset, confirmation links, invitations), so nobody can guess passwords
-or flood an inbox through the forms.
+"""Limits on failed logins and on requests that send mail (registration, password reset,
+confirmation links, invitations), so nobody can guess passwords or flood an inbox through the
+forms.
+
+Failed logins count per pair of e-mail and client address, and per address. The lock-out is
+the pair's: LIMIT_PER_EMAIL failures for one e-mail from one address block that address for
+that e-mail, while the owner, from their own address, can still log in (a stranger cannot
+lock anyone out). Before it, the pair waits longer after each failure past the second (one
+minute, then two, ...). The address's own, higher, limit stops guessing across many e-mails.
+Mail-sending requests count per e-mail and per address.
 
 The counters are rows in the database (`login_attempts`), so every application worker sees
 the same numbers. A key is blocked while it has LIMIT events within WINDOW; the wait shown is
@@ -36,11 +43,25 @@ def _email_key(email: str, kind: str = LOGIN) -> str:
     return PREFIX[kind] + "email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _pair_prefix(email: str) -> str:
+    return "pair:" + _digest(email.strip().lower()) + ":"
+
+
 def _keys(email: str, ip: str, kind: str) -> list[tuple[str, int]]:
-    return [
-        (_email_key(email, kind), _setting(kind, "PER_EMAIL")),
-        (f"{PREFIX[kind]}ip:{ip}"[:80], _setting(kind, "PER_IP")),
-    ]
+    first = (
+        (_pair_prefix(email) + _digest(ip), _setting(kind, "PER_EMAIL"))
+        if kind == LOGIN
+        else (_email_key(email, kind), _setting(kind, "PER_EMAIL"))
+    )
+    return [first, (f"{PREFIX[kind]}ip:{ip}"[:80], _setting(kind, "PER_IP"))]
+
+
+# Failed logins of one e-mail from one address before the growing waits begin.
+FREE_FAILURES = 2
 
 
 def _window(kind: str) -> timedelta:
@@ -52,7 +73,7 @@ def minutes_blocked(email: str, ip: str, kind: str = LOGIN) -> int:
     now = utcnow()
     window = _window(kind)
     wait = timedelta(0)
-    for key, limit in _keys(email, ip, kind):
+    for number, (key, limit) in enumerate(_keys(email, ip, kind)):
         recent = db.session.scalars(
             select(LoginAttempt.attempted_at)
             .where(LoginAttempt.key == key, LoginAttempt.attempted_at > now - window)
@@ -61,6 +82,9 @@ def minutes_blocked(email: str, ip: str, kind: str = LOGIN) -> int:
         ).all()
         if len(recent) >= limit:
             wait = max(wait, recent[-1] + window - now)
+        elif kind == LOGIN and number == 0 and len(recent) > FREE_FAILURES:
+            # A growing wait after the latest failure: 1, 2, 4 ... minutes.
+            wait = max(wait, recent[0] + timedelta(minutes=2 ** (len(recent) - FREE_FAILURES - 1)) - now)
     return math.ceil(wait.total_seconds() / 60) if wait > timedelta(0) else 0
 
 
@@ -84,7 +108,12 @@ def record_failure(email: str, ip: str) -> None:
     record(email, ip, LOGIN)
 
 
-def clear(email: str) -> None:
-    """Forget the failures for an e-mail after it logged in or reset its password (not the IP's:
-    one good password must not unlock guessing at other accounts). The caller commits."""
-    _forget(LoginAttempt.key == _email_key(email))
+def clear(email: str, ip: str | None = None) -> None:
+    """Forget the failures for an e-mail after it logged in (those from that address only: the
+    owner's login does not unlock a stranger's) or reset its password (all of them). Never the
+    address's own count: one good password must not unlock guessing at other accounts. The
+    caller commits."""
+    if ip is not None:
+        _forget(LoginAttempt.key == _keys(email, ip, LOGIN)[0][0])
+        return
+    _forget(LoginAttempt.key.startswith(_pair_prefix(email), autoescape=True) | (LoginAttempt.key == _email_key(email)))

@@ -8,6 +8,7 @@ from grantflow.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm
 from grantflow.accounts.operations import (
     authenticate,
     confirm_email,
+    end_sessions,
     request_password_reset,
     send_confirmation,
     user_for_reset,
@@ -44,7 +45,7 @@ def login():
             return render_template("accounts/login.html", form=form), 429
         user = authenticate(form.email.data, form.password.data)
         if user is not None:
-            throttle.clear(user.email)
+            throttle.clear(user.email, ip)
             db.session.commit()
             start_session(user, form.remember.data)
             if not user.email_confirmed:
@@ -58,6 +59,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_sessions(current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "success")
     return redirect(url_for("pages.index"))

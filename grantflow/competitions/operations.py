@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from grantflow.competitions.models import Competition, Criterion
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
+from grantflow.core.i18n import format_money
 
 # A sensible default set for community ideas: (lv, en, guidance lv, guidance en, max points, weight)
 DEFAULT_CRITERIA = (
@@ -50,12 +52,14 @@ def add_default_criteria(competition: Competition) -> None:
 
 # What fixes a competition's set-up is known to the areas above this one: the ideas area
 # whether it has ideas (then its workflow stays), the review area whether scoring has started
-# (then its criteria stay). They register their answer here, so this area imports neither.
-_USAGE: dict[str, Callable[[Competition], bool]] = {}
+# (then its criteria stay), the funding area how much its decisions committed (the budget
+# cannot go below it). They register their answer here, so this area imports none of them.
+_USAGE: dict[str, Callable[[Competition], Any]] = {}
 
 
 def usage(name: str):
-    """Register `func(competition) -> bool` answering the usage question `name`."""
+    """Register `func(competition)` answering the usage question `name` (a bool; for
+    "committed", an amount)."""
 
     def decorate(func):
         _USAGE[name] = func
@@ -80,6 +84,12 @@ def scoring_started(competition: Competition) -> bool:
     return _USAGE["scoring"](competition)
 
 
+def committed(competition: Competition) -> Decimal:
+    """Money already committed by funding decisions in the competition (the funding area's
+    answer)."""
+    return _USAGE["committed"](competition)
+
+
 def _criteria_open(competition: Competition) -> None:
     if scoring_started(competition):
         raise Refused(_("Scoring has started in this competition, so its criteria can no longer change."))
@@ -95,6 +105,15 @@ def save_competition(competition: Competition | None, data: dict) -> Competition
     else:
         if data["workflow"] != competition.workflow and has_ideas(competition):
             raise Refused(_("The workflow cannot change once the competition has ideas."))
+        if data.get("budget") is not None:
+            # Locked, as funding locks it (funding.operations.budget_covers): no decision
+            # slips in between the check and the new budget.
+            db.session.refresh(competition, with_for_update=True)
+            spent = committed(competition)
+            if data["budget"] < spent:
+                message = _("The budget cannot be less than is already committed to funded ideas: %(committed)s.",
+                            committed=format_money(spent))  # fmt: skip
+                raise Refused(fields={"budget": message})
         for name, value in data.items():
             setattr(competition, name, value)
     try:

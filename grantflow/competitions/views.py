@@ -61,6 +61,8 @@ def _edit(competition: Competition | None):
             competition = ops.save_competition(competition, form.model_data())
         except Refused as refused:
             flash_refused(refused)
+            for name, message in refused.fields.items():
+                form[name].errors = [message]
         else:
             flash(_("The competition is saved."), "success")
             return redirect(url_for("pages.competition", competition_id=competition.id), code=303)

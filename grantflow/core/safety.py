@@ -20,3 +20,20 @@ def small_int(text: str | None, maximum: int = 2**31 - 1) -> int | None:
         return None
     value = int(text)
     return value if value <= maximum else None
+
+
+# Text a spreadsheet program would read as a formula (OWASP "CSV injection"): it starts with
+# one of these. Such a cell gets a leading single quote, which the program shows as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value):
+    """A value safe to put in an exported CSV or XLSX cell: numbers stay numbers, text that
+    would start a formula is prefixed with a single quote. Every export goes through it."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def spreadsheet_row(values) -> list:
+    return [spreadsheet_cell(v) for v in values]

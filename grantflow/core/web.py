@@ -4,7 +4,7 @@ is shown.
 Error pages first roll the request's transaction back: the error may have left it failed, and
 the page itself reads (the user, the language) through the same session."""
 
-from flask import current_app, flash, redirect, render_template, request
+from flask import current_app, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -45,6 +45,12 @@ def init_app(app) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self'; frame-ancestors 'none'",
         )
+        if current_app.config["GRANTFLOW_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # A signed-in person's pages (and files) are theirs: no cache on the way or on a shared
+        # computer keeps them. The session names the user (Flask-Login's key): no query here.
+        if "_user_id" in session and request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(CSRFError)

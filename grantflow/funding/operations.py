@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from grantflow.accounts.models import MUNICIPALITY
+from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition, Criterion
 from grantflow.core.database import Conflict, is_conflict
 from grantflow.core.errors import Refused
@@ -40,6 +41,12 @@ def committed(competition_id: int) -> Decimal:
         )
     )
     return Decimal(total or 0).quantize(CENT) if not isinstance(total, Decimal) else total.quantize(CENT)
+
+
+@competitions_ops.usage("committed")
+def committed_in(competition: Competition) -> Decimal:
+    """For competitions.operations: a budget cannot go below what is committed."""
+    return committed(competition.id)
 
 
 def remaining(competition: Competition) -> Decimal:
@@ -441,6 +448,16 @@ def confirmed_cooperation(idea) -> CooperationConfirmation | None:
     """The confirmation the agreement is made from, or None while there is none in force."""
     latest = latest_confirmation(idea)
     return latest if latest is not None and latest.confirmed else None
+
+
+@guard(
+    "cooperation_recorded",
+    _l("The municipality confirms its cooperation with the cooperation form, which records its commitments."),
+)
+def cooperation_recorded(idea, ctx) -> bool:
+    """The step `confirm_cooperation` only follows a confirmation recorded with its commitments
+    (answer_cooperation), never as a bare step: the agreement is made from that record."""
+    return confirmed_cooperation(idea) is not None
 
 
 def answer_cooperation(idea, user, *, confirmed: bool, comment: str, **details) -> CooperationConfirmation:

@@ -3,6 +3,8 @@
 import hashlib
 import logging
 import re
+import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal
 
 import filetype
@@ -11,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR
 from grantflow.accounts.operations import administrators
 from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
@@ -403,15 +406,15 @@ def assign_reference(idea: Idea, ctx) -> None:
 
 
 def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:
-    """(e-mail, locale) of the idea's contact and the organisation's members."""
+    """(e-mail, locale) of the organisation's active members with a confirmed address. The
+    contact e-mail typed on the idea is shown to staff but gets no mail unless it is one of
+    theirs: nobody confirmed it, and GrantFlow must not mail whomever an applicant names."""
     seen, out = set(), []
     for membership in idea.organisation.memberships:
         user = membership.user
-        if user.active and user.email not in seen:
+        if user.active and user.email_confirmed and user.email not in seen:
             seen.add(user.email)
             out.append((user.email, user.locale))
-    if idea.contact_email and idea.contact_email not in seen:
-        out.append((idea.contact_email, "lv"))
     return out
 
 
@@ -468,9 +471,12 @@ PURPOSES = ("quote", "support_letter", "photo", "receipt", "other")
 
 
 def safe_filename(name: str, extension: str) -> str:
-    """The uploaded name without any path or control characters, with the extension of its
-    real type: "../../x.exe" holding a PDF becomes "x.pdf"."""
-    name = re.split(r"[\\/]", name or "")[-1]
+    """The uploaded name without any path, control or format characters (Unicode category Cf:
+    the direction overrides U+202A–U+202E and isolates U+2066–U+2069 that make "fdp.exe" look
+    like "exe.pdf", zero-width characters), with the extension of its real type:
+    "../../x.exe" holding a PDF becomes "x.pdf"."""
+    name = "".join(c for c in name or "" if unicodedata.category(c) not in ("Cf", "Cc", "Zl", "Zp"))
+    name = re.split(r"[\\/]", name)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
     stem = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", stem).strip(" .")[:120] or "file"
     return f"{stem}.{'jpg' if extension == 'jpg' else extension}"
@@ -508,6 +514,33 @@ def history(idea, for_applicant: bool = False) -> list[AuditEntry]:
     if for_applicant and registry.private_kinds:
         query = query.where(AuditEntry.kind.not_in(registry.private_kinds))
     return db.session.scalars(query).all()
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    entry: AuditEntry
+    show_actor: bool  # whether the page may name who did it
+
+
+def history_for(idea, user, roles) -> list[HistoryLine]:
+    """The history as `user` (holding `roles` on the idea) may see it. Administrators see every
+    act and who did it. The applicant sees no evaluation steps and no names. Others (evaluators,
+    the municipality) see the evaluation steps without names, except their own acts; an
+    evaluator who has not submitted their own review sees no other evaluator's acts at all."""
+    if ADMINISTRATOR in roles:
+        return [HistoryLine(e, True) for e in history(idea)]
+    if roles == {APPLICANT}:
+        return [HistoryLine(e, False) for e in history(idea, for_applicant=True)]
+    entries = history(idea)
+    mine = lambda e: e.actor_id is not None and e.actor_id == user.id  # noqa: E731
+    before_own_review = EVALUATOR in roles and not any(e.kind == "review_submitted" and mine(e) for e in entries)
+    lines = []
+    for entry in entries:
+        private = entry.kind in registry.private_kinds
+        if private and before_own_review and not mine(entry):
+            continue
+        lines.append(HistoryLine(entry, mine(entry) or not private))
+    return lines
 
 
 def take_step(idea, trigger: str, actor, comment: str = "", **params):

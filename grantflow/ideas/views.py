@@ -58,7 +58,7 @@ def show(idea_id: int):
         idea=idea,
         roles=roles,
         applicant_view=roles == {APPLICANT},
-        history=ops.history(idea, for_applicant=roles == {APPLICANT}),
+        history=ops.history_for(idea, current_user, roles),
         panels=panels.render(idea, current_user, roles),
         steps=engine.available(idea, current_user),
         form=TransitionForm(version=idea.version),

@@ -55,14 +55,10 @@ def may_report(idea, user) -> bool:
     return idea.has_tag("reporting") and APPLICANT in idea.roles_of(user)
 
 
-def start_report(idea, actor) -> Report:
-    """The idea's report, created on first use with one spending row per planned grant line."""
-    report = report_of(idea)
-    if report is not None:
-        return report
-    if not may_report(idea, actor):
-        raise Refused([_l("A final report is not expected for this idea now.")])
-    report = Report(idea_id=idea.id, draft_raw={})
+def blank_report(idea) -> Report:
+    """The report as it starts, with one spending row per planned grant line, not stored: a
+    page shows it before the first save (a GET must not write), start_report stores it."""
+    report = Report(idea_id=idea.id, idea=idea, status=ReportStatus.DRAFT, draft_raw={}, return_comment="")
     report.spending = [
         ReportSpending(budget_line_id=line.id, item=line.item, planned=line.total, actual=Decimal("0.00"))
         for line in idea.budget_lines
@@ -70,6 +66,17 @@ def start_report(idea, actor) -> Report:
     ]
     report.reach = [ReportReach(target_group=group, people=0) for group in TARGET_GROUPS]
     report.activities = [ReportActivity()]
+    return report
+
+
+def start_report(idea, actor) -> Report:
+    """The idea's report, created on first use with one spending row per planned grant line."""
+    report = report_of(idea)
+    if report is not None:
+        return report
+    if not may_report(idea, actor):
+        raise Refused([_l("A final report is not expected for this idea now.")])
+    report = blank_report(idea)
     db.session.add(report)
     try:
         db.session.commit()

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from grantflow.accounts.models import APPLICANT
-from grantflow.core.database import Conflict, writes
+from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.forms import ActionForm
 from grantflow.core.web import flash_refused
@@ -32,10 +32,15 @@ def _report(idea_id: int):
 
 
 @bp.route("/<int:idea_id>", methods=["GET"])
-@writes  # the first visit creates the report
 @login_required
 def edit(idea_id: int):
-    idea, report = _report(idea_id)
+    """Shows the report; before the first save an empty one, not stored (a GET writes nothing)."""
+    idea = idea_for(idea_id, current_user)
+    report = ops.report_of(idea)
+    if report is None:
+        if not ops.may_report(idea, current_user):
+            abort(404)
+        report = ops.blank_report(idea)
     if not report.can_edit(current_user):
         return redirect(url_for("ideas.show", idea_id=idea.id) + "#report", code=303)
     check = request.args.get("check") == "1"
@@ -105,8 +110,7 @@ def save(idea_id: int):
 @login_required
 def upload(idea_id: int):
     """A receipt or photo for the final report (the file rules are the idea's)."""
-    idea = idea_for(idea_id, current_user)
-    report = ops.report_of(idea) or abort(404)
+    idea, report = _report(idea_id)  # a file before the first save starts the report
     return receive_upload(idea, report, url_for("reports.edit", idea_id=idea.id))
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 from grantflow.accounts.models import User
 from grantflow.core.extensions import db
 from grantflow.core.i18n import pick
-from grantflow.core.safety import small_int
+from grantflow.core.safety import small_int, spreadsheet_row
 from grantflow.core.types import CENT, utcnow
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import TARGET_GROUPS, Idea
@@ -306,9 +306,9 @@ def export_csv(competition, result: Ranking) -> bytes:
     workflow = workflow_for(competition.workflow)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(_header())
+    writer.writerow(spreadsheet_row(_header()))
     for row in result.rows:
-        writer.writerow(_cells(row, workflow))
+        writer.writerow(spreadsheet_row(_cells(row, workflow)))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -318,9 +318,9 @@ def export_xlsx(competition, result: Ranking) -> bytes:
     workflow = workflow_for(competition.workflow)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=competition.code[:31])
-    sheet.append(_header())
+    sheet.append(spreadsheet_row(_header()))
     for row in result.rows:
-        sheet.append(_cells(row, workflow))
+        sheet.append(spreadsheet_row(_cells(row, workflow)))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -162,6 +162,17 @@ def factory(app):
 
 
 @pytest.fixture
+def placeholder_receipt_pdfs():
+    """For tests that submit ideas through the real engine or the web (the demo data, deadlines,
+    concurrent submissions) but are not about the receipt: its copy is a placeholder
+    (tests.factories.PLACEHOLDER_RECEIPT_PDF) instead of a rendered PDF."""
+    from tests.factories import placeholder_receipts
+
+    with placeholder_receipts():
+        yield
+
+
+@pytest.fixture
 def smtp_server():
     """A real SMTP server (aiosmtpd) on a free loopback port. Point the app at it with
     MAIL_SERVER=smtp_server.host and MAIL_PORT=smtp_server.port; `.messages` holds what arrived

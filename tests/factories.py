@@ -1,14 +1,17 @@
 """Building blocks for tests: users, organisations, competitions and ideas in a given state,
 moved there through the real workflow engine."""
 
+import sys
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from itertools import count
+from unittest import mock
 
 from sqlalchemy import select
 
 from grantflow.apply.models import BudgetLine, Idea, IdeaActivity
-from grantflow.apply.operations import recompute_budget
+from grantflow.apply.operations import idea_copy_pdf, recompute_budget
 from grantflow.auth.models import ADMINISTRATOR, APPLICANT, EVALUATOR, User
 from grantflow.competitions.models import Competition
 from grantflow.competitions.operations import add_default_criteria
@@ -34,6 +37,24 @@ def _password_hash():
 
         _HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
     return _HASH
+
+
+# What a submission's receipt carries instead of the rendered copy of the idea, unless asked
+# for the real one: WeasyPrint takes ten times as long as the rest of a submission.
+PLACEHOLDER_RECEIPT_PDF = b"%PDF-1.7\n% placeholder for the receipt copy (tests/factories.py)\n%%EOF\n"
+
+
+@contextmanager
+def placeholder_receipts():
+    """Submissions inside this block keep and mail PLACEHOLDER_RECEIPT_PDF as the idea's copy
+    instead of rendering it: for tests and fixtures that are not about the receipt's PDF."""
+    # Patched in the module that defines it (and whose send_receipt calls it), wherever it lives.
+    with mock.patch.object(sys.modules[idea_copy_pdf.__module__], idea_copy_pdf.__name__, _placeholder_copy):
+        yield
+
+
+def _placeholder_copy(idea, language="lv") -> bytes:
+    return PLACEHOLDER_RECEIPT_PDF
 
 
 def register_number(n: int) -> str:
@@ -150,9 +171,16 @@ class Factory:
         return org.memberships[0].user if org.memberships else self.applicant(org)
 
     # --- moving ideas through the default workflow ----------------------------------------
-    def submitted(self, **kw) -> Idea:
+    def submitted(self, receipt_pdf=False, **kw) -> Idea:
+        """Submitted through the engine. The receipt's copy is a placeholder unless receipt_pdf:
+        only tests about the receipt's PDF need it rendered."""
         idea = self.idea(**kw)
-        engine.fire(idea, "submit", self.member_of(idea.organisation))
+        member = self.member_of(idea.organisation)
+        if receipt_pdf:
+            engine.fire(idea, "submit", member)
+        else:
+            with placeholder_receipts():
+                engine.fire(idea, "submit", member)
         return idea
 
     def in_review(self, evaluators=None, **kw) -> Idea:

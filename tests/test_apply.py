@@ -259,6 +259,7 @@ def test_unconfirmed_email_cannot_submit(client, draft):
     assert reload(idea).reference is None
 
 
+@pytest.mark.usefixtures("placeholder_receipt_pdfs")
 def test_withdraw_and_return_for_changes_reopen_with_the_same_reference(client, factory):
     idea = factory.submitted()
     applicant = factory.member_of(idea.organisation)

@@ -16,6 +16,9 @@ from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
 
+# About when and how often an idea can be submitted, not about its receipt's PDF copy.
+pytestmark = pytest.mark.usefixtures("placeholder_receipt_pdfs")
+
 SECOND = timedelta(seconds=1)
 CLOSINGS = [
     # Spring forward: 2026-03-29 03:00 EET becomes 04:00 EEST.

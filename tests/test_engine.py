@@ -225,6 +225,7 @@ def test_two_administrators_cannot_both_fund_the_same_idea(app, factory):
     assert transitions.count("fund") == 1
 
 
+@pytest.mark.usefixtures("placeholder_receipt_pdfs")
 def test_two_tabs_cannot_both_submit(app, factory):
     idea = factory.idea()
     applicant = factory.member_of(idea.organisation)

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from grantflow import create_app
 from grantflow.extensions import db
 from tests.conftest import BASE_CONFIG
+from tests.factories import placeholder_receipts
 from tests.smtp import MailSink
 
 CHROMIUM = os.environ.get("GRANTFLOW_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -37,7 +38,9 @@ def mail_sink():
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory, sqlite_template, mail_sink):
-    """The app with the demo data on http://127.0.0.1:<free port>; mail goes to `mail_sink`."""
+    """The app with the demo data on http://127.0.0.1:<free port>; mail goes to `mail_sink`.
+    The demo's own submissions keep a placeholder receipt copy (no test reads those PDFs);
+    everything submitted through the browser gets the real one."""
     path = tmp_path_factory.mktemp("live") / "grantflow.sqlite3"
     shutil.copy(sqlite_template, path)
     app = create_app(
@@ -54,7 +57,8 @@ def live_server(tmp_path_factory, sqlite_template, mail_sink):
     with app.app_context():
         from grantflow.demo.operations import load_demo
 
-        load_demo()
+        with placeholder_receipts():
+            load_demo()
         db.session.remove()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"

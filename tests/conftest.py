@@ -172,11 +172,12 @@ def placeholder_receipt_pdfs():
         yield
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server (aiosmtpd) on a free loopback port. Point the app at it with
-    MAIL_SERVER=smtp_server.host and MAIL_PORT=smtp_server.port; `.messages` holds what arrived
-    (email.message.EmailMessage), `.to(address)` those for one address."""
+@pytest.fixture(scope="session")
+def mail_sink():
+    """The one real SMTP server (aiosmtpd) of the session, on a free loopback port: point an app
+    at it with MAIL_SERVER=mail_sink.host and MAIL_PORT=mail_sink.port. `.messages` holds what
+    arrived (email.message.EmailMessage), `.to(address)` those for one address. The browser
+    tests' live server sends here; other tests use it through `smtp_server`."""
     from tests.smtp import MailSink
 
     sink = MailSink().start()
@@ -184,6 +185,13 @@ def smtp_server():
         yield sink
     finally:
         sink.stop()
+
+
+@pytest.fixture
+def smtp_server(mail_sink):
+    """The session's SMTP server (`mail_sink`) with nothing received yet in this test."""
+    mail_sink.messages.clear()
+    return mail_sink
 
 
 def login(client, email, password="parole-123456"):

@@ -13,7 +13,6 @@ from grantflow import create_app
 from grantflow.extensions import db
 from tests.conftest import BASE_CONFIG
 from tests.factories import placeholder_receipts
-from tests.smtp import MailSink
 
 CHROMIUM = os.environ.get("GRANTFLOW_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("GRANTFLOW_REQUIRE_BROWSER") == "1"
@@ -27,13 +26,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-@pytest.fixture(scope="session")
-def mail_sink():
-    sink = MailSink().start()
-    yield sink
-    sink.stop()
 
 
 @pytest.fixture(scope="session")

@@ -350,9 +350,6 @@ def test_attachments_checked_by_content_and_served_as_downloads(client, draft):
 def test_csrf_is_enforced_on_the_idea_form(make_app, factory):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
-
-        load_territories()
         user = factory.applicant()
         idea = factory.idea(org=user.memberships[0].organisation)
         db.session.commit()

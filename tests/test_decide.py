@@ -243,10 +243,8 @@ def test_stale_committed_total_after_another_idea_was_funded(admin_client, facto
 def test_decision_forms_are_protected_by_csrf(make_app, factory):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
         from tests.factories import Factory
 
-        load_territories()
         f = Factory()
         idea = f.reviewed()
         f.admin(email="csrf-admin@example.lv")

@@ -284,10 +284,8 @@ def test_batch_issues_every_due_document_once(app, factory, operator, admin, tmp
 def test_issuing_is_protected_by_csrf(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
         from tests.factories import Factory
 
-        load_territories()
         f = Factory()
         idea = f.funded()
         f.admin(email="csrf-docs@example.lv")

@@ -148,10 +148,8 @@ def exploding_workflow(make_app, tmp_path):
 
 
 def test_a_failing_effect_leaves_nothing_changed(exploding_workflow):
-    from grantflow.territory.operations import load_territories
     from tests.factories import Factory
 
-    load_territories()
     factory = Factory()
     idea = factory.reviewed()
     db.session.commit()

@@ -18,10 +18,6 @@ from tests.smtp import free_port
 def mail_app(make_app, smtp_server):
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
-
-        load_territories()
-        db.session.commit()
         yield app
 
 
@@ -62,9 +58,7 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(make_app, smtp_server):
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=down_port, MAIL_MAX_ATTEMPTS=3)
     with app.app_context():
         from tests.factories import Factory
-        from grantflow.territory.operations import load_territories
 
-        load_territories()
         idea = Factory().submitted()
         db.session.commit()
         assert send_pending() == (0, 2)
@@ -134,9 +128,6 @@ def test_inline_delivery_after_a_request(make_app, smtp_server):
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_DELIVERY="inline")
     app.test_client_class = IsolatedClient
     with app.app_context():
-        from grantflow.territory.operations import load_territories
-
-        load_territories()
         idea = Factory().idea()
         applicant = Factory().member_of(idea.organisation)
         db.session.commit()

@@ -2,7 +2,14 @@
 
 Every test that uses `app` runs twice, once per database. PostgreSQL is found at
 GRANTFLOW_TEST_POSTGRES (default postgresql+psycopg://postgres@127.0.0.1:5432/test); without
-it those runs skip, saying so, unless GRANTFLOW_REQUIRE_POSTGRES=1 (CI), when they fail."""
+it those runs skip, saying so, unless GRANTFLOW_REQUIRE_POSTGRES=1 (CI), when they fail.
+
+What is built once per session: each database, migrated and holding the territory reference
+data; and one app per database (`app`; tests that need their own configuration build their own
+with `make_app`). What every test gets fresh: the database contents (SQLite: a copy of the
+template file; PostgreSQL: the tables the previous test wrote to emptied and their ids
+restarted), an application context (`g`, the database session), and the app's configuration,
+extensions and Jinja loader as they were before the test."""
 
 import os
 import shutil
@@ -56,6 +63,21 @@ def sqlite_template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("db") / "template.sqlite3"
     migrate(f"sqlite:///{path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def sqlite_path(tmp_path_factory) -> Path:
+    """Where each test's copy of the template goes: always the same file, so one app serves
+    every test."""
+    return tmp_path_factory.mktemp("sqlite") / "grantflow.sqlite3"
+
+
+def _reset_sqlite(path: Path, template: Path) -> None:
+    # Removed rather than overwritten, with the WAL and its index: a connection that somehow
+    # survived keeps the old file and can never see (or damage) the new one.
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        (path.parent / name).unlink(missing_ok=True)
+    shutil.copy(template, path)
 
 
 @pytest.fixture(scope="session")
@@ -174,20 +196,19 @@ def postgres_cleaner(postgres_url):
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
+def database_url(request):
     """A clean, migrated database of each kind, with the territories."""
     if request.param == "sqlite":
-        path = tmp_path / "grantflow.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        yield f"sqlite:///{path}"
-    else:
-        request.getfixturevalue("postgres_cleaner").clean()
-        yield request.getfixturevalue("postgres_url")
+        path = request.getfixturevalue("sqlite_path")
+        _reset_sqlite(path, request.getfixturevalue("sqlite_template"))
+        return f"sqlite:///{path}"
+    request.getfixturevalue("postgres_cleaner").clean()
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
 def make_app(database_url, tmp_path):
-    """Build an app on the test database with extra configuration."""
+    """Build an app of its own on the test database with extra configuration."""
     apps = []
 
     def build(**config):
@@ -202,12 +223,56 @@ def make_app(database_url, tmp_path):
             db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_apps():
+    """The app of each database, built at its first test and reused by every test after."""
+    apps: dict[str, object] = {}
+    yield apps
+    for app in apps.values():
+        with app.app_context():
+            db.engine.dispose()
+
+
+class AppState:
+    """What a test may change on the shared app, kept to be put back after it."""
+
+    ATTRIBUTES = ("test_client_class", "test_cli_runner_class")
+
+    def __init__(self, app):
+        self.app = app
+        self.config = dict(app.config)
+        self.extensions = dict(app.extensions)
+        self.loader = app.jinja_env.loader
+        self.attributes = {name: getattr(app, name) for name in self.ATTRIBUTES}
+
+    def restore(self) -> None:
+        app = self.app
+        app.config.clear()
+        app.config.update(self.config)
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        if app.jinja_env.loader is not self.loader:
+            app.jinja_env.loader = self.loader
+            app.jinja_env.cache.clear()
+        for name, value in self.attributes.items():
+            setattr(app, name, value)
+
+
 @pytest.fixture
-def app(make_app):
-    app = make_app()
-    with app.app_context():
-        yield app
-        db.session.remove()
+def app(database_url, shared_apps):
+    """The app on a clean database, in an application context of this test's own."""
+    app = shared_apps.get(database_url)
+    if app is None:
+        app = shared_apps[database_url] = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
+    state = AppState(app)
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            if db.engine.dialect.name == "sqlite":
+                db.engine.dispose()  # its connections must not outlive this test's copy of the file
+    finally:
+        state.restore()
 
 
 class IsolatedClient(FlaskClient):

@@ -29,11 +29,11 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory, sqlite_template, mail_sink):
+def live_server(database_dir, sqlite_template, mail_sink):
     """The app with the demo data on http://127.0.0.1:<free port>; mail goes to `mail_sink`.
     The demo's own submissions keep a placeholder receipt copy (no test reads those PDFs);
     everything submitted through the browser gets the real one."""
-    path = tmp_path_factory.mktemp("live") / "grantflow.sqlite3"
+    path = database_dir / "live.sqlite3"
     shutil.copy(sqlite_template, path)
     app = create_app(
         {

@@ -13,9 +13,11 @@ extensions and Jinja loader as they were before the test."""
 
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 import uuid
+from contextlib import closing
 from pathlib import Path
 from unittest import mock
 
@@ -47,6 +49,8 @@ BASE_CONFIG = {
 
 # Reference data: loaded with the migrations, never emptied between tests.
 REFERENCE_TABLES = ("municipalities", "parishes")
+# Beside the session's PostgreSQL schema, where database_snapshot keeps its copies.
+SNAPSHOTS = "_snapshots"
 
 
 # Passwords the app hashes (registering, resetting, the demo's users, the unknown-address
@@ -156,6 +160,7 @@ def postgres_url():
                 {"n": name},
             )
             conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{name}{SNAPSHOTS}" CASCADE'))
         admin.dispose()
 
 
@@ -234,8 +239,60 @@ class PostgresCleaner:
                 cursor.execute("SELECT setval(%s, %s, %s)", (self.sequences[table], last_value, is_called))
         assert self._probe()[0] == self.reference, "the territories could not be put back"
 
+    def snapshot(self, key: str) -> "PostgresSnapshot":
+        """Copy the tables that have rows, and the sequences, aside (see database_snapshot)."""
+        _, dirty = self._probe()
+        schema = self.conn.execute("SELECT current_schema()").fetchone()[0] + SNAPSHOTS
+        copies = {table: f'"{schema}"."{key}_{table}"' for table in dirty}
+        self.conn.execute(
+            f'BEGIN; CREATE SCHEMA IF NOT EXISTS "{schema}"; '
+            + "".join(f'CREATE TABLE {copy} AS TABLE "{table}"; ' for table, copy in copies.items())
+            + "COMMIT",
+            prepare=False,
+        )
+        sequences = {}
+        for table in dirty:
+            if table in self.sequences:
+                sequences[self.sequences[table]] = self.conn.execute(
+                    f"SELECT last_value, is_called FROM {self.sequences[table]}"
+                ).fetchone()
+        return PostgresSnapshot(self, copies, sequences)
+
     def close(self) -> None:
         self.conn.close()
+
+
+class PostgresSnapshot:
+    def __init__(self, cleaner: PostgresCleaner, copies: dict, sequences: dict):
+        self.cleaner, self.copies, self.sequences = cleaner, copies, sequences
+
+    def restore(self) -> None:
+        self.cleaner.clean()
+        self.cleaner.conn.execute(
+            "BEGIN; SET LOCAL session_replication_role = replica; "
+            + "".join(f'INSERT INTO "{table}" SELECT * FROM {copy}; ' for table, copy in self.copies.items())
+            + "".join(f"SELECT setval('{seq}', {value}, {called}); " for seq, (value, called) in self.sequences.items())
+            + "COMMIT",
+            prepare=False,
+        )
+
+    def drop(self) -> None:
+        if self.copies:
+            self.cleaner.conn.execute("DROP TABLE " + ", ".join(self.copies.values()))
+
+
+class SqliteSnapshot:
+    def __init__(self, path: Path, copy: Path):
+        self.path, self.copy = path, copy
+        # SQLite's backup: a consistent copy, whatever is still in the WAL.
+        with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(copy)) as target:
+            source.backup(target)
+
+    def restore(self) -> None:
+        _reset_sqlite(self.path, self.copy)
+
+    def drop(self) -> None:
+        self.copy.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -323,6 +380,48 @@ def app(database_url, shared_apps):
                 db.engine.dispose()  # its connections must not outlive this test's copy of the file
     finally:
         state.restore()
+
+
+@pytest.fixture(scope="module")
+def _snapshots():
+    snapshots: dict = {}
+    yield snapshots
+    for snapshot, _ in snapshots.values():
+        snapshot.drop()
+
+
+@pytest.fixture
+def database_snapshot(request, app, _snapshots):
+    """For data that takes seconds to build and that several tests of a module start from
+    (the same data, whatever else the test then does): `database_snapshot(build)` calls
+    build() at the first such test on each database, commits, keeps a copy of the database
+    and returns build()'s value (ids, e-mail addresses: no ORM objects); at the later tests
+    it puts the database back to exactly that copy instead, ids and sequences included, and
+    returns the same value. The copies go at the end of the module."""
+
+    def use(build):
+        key = (app.config["DATABASE_URL"], build.__qualname__)
+        db.session.remove()
+        if db.engine.dialect.name == "sqlite":
+            db.engine.dispose()  # its connections must not outlive the file they were opened on
+        if key in _snapshots:
+            snapshot, value = _snapshots[key]
+            snapshot.restore()
+            return value
+        value = build()
+        db.session.commit()
+        db.session.remove()
+        if db.engine.dialect.name == "sqlite":
+            db.engine.dispose()
+            path = request.getfixturevalue("sqlite_path")
+            copy = path.with_name(f"snapshot-{uuid.uuid4().hex[:10]}.sqlite3")
+            snapshot = SqliteSnapshot(path, copy)
+        else:
+            snapshot = request.getfixturevalue("postgres_cleaner").snapshot(f"s{len(_snapshots)}")
+        _snapshots[key] = (snapshot, value)
+        return value
+
+    return use
 
 
 class IsolatedClient(FlaskClient):

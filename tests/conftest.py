@@ -27,13 +27,13 @@ import sqlalchemy as sa
 from flask.globals import _cv_app
 from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
+from werkzeug.security import generate_password_hash
 
 from grantflow import create_app
 from grantflow.auth.models import User
 from grantflow.auth.operations import create_user
 from grantflow.extensions import db
 from grantflow.territory.operations import load_territories
-from werkzeug.security import generate_password_hash
 
 PG_ADMIN_URL = os.environ.get("GRANTFLOW_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("GRANTFLOW_REQUIRE_POSTGRES") == "1"

@@ -7,17 +7,17 @@ from itertools import count
 
 from sqlalchemy import select
 
-from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity
-from grantflow.ideas.operations import recompute_budget
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, User
 from grantflow.competitions.models import Competition
 from grantflow.competitions.operations import add_default_criteria
 from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
+from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity
+from grantflow.ideas.operations import recompute_budget
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.review.models import Assignment, EligibilityCheck, Review, Score
 from grantflow.review.operations import weighted_total
 from grantflow.territory.models import Municipality
-from grantflow.core.types import utcnow
 from grantflow.workflow import engine
 
 PASSWORD = "parole-123456"
@@ -151,6 +151,8 @@ class Factory:
 
     # --- moving ideas through the default workflow ----------------------------------------
     def submitted(self, **kw) -> Idea:
+        """Submitted through the engine (its receipt's PDF copy is made only when the receipt
+        mail is sent, so submitting renders nothing)."""
         idea = self.idea(**kw)
         engine.fire(idea, "submit", self.member_of(idea.organisation))
         return idea

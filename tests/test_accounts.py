@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from grantflow.core.errors import Refused
 from grantflow.accounts.models import LoginAttempt, User
 from grantflow.accounts.operations import confirmation_token, find_user
+from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.mail.models import OutboxMail
 from grantflow.mail.operations import send_pending

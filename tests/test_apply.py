@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from grantflow.ideas.models import Idea
 from grantflow.core.extensions import db
+from grantflow.ideas.models import Idea
 from grantflow.mail.models import OutboxMail
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
@@ -356,9 +356,6 @@ def test_attachments_checked_by_content_and_served_as_downloads(client, draft):
 def test_csrf_is_enforced_on_the_idea_form(make_app, factory):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
-
-        load_territories()
         user = factory.applicant()
         idea = factory.idea(org=user.memberships[0].organisation)
         db.session.commit()

@@ -8,14 +8,15 @@ import pytest
 from sqlalchemy import func, select
 
 from grantflow.core.errors import Refused
-from grantflow.ideas.models import Idea
-from grantflow.ideas.operations import submit_idea
 from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA, format_when
+from grantflow.ideas.models import Idea
+from grantflow.ideas.operations import submit_idea
 from grantflow.mail.models import OutboxMail
-from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
+
+# About when and how often an idea can be submitted, not about its receipt's PDF copy.
 
 SECOND = timedelta(seconds=1)
 CLOSINGS = [

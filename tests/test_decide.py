@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from grantflow.core.errors import Refused
-from grantflow.ideas.models import Idea
 from grantflow.accounts.models import MUNICIPALITY
 from grantflow.core.database import Conflict
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
 from grantflow.funding import operations as ops
 from grantflow.funding.models import CooperationConfirmation, Decision
-from grantflow.core.extensions import db
+from grantflow.ideas.models import Idea
 from grantflow.workflow import engine
 from tests.conftest import login
 from tests.querycount import count_queries
@@ -246,10 +246,8 @@ def test_stale_committed_total_after_another_idea_was_funded(admin_client, facto
 def test_decision_forms_are_protected_by_csrf(make_app, factory):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
         from tests.factories import Factory
 
-        load_territories()
         f = Factory()
         idea = f.reviewed()
         f.admin(email="csrf-admin@example.lv")

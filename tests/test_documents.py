@@ -13,16 +13,16 @@ from jinja2 import ChoiceLoader, DictLoader
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from grantflow.core.errors import Refused
-from grantflow.ideas.models import Idea
 from grantflow.accounts.models import MUNICIPALITY
-from grantflow.funding import operations as decide_ops
-from grantflow.documents import operations as ops
-from grantflow.documents.models import Document
+from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA, latvian_date
-from grantflow.organisations.models import Organisation
 from grantflow.core.types import utcnow
+from grantflow.documents import operations as ops
+from grantflow.documents.models import Document
+from grantflow.funding import operations as decide_ops
+from grantflow.ideas.models import Idea
+from grantflow.organisations.models import Organisation
 from tests.conftest import login
 from tests.test_decide import MUNICIPALITY_REG_NO, flashes
 
@@ -285,10 +285,8 @@ def test_batch_issues_every_due_document_once(app, factory, operator, admin, tmp
 def test_issuing_is_protected_by_csrf(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
         from tests.factories import Factory
 
-        load_territories()
         f = Factory()
         idea = f.funded()
         f.admin(email="csrf-docs@example.lv")

@@ -7,11 +7,11 @@ import pytest
 import yaml
 from sqlalchemy import func, select, text
 
-from grantflow.core.errors import Refused
-from grantflow.ideas.models import Idea
 from grantflow.core.database import Conflict
-from grantflow.funding.models import Decision
+from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
+from grantflow.funding.models import Decision
+from grantflow.ideas.models import Idea
 from grantflow.mail.models import OutboxMail
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
@@ -168,10 +168,8 @@ def exploding_workflow(make_app, tmp_path):
 
 
 def test_a_failing_effect_leaves_nothing_changed(exploding_workflow):
-    from grantflow.territory.operations import load_territories
     from tests.factories import Factory
 
-    load_territories()
     factory = Factory()
     idea = factory.reviewed()
     db.session.commit()

@@ -7,28 +7,17 @@ import pytest
 from sqlalchemy import select
 
 from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
 from grantflow.mail.models import MailStatus, OutboxMail
 from grantflow.mail.operations import queue_mail, send_pending
-from grantflow.core.types import utcnow
 from grantflow.workflow import engine
-from tests.smtp import MailSink, free_port
+from tests.smtp import free_port
 
 
 @pytest.fixture
-def smtp():
-    sink = MailSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def mail_app(make_app, smtp):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+def mail_app(make_app, smtp_server):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
-
-        load_territories()
-        db.session.commit()
         yield app
 
 
@@ -37,7 +26,7 @@ def outbox():
     return db.session.scalars(select(OutboxMail).order_by(OutboxMail.id)).all()
 
 
-def test_a_transition_queues_mail_that_is_sent_after_commit(mail_app, smtp):
+def test_a_transition_queues_mail_that_is_sent_after_commit(mail_app, smtp_server):
     from tests.factories import Factory
 
     idea = Factory().idea(title="Kopienas dārzs Rušonā")
@@ -46,7 +35,7 @@ def test_a_transition_queues_mail_that_is_sent_after_commit(mail_app, smtp):
     db.session.commit()
     assert [m.status for m in outbox()] == [MailStatus.PENDING]  # the member (the typed contact gets none)
     assert send_pending() == (1, 0)
-    received = smtp.to(applicant.email)
+    received = smtp_server.to(applicant.email)
     assert len(received) == 1
     assert received[0]["Subject"] == f"Jūsu ideja {idea.reference} ir saņemta"
     body = received[0].get_body(preferencelist=("plain",)).get_content()  # the receipt also carries a PDF copy
@@ -54,24 +43,22 @@ def test_a_transition_queues_mail_that_is_sent_after_commit(mail_app, smtp):
     assert all(m.status == MailStatus.SENT and m.sent_at for m in outbox())
 
 
-def test_rolled_back_change_sends_nothing(mail_app, smtp):
+def test_rolled_back_change_sends_nothing(mail_app, smtp_server):
     from tests.factories import Factory
 
     idea = Factory().idea()
     engine.fire(idea, "submit", Factory().member_of(idea.organisation))
     db.session.rollback()
     assert outbox() == []
-    assert send_pending() == (0, 0) and smtp.messages == []
+    assert send_pending() == (0, 0) and smtp_server.messages == []
 
 
-def test_nothing_is_lost_while_the_smtp_server_is_down(make_app, smtp):
+def test_nothing_is_lost_while_the_smtp_server_is_down(make_app, smtp_server):
     down_port = free_port()  # nothing listens here
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=down_port, MAIL_MAX_ATTEMPTS=3)
     with app.app_context():
         from tests.factories import Factory
-        from grantflow.territory.operations import load_territories
 
-        load_territories()
         idea = Factory().submitted()
         db.session.commit()
         assert send_pending() == (0, 1)
@@ -84,9 +71,9 @@ def test_nothing_is_lost_while_the_smtp_server_is_down(make_app, smtp):
         for mail in mails:
             mail.next_attempt_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
-        app.config["MAIL_PORT"] = smtp.port
+        app.config["MAIL_PORT"] = smtp_server.port
         assert send_pending() == (1, 0)
-        assert len(smtp.messages) == 1 and idea.reference in smtp.messages[0]["Subject"]
+        assert len(smtp_server.messages) == 1 and idea.reference in smtp_server.messages[0]["Subject"]
 
 
 def test_gives_up_after_the_maximum_attempts(make_app):
@@ -102,19 +89,19 @@ def test_gives_up_after_the_maximum_attempts(make_app):
         assert outbox()[0].status == MailStatus.FAILED
 
 
-def test_attachments_travel_with_the_mail(mail_app, smtp):
+def test_attachments_travel_with_the_mail(mail_app, smtp_server):
     from tests.factories import Factory
 
     idea = Factory().submitted()
     queue_mail("anna@example.lv", "state_changed", idea=idea, comment="", attachments=[("kopija.pdf", "application/pdf", b"%PDF-1.7 test")])
     db.session.commit()
     send_pending()
-    message = smtp.to("anna@example.lv")[-1]
+    message = smtp_server.to("anna@example.lv")[-1]
     parts = [p for p in message.walk() if p.get_filename()]
     assert [(p.get_filename(), p.get_payload(decode=True)) for p in parts] == [("kopija.pdf", b"%PDF-1.7 test")]
 
 
-def test_mail_in_english_for_english_speakers(mail_app, smtp):
+def test_mail_in_english_for_english_speakers(mail_app, smtp_server):
     from tests.factories import Factory
 
     factory = Factory()
@@ -123,27 +110,24 @@ def test_mail_in_english_for_english_speakers(mail_app, smtp):
     engine.fire(idea, "submit", english)
     db.session.commit()
     send_pending()
-    assert smtp.to(english.email)[0]["Subject"] == f"Your idea {idea.reference} has been received"
+    assert smtp_server.to(english.email)[0]["Subject"] == f"Your idea {idea.reference} has been received"
 
 
-def test_cli_sends_pending_mail(mail_app, smtp):
+def test_cli_sends_pending_mail(mail_app, smtp_server):
     db.session.add(OutboxMail(to_addr="b@example.lv", subject="Sveiki", body_text="Labdien"))
     db.session.commit()
     result = mail_app.test_cli_runner().invoke(args=["mail", "send"])
     assert result.exit_code == 0 and "sent 1, failed 0" in result.output
-    assert smtp.to("b@example.lv")
+    assert smtp_server.to("b@example.lv")
 
 
-def test_inline_delivery_after_a_request(make_app, smtp):
+def test_inline_delivery_after_a_request(make_app, smtp_server):
     from tests.conftest import IsolatedClient, login
     from tests.factories import Factory
 
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port, MAIL_DELIVERY="inline")
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port, MAIL_DELIVERY="inline")
     app.test_client_class = IsolatedClient
     with app.app_context():
-        from grantflow.territory.operations import load_territories
-
-        load_territories()
         idea = Factory().idea()
         applicant = Factory().member_of(idea.organisation)
         db.session.commit()
@@ -151,4 +135,4 @@ def test_inline_delivery_after_a_request(make_app, smtp):
         login(client, applicant.email)
         response = client.post(f"/ideas/{idea.id}/steps/submit")
         assert response.status_code == 303
-        assert smtp.to(applicant.email), "the receipt is delivered by the end of the request"
+        assert smtp_server.to(applicant.email), "the receipt is delivered by the end of the request"

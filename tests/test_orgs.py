@@ -9,9 +9,9 @@ from sqlalchemy import func, select, update
 
 from grantflow.accounts.operations import find_user
 from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
 from grantflow.organisations.models import Invitation, Membership, Organisation
 from grantflow.territory.models import Municipality, Parish
-from grantflow.core.types import utcnow
 from tests.conftest import login
 from tests.factories import register_number
 from tests.test_accounts import GOOD, HOSTILE, errors_of, link_in, mailbox  # noqa: F401 (a fixture)

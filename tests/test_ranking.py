@@ -157,18 +157,29 @@ def build(factory, competition, n):
             factory.review(idea, evaluators[1], points=4 + i % 6)
 
 
+@pytest.fixture
+def small_and_large(factory, database_snapshot):
+    """An administrator and two competitions in evaluation, of 5 and of 50 ideas: (e-mail, id,
+    id). Built once per database for the tests below, which each start from it."""
+
+    def competitions_of_5_and_50():
+        admin = factory.admin()
+        small, large = factory.competition(), factory.competition()
+        build(factory, small, 5)
+        build(factory, large, 50)
+        return admin.email, small.id, large.id
+
+    return database_snapshot(competitions_of_5_and_50)
+
+
 @pytest.mark.parametrize("url", ["ranking", "ranking.csv", "ranking.xlsx", "progress"])
-def test_ranking_issues_a_fixed_number_of_queries(client, factory, url):
-    admin = factory.admin()
-    small, large = factory.competition(), factory.competition()
-    build(factory, small, 5)
-    build(factory, large, 50)
-    db.session.commit()
-    login(client, admin.email)
+def test_ranking_issues_a_fixed_number_of_queries(client, small_and_large, url):
+    admin_email, *competition_ids = small_and_large
+    login(client, admin_email)
     measured = []
-    for competition in (small, large):
+    for competition_id in competition_ids:
         with count_queries(db.engine) as statements:
-            response = client.get(f"/review/competitions/{competition.id}/{url}", query_string={"municipality": ""})
+            response = client.get(f"/review/competitions/{competition_id}/{url}", query_string={"municipality": ""})
         assert response.status_code == 200
         measured.append(len(statements))
     assert measured[0] == measured[1], measured
@@ -193,9 +204,9 @@ def test_evaluator_desk_query_count_does_not_grow(client, factory):
 
 
 def test_running_total_on_page_two_continues_page_one_and_equals_the_database_sum(client, factory, monkeypatch):
-    import grantflow.review.ranking as agg
     from sqlalchemy import func, select
 
+    import grantflow.review.ranking as agg
     from grantflow.ideas.models import Idea
 
     monkeypatch.setattr(agg, "PAGE_SIZE", 3)

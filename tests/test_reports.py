@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
-from grantflow.ideas.models import Idea
 from grantflow.core.extensions import db
+from grantflow.ideas.models import Idea
 from grantflow.reports.models import Report
 from grantflow.reports.operations import blank_report, form_data
 from tests.conftest import login

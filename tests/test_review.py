@@ -475,10 +475,8 @@ def test_administrator_removes_an_evaluator_who_has_not_submitted(client, factor
 def test_csrf_is_enforced_on_scoring(make_app):
     app = make_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        from grantflow.territory.operations import load_territories
         from tests.factories import Factory
 
-        load_territories()
         factory = Factory()
         evaluator = factory.evaluator()
         idea = factory.in_review(evaluators=[evaluator])

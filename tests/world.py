@@ -18,7 +18,7 @@ from grantflow.ideas.models import Attachment
 from grantflow.reports.operations import start_report
 from grantflow.review.models import Assignment
 from grantflow.territory.operations import load_territories
-from tests.conftest import BASE_CONFIG, IsolatedClient, _truncate_postgres, login
+from tests.conftest import BASE_CONFIG, IsolatedClient, login
 from tests.factories import Factory
 
 PERSONAS = (
@@ -104,7 +104,7 @@ def world_fixture(request, tmp_path_factory, **config):
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("postgres_url")
-        _truncate_postgres(url)
+        request.getfixturevalue("postgres_cleaner").clean()
     app = create_app({**BASE_CONFIG, "DATABASE_URL": url, **config})
     app.test_client_class = IsolatedClient
     with app.app_context():

@@ -61,15 +61,14 @@ class CompetitionForm(FlaskForm):
         if self.evaluation_closes_at.data and self.closes_at.data and self.evaluation_closes_at.data <= self.closes_at.data:
             self.evaluation_closes_at.errors.append(_l("The evaluation must close after the competition closes."))
             ok = False
-        if any(f.errors for f in (self.budget, self.min_grant, self.max_grant)):
-            return False
-        if self.min_grant.data is not None and self.max_grant.data is not None:
-            if self.max_grant.data < self.min_grant.data:
-                self.max_grant.errors.append(_l("The largest grant cannot be smaller than the smallest."))
-                ok = False
-            elif self.budget.data is not None and self.max_grant.data > self.budget.data:
-                self.max_grant.errors.append(_l("The largest grant cannot be more than the budget."))
-                ok = False
+        # Amounts are compared only where both were taken (a refused one may be NaN or huge).
+        usable = {f.name for f in (self.budget, self.min_grant, self.max_grant) if not f.errors and f.data is not None}
+        if {"min_grant", "max_grant"} <= usable and self.max_grant.data < self.min_grant.data:
+            self.max_grant.errors.append(_l("The largest grant cannot be smaller than the smallest."))
+            ok = False
+        elif {"budget", "max_grant"} <= usable and self.max_grant.data > self.budget.data:
+            self.max_grant.errors.append(_l("The largest grant cannot be more than the budget."))
+            ok = False
         return ok
 
     def model_data(self) -> dict:

@@ -7,15 +7,19 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from grantflow import create_app
 from grantflow.core.extensions import db
 from tests.conftest import BASE_CONFIG
-from tests.smtp import MailSink
 
 CHROMIUM = os.environ.get("GRANTFLOW_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("GRANTFLOW_REQUIRE_BROWSER") == "1"
+# Assertions wait as long as actions do (the pages' default time-out below) for the page to
+# show what they expect.
+expect.set_options(timeout=10_000)
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -29,16 +33,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def mail_sink():
-    sink = MailSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory, sqlite_template, mail_sink):
+def live_server(database_dir, sqlite_template, mail_sink):
     """The app with the demo data on http://127.0.0.1:<free port>; mail goes to `mail_sink`."""
-    path = tmp_path_factory.mktemp("live") / "grantflow.sqlite3"
+    path = database_dir / "live.sqlite3"
     shutil.copy(sqlite_template, path)
     app = create_app(
         {
@@ -105,8 +102,16 @@ def phone(browser, live_server):
 
 
 def log_in(page, email: str, password: str) -> None:
+    """Log in through the form and wait for the answer: the logged-in page (with its log-out
+    button) or the login page again with an error."""
     page.goto("/login")
     page.get_by_label("E-pasts").fill(email)
     page.get_by_label("Parole").fill(password)
     page.get_by_role("button", name="Pieteikties").click()
-    page.wait_for_load_state()
+    expect(page.get_by_role("button", name="Iziet").or_(page.get_by_role("alert")).first).to_be_visible()
+
+
+def log_out(page) -> None:
+    """Log out and wait until the site shows the logged-out header."""
+    page.get_by_role("button", name="Iziet").click()
+    expect(page.get_by_role("banner").get_by_role("link", name="Pieteikties")).to_be_visible()

@@ -7,8 +7,9 @@ import re
 from itertools import count
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, log_out
 
 _n = count(1)
 
@@ -25,7 +26,7 @@ def register_with_organisation(page, live_server, mail_sink) -> str:
     page.get_by_label("Parole", exact=True).fill(PASSWORD)
     page.get_by_label("Parole vēlreiz").fill(PASSWORD)
     page.get_by_role("button", name="Reģistrēties").click()
-    page.wait_for_load_state()
+    expect(page).to_have_url(re.compile(r"/login$"))  # registered: sent on to log in
     deliver_outbox(live_server)
     (mail,) = mail_sink.to(email)
     link = re.search(re.escape(live_server.url) + r"(/confirm/\S+)", mail.get_body(("plain",)).get_content())[1]
@@ -43,11 +44,12 @@ def register_with_organisation(page, live_server, mail_sink) -> str:
     page.get_by_label("Kontaktpersona").fill("Inese Ozoliņa")
     page.get_by_label("Tālrunis").fill("+371 20000000")
     page.get_by_role("button", name="Saglabāt").click()
-    page.wait_for_load_state()
+    heading = page.get_by_role("heading", name='Biedrība "Upes krasts"')
+    expect(heading.or_(page.locator(".field-error")).first).to_be_visible()  # saved, or refused
     errors = page.locator(".field-error").all_inner_texts()
     assert not errors, errors
-    assert page.get_by_role("heading", name='Biedrība "Upes krasts"').is_visible()
-    page.get_by_role("button", name="Iziet").click()
+    expect(heading).to_be_visible()
+    log_out(page)
     return email
 
 
@@ -57,8 +59,8 @@ def fund(live_server, reference: str) -> None:
 
     from sqlalchemy import select
 
-    from grantflow.ideas.models import Idea
     from grantflow.core.extensions import db
+    from grantflow.ideas.models import Idea
     from grantflow.review.models import Assignment, EligibilityCheck
     from grantflow.workflow import engine
     from tests.factories import Factory
@@ -93,12 +95,13 @@ def deliver_outbox(live_server) -> None:
 
 
 def fits_the_screen(page) -> bool:
+    page.wait_for_load_state()  # the page's stylesheet is in
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def save(page, section: str) -> None:
+    """Press the section's save button; the caller waits for what the saved page shows."""
     page.locator(f"#{section}").get_by_role("button", name="Saglabāt").click()
-    page.wait_for_load_state()
 
 
 def journey(page, live_server, mail_sink, tmp_path, name):
@@ -111,13 +114,13 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     page.get_by_label("Idejas nosaukums").fill(f"Ūdensmalas talka {name}")
     page.get_by_label("Kopsavilkums").fill("Sakopsim upes krastu kopā ar ģimenēm 👨‍👩‍👧.")
     save(page, "about")
-    assert "Saglabāts." in page.get_by_role("status").inner_text()
-    page.get_by_role("button", name="Iziet").click()
+    expect(page.get_by_role("status")).to_contain_text("Saglabāts.")
+    log_out(page)
 
     # Second sitting: what was typed is still there.
     log_in(page, email, PASSWORD)
     page.get_by_role("link", name="Aizpildiet un iesniedziet ideju").click()
-    assert page.get_by_label("Idejas nosaukums").input_value() == f"Ūdensmalas talka {name}"
+    expect(page.get_by_label("Idejas nosaukums")).to_have_value(f"Ūdensmalas talka {name}")
     page.get_by_label("Kopiena un tās vajadzība").fill("Upes krasts ir aizaudzis, ciemā nav kur satikties.")
     page.get_by_label("Mērķi").fill("Sakopt krastu un satikties.")
     activity = page.locator("#activities-0")
@@ -131,11 +134,11 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     line.get_by_label("Daudzums").fill("4")
     line.get_by_label("Vienības cena, €").fill("1OO")  # letters O, not zeros
     page.get_by_role("button", name="Pievienot budžeta pozīciju").click()
-    page.wait_for_load_state()
     # The server kept the typed text and says so beside the field.
     cost = page.locator("#budget_lines-0").get_by_label("Vienības cena, €")
-    assert cost.input_value() == "1OO" and cost.get_attribute("aria-invalid") == "true"
-    assert "Ierakstiet skaitli" in page.locator("#budget_lines-0-unit_cost-error").inner_text()
+    expect(cost).to_have_attribute("aria-invalid", "true")
+    expect(cost).to_have_value("1OO")
+    expect(page.locator("#budget_lines-0-unit_cost-error")).to_contain_text("Ierakstiet skaitli")
     cost.fill("150")
     second = page.locator("#budget_lines-1")
     second.get_by_label("Pozīcija").fill("Brīvprātīgo darbs")
@@ -143,26 +146,28 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     second.get_by_label("Vienības cena, €").fill("5")
     second.get_by_label("Pašu vai nefinanšu ieguldījums (netiek segts no finansējuma)").check()
     save(page, "budget_lines")
-    totals = page.locator("#budget-totals").inner_text()
-    assert "600,00 €" in totals and "50,00 €" in totals
+    totals = page.locator("#budget-totals")
+    expect(totals).to_contain_text("600,00 €")
+    expect(totals).to_contain_text("50,00 €")
     assert fits_the_screen(page)
     page.screenshot(path=str(tmp_path / f"{name}-form.png"), full_page=True)
 
     # Submit: missing fields are listed first, then it goes through.
     page.get_by_role("button", name="Pārbaudīt un iesniegt ideju").click()
-    page.wait_for_load_state()
+    submitted = page.get_by_role("status").filter(has_text="Reģistrācijas numurs")
+    expect(submitted.or_(page.locator("#problems")).first).to_be_visible()  # submitted, or refused
     if page.locator("#problems").count():
         problems = page.locator("#problems").inner_text()
         pytest.fail(f"unexpected missing fields: {problems}")
+    expect(page.get_by_role("status").first).to_contain_text("Reģistrācijas numurs")
     flash = page.get_by_role("status").first.inner_text()
-    assert "Reģistrācijas numurs" in flash, flash
     reference = flash.split("numurs ")[1].split(";")[0]
     deliver_outbox(live_server)
     receipts = [m for m in mail_sink.to(email) if reference in m["Subject"]]
     assert len(receipts) == 1
     pdfs = [part for part in receipts[0].iter_attachments() if part.get_content_type() == "application/pdf"]
     assert pdfs and pdfs[0].get_payload(decode=True).startswith(b"%PDF")
-    assert page.get_by_role("link", name=f"{reference}-iesniegums.pdf").is_visible()
+    expect(page.get_by_role("link", name=f"{reference}-iesniegums.pdf")).to_be_visible()
 
     # Later: the idea is funded and the final report is due.
     fund(live_server, reference)
@@ -179,12 +184,11 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     page.get_by_label("Kas kopienā mainījās?").fill("Krasts ir sakopts, kaimiņi satiekas.")
     page.get_by_label("Kas turpinās pēc projekta?").fill("Talka katru pavasari.")
     save(page, "spending")
-    assert "-10,00 €" in page.locator("#spending").inner_text()
+    expect(page.locator("#spending")).to_contain_text("-10,00 €")
     assert fits_the_screen(page)
     page.get_by_role("button", name="Pārbaudīt un iesniegt atskaiti").click()
-    page.wait_for_load_state()
-    assert "Noslēguma atskaite ir iesniegta" in page.get_by_role("status").first.inner_text()
-    assert "Talka katru pavasari." in page.locator("#report").inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Noslēguma atskaite ir iesniegta")
+    expect(page.locator("#report")).to_contain_text("Talka katru pavasari.")
     page.screenshot(path=str(tmp_path / f"{name}-report.png"), full_page=True)
 
 

@@ -5,10 +5,11 @@ import io
 import re
 
 import pytest
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from grantflow.core.extensions import db
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, log_out
 from tests.factories import PASSWORD, Factory
 
 
@@ -39,34 +40,35 @@ def test_administrator_funds_rejects_and_issues_letters_applicant_downloads(page
 
     board = page.locator("#board")
     best, second = page.locator(f"#idea-{journey['best']}"), page.locator(f"#idea-{journey['second']}")
-    assert page.locator("#budget-remaining").inner_text().replace("\xa0", " ") == "1 500,00 €"
-    assert "Atbalstīt" in best.locator(".suggestion").inner_text()
-    assert "atlikuši tikai 500,00 €" in second.locator(".suggestion").inner_text().replace("\xa0", " ")
-    assert board.locator("tbody tr").first.get_attribute("id") == f"idea-{journey['best']}"  # best score first
+    # Amounts are written with no-break spaces, which these assertions take as spaces.
+    expect(page.locator("#budget-remaining")).to_have_text("1 500,00 €")
+    expect(best.locator(".suggestion")).to_contain_text("Atbalstīt")
+    expect(second.locator(".suggestion")).to_contain_text("atlikuši tikai 500,00 €")
+    expect(board.locator("tbody tr").first).to_have_id(f"idea-{journey['best']}")  # best score first
 
     page.get_by_label(re.compile("Līdzsvarot starp pašvaldībām")).check()
     page.get_by_role("button", name="Atjaunot ieteikumu").click()
-    assert "balance=1" in page.url
+    expect(page).to_have_url(re.compile(r"balance=1"))
 
     best.get_by_role("button", name="Atbalstīt pilnā apmērā").click()
-    assert "Atbalstīts: Šūpoles Ūdrīšos" in page.get_by_role("status").first.inner_text()
-    assert page.locator("#budget-committed").inner_text().replace("\xa0", " ") == "1 000,00 €"
-    assert "1 000,00 €" in best.locator(".decision").inner_text().replace("\xa0", " ")
+    expect(page.get_by_role("status").first).to_contain_text("Atbalstīts: Šūpoles Ūdrīšos")
+    expect(page.locator("#budget-committed")).to_have_text("1 000,00 €")
+    expect(best.locator(".decision")).to_contain_text("1 000,00 €")
 
     second.get_by_role("link", name="Daļēji vai noraidīt…").click()
     page.locator("#reject").get_by_role("button", name="Noraidīt").click()  # no reason yet
-    assert page.locator("#reject .field-error").is_visible()
+    expect(page.locator("#reject .field-error")).to_be_visible()
     page.get_by_label("Noraidījuma pamatojums").fill("Idejai nepietiek budžeta; vērtējums zemāks.")
     page.locator("#reject").get_by_role("button", name="Noraidīt").click()
-    assert "Noraidīts: Ķiršu dārzs Lūznavā" in page.get_by_role("status").first.inner_text()
+    expect(page.get_by_role("status").first).to_contain_text("Noraidīts: Ķiršu dārzs Lūznavā")
 
     for idea_id in (journey["best"], journey["second"]):
         page.goto(f"/ideas/{idea_id}")
         page.get_by_role("button", name="Izsniegt lēmumu").click()
-        assert "Izsniegts: lemums-PARL-2026-" in page.get_by_role("status").first.inner_text()
-        assert page.locator("#documents").get_by_role("link", name=re.compile("Lēmums")).is_visible()
+        expect(page.get_by_role("status").first).to_contain_text("Izsniegts: lemums-PARL-2026-")
+        expect(page.locator("#documents").get_by_role("link", name=re.compile("Lēmums"))).to_be_visible()
 
-    page.get_by_role("button", name="Iziet").click()
+    log_out(page)
     log_in(page, journey["applicant"], PASSWORD)
     page.locator("#applicant-home").get_by_role("link", name="Šūpoles Ūdrīšos").click()
     with page.expect_download() as download:
@@ -79,4 +81,4 @@ def test_administrator_funds_rejects_and_issues_letters_applicant_downloads(page
 
     url = re.search(r"https?://\S+/verify/[0-9a-f-]{36}", text).group(0)
     page.goto(url)
-    assert "Šī ir pašreizējā versija." in page.locator("#currency").inner_text()
+    expect(page.locator("#currency")).to_contain_text("Šī ir pašreizējā versija.")

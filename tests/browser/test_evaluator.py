@@ -2,6 +2,7 @@
 score another, and see the other evaluator's scores only after submitting."""
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from grantflow.core.extensions import db
@@ -34,7 +35,7 @@ def journey(live_server):
 def test_evaluator_declares_a_conflict_scores_and_then_sees_the_other_review(page, live_server, mail_sink, journey):
     log_in(page, journey["me"], PASSWORD)
     desk = page.locator("#evaluator-home")
-    assert "Iesniegti 0 no 2; atlikuši 2." in desk.inner_text()
+    expect(desk).to_contain_text("Iesniegti 0 no 2; atlikuši 2.")
 
     # A conflict on the first idea: removed from it, the administrators are told.
     desk.get_by_role("link", name="Mana kaimiņa ideja").click()
@@ -43,8 +44,8 @@ def test_evaluator_declares_a_conflict_scores_and_then_sees_the_other_review(pag
     conflict.get_by_label("Tikai uz šo ideju").check()
     conflict.get_by_label("Aprakstiet interešu konfliktu").fill("Idejas autors ir mans kaimiņš.")
     conflict.get_by_role("button", name="Deklarēt interešu konfliktu").click()
-    assert "Jūsu interešu konflikts ir reģistrēts" in page.get_by_role("status").inner_text()
-    assert "Mana kaimiņa ideja" not in page.locator("#evaluation-desk").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("Jūsu interešu konflikts ir reģistrēts")
+    expect(page.locator("#evaluation-desk")).not_to_contain_text("Mana kaimiņa ideja")
     assert page.goto(f"/ideas/{journey['conflicted']}").status == 404
     with live_server.app.app_context():  # the demo data's backlog goes out 100 mails per request
         while send_pending()[0]:
@@ -56,19 +57,21 @@ def test_evaluator_declares_a_conflict_scores_and_then_sees_the_other_review(pag
     # Scoring the second idea: the other evaluator's review stays hidden until mine is in.
     page.goto("/review/")
     page.get_by_role("link", name="Vērtēt").click()
-    assert SECRET not in page.content()
     form = page.locator("#score-form")
+    expect(form).to_be_visible()
+    assert SECRET not in page.content()  # not in the page's text, nor anywhere in its HTML
     for criterion_id in journey["criteria"]:
         form.locator(f"[name=points_{criterion_id}]").fill("7.5")
     form.get_by_label("Jūsu ieteikums").select_option("fund")
     form.get_by_role("button", name="Saglabāt melnrakstu").click()
-    assert "Melnraksts saglabāts." in page.get_by_role("status").inner_text()
+    expect(page.get_by_role("status")).to_contain_text("Melnraksts saglabāts.")
     assert SECRET not in page.content()
     page.locator("#score-form").get_by_role("button", name="Iesniegt vērtējumu").click()
-    assert "Jūsu vērtējums ir iesniegts." in page.get_by_role("status").inner_text()
-    assert "75.00" in page.locator(".review").first.inner_text()
+    expect(page.get_by_role("status")).to_contain_text("Jūsu vērtējums ir iesniegts.")
+    expect(page.locator(".review").first).to_contain_text("75.00")
     others = page.locator("#other-reviews")
-    assert SECRET in others.inner_text() and "40.00" in others.inner_text()
+    expect(others).to_contain_text(SECRET)
+    expect(others).to_contain_text("40.00")
 
     with live_server.app.app_context():
         from grantflow.ideas.models import Idea

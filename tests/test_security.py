@@ -146,10 +146,10 @@ def hashes(monkeypatch):
     operations._dummy_hash()  # made once per process, on first use: not part of a request's cost
     calls = []
 
-    def counting(function):
+    def counting(function, name):  # by the name the app calls (the suite swaps in a quicker hash)
         def counted(*args, **kwargs):
-            if function.__name__ == "generate_password_hash" or "$" in args[0]:  # "!" costs nothing
-                calls.append(function.__name__)
+            if name == "generate_password_hash" or "$" in args[0]:  # checking "!" costs nothing
+                calls.append(name)
             return function(*args, **kwargs)
 
         return counted
@@ -157,7 +157,7 @@ def hashes(monkeypatch):
     for module in (models, operations):
         for name in ("generate_password_hash", "check_password_hash"):
             if hasattr(module, name):
-                monkeypatch.setattr(module, name, counting(getattr(module, name)))
+                monkeypatch.setattr(module, name, counting(getattr(module, name), name))
     return calls
 
 

@@ -159,10 +159,8 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
     """The ranking as a subquery of narrow rows, one per filed idea matching `filters`:
     id, state, municipality_id, requested_amount, score (None without a submitted review),
     position (1, 2, … in the ranking's order) and running (the requested amounts of the
-    scored ideas added up in that order, by the database's window function). Only what
-    the order needs is read: ideas, their active assignments and the submitted reviews'
-    stored totals; titles, names and the other figures are joined for the rows shown only
-    (`ranking`). `scaling` is needed for the normalised order.
+    scored ideas added up in that order, by the database's window function). Titles, names
+    and the other figures are joined for the rows shown only (`ranking`).
 
     The order is the score (the mean weighted total, or the normalised one) rounded to
     hundredths as it is shown, best first; ideas showing the same score are then ordered by
@@ -171,10 +169,35 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
     because it is what people see and quote, is unique within a competition and is given in
     order of submission (so of equals the earlier filed comes first, the same on every page
     and every database); the id only keeps the order total (so the running total has no
-    peers) should a reference ever be missing."""
-    submitted = Review.status == ReviewStatus.SUBMITTED
-    total = cast(Review.total, Float)
-    value = _normalised_expression(scaling) if filters.order == "normalised" else total
+    peers) should a reference ever be missing.
+
+    The mean order reads the score stored on the idea (Idea.score, kept by
+    review.operations.refresh_score, already rounded) along ix_ideas_ranking, which is that
+    order: no review is read and nothing is sorted. The normalised order depends on every
+    evaluator's totals in the competition, so it is computed from the reviews (`scaling` is
+    needed for it)."""
+    if filters.order == "normalised":
+        return _ranked_normalised(competition, filters, scaling)
+    score = Idea.score
+    ordering = (score.desc().nulls_last(), Idea.reference, Idea.id)
+    # One window, framed by rows (cheaper than the default range frame, and the same here:
+    # the order is total, so no row has peers).
+    window = {"order_by": ordering, "rows": (None, 0)}
+    return (
+        select(
+            Idea.id, Idea.state, Idea.municipality_id, Idea.requested_amount, score.label("score"),
+            func.row_number().over(**window).label("position"),
+            func.sum(case((score.is_not(None), Idea.requested_amount), else_=0)).over(**window).label("running"),
+        )  # fmt: skip
+        .where(*_where(competition, filters))
+        .subquery("ranked")
+    )
+
+
+def _ranked_normalised(competition, filters: Filters, scaling: dict):
+    """`ranked` in the normalised order: the mean of the reviews' normalised totals per idea,
+    grouped from the competition's reviews."""
+    value = _normalised_expression(scaling)
     # One join and GROUP BY over the ideas, not an aggregate subquery joined to them: with
     # stale statistics (right after a bulk of submissions) a planner can take such a
     # subquery for one row and re-run it per idea; window functions then run over the
@@ -183,7 +206,7 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
         select(Idea.id, Idea.reference, Idea.state, Idea.municipality_id, Idea.requested_amount,
                func.avg(value).label("score"))  # fmt: skip
         .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
-        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, submitted))
+        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
         .where(*_where(competition, filters))
         .group_by(Idea.id)
         .subquery("stats")
@@ -191,8 +214,6 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
     score = stats.c.score
     shown = func.round(cast(score, Numeric), 2)  # the score as shown: ties are ties to the hundredth
     ordering = (score.is_(None), shown.desc(), stats.c.reference, stats.c.id)
-    # One window, framed by rows (cheaper than the default range frame, and the same here:
-    # the order is total, so no row has peers).
     window = {"order_by": ordering, "rows": (None, 0)}
     return select(
         stats.c.id, stats.c.state, stats.c.municipality_id, stats.c.requested_amount, score,
@@ -231,7 +252,7 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     result = db.session.execute(
         select(
             shown.c.id, Idea.reference, Idea.title, shown.c.state, shown.c.requested_amount, Idea.target_groups,
-            Organisation.name, Municipality.name, func.count(Assignment.id), func.count(Review.id), func.avg(total),
+            Organisation.name, Municipality.name, func.count(Assignment.id), func.count(Review.id), Idea.score,
             func.avg(_normalised_expression(scaling)), func.max(total) - func.min(total), shown.c.running,
             count(competition, filters).label("total"), shown.c.position,
         )  # fmt: skip
@@ -248,7 +269,7 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     threshold = Decimal(competition.disagreement_threshold)
     rows = []
     for r in result:
-        mean, spread = _decimal(r[10]), _decimal(r[12])
+        mean, spread = _decimal(r[10]), _decimal(r[12])  # r[10]: the stored score the order reads
         scored = r[10] is not None and r[9]
         running = Decimal(r[13]).quantize(CENT) if scored else None
         rows.append(

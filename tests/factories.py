@@ -7,17 +7,17 @@ from itertools import count
 
 from sqlalchemy import select
 
-from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity
-from grantflow.ideas.operations import recompute_budget
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, User
 from grantflow.competitions.models import Competition
 from grantflow.competitions.operations import add_default_criteria
 from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
+from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity
+from grantflow.ideas.operations import recompute_budget
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.review.models import Assignment, EligibilityCheck, Review, Score
 from grantflow.review.operations import refresh_score, weighted_total
 from grantflow.territory.models import Municipality
-from grantflow.core.types import utcnow
 from grantflow.workflow import engine
 
 PASSWORD = "parole-123456"

@@ -155,7 +155,7 @@ def _where(competition, filters: Filters) -> list:
     return where
 
 
-def ranked(competition, filters: Filters, scaling: dict | None = None):
+def ranked(competition, filters: Filters, scaling: dict | None = None, upto: int | None = None):
     """The ranking as a subquery of narrow rows, one per filed idea matching `filters`:
     id, state, municipality_id, requested_amount, score (None without a submitted review),
     position (1, 2, … in the ranking's order) and running (the requested amounts of the
@@ -177,24 +177,25 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
     evaluator's totals in the competition, so it is computed from the reviews (`scaling` is
     needed for it)."""
     if filters.order == "normalised":
-        return _ranked_normalised(competition, filters, scaling)
+        return _ranked_normalised(competition, filters, scaling, upto)
     score = Idea.score
     ordering = (score.desc().nulls_last(), Idea.reference, Idea.id)
     # One window, framed by rows (cheaper than the default range frame, and the same here:
     # the order is total, so no row has peers).
     window = {"order_by": ordering, "rows": (None, 0)}
-    return (
-        select(
-            Idea.id, Idea.state, Idea.municipality_id, Idea.requested_amount, score.label("score"),
-            func.row_number().over(**window).label("position"),
-            func.sum(case((score.is_not(None), Idea.requested_amount), else_=0)).over(**window).label("running"),
-        )  # fmt: skip
-        .where(*_where(competition, filters))
-        .subquery("ranked")
-    )
+    rows = select(
+        Idea.id, Idea.state, Idea.municipality_id, Idea.requested_amount, score.label("score"),
+        func.row_number().over(**window).label("position"),
+        func.sum(case((score.is_not(None), Idea.requested_amount), else_=0)).over(**window).label("running"),
+    ).where(*_where(competition, filters))  # fmt: skip
+    return _first(rows, ordering, upto).subquery("ranked")
 
 
-def _ranked_normalised(competition, filters: Filters, scaling: dict):
+def _first(rows, ordering, upto: int | None):
+    return rows if upto is None else rows.order_by(*ordering).limit(upto)
+
+
+def _ranked_normalised(competition, filters: Filters, scaling: dict, upto: int | None):
     """`ranked` in the normalised order: the mean of the reviews' normalised totals per idea,
     grouped from the competition's reviews."""
     value = _normalised_expression(scaling)
@@ -215,11 +216,12 @@ def _ranked_normalised(competition, filters: Filters, scaling: dict):
     shown = func.round(cast(score, Numeric), 2)  # the score as shown: ties are ties to the hundredth
     ordering = (score.is_(None), shown.desc(), stats.c.reference, stats.c.id)
     window = {"order_by": ordering, "rows": (None, 0)}
-    return select(
+    rows = select(
         stats.c.id, stats.c.state, stats.c.municipality_id, stats.c.requested_amount, score,
         func.row_number().over(**window).label("position"),
         func.sum(case((score.is_not(None), stats.c.requested_amount), else_=0)).over(**window).label("running"),
-    ).subquery("ranked")  # fmt: skip
+    )  # fmt: skip
+    return _first(rows, ordering, upto).subquery("ranked")
 
 
 def count(competition, filters: Filters):
@@ -240,10 +242,10 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     page_size = page_size or PAGE_SIZE
     page = max(1, page) if page is not None else None
     scaling = evaluator_scaling(competition.id)
-    order = ranked(competition, filters, scaling)
+    order = ranked(competition, filters, scaling, upto=page * page_size if page is not None else None)
     rows_of_page = select(order)
-    if page is not None:  # a range of positions: no second sort of every row
-        rows_of_page = rows_of_page.where(order.c.position.between((page - 1) * page_size + 1, page * page_size))
+    if page is not None:  # the rows up to the page's last, cut by the database, less those before it
+        rows_of_page = rows_of_page.where(order.c.position > (page - 1) * page_size)
     shown = rows_of_page.cte("shown")
     total = cast(Review.total, Float)
     # The page's figures by one join and GROUP BY (no aggregate subquery joined to the page:

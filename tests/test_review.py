@@ -507,3 +507,64 @@ def test_the_applicant_does_not_see_evaluation_steps_in_the_history(client, fact
     assert "review_submitted" not in [e.kind for e in history(idea, for_applicant=True)]
     login(client, applicant.email)
     assert "Vērtētājs iesniedza vērtējumu" not in client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+
+
+# --- the idea's stored score ----------------------------------------------------------------
+def _fresh_score(idea) -> Decimal | None:
+    """The score computed afresh from the reviews, in Python: the mean of the submitted
+    reviews' totals under active assignments, to the hundredth (half up)."""
+    totals = db.session.scalars(
+        select(Review.total)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Review.idea_id == idea.id, Review.status == "submitted", Assignment.active.is_(True))
+    ).all()
+    if not totals:
+        return None
+    return (sum(totals) / len(totals)).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+
+
+def test_the_stored_score_follows_every_change_of_the_reviews(app, factory):
+    """Idea.score, what the ranking orders by, equals the freshly computed mean after a
+    review is submitted, an evaluator is removed, a conflict is declared and an evaluator
+    is assigned again; the ranking shows it."""
+    from grantflow.review.ranking import Filters, ranking
+
+    a, b, c, removed, conflicted = evaluators = [factory.evaluator() for _ in range(5)]
+    idea = factory.in_review(evaluators=evaluators)
+    admin = factory.admin()
+    db.session.commit()
+    criteria = idea.competition.criteria
+
+    def stored():
+        return fresh(idea).score
+
+    assert stored() is None and _fresh_score(idea) is None
+    for evaluator, points in ((a, "6"), (b, "7"), (c, "8.5")):
+        ops.save_review(fresh(idea), evaluator, {cr.id: points for cr in criteria}, {}, "fund", "", submit=True)
+        assert stored() == _fresh_score(idea)
+    assert stored() == Decimal("71.67")  # 60, 70, 85
+    ops.save_review(fresh(idea), removed, {cr.id: "1" for cr in criteria}, {}, "reject", "", submit=False)  # a draft
+    assert stored() == _fresh_score(idea) == Decimal("71.67")
+
+    assignment = db.session.scalars(select(Assignment).where(Assignment.evaluator_id == removed.id)).one()
+    ops.unassign(assignment, admin, "Slims")
+    assert stored() == _fresh_score(idea) == Decimal("71.67")
+
+    ops.assign(fresh(idea), removed, admin)  # assigned again: their draft is back, still a draft
+    assert stored() == _fresh_score(idea) == Decimal("71.67")
+    ops.save_review(fresh(idea), removed, {cr.id: "3" for cr in criteria}, {}, "reject", "", submit=True)
+    assert stored() == _fresh_score(idea) == Decimal("61.25")  # 60, 70, 85, 30
+
+    ops.declare_conflict(fresh(idea), conflicted, "idea", "Kaimiņš")  # the last pending one: the idea settles
+    assert stored() == _fresh_score(idea) == Decimal("61.25") and fresh(idea).state == "reviewed"
+
+    row = next(r for r in ranking(fresh(idea).competition, Filters()).rows if r.idea_id == idea.id)
+    assert row.mean == stored() and row.submitted == 4 and row.rank == 1
+
+
+def test_the_stored_score_of_an_idea_without_submitted_reviews_is_none(app, factory):
+    evaluator = factory.evaluator()
+    idea = factory.in_review(evaluators=[evaluator])
+    factory.review(idea, evaluator, points=9, submit=False)
+    db.session.commit()
+    assert fresh(idea).score is None and _fresh_score(idea) is None

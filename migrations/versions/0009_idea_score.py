@@ -24,8 +24,7 @@ reviews = sa.table(
 
 
 def upgrade():
-    with op.batch_alter_table("ideas", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("score", sa.Numeric(5, 2), nullable=True))
+    op.add_column("ideas", sa.Column("score", sa.Numeric(5, 2), nullable=True))
     # The same expression as review.operations.refresh_score, run by the database itself.
     mean = (
         sa.select(sa.func.round(sa.cast(sa.func.avg(sa.cast(reviews.c.total, sa.Float)), sa.Numeric), 2))
@@ -40,5 +39,6 @@ def upgrade():
 
 def downgrade():
     op.drop_index("ix_ideas_ranking", table_name="ideas")
-    with op.batch_alter_table("ideas", schema=None) as batch_op:
-        batch_op.drop_column("score")
+    # ALTER TABLE … DROP COLUMN on both (SQLite since 3.35): no copy of the table, whose
+    # re-creation would cascade deletes to the reviews and assignments on SQLite.
+    op.drop_column("ideas", "score")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from grantflow.accounts.models import EVALUATOR, User, UserRole
 from grantflow.accounts.operations import administrators
 from grantflow.competitions import operations as competitions_ops
+from grantflow.competitions.models import Competition
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -61,26 +62,41 @@ def score_of(idea_id):
     )
 
 
-def refresh_score(*ideas, competition_id: int | None = None) -> None:
+def refresh_score(*ideas: Idea, competition_id: int | None = None) -> None:
     """Store `ideas`' score (Idea.score, what the ranking and the funding board order by) as
-    their reviews and assignments are now, in one UPDATE; with `competition_id`, of every
-    idea of that competition (bulk loads). The one place that writes Idea.score: every
-    operation that submits a review or activates or deactivates an assignment calls it
-    before it commits. Flushes first, so pending changes count."""
+    their reviews and assignments are now, and move their competitions' scores_version on
+    (the ranking's evaluator scaling is kept by it); with `competition_id`, every idea of
+    that competition (bulk loads). The one place that writes Idea.score: every operation
+    that submits a review or activates or deactivates an assignment calls it before it
+    commits. Flushes first, so pending changes count.
+
+    The ideas' rows are locked first (PostgreSQL; SQLite writes one at a time anyway), so of
+    two evaluators submitting on one idea at once the second waits for the first to commit
+    and then computes from both reviews: the UPDATE that follows is a new statement, which
+    sees what was committed meanwhile."""
     db.session.flush()
     if competition_id is not None:
-        where = Idea.competition_id == competition_id
+        where, competitions = Idea.competition_id == competition_id, [competition_id]
     else:
-        ids = sorted({getattr(idea, "id", idea) for idea in ideas})
-        if not ids:
+        if not ideas:
             return
-        where = Idea.id.in_(ids)
+        where = Idea.id.in_(sorted({idea.id for idea in ideas}))
+        competitions = sorted({idea.competition_id for idea in ideas})
+    db.session.execute(select(Idea.id).where(where).order_by(Idea.id).with_for_update()).all()
     db.session.execute(
         update(Idea).where(where).values(score=score_of(Idea.id)).execution_options(synchronize_session=False)
     )
+    db.session.execute(
+        update(Competition)
+        .where(Competition.id.in_(competitions))
+        .values(scores_version=Competition.scores_version + 1)
+        .execution_options(synchronize_session=False)
+    )
     for idea in ideas:
-        if isinstance(idea, Idea):
-            db.session.expire(idea, ["score"])
+        db.session.expire(idea, ["score"])
+    for obj in list(db.session.identity_map.values()):  # read again when next asked for
+        if isinstance(obj, Competition) and obj.id in competitions:
+            db.session.expire(obj, ["scores_version"])
 
 
 # --- guards the workflow names --------------------------------------------------------------
@@ -371,7 +387,8 @@ def declare_conflict(idea, evaluator, scope: str, reason: str) -> ConflictOfInte
             for admin in admins:
                 queue_mail(admin.email, "conflict_declared", locale=admin.locale, idea=a.idea,
                            evaluator=evaluator, reason=reason)  # fmt: skip
-            refresh_score(a.idea)
+        refresh_score(*(a.idea for a in covered))  # once, the rows locked in one order
+        for a in covered:
             engine.settle(a.idea)
     except Exception:
         db.session.rollback()

@@ -127,6 +127,28 @@ def evaluator_scaling(competition_id: int) -> dict:
     return {"evaluators": evaluators, "mean": overall[0], "sd": overall[1]}
 
 
+# The evaluator scaling of recent competitions in this process, by the competition and the
+# version of its scores (Competition.scores_version, moved on by every change of a score).
+_SCALING: dict[tuple, dict] = {}
+_SCALING_KEPT = 64
+
+
+def scaling_of(competition) -> dict:
+    """`evaluator_scaling` of the competition, computed once per version of its scores in
+    each process: it depends on every submitted review of the competition, and a page of
+    the ranking would otherwise group them all for every request. The key also holds the
+    database and the competition's creation time, so a test database or a restored one
+    reusing ids and versions never reads another's."""
+    key = (str(db.engine.url), competition.id, competition.created_at, competition.scores_version)
+    found = _SCALING.get(key)
+    if found is None:
+        found = evaluator_scaling(competition.id)
+        if len(_SCALING) >= _SCALING_KEPT:
+            _SCALING.clear()
+        _SCALING[key] = found
+    return found
+
+
 def _normalised_expression(scaling: dict):
     """A review's normalised total as a linear expression per evaluator: a + b·total."""
     total = cast(Review.total, Float)
@@ -232,7 +254,8 @@ def count(competition, filters: Filters):
 def ranking(competition, filters: Filters, page: int | None = 1, page_size: int | None = None) -> Ranking:
     """The competition's filed ideas, best first (ideas without a submitted review last and
     outside the running total), a page of `page_size` rows at a time; `page=None` returns
-    all rows (exports). Two queries whatever the number of ideas: the evaluators' scaling,
+    all rows (exports). Two queries whatever the number of ideas: the evaluators' scaling
+    (once per version of the competition's scores in each process: `scaling_of`),
     and the page: the order, positions and running total over all matching ideas
     (`ranked`), cut to the page by the database, then the page's rows joined with their
     titles, names and review figures.
@@ -241,7 +264,7 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     their order, rank numbers and scores from here (see `ranked` for the order)."""
     page_size = page_size or PAGE_SIZE
     page = max(1, page) if page is not None else None
-    scaling = evaluator_scaling(competition.id)
+    scaling = scaling_of(competition)
     order = ranked(competition, filters, scaling, upto=page * page_size if page is not None else None)
     rows_of_page = select(order)
     if page is not None:  # the rows up to the page's last, cut by the database, less those before it

@@ -1,6 +1,8 @@
 """ideas.score: what the ranking orders by (the mean weighted total of the submitted reviews
 of active assignments, rounded to hundredths), kept on the idea by the review area, and the
-index the ranking and the funding board read it along; filled for the ideas already there
+index the ranking and the funding board read it along; filled for the ideas already there.
+competitions.scores_version: moved on with every change of a score (the ranking caches its
+evaluator scaling by it)
 
 Revision ID: 0009_idea_score
 Revises: 0007_outbox_attachment_job
@@ -25,6 +27,7 @@ reviews = sa.table(
 
 def upgrade():
     op.add_column("ideas", sa.Column("score", sa.Numeric(5, 2), nullable=True))
+    op.add_column("competitions", sa.Column("scores_version", sa.Integer(), server_default="0", nullable=False))
     # The same expression as review.operations.refresh_score, run by the database itself.
     mean = (
         sa.select(sa.func.round(sa.cast(sa.func.avg(sa.cast(reviews.c.total, sa.Float)), sa.Numeric), 2))
@@ -42,3 +45,4 @@ def downgrade():
     # ALTER TABLE … DROP COLUMN on both (SQLite since 3.35): no copy of the table, whose
     # re-creation would cascade deletes to the reviews and assignments on SQLite.
     op.drop_column("ideas", "score")
+    op.drop_column("competitions", "scores_version")

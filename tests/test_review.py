@@ -568,3 +568,58 @@ def test_the_stored_score_of_an_idea_without_submitted_reviews_is_none(app, fact
     factory.review(idea, evaluator, points=9, submit=False)
     db.session.commit()
     assert fresh(idea).score is None and _fresh_score(idea) is None
+
+
+def test_two_reviews_submitted_at_once_on_one_idea_both_count_in_its_score(app, factory):
+    """refresh_score locks the idea's row before computing: of two evaluators submitting at
+    once, the second waits for the first to commit and then counts both reviews (computed in
+    a statement that began before the first committed, its score would miss one)."""
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from grantflow.accounts.models import User
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite writes one transaction at a time")
+    evaluators = [factory.evaluator() for _ in range(3)]
+    idea = factory.in_review(evaluators=evaluators)
+    db.session.commit()
+    idea_id, criteria = idea.id, [c.id for c in idea.competition.criteria]
+    errors = []
+
+    def submit(evaluator_id, points):
+        with app.app_context():
+            try:
+                ops.save_review(db.session.get(Idea, idea_id), db.session.get(User, evaluator_id),
+                                {c: points for c in criteria}, {}, "fund", "", submit=True)  # fmt: skip
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    holder = sa.create_engine(db.engine.url)
+    watcher = sa.create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    with holder.connect() as conn, watcher.connect() as watch:
+        # NO KEY UPDATE: the reviews' foreign keys still pass; refresh_score's lock waits.
+        conn.execute(sa.text("SELECT id FROM ideas WHERE id = :id FOR NO KEY UPDATE"), {"id": idea_id})
+        threads = [threading.Thread(target=submit, args=(evaluators[i].id, p)) for i, p in ((0, "6"), (1, "8"))]
+        for t in threads:
+            t.start()
+        waiting = 0
+        for _ in range(100):  # until both submissions wait on the idea's row
+            waiting = watch.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar()
+            if waiting == 2:
+                break
+            time.sleep(0.05)
+        assert waiting == 2
+        conn.rollback()
+    for t in threads:
+        t.join(timeout=30)
+    holder.dispose()
+    watcher.dispose()
+    assert not errors, errors
+    assert fresh(idea).score == _fresh_score(idea) == Decimal("70.00")  # 60 and 80

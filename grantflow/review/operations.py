@@ -82,7 +82,10 @@ def refresh_score(*ideas: Idea, competition_id: int | None = None) -> None:
             return
         where = Idea.id.in_(sorted({idea.id for idea in ideas}))
         competitions = sorted({idea.competition_id for idea in ideas})
-    db.session.execute(select(Idea.id).where(where).order_by(Idea.id).with_for_update()).all()
+    # FOR NO KEY UPDATE, as an UPDATE of the row takes: it does not wait on the key-share locks
+    # that the reviews' and audit rows' foreign keys take (FOR UPDATE would, and two
+    # submissions on one idea would deadlock).
+    db.session.execute(select(Idea.id).where(where).order_by(Idea.id).with_for_update(key_share=True)).all()
     db.session.execute(
         update(Idea).where(where).values(score=score_of(Idea.id)).execution_options(synchronize_session=False)
     )

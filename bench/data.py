@@ -1,6 +1,6 @@
 """The benchmarks' data, built once here: a competition of N submitted ideas, each with 3
 submitted reviews by 12 evaluators, bulk-inserted (per-criterion scores are left out: the
-ranking reads the reviews' stored weighted totals), and an administrator to log in as.
+ranking reads the reviews' stored weighted totals and the ideas' stored scores), and an administrator to log in as.
 
 `seed(n)` adds it to the current app's database (migrated, and without a competition of
 that code); `find(n)` returns the one already there, or None, so a benchmark can reuse a
@@ -17,6 +17,7 @@ from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.ideas.models import TARGET_GROUPS, Idea
 from grantflow.review.models import Assignment, Review
+from grantflow.review.operations import refresh_score
 from grantflow.territory.models import Municipality
 from grantflow.workflow.registry import workflow_for
 
@@ -88,5 +89,6 @@ def seed(n: int) -> Bench:
               total=Decimal(30 + (i * 13 + e.id * 7) % 70), updated_at=now, submitted_at=now)
          for a, (i, e) in zip(assignment_ids, pairs, strict=True)],
     )  # fmt: skip
+    refresh_score(competition_id=competition.id)  # what the review operations keep: the ideas' scores
     db.session.commit()
     return Bench(competition.id, ADMIN_EMAIL, PASSWORD)

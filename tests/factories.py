@@ -16,7 +16,7 @@ from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity
 from grantflow.ideas.operations import recompute_budget
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.review.models import Assignment, EligibilityCheck, Review, Score
-from grantflow.review.operations import weighted_total
+from grantflow.review.operations import refresh_score, weighted_total
 from grantflow.territory.models import Municipality
 from grantflow.workflow import engine
 
@@ -179,7 +179,7 @@ class Factory:
             review.status = "submitted"
             review.submitted_at = utcnow()
             review.total = weighted_total(review.scores)
-        db.session.flush()
+        refresh_score(idea)  # as review.operations.save_review does
         engine.settle(idea)
         return review
 

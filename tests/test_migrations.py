@@ -1,5 +1,7 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 
+from decimal import Decimal
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -23,3 +25,26 @@ def test_downgrade_and_upgrade_again(make_app):
         from sqlalchemy import inspect
 
         assert "ideas" in inspect(db.engine).get_table_names()
+
+
+def test_the_idea_score_migration_fills_the_scores_of_existing_ideas(app, factory):
+    """0009_idea_score computes every idea's stored score in SQL, as refresh_score keeps it."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+
+    from grantflow.ideas.models import Idea
+
+    scored = factory.reviewed(points=7)  # two reviews of 70.00
+    evaluators = [factory.evaluator() for _ in range(3)]
+    mixed = factory.in_review(evaluators=evaluators)
+    for evaluator, points in zip(evaluators, (6, 7, 8.5), strict=True):
+        factory.review(mixed, evaluator, points)  # 60, 70, 85: 71.666… shown as 71.67
+    unscored = factory.in_review()
+    db.session.commit()
+    ids = (scored.id, mixed.id, unscored.id)
+    expected = dict(db.session.execute(select(Idea.id, Idea.score).where(Idea.id.in_(ids))).all())
+    assert expected == {scored.id: Decimal("70.00"), mixed.id: Decimal("71.67"), unscored.id: None}
+    db.session.remove()
+    downgrade(revision="0007_outbox_attachment_job")
+    upgrade()
+    assert dict(db.session.execute(select(Idea.id, Idea.score).where(Idea.id.in_(ids))).all()) == expected

@@ -21,7 +21,7 @@ def scored(factory, competition, points: list, **kw):
     """An idea reviewed by fresh evaluators giving these points on every criterion."""
     evaluators = [factory.evaluator() for _ in points]
     idea = factory.in_review(evaluators=evaluators, competition=competition, **kw)
-    for evaluator, p in zip(evaluators, points):
+    for evaluator, p in zip(evaluators, points, strict=True):
         factory.review(idea, evaluator, points=p)
     return idea
 
@@ -211,7 +211,7 @@ def test_running_total_on_page_two_continues_page_one_and_equals_the_database_su
 
     monkeypatch.setattr(agg, "PAGE_SIZE", 3)
     competition = factory.competition(budget="100000.00")
-    for points, amount in zip((9, 8, 8, 7, 6, 5, 4), ("1000.00", "1500.00", "700.00", "1200.00", "900.00", "1100.00", "800.00")):
+    for points, amount in zip((9, 8, 8, 7, 6, 5, 4), ("1000.00", "1500.00", "700.00", "1200.00", "900.00", "1100.00", "800.00"), strict=True):
         scored(factory, competition, [points], amount=amount)
     factory.in_review(competition=competition, amount="1800.00")  # no review: last, outside the total
     admin = factory.admin()
@@ -253,3 +253,26 @@ def test_pager_links_keep_the_filters_and_the_order(client, factory, monkeypatch
     ), links
     assert {re.search(r"page=(\d+)", link).group(1) for link in links} == {"1", "3"}
     assert '<strong aria-current="page">2</strong>' in page
+
+
+def test_the_evaluator_scaling_is_kept_until_a_score_of_the_competition_changes(app, factory):
+    """The scaling groups every review of the competition: it is computed once per version of
+    the competition's scores, and again as soon as a review is submitted."""
+    competition = factory.competition()
+    a, b = factory.evaluator(), factory.evaluator()
+    first = factory.in_review(evaluators=[a, b], competition=competition)
+    factory.review(first, a, points=6)
+    factory.review(first, b, points=8)
+    second = factory.in_review(evaluators=[a], competition=competition)
+    db.session.commit()
+    assert ranking(competition, Filters()).scaling["mean"] == pytest.approx(70.0)
+    with count_queries(db.engine) as again:
+        assert ranking(competition, Filters()).scaling["mean"] == pytest.approx(70.0)
+    assert len(again) == 1  # the page; the scaling was kept
+    factory.review(second, a, points=10)
+    db.session.commit()
+    assert competition.scores_version  # loaded again after the commit, before counting
+    with count_queries(db.engine) as changed:
+        result = ranking(competition, Filters())
+    assert len(changed) == 2 and result.scaling["mean"] == pytest.approx(80.0)  # the scaling, the page; 60, 80, 100
+    assert result.scaling["evaluators"][a.id][:2] == (2, pytest.approx(80.0))

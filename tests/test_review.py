@@ -505,3 +505,119 @@ def test_the_applicant_does_not_see_evaluation_steps_in_the_history(client, fact
     assert "review_submitted" not in [e.kind for e in history(idea, for_applicant=True)]
     login(client, applicant.email)
     assert "Vērtētājs iesniedza vērtējumu" not in client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+
+
+# --- the idea's stored score ----------------------------------------------------------------
+def _fresh_score(idea) -> Decimal | None:
+    """The score computed afresh from the reviews, in Python: the mean of the submitted
+    reviews' totals under active assignments, to the hundredth (half up)."""
+    totals = db.session.scalars(
+        select(Review.total)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Review.idea_id == idea.id, Review.status == "submitted", Assignment.active.is_(True))
+    ).all()
+    if not totals:
+        return None
+    return (sum(totals) / len(totals)).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+
+
+def test_the_stored_score_follows_every_change_of_the_reviews(app, factory):
+    """Idea.score, what the ranking orders by, equals the freshly computed mean after a
+    review is submitted, an evaluator is removed, a conflict is declared and an evaluator
+    is assigned again; the ranking shows it."""
+    from grantflow.review.ranking import Filters, ranking
+
+    a, b, c, removed, conflicted = evaluators = [factory.evaluator() for _ in range(5)]
+    idea = factory.in_review(evaluators=evaluators)
+    admin = factory.admin()
+    db.session.commit()
+    criteria = idea.competition.criteria
+
+    def stored():
+        return fresh(idea).score
+
+    assert stored() is None and _fresh_score(idea) is None
+    for evaluator, points in ((a, "6"), (b, "7"), (c, "8.5")):
+        ops.save_review(fresh(idea), evaluator, {cr.id: points for cr in criteria}, {}, "fund", "", submit=True)
+        assert stored() == _fresh_score(idea)
+    assert stored() == Decimal("71.67")  # 60, 70, 85
+    ops.save_review(fresh(idea), removed, {cr.id: "1" for cr in criteria}, {}, "reject", "", submit=False)  # a draft
+    assert stored() == _fresh_score(idea) == Decimal("71.67")
+
+    assignment = db.session.scalars(select(Assignment).where(Assignment.evaluator_id == removed.id)).one()
+    ops.unassign(assignment, admin, "Slims")
+    assert stored() == _fresh_score(idea) == Decimal("71.67")
+
+    ops.assign(fresh(idea), removed, admin)  # assigned again: their draft is back, still a draft
+    assert stored() == _fresh_score(idea) == Decimal("71.67")
+    ops.save_review(fresh(idea), removed, {cr.id: "3" for cr in criteria}, {}, "reject", "", submit=True)
+    assert stored() == _fresh_score(idea) == Decimal("61.25")  # 60, 70, 85, 30
+
+    ops.declare_conflict(fresh(idea), conflicted, "idea", "Kaimiņš")  # the last pending one: the idea settles
+    assert stored() == _fresh_score(idea) == Decimal("61.25") and fresh(idea).state == "reviewed"
+
+    row = next(r for r in ranking(fresh(idea).competition, Filters()).rows if r.idea_id == idea.id)
+    assert row.mean == stored() and row.submitted == 4 and row.rank == 1
+
+
+def test_the_stored_score_of_an_idea_without_submitted_reviews_is_none(app, factory):
+    evaluator = factory.evaluator()
+    idea = factory.in_review(evaluators=[evaluator])
+    factory.review(idea, evaluator, points=9, submit=False)
+    db.session.commit()
+    assert fresh(idea).score is None and _fresh_score(idea) is None
+
+
+def test_two_reviews_submitted_at_once_on_one_idea_both_count_in_its_score(app, factory):
+    """refresh_score locks the idea's row before computing: of two evaluators submitting at
+    once, the second waits for the first to commit and then counts both reviews (computed in
+    a statement that began before the first committed, its score would miss one)."""
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from grantflow.accounts.models import User
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are a PostgreSQL matter; SQLite writes one transaction at a time")
+    evaluators = [factory.evaluator() for _ in range(3)]
+    idea = factory.in_review(evaluators=evaluators)
+    db.session.commit()
+    idea_id, criteria = idea.id, [c.id for c in idea.competition.criteria]
+    errors = []
+
+    def submit(evaluator_id, points):
+        with app.app_context():
+            try:
+                ops.save_review(db.session.get(Idea, idea_id), db.session.get(User, evaluator_id),
+                                {c: points for c in criteria}, {}, "fund", "", submit=True)  # fmt: skip
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    holder = sa.create_engine(db.engine.url)
+    watcher = sa.create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
+    with holder.connect() as conn, watcher.connect() as watch:
+        # NO KEY UPDATE: the reviews' foreign keys still pass; refresh_score's lock waits.
+        conn.execute(sa.text("SELECT id FROM ideas WHERE id = :id FOR NO KEY UPDATE"), {"id": idea_id})
+        threads = [threading.Thread(target=submit, args=(evaluators[i].id, p)) for i, p in ((0, "6"), (1, "8"))]
+        for t in threads:
+            t.start()
+        waiting = 0
+        for _ in range(100):  # until both submissions wait on the idea's row
+            waiting = watch.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar()
+            if waiting == 2:
+                break
+            time.sleep(0.05)
+        assert waiting == 2
+        conn.rollback()
+    for t in threads:
+        t.join(timeout=30)
+    holder.dispose()
+    watcher.dispose()
+    assert not errors, errors
+    assert fresh(idea).score == _fresh_score(idea) == Decimal("70.00")  # 60 and 80

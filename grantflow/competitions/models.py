@@ -36,6 +36,11 @@ class Competition(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # How many reference numbers its ideas have been given; the next is one more.
     references_given: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Moved on whenever a score in the competition may have changed (a review submitted, an
+    # evaluator removed or assigned, a conflict declared: review.operations.refresh_score),
+    # so what depends on all of its reviews (the ranking's evaluator scaling) can be kept
+    # until it moves.
+    scores_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     criteria: Mapped[list["Criterion"]] = relationship(
         back_populates="competition", order_by="Criterion.position", cascade="all, delete-orphan"

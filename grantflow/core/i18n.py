@@ -2,10 +2,12 @@
 
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import parse_pattern
 from flask import current_app, has_request_context, session
 from flask_babel import get_locale
 from flask_login import current_user
@@ -58,7 +60,15 @@ def format_points(value: Decimal | None, locale: str | None = None, empty: str =
     """A number with two decimals in the locale's way: 1 234,50 (lv), 1,234.50 (en)."""
     if value is None:
         return empty
-    return format_decimal(value, "#,##0.00", locale=locale or locale_code())
+    parsed, pattern = _points_format(locale or locale_code())
+    return pattern.apply(value, parsed)  # babel's format_decimal, less its parsing on every call
+
+
+@lru_cache(maxsize=16)
+def _points_format(locale: str):
+    """The locale and the pattern of format_points, parsed once (a ranking page or the funding
+    board formats hundreds of amounts)."""
+    return Locale.parse(locale), parse_pattern("#,##0.00")
 
 
 def format_money(amount: Decimal | None, locale: str | None = None) -> str:

@@ -23,7 +23,7 @@ from grantflow.mail.models import OutboxMail
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.review.models import Assignment, EligibilityCheck, Recommendation, Review, ReviewStatus, Score
-from grantflow.review.operations import weighted_total
+from grantflow.review.operations import refresh_score, weighted_total
 from grantflow.territory.models import Municipality, Parish
 from grantflow.territory.operations import load_territories
 from grantflow.workflow import engine
@@ -205,7 +205,7 @@ def _review(idea, evaluator, admin, points: list[int], when: datetime, submit: b
         review.status = ReviewStatus.SUBMITTED
         review.submitted_at = when
         review.total = weighted_total(review.scores)
-    db.session.flush()
+    refresh_score(idea)
 
 
 def _report(idea, spec: dict, when: datetime) -> None:

@@ -255,10 +255,10 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
     One light query reads the board's rows in rank order as (id, state, score, requested
     amount, municipality, rank, decided, running total), the running total being the
     database's window sum over the board's scored ideas. The suggestion has to see every
-    undecided idea above and around the page (and, when balancing, the best idea of every
-    municipality however far down), so it runs over all those light rows: that is the one
-    part of the board that grows with the number of ideas (at 10,000 ideas some 10,000
-    tuples of numbers, no objects). Only the page's ideas are then loaded as objects, with
+    undecided idea above the page (and, when balancing, the best idea of every municipality
+    however far down), so it runs over those light rows: the ones up to the page's last
+    (all of them when balancing); that is the one part of the board that grows with the
+    number of ideas (at 10,000 ideas balanced, some 10,000 tuples of numbers, no objects). Only the page's ideas are then loaded as objects, with
     their decisions, and only their suggestions are explained."""
     page_size = page_size or PAGE_SIZE
     page = max(1, page)
@@ -269,15 +269,22 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
     on_board = or_(order.c.state.in_(decidable), order.c.id.in_(decided))
     window = {"order_by": order.c.position, "rows": (None, 0)}
     # Plain integers (cents) and floats: no Decimal made for the thousands of rows off the page.
-    rows = db.session.execute(
+    light = (
         select(
             order.c.id, order.c.state, order.c.score, type_coerce(order.c.requested_amount, Integer),
             order.c.municipality_id, order.c.position, order.c.id.in_(decided),
             type_coerce(func.sum(case((order.c.score.is_not(None), order.c.requested_amount), else_=0)).over(**window), Integer),
+            func.count().over().label("on_board"),  # all of the board's rows, before any LIMIT
         )  # fmt: skip
         .where(on_board)
         .order_by(order.c.position)
-    ).all()
+    )
+    if not balance:
+        # In rank order, an idea's suggestion depends only on the ideas above it (`suggest`):
+        # the rows below the page are not read.
+        light = light.limit(page * page_size)
+    rows = db.session.execute(light).all()
+    on_board_count = rows[0].on_board if rows else 0
     shown = rows[(page - 1) * page_size : page * page_size]
     ids = [r[0] for r in shown]
     ideas = {
@@ -295,7 +302,7 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
         ).all()
     )
     out = []
-    for idea_id, _state, score, _cents, _place, position, _decided, running in shown:
+    for idea_id, _state, score, _cents, _place, position, _decided, running, _count in shown:
         total = _euros(int(running)) if score is not None else None
         out.append(Ranked(ideas[idea_id], _shown(score), reviews.get(idea_id, 0), position if score is not None else None,
                           total, total is not None and total <= competition.budget))  # fmt: skip
@@ -310,7 +317,7 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
     names = {i.municipality_id: i.municipality.name for i in ideas.values() if i.municipality is not None}
     suggestions = suggest(candidates, left, competition.min_score, balance, explain=set(ids), municipality_names=names)
     return Board(competition, out, decisions_by_idea(competition.id, ids), spent, left,
-                 waiting(competition), suggestions, len(rows), page, max(1, math.ceil(len(rows) / page_size)))
+                 waiting(competition), suggestions, on_board_count, page, max(1, math.ceil(on_board_count / page_size)))
 
 
 def _shown(value) -> Decimal | None:

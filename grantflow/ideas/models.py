@@ -4,8 +4,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, LargeBinary, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, Numeric, String, Text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.schema import CreateIndex
 
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, MUNICIPALITY
 from grantflow.core.extensions import db
@@ -72,6 +74,12 @@ class Idea(db.Model):
     # What the applicant typed that the server could not take as it was (a number that is not
     # one, a text too long): form field name -> the text, kept so nothing typed is lost.
     draft_raw: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    # What the ranking orders by: the mean weighted total of the submitted reviews of active
+    # assignments, rounded to hundredths as shown; None without one. Kept by the review area
+    # (review.operations.refresh_score) whenever a review or an assignment changes, so the
+    # ranking and the funding board read it along ix_ideas_ranking instead of grouping every
+    # review of the competition.
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
 
     is_demo: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -124,6 +132,18 @@ class Idea(db.Model):
 
     def __repr__(self) -> str:
         return f"<Idea {self.id} {self.reference or 'draft'} {self.state}>"
+
+
+# The ranking's order within a competition (review.ranking.ranked): best score first, the
+# unscored last, then the reference, then the id; read in that order, no sort.
+RANKING_INDEX = Index("ix_ideas_ranking", Idea.competition_id, Idea.score.desc().nulls_last(), Idea.reference, Idea.id)
+
+
+@compiles(CreateIndex, "sqlite")
+def _create_index_sqlite(create, compiler, **kw):
+    """SQLite has no NULLS FIRST/LAST in an index, and needs none: a descending column
+    there already puts nulls last, and the planner reads ORDER BY … DESC NULLS LAST along it."""
+    return compiler.visit_create_index(create, **kw).replace(" NULLS LAST", "")
 
 
 @role(ADMINISTRATOR)

@@ -10,13 +10,14 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import Float, Numeric, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from grantflow.accounts.models import EVALUATOR, User, UserRole
 from grantflow.accounts.operations import administrators
 from grantflow.competitions import operations as competitions_ops
+from grantflow.competitions.models import Competition
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -48,6 +49,57 @@ audit_kind("conflict_declared", _l("An evaluator declared a conflict of interest
 audit_kind("evaluator_removed", _l("An evaluator was removed from the idea"), applicant_sees=False)
 
 
+# --- the idea's stored score ----------------------------------------------------------------
+def score_of(idea_id):
+    """The idea's score as the ranking orders by it, as a correlated SQL expression: the mean
+    of the weighted totals of its submitted reviews under active assignments, rounded to
+    hundredths by the database (NULL without one)."""
+    return (
+        select(func.round(cast(func.avg(cast(Review.total, Float)), Numeric), 2))
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Review.idea_id == idea_id, Review.status == ReviewStatus.SUBMITTED, Assignment.active.is_(True))
+        .scalar_subquery()
+    )
+
+
+def refresh_score(*ideas: Idea, competition_id: int | None = None) -> None:
+    """Store `ideas`' score (Idea.score, what the ranking and the funding board order by) as
+    their reviews and assignments are now, and move their competitions' scores_version on
+    (the ranking's evaluator scaling is kept by it); with `competition_id`, every idea of
+    that competition (bulk loads). The one place that writes Idea.score: every operation
+    that submits a review or activates or deactivates an assignment calls it before it
+    commits. Flushes first, so pending changes count.
+
+    The ideas' rows are locked first (PostgreSQL; SQLite writes one at a time anyway), so of
+    two evaluators submitting on one idea at once the second waits for the first to commit
+    and then computes from both reviews: the UPDATE that follows is a new statement, which
+    sees what was committed meanwhile."""
+    db.session.flush()
+    if competition_id is not None:
+        where, competitions = Idea.competition_id == competition_id, [competition_id]
+    else:
+        if not ideas:
+            return
+        where = Idea.id.in_(sorted({idea.id for idea in ideas}))
+        competitions = sorted({idea.competition_id for idea in ideas})
+    # FOR NO KEY UPDATE, as an UPDATE of the row takes: it does not wait on the key-share locks
+    # that the reviews' and audit rows' foreign keys take (FOR UPDATE would, and two
+    # submissions on one idea would deadlock).
+    db.session.execute(select(Idea.id).where(where).order_by(Idea.id).with_for_update(key_share=True)).all()
+    db.session.execute(
+        update(Idea).where(where).values(score=score_of(Idea.id)).execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Competition)
+        .where(Competition.id.in_(competitions))
+        .values(scores_version=Competition.scores_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    for idea in ideas:
+        db.session.expire(idea, ["score"])
+    for obj in list(db.session.identity_map.values()):  # read again when next asked for
+        if isinstance(obj, Competition) and obj.id in competitions:
+            db.session.expire(obj, ["scores_version"])
 
 
 # --- guards the workflow names --------------------------------------------------------------
@@ -219,6 +271,7 @@ def assign(idea, evaluator, admin) -> Assignment:
     if existing is not None and existing.active:
         raise Refused([_("%(name)s is already assigned to this idea.", name=evaluator.name)])
     assignment = _activate(idea, evaluator, admin, existing)
+    refresh_score(idea)
     _commit_assignments()
     return assignment
 
@@ -232,7 +285,7 @@ def unassign(assignment: Assignment, admin, reason: str) -> None:
     assignment.active = False
     assignment.removed_reason = (reason or "").strip() or _("Removed by an administrator.")
     engine.record(assignment.idea, "evaluator_removed", admin, "", evaluator_id=assignment.evaluator_id)
-    db.session.flush()
+    refresh_score(assignment.idea)
     engine.settle(assignment.idea)
     db.session.commit()
 
@@ -280,6 +333,7 @@ def auto_assign(competition, admin) -> tuple[int, list[Idea]]:
             made += 1
         if len(candidates) < need:
             short.append(idea)
+    # Only new assignments, none with a review yet: no idea's score changes.
     _commit_assignments()
     return made, short
 
@@ -336,7 +390,8 @@ def declare_conflict(idea, evaluator, scope: str, reason: str) -> ConflictOfInte
             for admin in admins:
                 queue_mail(admin.email, "conflict_declared", locale=admin.locale, idea=a.idea,
                            evaluator=evaluator, reason=reason)  # fmt: skip
-            db.session.flush()
+        refresh_score(*(a.idea for a in covered))  # once, the rows locked in one order
+        for a in covered:
             engine.settle(a.idea)
     except Exception:
         db.session.rollback()
@@ -435,7 +490,7 @@ def save_review(idea, evaluator, points: dict, comments: dict, recommendation: s
                 raise Refused([_("You have already submitted your review of this idea; it cannot be changed.")])
             db.session.expire(review)
             engine.record(idea, "review_submitted", evaluator)
-            db.session.flush()
+            refresh_score(idea)
             engine.settle(idea)
     except IntegrityError as error:  # the same draft saved twice at once
         db.session.rollback()

@@ -127,6 +127,28 @@ def evaluator_scaling(competition_id: int) -> dict:
     return {"evaluators": evaluators, "mean": overall[0], "sd": overall[1]}
 
 
+# The evaluator scaling of recent competitions in this process, by the competition and the
+# version of its scores (Competition.scores_version, moved on by every change of a score).
+_SCALING: dict[tuple, dict] = {}
+_SCALING_KEPT = 64
+
+
+def scaling_of(competition) -> dict:
+    """`evaluator_scaling` of the competition, computed once per version of its scores in
+    each process: it depends on every submitted review of the competition, and a page of
+    the ranking would otherwise group them all for every request. The key also holds the
+    database and the competition's creation time, so a test database or a restored one
+    reusing ids and versions never reads another's."""
+    key = (str(db.engine.url), competition.id, competition.created_at, competition.scores_version)
+    found = _SCALING.get(key)
+    if found is None:
+        found = evaluator_scaling(competition.id)
+        if len(_SCALING) >= _SCALING_KEPT:
+            _SCALING.clear()
+        _SCALING[key] = found
+    return found
+
+
 def _normalised_expression(scaling: dict):
     """A review's normalised total as a linear expression per evaluator: a + b·total."""
     total = cast(Review.total, Float)
@@ -155,14 +177,12 @@ def _where(competition, filters: Filters) -> list:
     return where
 
 
-def ranked(competition, filters: Filters, scaling: dict | None = None):
+def ranked(competition, filters: Filters, scaling: dict | None = None, upto: int | None = None):
     """The ranking as a subquery of narrow rows, one per filed idea matching `filters`:
     id, state, municipality_id, requested_amount, score (None without a submitted review),
     position (1, 2, … in the ranking's order) and running (the requested amounts of the
-    scored ideas added up in that order, by the database's window function). Only what
-    the order needs is read: ideas, their active assignments and the submitted reviews'
-    stored totals; titles, names and the other figures are joined for the rows shown only
-    (`ranking`). `scaling` is needed for the normalised order.
+    scored ideas added up in that order, by the database's window function). Titles, names
+    and the other figures are joined for the rows shown only (`ranking`).
 
     The order is the score (the mean weighted total, or the normalised one) rounded to
     hundredths as it is shown, best first; ideas showing the same score are then ordered by
@@ -171,10 +191,36 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
     because it is what people see and quote, is unique within a competition and is given in
     order of submission (so of equals the earlier filed comes first, the same on every page
     and every database); the id only keeps the order total (so the running total has no
-    peers) should a reference ever be missing."""
-    submitted = Review.status == ReviewStatus.SUBMITTED
-    total = cast(Review.total, Float)
-    value = _normalised_expression(scaling) if filters.order == "normalised" else total
+    peers) should a reference ever be missing.
+
+    The mean order reads the score stored on the idea (Idea.score, kept by
+    review.operations.refresh_score, already rounded) along ix_ideas_ranking, which is that
+    order: no review is read and nothing is sorted. The normalised order depends on every
+    evaluator's totals in the competition, so it is computed from the reviews (`scaling` is
+    needed for it)."""
+    if filters.order == "normalised":
+        return _ranked_normalised(competition, filters, scaling, upto)
+    score = Idea.score
+    ordering = (score.desc().nulls_last(), Idea.reference, Idea.id)
+    # One window, framed by rows (cheaper than the default range frame, and the same here:
+    # the order is total, so no row has peers).
+    window = {"order_by": ordering, "rows": (None, 0)}
+    rows = select(
+        Idea.id, Idea.state, Idea.municipality_id, Idea.requested_amount, score.label("score"),
+        func.row_number().over(**window).label("position"),
+        func.sum(case((score.is_not(None), Idea.requested_amount), else_=0)).over(**window).label("running"),
+    ).where(*_where(competition, filters))  # fmt: skip
+    return _first(rows, ordering, upto).subquery("ranked")
+
+
+def _first(rows, ordering, upto: int | None):
+    return rows if upto is None else rows.order_by(*ordering).limit(upto)
+
+
+def _ranked_normalised(competition, filters: Filters, scaling: dict, upto: int | None):
+    """`ranked` in the normalised order: the mean of the reviews' normalised totals per idea,
+    grouped from the competition's reviews."""
+    value = _normalised_expression(scaling)
     # One join and GROUP BY over the ideas, not an aggregate subquery joined to them: with
     # stale statistics (right after a bulk of submissions) a planner can take such a
     # subquery for one row and re-run it per idea; window functions then run over the
@@ -183,7 +229,7 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
         select(Idea.id, Idea.reference, Idea.state, Idea.municipality_id, Idea.requested_amount,
                func.avg(value).label("score"))  # fmt: skip
         .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
-        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, submitted))
+        .outerjoin(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
         .where(*_where(competition, filters))
         .group_by(Idea.id)
         .subquery("stats")
@@ -191,14 +237,13 @@ def ranked(competition, filters: Filters, scaling: dict | None = None):
     score = stats.c.score
     shown = func.round(cast(score, Numeric), 2)  # the score as shown: ties are ties to the hundredth
     ordering = (score.is_(None), shown.desc(), stats.c.reference, stats.c.id)
-    # One window, framed by rows (cheaper than the default range frame, and the same here:
-    # the order is total, so no row has peers).
     window = {"order_by": ordering, "rows": (None, 0)}
-    return select(
+    rows = select(
         stats.c.id, stats.c.state, stats.c.municipality_id, stats.c.requested_amount, score,
         func.row_number().over(**window).label("position"),
         func.sum(case((score.is_not(None), stats.c.requested_amount), else_=0)).over(**window).label("running"),
-    ).subquery("ranked")  # fmt: skip
+    )  # fmt: skip
+    return _first(rows, ordering, upto).subquery("ranked")
 
 
 def count(competition, filters: Filters):
@@ -209,7 +254,8 @@ def count(competition, filters: Filters):
 def ranking(competition, filters: Filters, page: int | None = 1, page_size: int | None = None) -> Ranking:
     """The competition's filed ideas, best first (ideas without a submitted review last and
     outside the running total), a page of `page_size` rows at a time; `page=None` returns
-    all rows (exports). Two queries whatever the number of ideas: the evaluators' scaling,
+    all rows (exports). Two queries whatever the number of ideas: the evaluators' scaling
+    (once per version of the competition's scores in each process: `scaling_of`),
     and the page: the order, positions and running total over all matching ideas
     (`ranked`), cut to the page by the database, then the page's rows joined with their
     titles, names and review figures.
@@ -218,11 +264,11 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     their order, rank numbers and scores from here (see `ranked` for the order)."""
     page_size = page_size or PAGE_SIZE
     page = max(1, page) if page is not None else None
-    scaling = evaluator_scaling(competition.id)
-    order = ranked(competition, filters, scaling)
+    scaling = scaling_of(competition)
+    order = ranked(competition, filters, scaling, upto=page * page_size if page is not None else None)
     rows_of_page = select(order)
-    if page is not None:  # a range of positions: no second sort of every row
-        rows_of_page = rows_of_page.where(order.c.position.between((page - 1) * page_size + 1, page * page_size))
+    if page is not None:  # the rows up to the page's last, cut by the database, less those before it
+        rows_of_page = rows_of_page.where(order.c.position > (page - 1) * page_size)
     shown = rows_of_page.cte("shown")
     total = cast(Review.total, Float)
     # The page's figures by one join and GROUP BY (no aggregate subquery joined to the page:
@@ -231,7 +277,7 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     result = db.session.execute(
         select(
             shown.c.id, Idea.reference, Idea.title, shown.c.state, shown.c.requested_amount, Idea.target_groups,
-            Organisation.name, Municipality.name, func.count(Assignment.id), func.count(Review.id), func.avg(total),
+            Organisation.name, Municipality.name, func.count(Assignment.id), func.count(Review.id), Idea.score,
             func.avg(_normalised_expression(scaling)), func.max(total) - func.min(total), shown.c.running,
             count(competition, filters).label("total"), shown.c.position,
         )  # fmt: skip
@@ -248,7 +294,7 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     threshold = Decimal(competition.disagreement_threshold)
     rows = []
     for r in result:
-        mean, spread = _decimal(r[10]), _decimal(r[12])
+        mean, spread = _decimal(r[10]), _decimal(r[12])  # r[10]: the stored score the order reads
         scored = r[10] is not None and r[9]
         running = Decimal(r[13]).quantize(CENT) if scored else None
         rows.append(

@@ -5,7 +5,7 @@ competitions.scores_version: moved on with every change of a score (the ranking 
 evaluator scaling by it)
 
 Revision ID: 0009_idea_score
-Revises: 0007_outbox_attachment_job
+Revises: 0008_session_token
 Create Date: 2026-11-26 10:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_idea_score"
-down_revision = "0007_outbox_attachment_job"
+down_revision = "0008_session_token"
 branch_labels = None
 depends_on = None
 

@@ -48,7 +48,7 @@ EXPECT = {
     "organisations.create": E(LOGGED_IN, LOGGED_IN), "organisations.edit": E(A, A), "organisations.index": E(LOGGED_IN),
     "organisations.invitation": E(PUBLIC, PUBLIC), "organisations.invite": E(post=A),
     "organisations.register_invited": E(PUBLIC, PUBLIC), "organisations.show": E(A | ADMIN),
-    "pages.competition": E(ADMIN), "pages.competitions": E(ADMIN), "pages.healthz": E(PUBLIC),
+    "pages.competition": E(ADMIN), "pages.competitions": E(ADMIN), "pages.outbox": E(ADMIN), "pages.healthz": E(PUBLIC),
     "pages.index": E(PUBLIC), "pages.set_language": E(post=PUBLIC),
     "reports.edit": E(A, redirect={"municipality", "administrator"}), "reports.save": E(post=A), "reports.upload": E(post=A),
     "review.assign": E(post=ADMIN), "review.assignments": E(ADMIN), "review.auto_assign": E(post=ADMIN),

@@ -114,3 +114,21 @@ def test_a_step_chosen_on_a_stale_page_is_refused(client, factory):
     assert db.session.get(type(idea), idea.id).state == "reviewed"
     response = client.post(f"/ideas/{idea.id}/steps/fund", data={"version": str(idea.version)}, follow_redirects=True)
     assert db.session.get(type(idea), idea.id).state == "funded"
+
+
+def test_administrators_read_every_mail_with_its_links(client, factory):
+    from grantflow.accounts.operations import register
+
+    admin = factory.admin()
+    applicant = factory.applicant()
+    register("Jauna", "jauna@example.lv", "rudens-lapas-2026", "lv")  # queues a confirmation mail
+    db.session.commit()
+    login(client, applicant.email)
+    assert client.get("/admin/outbox").status_code == 403
+    client.post("/logout")
+    login(client, admin.email)
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "jauna@example.lv" in page and 'href="http://grantflow.test/confirm/' in page
+    assert "Gaida" in page  # its status, in the page's language
+    assert "jauna@example.lv" not in client.get("/admin/outbox?status=sent").get_data(as_text=True)
+    assert client.get("/admin/outbox?status=%00").status_code == 200

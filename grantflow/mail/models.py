@@ -3,6 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +18,14 @@ class MailStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+
+
+STATUS_LABELS = {
+    MailStatus.PENDING: _l("Waiting"),
+    MailStatus.SENDING: _l("Being sent"),
+    MailStatus.SENT: _l("Sent"),
+    MailStatus.FAILED: _l("Given up"),
+}
 
 
 class OutboxMail(db.Model):

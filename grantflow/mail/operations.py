@@ -12,6 +12,7 @@ from email.utils import make_msgid
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy import event, select, update
+from sqlalchemy.orm import selectinload
 
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
@@ -75,6 +76,15 @@ def queue_mails(recipients, template: str, attachment_job: dict | None = None, *
             db.session.add(mail)
             mails.append(mail)
     return mails
+
+
+def recent(limit: int = 100, status: str | None = None) -> list[OutboxMail]:
+    """The newest mails of the outbox (optionally of one status), for administrators to read:
+    in development, where no mail server may be at hand, this is where mail is read."""
+    query = select(OutboxMail).options(selectinload(OutboxMail.attachments)).order_by(OutboxMail.id.desc()).limit(limit)
+    if status in set(MailStatus):
+        query = query.where(OutboxMail.status == status)
+    return db.session.scalars(query).all()
 
 
 def _url_context():

@@ -16,6 +16,8 @@ from grantflow.core.safety import safe_next
 from grantflow.core.types import utcnow
 from grantflow.funding.operations import committed
 from grantflow.ideas.models import Idea
+from grantflow.mail import operations as mail_ops
+from grantflow.mail.models import STATUS_LABELS, MailStatus
 from grantflow.pages.operations import applicant_overview, impact_figures
 from grantflow.review.ranking import desk as evaluation_desk
 
@@ -113,4 +115,19 @@ def competition(competition_id: int):
         state=state,
         committed=committed(competition.id),
         demo_data=competition.is_demo,
+    )
+
+
+@bp.route("/admin/outbox")
+@role_required(ADMINISTRATOR)
+def outbox():
+    """Every mail GrantFlow wrote, newest first, with its links: in development (no mail
+    server) this is where confirmation and invitation links are read."""
+    status = request.args.get("status") or None
+    return render_template(
+        "pages/outbox.html",
+        mails=mail_ops.recent(100, status),
+        status=status,
+        statuses=list(MailStatus),
+        mail_status_labels=STATUS_LABELS,
     )

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR
+from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, User
 from grantflow.accounts.operations import administrators
 from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
@@ -22,6 +22,7 @@ from grantflow.core.extensions import db
 from grantflow.ideas import parsing
 from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.mail.operations import queue_mails
+from grantflow.organisations.models import Membership
 from grantflow.territory.models import Municipality, Parish
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
@@ -409,13 +410,17 @@ def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:
     """(e-mail, locale) of the organisation's active members with a confirmed address. The
     contact e-mail typed on the idea is shown to staff but gets no mail unless it is one of
     theirs: nobody confirmed it, and GrantFlow must not mail whomever an applicant names."""
-    seen, out = set(), []
-    for membership in idea.organisation.memberships:
-        user = membership.user
-        if user.active and user.email_confirmed and user.email not in seen:
-            seen.add(user.email)
-            out.append((user.email, user.locale))
-    return out
+    rows = db.session.execute(
+        select(User.email, User.locale)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organisation_id == idea.organisation_id,
+            User.active.is_(True),
+            User.email_confirmed_at.is_not(None),
+        )
+        .order_by(User.id)
+    ).all()
+    return list(dict.fromkeys((email, locale) for email, locale in rows))
 
 
 # --- attachments ----------------------------------------------------------------------------

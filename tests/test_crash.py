@@ -144,6 +144,7 @@ def test_a_worker_killed_during_submissions_leaves_every_idea_whole(kind, reques
             else:
                 pytest.fail(f"gunicorn did not replace the killed worker: {_children(master)}")
 
+            assert dropped, "the killed worker was answering no request: nothing was proven"
             states, problems = _audit(url, ids)
             assert problems == []
             assert answered <= {i for i, filed in states.items() if filed}  # told "submitted": it is

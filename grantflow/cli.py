@@ -4,13 +4,16 @@ factory: it reaches into every area)."""
 import sys
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from grantflow.accounts.models import ROLES
 from grantflow.accounts.operations import create_user, find_user
 from grantflow.competitions.models import Competition
 from grantflow.core import catalogues
+from grantflow.core.backup import BackupError
+from grantflow.core.backup import backup as backup_database
+from grantflow.core.backup import restore as restore_database
 from grantflow.core.extensions import db
 from grantflow.demo.operations import DEMO_USERS, PASSWORD, load_demo
 from grantflow.mail.operations import send_pending
@@ -127,6 +130,42 @@ def translations_check():
     sys.exit(1 if missing else 0)
 
 
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(out):
+    """Back up the whole database into OUT while the app runs: a consistent snapshot, with the
+    issued documents and uploaded attachments (they are stored in the database) and the
+    migrations' revision. SQLite: a SQLite file made with the online backup API; PostgreSQL: a
+    `pg_dump -Fc` archive (of the URL's schema only, when it selects one with search_path)."""
+    try:
+        summary = backup_database(db.engine, out)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"backed up into {summary.lines()[0]}")
+    for line in summary.lines()[1:]:
+        click.echo(line)
+
+
+@click.command("restore")
+@click.argument("source", metavar="IN", type=click.Path(exists=True, dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace the contents of a database that is not empty.")
+@with_appcontext
+def restore_command(source, force):
+    """Restore the backup IN (made by `flask backup`, documents and attachments included) into
+    an empty database; the migrations end at the backup's revision. A database with tables is
+    refused unless --force. Stop the app first."""
+    try:
+        summary = restore_database(db.engine, source, force=force)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"restored from {summary.lines()[0]}")
+    for line in summary.lines()[1:]:
+        click.echo(line)
+
+
 def register(app) -> None:
     for group in (workflow_cli, mail_cli, demo_cli, territory_cli, user_cli, translations_cli):
         app.cli.add_command(group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

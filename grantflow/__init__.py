@@ -88,7 +88,12 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     with app.app_context():
         configure_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT"]))
-    app.extensions["grantflow.workflows"] = load_dir(app.config["WORKFLOWS_DIR"])
+    # A broken file does not stop the app: its problems are logged and shown to administrators.
+    workflows, broken = load_dir(app.config["WORKFLOWS_DIR"])
+    app.extensions["grantflow.workflows"] = workflows
+    app.extensions["grantflow.workflow_problems"] = broken
+    for file in broken:
+        app.logger.error("workflow file %s not loaded: %s", file.source, "; ".join(file.problems))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     cli.register(app)

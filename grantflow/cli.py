@@ -2,6 +2,7 @@
 factory: it reaches into every area)."""
 
 import sys
+from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
@@ -19,7 +20,7 @@ from grantflow.demo.operations import DEMO_USERS, PASSWORD, load_demo
 from grantflow.mail.operations import send_pending
 from grantflow.territory.operations import load_territories
 from grantflow.workflow import diagram
-from grantflow.workflow.definition import WorkflowError, load
+from grantflow.workflow.definition import WorkflowError, load, load_files
 
 workflow_cli = AppGroup("workflow", help="Check and draw workflow files.")
 mail_cli = AppGroup("mail", help="The mail outbox.")
@@ -32,18 +33,14 @@ user_cli = AppGroup("user", help="User accounts.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def workflow_check(files):
     """Validate workflow FILES; exit 1 listing every problem."""
-    failed = False
-    for path in files:
-        try:
-            workflow = load(path)
-        except WorkflowError as error:
-            failed = True
-            click.echo(f"{path}: {len(error.problems)} problem(s)", err=True)
-            for problem in error.problems:
-                click.echo(f"  - {problem}", err=True)
-        else:
-            click.echo(f"{path}: ok ({workflow.name}: {len(workflow.states)} states, {len(workflow.transitions)} transitions)")
-    sys.exit(1 if failed else 0)
+    workflows, broken = load_files(files)
+    for workflow, path in ((w, p) for p in files for w in workflows.values() if w.source == str(Path(p))):
+        click.echo(f"{path}: ok ({workflow.name}: {len(workflow.states)} states, {len(workflow.transitions)} transitions)")
+    for file in broken:
+        click.echo(f"{file.source}: {len(file.problems)} problem(s)", err=True)
+        for problem in file.problems:
+            click.echo(f"  - {problem}", err=True)
+    sys.exit(1 if broken else 0)
 
 
 @workflow_cli.command("diagram")

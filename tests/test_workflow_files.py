@@ -1,11 +1,13 @@
 """Loading and validating workflow files, and the CLI that checks and draws them."""
 
 
+import shutil
+
 import pytest
 import yaml
 
 from grantflow.core.config import ROOT
-from grantflow.workflow.definition import WorkflowError, load, parse
+from grantflow.workflow.definition import Broken, WorkflowError, load, load_dir, parse
 
 MINIMAL = """
 name: tiny
@@ -147,10 +149,147 @@ def test_cli_diagram_svg(app):
     assert "Pašvaldība apstiprinājusi sadarbību" in result.output
 
 
-def test_app_refuses_to_start_with_a_broken_workflow(tmp_path, make_app):
+def test_app_starts_with_a_broken_workflow_and_admins_see_why(tmp_path, make_app, app, client, factory):
+    from grantflow.core.extensions import db
+    from tests.conftest import login
+
+    shutil.copy(ROOT / "workflows" / "community_ideas.yaml", tmp_path / "community_ideas.yaml")
     (tmp_path / "broken.yaml").write_text(yaml.safe_dump(broken(**{"transitions.0.dest": "nowhere"})))
-    with pytest.raises(WorkflowError, match="nowhere"):
-        make_app(WORKFLOWS_DIR=str(tmp_path))
+    started = make_app(WORKFLOWS_DIR=str(tmp_path))
+    assert list(started.extensions["grantflow.workflows"]) == ["community_ideas"]
+    [problem] = started.extensions["grantflow.workflow_problems"]
+    assert problem.source.endswith("broken.yaml") and problem.name == "tiny"
+    assert any("unknown destination state 'nowhere'" in p for p in problem.problems)
+    # What that app loaded, served by the test app: the valid workflow works, /admin/ says why
+    # the broken file did not load.
+    app.extensions["grantflow.workflows"] = started.extensions["grantflow.workflows"]
+    app.extensions["grantflow.workflow_problems"] = started.extensions["grantflow.workflow_problems"]
+    admin = factory.admin()
+    idea = factory.idea()
+    idea_id = idea.id
+    db.session.commit()
+    login(client, admin.email)
+    assert client.get(f"/ideas/{idea_id}").status_code == 200
+    page = client.get("/admin/")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="broken-workflows"' in text
+    assert "broken.yaml" in text and "unknown destination state &#39;nowhere&#39;" in text
+    assert "darba plūsmas fails netika ielādēts" in text
+
+
+def test_an_idea_on_an_unloaded_workflow_says_the_workflow_is_unavailable(app, client, factory):
+    from grantflow.core.extensions import db
+    from tests.conftest import login
+
+    app.extensions["grantflow.workflow_problems"] = [Broken("workflows/tiny.yaml", "tiny", ("state 'x' is broken",))]
+    idea = factory.idea()
+    applicant = factory.member_of(idea.organisation)
+    admin = factory.admin()
+    idea.competition.workflow = "tiny"
+    idea_id = idea.id
+    db.session.commit()
+    login(client, applicant.email)
+    page = client.get(f"/ideas/{idea_id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 503 and "Darba plūsma nav pieejama" in text
+    assert "state &#39;x&#39; is broken" not in text  # only administrators see why
+    client.post("/logout")
+    login(client, admin.email)
+    text = client.get(f"/ideas/{idea_id}").get_data(as_text=True)
+    assert "Darba plūsma nav pieejama" in text and "state &#39;x&#39; is broken" in text
+
+
+def test_a_cycle_with_no_way_to_a_final_state_is_refused(app):
+    data = yaml.safe_load(MINIMAL)
+    data["transitions"][1] = {
+        "trigger": "return",
+        "source": "submitted",
+        "dest": "draft",
+        "roles": ["administrator"],
+        "label": {"lv": "Atgriezt", "en": "Return"},
+    }
+    data["transitions"].append(
+        {"trigger": "begin", "source": "closed", "dest": "draft", "roles": ["administrator"],
+         "label": {"lv": "Sākt", "en": "Begin"}}
+    )
+    data["states"]["closed"]["final"] = False
+    data["initial"] = "closed"
+    problems = problems_of(data)
+    for state in ("draft", "submitted", "closed"):
+        assert f"state {state!r} cannot reach a final state (its ways out lead only in a circle)" in problems
+
+
+def test_a_state_stuck_in_a_side_loop_is_refused(app):
+    data = yaml.safe_load(
+        """
+name: loop
+initial: draft
+states:
+  draft: {label: {lv: Melnraksts, en: Draft}}
+  ping: {label: {lv: Ping, en: Ping}}
+  pong: {label: {lv: Pong, en: Pong}}
+  closed: {label: {lv: Slēgts, en: Closed}, final: true}
+transitions:
+  - {trigger: close, source: draft, dest: closed, roles: [administrator], label: {lv: Slēgt, en: Close}}
+  - {trigger: ping, source: [draft, pong], dest: ping, roles: [administrator], label: {lv: Ping, en: Ping}}
+  - {trigger: pong, source: ping, dest: pong, roles: [administrator], label: {lv: Pong, en: Pong}}
+"""
+    )
+    problems = problems_of(data)
+    assert "state 'ping' cannot reach a final state (its ways out lead only in a circle)" in problems
+    assert "state 'pong' cannot reach a final state (its ways out lead only in a circle)" in problems
+    assert not any("'draft'" in p for p in problems)
+
+
+def test_two_files_with_one_name_are_both_refused(tmp_path, app):
+    (tmp_path / "a.yaml").write_text(MINIMAL)
+    (tmp_path / "b.yaml").write_text(MINIMAL.replace("Slēgts", "Aizvērts"))
+    (tmp_path / "other.yaml").write_text(MINIMAL.replace("name: tiny", "name: other"))
+    workflows, broken_files = load_dir(tmp_path)
+    assert list(workflows) == ["other"]
+    assert [(b.source, b.name, b.problems) for b in broken_files] == [
+        (str(tmp_path / "a.yaml"), "tiny", (f"the name 'tiny' is also used by {tmp_path / 'b.yaml'}",)),
+        (str(tmp_path / "b.yaml"), "tiny", (f"the name 'tiny' is also used by {tmp_path / 'a.yaml'}",)),
+    ]
+
+
+def test_cli_check_names_two_files_with_one_name(app, tmp_path):
+    (tmp_path / "a.yaml").write_text(MINIMAL)
+    (tmp_path / "b.yaml").write_text(MINIMAL)
+    result = app.test_cli_runner().invoke(args=["workflow", "check", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml")])
+    assert result.exit_code == 1
+    assert f"the name 'tiny' is also used by {tmp_path / 'b.yaml'}" in result.output
+
+
+@pytest.mark.parametrize(
+    "where, key",
+    [("", "colour"), ("states.draft.", "colour"), ("transitions.0.", "colour")],
+)
+def test_unknown_keys_are_refused_at_every_level(app, where, key):
+    problems = problems_of(broken(**{f"{where}{key}": "red"}))
+    assert any(f"unknown key {key!r}" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # An unquoted comma: the map gets a third key, 'nē'.
+        ("label: {lv: Jā, nē, en: Yes}", "label has unknown key(s) 'nē'"),
+        ("label: {lv: 12, en: Twelve}", "label 'lv' must be text, not int"),
+        ("label: {lv: Jā, en: [Yes]}", "label 'en' must be text, not list"),
+        ("label: {lv: Jā, en: Yes, de: Ja}", "label has unknown key(s) 'de'"),
+    ],
+)
+def test_a_label_must_be_exactly_latvian_and_english_text(app, text, expected):
+    source = MINIMAL.replace("label: {lv: Iesniegt, en: Submit}", text)
+    assert text in source
+    problems = problems_of(yaml.safe_load(source))
+    assert any(p.startswith("transition #1 'submit': " + expected) for p in problems), problems
+
+
+def test_the_workflow_label_is_checked_too(app):
+    problems = problems_of(yaml.safe_load("label: {lv: Mazais, konkurss, en: Tiny}\n" + MINIMAL))
+    assert any(p.startswith("workflow: label has unknown key(s) 'konkurss'") for p in problems), problems
 
 
 def test_admin_sees_the_workflow_picture(app, client, factory):

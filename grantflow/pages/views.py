@@ -20,6 +20,7 @@ from grantflow.mail import operations as mail_ops
 from grantflow.mail.models import STATUS_LABELS, MailStatus
 from grantflow.pages.operations import applicant_overview, impact_figures
 from grantflow.review.ranking import desk as evaluation_desk
+from grantflow.workflow.registry import WorkflowUnavailable, broken_workflows, workflow_for
 
 bp = Blueprint("pages", __name__)
 
@@ -82,7 +83,10 @@ def competitions():
         .order_by(Competition.opens_at.desc())
     ).all()
     return render_template(
-        "pages/competitions.html", rows=rows, demo_data=any(c.is_demo for c, _ in rows)
+        "pages/competitions.html",
+        rows=rows,
+        demo_data=any(c.is_demo for c, _ in rows),
+        broken_workflows=broken_workflows(),
     )
 
 
@@ -90,7 +94,7 @@ def competitions():
 @role_required(ADMINISTRATOR)
 def competition(competition_id: int):
     competition = db.session.get(Competition, competition_id) or abort(404)
-    workflow = current_app.extensions["grantflow.workflows"][competition.workflow]
+    workflow = workflow_for(competition.workflow)
     state = request.args.get("state")
     query = (
         select(Idea)
@@ -131,3 +135,14 @@ def outbox():
         statuses=list(MailStatus),
         mail_status_labels=STATUS_LABELS,
     )
+
+
+@bp.app_errorhandler(WorkflowUnavailable)
+def workflow_unavailable(error: WorkflowUnavailable):
+    """Any page of a competition whose workflow did not load: it says so, not a server error;
+    administrators see which file is broken and why."""
+    db.session.rollback()
+    broken = []
+    if current_user.is_authenticated and current_user.has_role(ADMINISTRATOR):
+        broken = broken_workflows(error.name) or broken_workflows()
+    return render_template("pages/workflow_unavailable.html", name=error.name, broken_workflows=broken), 503

@@ -66,6 +66,7 @@ class Workflow:
     # (trigger, source) -> TransitionDef, and source -> transitions leaving it
     by_key: dict = field(default_factory=dict, repr=False)
     leaving: dict = field(default_factory=dict, repr=False)
+    source: str = ""  # the file it was loaded from
 
     def transition(self, trigger: str, source: str) -> TransitionDef | None:
         return self.by_key.get((trigger, source))
@@ -75,14 +76,25 @@ class Workflow:
 
 
 def _labels(value, where: str, problems: list[str]) -> dict:
+    """A label map: exactly Latvian and English text. An unquoted comma in YAML
+    (`{lv: Jā, nē, en: Yes}`) makes a map with an extra key, refused here."""
     if isinstance(value, str):
         problems.append(f"{where}: label must give both languages, e.g. {{lv: ..., en: ...}}")
         return {lang: value for lang in LANGS}
     if not isinstance(value, dict):
         problems.append(f"{where}: label is missing")
         return {lang: "" for lang in LANGS}
+    extra = sorted(str(key) for key in value if key not in LANGS)
+    if extra:
+        problems.append(
+            f"{where}: label has unknown key(s) {', '.join(map(repr, extra))}; it must be exactly "
+            "{lv: ..., en: ...} (quote text that holds a comma or a colon)"
+        )
     for lang in LANGS:
-        if not value.get(lang):
+        text = value.get(lang)
+        if text is not None and not isinstance(text, str):
+            problems.append(f"{where}: label {lang!r} must be text, not {type(text).__name__}")
+        elif not text:
             problems.append(f"{where}: label has no {lang!r} text")
     return {lang: str(value.get(lang, "")) for lang in LANGS}
 
@@ -106,6 +118,9 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
     for key in set(data) - {"name", "label", "description", "initial", "states", "transitions"}:
         problems.append(f"unknown key {key!r} at top level")
     name = data.get("name") or Path(source).stem
+    if not isinstance(name, str):
+        problems.append("'name' must be text")
+    label = _labels(data["label"], "workflow", problems) if "label" in data else {"lv": name, "en": name}
     raw_states = data.get("states")
     raw_transitions = data.get("transitions")
     if not isinstance(raw_states, dict) or not raw_states:
@@ -201,7 +216,7 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
     if problems:
         raise WorkflowError(source, problems)
 
-    workflow = Workflow(str(name), data.get("label") or {"lv": name, "en": name}, initial, states, transitions)
+    workflow = Workflow(str(name), label, initial, states, transitions, source=source)
     for t in transitions:
         for src in t.sources:
             workflow.by_key[(t.trigger, src)] = t
@@ -224,11 +239,25 @@ def _graph_problems(initial, states, transitions) -> list[str]:
             if nxt not in reached:
                 reached.add(nxt)
                 queue.append(nxt)
+    # Backwards from the final states: every state must have a path to one of them.
+    into: dict[str, set] = {name: set() for name in states}
+    for src, dests in edges.items():
+        for dest in dests:
+            into[dest].add(src)
+    finishing = {name for name, state in states.items() if state.final}
+    queue = deque(finishing)
+    while queue:
+        for prev in into[queue.popleft()]:
+            if prev not in finishing:
+                finishing.add(prev)
+                queue.append(prev)
     for name, state in states.items():
         if name not in reached:
             problems.append(f"state {name!r} cannot be reached from {initial!r}")
         if not state.final and not edges[name]:
             problems.append(f"state {name!r} has no way out and is not marked final")
+        elif name not in finishing:
+            problems.append(f"state {name!r} cannot reach a final state (its ways out lead only in a circle)")
         if state.final and edges[name]:
             problems.append(f"state {name!r} is final but has transitions leaving it")
     return problems
@@ -245,10 +274,51 @@ def load(path: str | Path, registry: Registry = default_registry) -> Workflow:
     return parse(data, str(path), registry)
 
 
-def load_dir(directory: str | Path, registry: Registry = default_registry) -> dict[str, Workflow]:
-    """Every workflow file in `directory`, by name; the first broken file stops start-up."""
+@dataclass(frozen=True)
+class Broken:
+    """A workflow file that failed to load: where, the name it declares (when it can be read),
+    and every problem."""
+
+    source: str
+    name: str | None
+    problems: tuple
+
+
+def _declared_name(path: Path) -> str | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("name"), str):
+        return data["name"]
+    return path.stem
+
+
+def load_files(paths, registry: Registry = default_registry) -> tuple[dict[str, Workflow], list[Broken]]:
+    """Every file in `paths` that loads, by name, and every one that does not, with its problems.
+    Two files declaring the same name are both refused: which one is meant cannot be told."""
+    loaded: dict[str, list[tuple[Path, Workflow]]] = {}
+    broken: list[Broken] = []
+    for path in map(Path, paths):
+        try:
+            workflow = load(path, registry)
+        except WorkflowError as error:
+            broken.append(Broken(str(path), _declared_name(path), tuple(error.problems)))
+        else:
+            loaded.setdefault(workflow.name, []).append((path, workflow))
     workflows = {}
-    for path in sorted(Path(directory).glob("*.yaml")):
-        workflow = load(path, registry)
-        workflows[workflow.name] = workflow
-    return workflows
+    for name, found in loaded.items():
+        if len(found) == 1:
+            workflows[name] = found[0][1]
+            continue
+        for path, _ in found:
+            others = ", ".join(str(p) for p, _ in found if p != path)
+            broken.append(Broken(str(path), name, (f"the name {name!r} is also used by {others}",)))
+    broken.sort(key=lambda b: b.source)
+    return workflows, broken
+
+
+def load_dir(directory: str | Path, registry: Registry = default_registry) -> tuple[dict[str, Workflow], list[Broken]]:
+    """Every workflow file in `directory`: those that load, by name, and those that do not. A
+    broken file does not stop start-up; competitions on it say their workflow is unavailable."""
+    return load_files(sorted(Path(directory).glob("*.yaml")), registry)

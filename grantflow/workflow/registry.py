@@ -87,9 +87,29 @@ def audit_label(kind: str) -> str:
     return str(registry.kinds.get(kind, kind))
 
 
+class WorkflowUnavailable(LookupError):
+    """A competition names a workflow that did not load (its file is broken or missing); the
+    pages show it as unavailable, and administrators see why (`broken_workflows`)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"workflow {name!r} is not loaded")
+
+
 def workflow_for(name: str):
-    """The loaded workflow called `name`, from the current application."""
-    return current_app.extensions["grantflow.workflows"][name]
+    """The loaded workflow called `name`, from the current application; WorkflowUnavailable
+    when no such workflow loaded."""
+    try:
+        return current_app.extensions["grantflow.workflows"][name]
+    except KeyError:
+        raise WorkflowUnavailable(name) from None
+
+
+def broken_workflows(name: str | None = None) -> list:
+    """The workflow files that failed to load (definition.Broken), those declaring `name` when
+    given."""
+    broken = current_app.extensions.get("grantflow.workflow_problems", [])
+    return [b for b in broken if name is None or b.name == name]
 
 
 tag("editable", "the applicant may change the idea")

@@ -315,3 +315,9 @@ def test_non_admins_cannot_see_workflow_pages(app, client, factory):
     login(client, applicant.email)
     assert client.get("/admin/workflows/community_ideas").status_code == 403
     assert client.get("/admin/").status_code == 403
+
+
+def test_the_workflow_keeps_its_own_label(app):
+    """The workflow's label is its own, not the last state's (a name read in the states' loop)."""
+    workflow = app.extensions["grantflow.workflows"]["community_ideas"]
+    assert workflow.label == {"lv": "Kopienu ideju konkurss", "en": "Community ideas competition"}

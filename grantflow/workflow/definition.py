@@ -120,7 +120,7 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str):
         problems.append("'name' must be text")
-    label = _labels(data["label"], "workflow", problems) if "label" in data else {"lv": name, "en": name}
+    workflow_label = _labels(data["label"], "workflow", problems) if "label" in data else {"lv": name, "en": name}
     raw_states = data.get("states")
     raw_transitions = data.get("transitions")
     if not isinstance(raw_states, dict) or not raw_states:
@@ -216,7 +216,7 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
     if problems:
         raise WorkflowError(source, problems)
 
-    workflow = Workflow(str(name), label, initial, states, transitions, source=source)
+    workflow = Workflow(str(name), workflow_label, initial, states, transitions, source=source)
     for t in transitions:
         for src in t.sources:
             workflow.by_key[(t.trigger, src)] = t

@@ -9,7 +9,7 @@ from grantflow.core.extensions import db
 from grantflow.ideas.models import Idea
 from tests import routes
 from tests.test_authz_matrix import EXPECT, PUBLIC, RULES, _body
-from tests.world import world_fixture
+from tests.world import snapshot, world_fixture
 
 BIG = "1" * 27
 NASTY = ["1e309", "-1e309", "NaN", "sNaN", "-0", "Infinity", BIG, "9" * 30, "²", "٣", "١٢", str(2**63), str(2**31),
@@ -108,12 +108,17 @@ def test_fuzz_never_500(world, endpoint, method, persona, data):
     if "action" in body and data.draw(st.booleans(), label="keep action"):
         body["action"] = "save"
     client = world.client(persona) if method == "GET" or persona != "anonymous" else world.app.test_client()
+    before = snapshot() if method == "POST" else None
     if method == "GET":
         response = client.get(url, query_string=body)
     else:
         response = client.post(url, data=body)
     EXAMPLES["count"] += 1
     assert response.status_code < 500, (method, url, body)
+    if before is not None and response.status_code >= 400:
+        # Refused (bad input, not found, not allowed, stale): nothing of it is stored, not half.
+        # What was taken (303, or a save keeping unreadable text as typed) was stored whole.
+        assert snapshot() == before, (method, url, response.status_code, "a refused request changed the database")
 
 
 def test_report_fuzz_examples():

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from grantflow.core.extensions import db
 from grantflow.core.safety import spreadsheet_cell
+from grantflow.mail.models import OutboxMail
 from grantflow.workflow import engine
 from tests.conftest import login
 from tests.factories import PASSWORD
@@ -326,3 +327,27 @@ def test_a_get_of_the_report_page_creates_no_report(client, factory):
     client.post(f"/reports/{idea.id}", data={"participants": "12", "action": "save"})
     report = db.session.scalars(select(Report)).one()
     assert report.participants == 12 and len(report.spending) == 1
+
+
+def test_a_reset_request_writes_the_mail_whether_or_not_the_address_has_an_account(app, factory, monkeypatch):
+    """The same work on both paths (the hash, and the mail written), so timing tells nothing;
+    only the known address's mail is queued."""
+    import grantflow.accounts.operations as operations
+    import grantflow.mail.operations as mail
+
+    rendered = []
+    real = mail.render_mail
+
+    def counting(*args, **kwargs):
+        rendered.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mail, "render_mail", counting)
+    monkeypatch.setattr(operations, "render_mail", counting)
+    known = factory.user(email="zinama@example.lv")
+    db.session.commit()
+    for email in (known.email, "nezinama@example.lv"):
+        rendered.clear()
+        operations.request_password_reset(email)
+        assert rendered == ["reset_password"], email
+    assert [m.to_addr for m in db.session.scalars(select(OutboxMail))] == [known.email]

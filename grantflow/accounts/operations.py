@@ -1,6 +1,7 @@
 """Accounts: registering, confirming the e-mail, logging in, resetting a forgotten password."""
 
 import hashlib
+import secrets
 from functools import cache
 
 from flask import current_app
@@ -13,7 +14,7 @@ from grantflow.accounts.models import ADMINISTRATOR, User, UserRole
 from grantflow.accounts.throttle import clear
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
-from grantflow.mail.operations import queue_mail
+from grantflow.mail.operations import queue_mail, render_mail
 from grantflow.workflow.registry import guard
 
 
@@ -141,7 +142,9 @@ def request_password_reset(email: str) -> None:
     _spend_a_hash(email)  # the same expensive work whether or not the address has an account
     if user is not None and user.active:
         queue_mail(user.email, "reset_password", user.locale, user=user, token=reset_token(user))
-        db.session.commit()
+    else:  # the mail is written all the same, and not sent: no timing hint either
+        render_mail("reset_password", "lv", user=User(name=email, email=email), token=secrets.token_urlsafe(32))
+    db.session.commit()
 
 
 def user_for_reset(token: str) -> User | None:

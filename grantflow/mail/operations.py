@@ -46,19 +46,24 @@ def queue_mail(
     outbox in the current transaction. Sent after commit; dropped with a rollback.
     `attachment_job` ({"maker": name, **arguments}) adds an attachment made when sending, so
     slow work (a PDF) stays out of the transaction that queues the mail."""
-    with _url_context(), force_locale(locale):
-        text = render_template(f"mail/{template}.txt", **context)
-    subject, _, body = text.partition("\n")
+    subject, body = render_mail(template, locale, **context)
     if attachment_job is not None and attachment_job.get("maker") not in ATTACHMENT_MAKERS:
         raise LookupError(f"no attachment maker {attachment_job.get('maker')!r}")
-    mail = OutboxMail(
-        to_addr=to, subject=subject.strip(), body_text=body.strip() + "\n", attachment_job=attachment_job
-    )
+    mail = OutboxMail(to_addr=to, subject=subject, body_text=body, attachment_job=attachment_job)
     for filename, content_type, data in attachments:
         mail.attachments.append(OutboxAttachment(filename=filename, content_type=content_type, data=data))
     db.session.add(mail)
     db.session.info[QUEUED_FLAG] = True
     return mail
+
+
+def render_mail(template: str, locale: str = "lv", **context) -> tuple[str, str]:
+    """(subject, body) of `templates/mail/<template>.txt` in `locale`: the first line is the
+    subject. Also used alone where the same work must be done whether a mail is sent or not."""
+    with _url_context(), force_locale(locale):
+        text = render_template(f"mail/{template}.txt", **context)
+    subject, _, body = text.partition("\n")
+    return subject.strip(), body.strip() + "\n"
 
 
 def queue_mails(recipients, template: str, attachment_job: dict | None = None, **context) -> list[OutboxMail]:

@@ -34,7 +34,8 @@ from grantflow.documents.models import Document
 from grantflow.documents.pdf import html_to_pdf, render_pdf
 from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
 from grantflow.funding.operations import authority_name, confirmed_cooperation, decision_of, score_summary
-from grantflow.ideas.models import Idea
+from grantflow.ideas.forms import TARGET_GROUP_LABELS
+from grantflow.ideas.models import PARTNER_KINDS, Idea
 from grantflow.ideas.operations import applicant_addresses
 from grantflow.mail.models import MailStatus, OutboxMail
 from grantflow.mail.operations import attachment_maker, queue_mails
@@ -331,7 +332,13 @@ def receipt_copy(idea_id: int, submitted: str, actor_id: int | None = None) -> t
         idea = db.session.get(Idea, idea_id)
         language = language_of(idea)
         with force_locale(language):
-            pdf = render_pdf("documents/idea_copy.html", idea=idea, locale=language)
+            pdf = render_pdf(
+                "documents/idea_copy.html",
+                idea=idea,
+                locale=language,
+                target_group_labels=TARGET_GROUP_LABELS,
+                partner_kinds=PARTNER_KINDS,
+            )
         actor = db.session.get(User, actor_id) if actor_id else None
         keep_copy(idea, pdf, actor, language)
         try:

@@ -355,12 +355,3 @@ def _audit_label(kind: str) -> str:
     """What a history line says of an audited act other than a transition."""
     return audit_label(kind)
 
-
-@bp.app_context_processor
-def idea_labels():
-    """Labels the idea's templates show (fixed texts; no query)."""
-    return {
-        "target_group_labels": TARGET_GROUP_LABELS,
-        "partner_kinds": PARTNER_KINDS,
-        "attachment_purposes": ATTACHMENT_PURPOSES,
-    }

@@ -192,10 +192,7 @@ def screen(idea, admin, checklist: dict, eligible: bool, reason: str) -> Eligibi
     try:
         db.session.flush()
         engine.fire(idea, "accept_eligible" if eligible else "declare_ineligible", admin, reason)
-    except Refused as refused:
-        db.session.rollback()
-        raise Refused(refused.messages) from refused
-    except Exception:
+    except Exception:  # refused or failed: the check goes with the step
         db.session.rollback()
         raise
     db.session.commit()

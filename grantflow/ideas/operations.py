@@ -365,12 +365,15 @@ def missing_fields(idea: Idea) -> dict[str, str]:
     return problems
 
 
-def submit_idea(idea: Idea, actor, received_at):
+def submit_idea(idea: Idea, actor, received_at) -> str:
     """Submit through the workflow; its guards check the e-mail is confirmed and judge the
-    deadline by `received_at`, when the request arrived. Commits."""
-    entry = engine.fire(idea, "submit", actor, "", received_at=received_at)
+    deadline by `received_at`, when the request arrived. Commits, and returns the reference
+    number, read before the commit: reading it after would begin a new transaction, which in a
+    SQLite request queues for the write lock a second time behind everyone else's submission."""
+    engine.fire(idea, "submit", actor, "", received_at=received_at)
+    reference = idea.reference
     db.session.commit()
-    return entry
+    return reference
 
 
 @guard("competition_open", _l("The competition is not open for submissions."))

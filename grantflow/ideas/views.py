@@ -262,7 +262,7 @@ def _submit(idea: Idea, received_at):
         return redirect(url_for("ideas.edit", idea_id=idea.id, check=1) + "#problems", code=303)
     idea_id = idea.id
     try:
-        ops.submit_idea(idea, current_user, received_at)
+        reference = ops.submit_idea(idea, current_user, received_at)
     except Refused as refused:
         db.session.commit()  # the save; the refused step left nothing (its savepoint is undone)
         idea = db.session.get(Idea, idea_id)
@@ -271,9 +271,8 @@ def _submit(idea: Idea, received_at):
             return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
         flash_refused(refused)
         return redirect(url_for("ideas.edit", idea_id=idea_id), code=303)
-    idea = db.session.get(Idea, idea_id)
     flash(
-        _("Submitted. Reference number %(reference)s; a receipt with a copy has been mailed to you.", reference=idea.reference),
+        _("Submitted. Reference number %(reference)s; a receipt with a copy has been mailed to you.", reference=reference),
         "success",
     )
     return redirect(url_for("ideas.show", idea_id=idea_id), code=303)

@@ -102,6 +102,13 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30000) -> None:
     def _checkin(_dbapi_connection, record):
         _leave_queue(record.info)
 
+    @event.listens_for(engine, "close")
+    def _close(_dbapi_connection, record):
+        _leave_queue(record.info)
+        fd = record.info.pop("writers_fd", None)
+        if fd is not None:
+            os.close(fd)
+
 
 def _queue_for_writing(info: dict, path: str) -> None:
     """Wait in line for SQLite's write lock on an OS file lock beside the database.

@@ -29,6 +29,7 @@ from grantflow.documents import views as documents_views
 from grantflow.funding import views as funding_views
 from grantflow.ideas import views as ideas_views
 from grantflow.mail import operations as mail_operations
+from grantflow.opendata import views as opendata_views
 from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
 from grantflow.reports import views as reports_views
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     documents_views.bp,
     reports_views.bp,
     pages_views.bp,
+    opendata_views.bp,
 )
 
 

@@ -1,6 +1,7 @@
 """`flask --app grantflow ...` commands for operations (the top of the layers, beside the app
 factory: it reaches into every area)."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from grantflow.core.backup import restore as restore_database
 from grantflow.core.extensions import db
 from grantflow.demo.operations import DEMO_USERS, PASSWORD, load_demo
 from grantflow.mail.operations import send_pending
+from grantflow.opendata.operations import grants_package
 from grantflow.territory.operations import load_territories
 from grantflow.workflow import diagram
 from grantflow.workflow.definition import WorkflowError, load, load_files
@@ -27,6 +29,7 @@ mail_cli = AppGroup("mail", help="The mail outbox.")
 demo_cli = AppGroup("demo", help="Demo data.")
 territory_cli = AppGroup("territory", help="Municipalities and parishes.")
 user_cli = AppGroup("user", help="User accounts.")
+export_cli = AppGroup("export", help="Data in open formats.")
 
 
 @workflow_cli.command("check")
@@ -161,8 +164,25 @@ def restore_command(source, force):
         click.echo(line)
 
 
+@export_cli.command("360giving")
+@click.option("--competition", "competition_id", type=int, help="Only this competition's grants (its number).")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of the screen.")
+def export_360giving(competition_id, out):
+    """The funded grants as a 360Giving Data Standard JSON package (also public at
+    /open-data/360giving.json)."""
+    package = grants_package(competition_id)
+    if package is None:
+        raise click.ClickException("no funded grants to publish" + (f" in competition {competition_id}" if competition_id else ""))
+    text = json.dumps(package, ensure_ascii=False, indent=1)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        click.echo(f"{len(package['grants'])} grants written to {out}", err=True)
+    else:
+        click.echo(text)
+
+
 def register(app) -> None:
-    for group in (workflow_cli, mail_cli, demo_cli, territory_cli, user_cli, translations_cli):
+    for group in (workflow_cli, mail_cli, demo_cli, territory_cli, user_cli, translations_cli, export_cli):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

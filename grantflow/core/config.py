@@ -118,6 +118,11 @@ class Defaults:
     OPERATOR_SIGNATORY = "Daiga Zaķe"
     OPERATOR_SIGNATORY_POSITION = "direktore"
 
+    # Open data (360Giving): the publisher's prefix from 360Giving (grant and organisation
+    # identifiers start with it) and the licence the data is published under.
+    OPEN_DATA_PREFIX = "360G-darbigaskopienas"
+    OPEN_DATA_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+
 
 def coerce(key: str, value: str):
     """Environment variables are strings; give booleans and integers their type."""

@@ -1,0 +1,1 @@
+"""Open data: the programme's funded grants in the 360Giving Data Standard."""

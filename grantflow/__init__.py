@@ -28,6 +28,7 @@ from grantflow.core.i18n import select_locale
 from grantflow.documents import views as documents_views
 from grantflow.funding import views as funding_views
 from grantflow.ideas import views as ideas_views
+from grantflow.impact import views as impact_views
 from grantflow.mail import operations as mail_operations
 from grantflow.opendata import views as opendata_views
 from grantflow.organisations import views as organisations_views
@@ -49,6 +50,7 @@ BLUEPRINTS = (
     reports_views.bp,
     pages_views.bp,
     opendata_views.bp,
+    impact_views.bp,
 )
 
 

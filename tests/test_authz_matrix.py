@@ -51,6 +51,7 @@ EXPECT = {
     "pages.competition": E(ADMIN), "pages.competitions": E(ADMIN), "pages.outbox": E(ADMIN), "pages.healthz": E(PUBLIC),
     "pages.index": E(PUBLIC), "pages.set_language": E(post=PUBLIC),
     "opendata.index": E(PUBLIC), "opendata.grants": E(PUBLIC),
+    "impact.dashboard": E(ADMIN), "impact.reports": E(ADMIN),
     "reports.edit": E(A, redirect={"municipality", "administrator"}), "reports.save": E(post=A), "reports.upload": E(post=A),
     "review.assign": E(post=ADMIN), "review.assignments": E(ADMIN), "review.auto_assign": E(post=ADMIN),
     "review.conflict": E(post={"evaluator_draft"}), "review.desk": E(EVALUATORS), "review.progress": E(ADMIN),

@@ -1,0 +1,48 @@
+"""Charts of the impact figures as SVG, drawn by Matplotlib: the same markup goes into the
+web page and into the PDF programme summary (WeasyPrint draws SVG), so both show the same.
+
+Each chart is a horizontal bar chart (labels such as municipality names are long) with the
+value written at each bar; the page puts the figures beside it as a table, which is what
+screen readers and the links to the reports use."""
+
+import io
+import re
+from xml.sax.saxutils import quoteattr
+
+BRAND = "#1d70b8"
+ACCENT = "#d4351c"
+INK = "#0b0c0c"
+
+
+def bar_chart(rows: list[tuple[str, float, bool]], title: str, number_format=str) -> str:
+    """`rows`: (label, value, highlighted); highlighted bars get the accent colour. Returns an
+    <svg> element that scales to its container."""
+    from matplotlib import rc_context  # noqa: PLC0415 - a second to import, and only the impact pages draw
+    from matplotlib.figure import Figure  # noqa: PLC0415 - (the same)
+
+    height = 0.9 + 0.38 * max(len(rows), 1)
+    figure = Figure(figsize=(7.2, height), dpi=72)
+    axes = figure.add_subplot()
+    labels = [label for label, _v, _h in rows][::-1]
+    values = [float(value) for _l, value, _h in rows][::-1]
+    colours = [ACCENT if highlighted else BRAND for _l, _v, highlighted in rows][::-1]
+    bars = axes.barh(range(len(values)), values, color=colours, height=0.7)
+    axes.set_yticks(range(len(values)), labels, fontsize=10, color=INK)
+    axes.bar_label(bars, labels=[number_format(v) for v in [value for _l, value, _h in rows][::-1]], padding=3, fontsize=9, color=INK)
+    axes.set_title(title, loc="left", fontsize=12, color=INK)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    axes.tick_params(axis="x", labelsize=9, colors=INK)
+    axes.margins(x=0.18)
+    figure.tight_layout()
+    buffer = io.StringIO()
+    # Text stays text (selectable, searchable, the page's font), not paths; no date, so the
+    # same figures give the same bytes.
+    with rc_context({"svg.fonttype": "none", "font.family": "DejaVu Sans", "svg.hashsalt": "grantflow"}):
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]
+    # Scale with the page: keep the viewBox, drop the fixed size; name it for screen readers.
+    svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
+    return svg.replace("<svg", f'<svg role="img" aria-label={quoteattr(title)} class="chart"', 1)
+

@@ -176,8 +176,10 @@ def _cells(scope: Scope, years: dict[int, int]) -> dict[tuple[int, int | None], 
     return cells
 
 
-def impact(scope: Scope = Scope()) -> Impact:
-    """The figures of `scope`, in all and per municipality, year and competition."""
+def impact(scope: Scope | None = None) -> Impact:
+    """The figures of `scope` (everything by default), in all and per municipality, year and
+    competition."""
+    scope = scope or Scope()
     years = competition_years()
     cells = _cells(scope, years)
     competitions = {c.id: c for c in db.session.scalars(select(Competition).order_by(Competition.closes_at.desc()))}

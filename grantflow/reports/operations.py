@@ -18,7 +18,7 @@ from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.mail.operations import queue_mail
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.workflow import engine
-from grantflow.workflow.registry import audit_kind, effect, guard
+from grantflow.workflow.registry import audit_kind, effect, guard, part
 
 MAX_ROWS = 100
 READERS = {
@@ -36,6 +36,8 @@ READERS = {
 }
 ROW_KEY = re.compile(r"^(activities|reach|spending)-(\d+)-(\w+)$")
 
+# Closing a project once its report is accepted (the demo data and the closing step use it).
+part("close", _l("The administrator closes the project"), required=False)
 audit_kind("report_submitted", _l("Final report submitted"))
 
 
@@ -248,7 +250,7 @@ def report_submitted(idea, ctx) -> bool:
 def return_report(idea, ctx) -> None:
     report = report_of(idea)
     report.status = ReportStatus.RETURNED
-    report.return_comment = ctx.comment
+    report.return_comment = ctx.public_comment  # the applicant reads it
 
 
 @effect("accept_report")

@@ -67,7 +67,7 @@ def _amount(idea, ctx) -> Decimal:
         return Decimal("NaN")
 
 
-@guard("amount_valid")
+@guard("amount_valid", description=_l("The amount is within the competition's grant limits and the request"))
 def amount_valid(idea, ctx):
     amount = _amount(idea, ctx)
     if amount.is_nan() or amount != amount.quantize(CENT):
@@ -81,7 +81,7 @@ def amount_valid(idea, ctx):
     return True
 
 
-@guard("budget_covers")
+@guard("budget_covers", description=_l("The remaining budget covers the amount"))
 def budget_covers(idea, ctx):
     """Locks the competition row, so of two administrators funding at once the second
     waits and then sees what the first committed."""
@@ -101,7 +101,7 @@ def _number(competition_id: int) -> str:
     return f"{code}/{count + 1}"
 
 
-@effect("commit_funds")
+@effect("commit_funds", _l("Records the funding decision and commits the money"))
 def commit_funds(idea, ctx) -> None:
     amount = _amount(idea, ctx)
     db.session.add(
@@ -120,7 +120,7 @@ def commit_funds(idea, ctx) -> None:
     )
 
 
-@effect("record_rejection")
+@effect("record_rejection", _l("Records the rejection decision"))
 def record_rejection(idea, ctx) -> None:
     db.session.add(
         Decision(
@@ -469,6 +469,7 @@ def confirmed_cooperation(idea) -> CooperationConfirmation | None:
 @guard(
     "cooperation_recorded",
     _l("The municipality confirms its cooperation with the cooperation form, which records its commitments."),
+    _l("The municipality has recorded its commitments in the cooperation form"),
 )
 def cooperation_recorded(idea, ctx) -> bool:
     """The step `confirm_cooperation` only follows a confirmation recorded with its commitments

@@ -377,13 +377,14 @@ def submit_idea(idea: Idea, actor, received_at):
     return entry
 
 
-@guard("competition_open", _l("The competition is not open for submissions."))
+@guard("competition_open", _l("The competition is not open for submissions."),
+       _l("The competition accepts submissions (before its deadline)"))
 def competition_open(idea: Idea, ctx) -> bool:
     # `received_at` is when the request arrived, so a slow server does not refuse it.
     return idea.competition.is_open(ctx.params.get("received_at") or ctx.now)
 
 
-@guard("idea_complete")
+@guard("idea_complete", description=_l("Every required part of the application is filled in"))
 def idea_complete(idea: Idea, ctx):
     missing = missing_fields(idea)
     if missing:
@@ -391,7 +392,7 @@ def idea_complete(idea: Idea, ctx):
     return True
 
 
-@effect("assign_reference")
+@effect("assign_reference", _l("Gives the idea its reference number"))
 def assign_reference(idea: Idea, ctx) -> None:
     """DK-2025-0042: the competition's code and its next number, taken with one atomic
     UPDATE … RETURNING of the competition's counter. No number is given twice or skipped,
@@ -500,12 +501,12 @@ def delete_attachment(attachment: Attachment, actor) -> None:
     db.session.commit()
 
 
-@effect("notify_administrators")
+@effect("notify_administrators", _l("Mails the administrators"))
 def notify_administrators(idea: Idea, ctx) -> None:
     queue_mails([(admin.email, admin.locale) for admin in administrators()], "admin_notice", idea=idea, comment=ctx.comment)
 
 
-@effect("notify_applicant")
+@effect("notify_applicant", _l("Mails the applicant the new state (and the comment, unless it is internal)"))
 def notify_applicant(idea: Idea, ctx) -> None:
     queue_mails(applicant_addresses(idea), "state_changed", idea=idea, comment=ctx.public_comment)
 

@@ -240,20 +240,21 @@ def submit_report(report: Report, actor) -> None:
     db.session.commit()
 
 
-@guard("report_submitted", _l("The final report has not been submitted."))
+@guard("report_submitted", _l("The final report has not been submitted."),
+       _l("The applicant has submitted the final report"))
 def report_submitted(idea, ctx) -> bool:
     report = report_of(idea)
     return report is not None and report.status == ReportStatus.SUBMITTED
 
 
-@effect("return_report")
+@effect("return_report", _l("Returns the final report to the applicant for changes"))
 def return_report(idea, ctx) -> None:
     report = report_of(idea)
     report.status = ReportStatus.RETURNED
     report.return_comment = ctx.public_comment  # the applicant reads it
 
 
-@effect("accept_report")
+@effect("accept_report", _l("Accepts the final report"))
 def accept_report(idea, ctx) -> None:
     report = report_of(idea)
     report.status = ReportStatus.ACCEPTED

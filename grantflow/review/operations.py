@@ -124,19 +124,22 @@ def latest_check(idea) -> EligibilityCheck | None:
     ).first()
 
 
-@guard("screened_eligible", _l("Record an eligibility check with a positive outcome first."))
+@guard("screened_eligible", _l("Record an eligibility check with a positive outcome first."),
+       _l("An eligibility check found the idea eligible"))
 def screened_eligible(idea, ctx) -> bool:
     check = latest_check(idea)
     return check is not None and check.eligible
 
 
-@guard("screened_ineligible", _l("Record an eligibility check with a negative outcome and its reason first."))
+@guard("screened_ineligible", _l("Record an eligibility check with a negative outcome and its reason first."),
+       _l("An eligibility check found the idea not eligible, with the reason"))
 def screened_ineligible(idea, ctx) -> bool:
     check = latest_check(idea)
     return check is not None and not check.eligible
 
 
-@guard("all_reviews_in", _l("Not all assigned reviews have been submitted."))
+@guard("all_reviews_in", _l("Not all assigned reviews have been submitted."),
+       _l("Every assigned evaluator has submitted their review"))
 def all_reviews_in(idea, ctx) -> bool:
     """Every active assignment has its review submitted, and there are at least the
     competition's `evaluators_per_idea` of them: an evaluator who steps back (a conflict) or

@@ -235,3 +235,25 @@ def test_a_staff_member_holds_their_role_on_filed_ideas(app, factory):
     assert [name for name, _, caps in role_catalogue() if caps is None] == [
         "administrator", "applicant", "municipality", "evaluator",
     ]  # fmt: skip
+
+
+# --- the workflow page ------------------------------------------------------------------------
+
+
+def test_the_workflow_page_shows_plain_words_at_natural_size(app, client, factory):
+    use_workflow(app, HERE / "two_stage.yaml")
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    page = client.get("/admin/workflows/two_stage").get_data(as_text=True)
+    assert "Pieteicējs ir apstiprinājis savu e-pasta adresi" in page  # the guard email_confirmed
+    assert "Piešķir idejai reģistrācijas numuru" in page  # the effect assign_reference
+    assert "obligāts, tikai darbiniekiem" in page  # panel_recommends: a required internal comment
+    assert "Pieteicējs iesniedz ideju pieteikuma veidlapā" in page  # the part submit_concept plays
+    for code in ("email_confirmed", "assign_reference", "notify_applicant", "submit_concept", "concept_draft"):
+        assert code not in page.replace('name="two_stage"', ""), code
+    svg = client.get("/admin/workflows/two_stage.svg").get_data(as_text=True)
+    assert "Koncepcijas melnraksts" in svg and "concept_draft\\l" not in svg and 'font-size="14.00"' in svg
+    client.post("/language", data={"language": "en", "next": "/"})
+    svg = client.get("/admin/workflows/two_stage.svg").get_data(as_text=True)
+    assert "Concept draft" in svg and "Invite a full proposal" in svg

@@ -10,7 +10,6 @@ from transitions.extensions.diagrams import GraphMachine
 
 from grantflow.workflow.registry import registry, staff_roles
 
-
 FONT = "DejaVu Sans"  # installed with the PDF documents' fonts; has Latvian letters
 
 

@@ -36,6 +36,7 @@ from grantflow.pages import views as pages_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import load_dir
+from grantflow.workflow.registry import parse_staff_roles, registry
 
 # Each area's blueprint. Importing the areas above registered their models, roles, guards and
 # effects, so every name a workflow file uses is known before the files load.
@@ -93,7 +94,8 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT"]))
     # A broken file does not stop the app: its problems are logged and shown to administrators.
-    workflows, broken = load_dir(app.config["WORKFLOWS_DIR"])
+    app.extensions["grantflow.staff_roles"] = _staff_roles(app)
+    workflows, broken = load_dir(app.config["WORKFLOWS_DIR"], staff_roles=app.extensions["grantflow.staff_roles"])
     app.extensions["grantflow.workflows"] = workflows
     app.extensions["grantflow.workflow_problems"] = broken
     for file in broken:
@@ -133,3 +135,12 @@ def _init_extensions(app: Flask) -> None:
         return User.from_session_id(session_id)
 
     web.init_app(app)
+
+
+def _staff_roles(app: Flask) -> dict:
+    """The deployment's staff roles (config `STAFF_ROLES`); a mistake there stops start-up,
+    naming every problem, as any other configuration error does."""
+    roles, problems = parse_staff_roles(app.config.get("STAFF_ROLES") or {}, builtin=registry.roles)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return roles

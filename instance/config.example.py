@@ -13,3 +13,11 @@
 # MAIL_PASSWORD = "..."
 # MAIL_DEFAULT_SENDER = "Darbīgās kopienas <granti@example.lv>"
 # MAIL_DELIVERY = "thread"   # thread | inline | off (then run `flask --app grantflow mail send` from cron)
+
+# Staff roles beyond applicant, evaluator, administrator and municipality (README, "Staff roles"):
+# STAFF_ROLES = {
+#     "programme_staff": {
+#         "label": {"lv": "Programmas darbinieks", "en": "Programme staff"},
+#         "capabilities": ["screen", "assign", "moderate", "see_reviews", "see_documents"],
+#     },
+# }

@@ -154,14 +154,14 @@ class Factory:
         """Submitted through the engine (its receipt's PDF copy is made only when the receipt
         mail is sent, so submitting renders nothing)."""
         idea = self.idea(**kw)
-        engine.fire(idea, "submit", self.member_of(idea.organisation))
+        engine.fire(idea, idea.workflow.part("submit"), self.member_of(idea.organisation))
         return idea
 
     def in_review(self, evaluators=None, **kw) -> Idea:
         idea = self.submitted(**kw)
         admin = self.admin()
         db.session.add(EligibilityCheck(idea_id=idea.id, checklist={}, eligible=True, checked_by_id=admin.id))
-        engine.fire(idea, "accept_eligible", admin)
+        engine.fire(idea, idea.workflow.part("screen_accept"), admin)
         for evaluator in evaluators if evaluators is not None else [self.evaluator(), self.evaluator()]:
             db.session.add(Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id))
         db.session.flush()
@@ -193,5 +193,5 @@ class Factory:
     def funded(self, amount=None, **kw) -> Idea:
         idea = self.reviewed(**kw)
         params = {"amount": Decimal(amount)} if amount else {}
-        engine.fire(idea, "fund", self.admin(), **params)
+        engine.fire(idea, idea.workflow.part("fund"), self.admin(), **params)
         return idea

@@ -16,6 +16,7 @@ states:
   draft: {label: {lv: Melnraksts, en: Draft}, tags: [editable]}
   submitted: {label: {lv: Iesniegts, en: Submitted}}
   closed: {label: {lv: Slēgts, en: Closed}, final: true}
+parts: {submit: submit}
 transitions:
   - {trigger: submit, source: draft, dest: submitted, roles: [applicant], label: {lv: Iesniegt, en: Submit}}
   - {trigger: close, source: submitted, dest: closed, roles: [administrator], label: {lv: Slēgt, en: Close}}

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from grantflow.core.extensions import db
 from grantflow.core.types import UTCDateTime, utcnow
+from grantflow.workflow.registry import staff_roles
 
 APPLICANT = "applicant"
 EVALUATOR = "evaluator"
@@ -99,7 +100,9 @@ class User(UserMixin, db.Model):
         return role in self.roles
 
     def grant(self, role: str) -> None:
-        if role not in ROLES:
+        """Give the user `role`: a built-in one (ROLES) or a staff role of this deployment
+        (config STAFF_ROLES, workflow.registry.staff_roles)."""
+        if role not in ROLES and role not in staff_roles():
             raise ValueError(f"unknown role {role!r}")
         if role not in self.roles:
             self.role_rows.append(UserRole(role=role))

@@ -162,7 +162,8 @@ def reset_password(user: User, password: str) -> None:
     db.session.commit()
 
 
-@guard("email_confirmed", _l("Confirm your e-mail address first: open the link we mailed you."))
+@guard("email_confirmed", _l("Confirm your e-mail address first: open the link we mailed you."),
+       _l("The applicant has confirmed their e-mail address"))
 def email_confirmed(idea, ctx) -> bool:
     return bool(getattr(ctx.actor, "email_confirmed", False))
 

@@ -135,7 +135,9 @@ def change_criterion(competition_id: int, criterion_id: int, action: str):
 @role_required(ADMINISTRATOR)
 def workflow(name: str):
     workflow = current_app.extensions["grantflow.workflows"].get(name) or abort(404)
-    return render_template("competitions/workflow.html", workflow=workflow)
+    return render_template(
+        "competitions/workflow.html", workflow=workflow, steps=diagram.steps(workflow, locale_code())
+    )
 
 
 @bp.route("/admin/workflows/<name>.svg")

@@ -66,6 +66,11 @@ class Defaults:
     # deadline rush this must cover the whole queue, not one write.
     SQLITE_BUSY_TIMEOUT = 30000
     WORKFLOWS_DIR = str(resource_dir("workflows"))
+    # Staff roles beyond the built-in four, which workflow files may name in `roles:`:
+    # {"programme_staff": {"label": {"lv": "Programmas darbinieks", "en": "Programme staff"},
+    #                      "capabilities": ["screen", "assign", "moderate", "see_reviews"]}}
+    # (capabilities: workflow.registry.CAPABILITIES). Checked at start-up.
+    STAFF_ROLES: dict = {}
 
     BABEL_DEFAULT_LOCALE = "lv"
     BABEL_DEFAULT_TIMEZONE = "Europe/Riga"

@@ -236,42 +236,52 @@ def _report(idea, spec: dict, when: datetime) -> None:
 
 
 def _lifecycle(idea, path: list[str], users: dict, start: datetime, report: dict | None = None, gaps=None) -> None:
-    """Move `idea` along `path` (triggers of its workflow) through the engine, doing what each
-    step needs first (screening, reviews, a report), one day apart."""
+    """Move `idea` along `path` through the engine, doing what each step needs first
+    (screening, reviews, a report), one day apart. A step names a part the workflow declares
+    (`screen_accept`) or one of its triggers; "reviews" has the evaluators score the idea.
+    Who acts is read from the transition's roles, what it needs from its guards."""
     admin, contact, evaluators = users["admin"], users["contact"], users["evaluators"]
+    workflow = idea.workflow
+    screening = {workflow.part("screen_accept"): True, workflow.part("screen_reject"): False}
     when = start
-    for trigger in path:
-        when += timedelta(days=(GAPS if gaps is None else gaps).get(trigger, 3))
-        actor = admin
-        params = {}
-        if trigger in ("submit", "withdraw"):
-            actor = contact
-            params["received_at"] = when
-        if trigger in ("accept_eligible", "declare_ineligible"):
-            eligible = trigger == "accept_eligible"
-            _screen(idea, admin, eligible, when, "" if eligible else "Pieteicējs nav no programmas teritorijas.")
-        if trigger == "reviews":
-            base = 3 if "reject" in path else 6 + idea.id % 4  # rejected ideas scored low
+    for step in path:
+        when += timedelta(days=(GAPS if gaps is None else gaps).get(step, 3))
+        if step == "reviews":
+            rejected = workflow.part("reject") in path or "reject" in path
+            base = 3 if rejected else 6 + idea.id % 4  # rejected ideas scored low
             for number, evaluator in enumerate(evaluators[:2]):
                 points = [min(10, base + (number + k) % 3) for k in range(len(idea.competition.criteria))]
                 _review(idea, evaluator, admin, points, when, submit=not users.get("partial"))
                 users["partial"] = False
             engine.settle(idea, at=when)
             continue
-        if trigger == "accept_report":
-            _report(idea, report, when)
-        if trigger == "confirm_cooperation":
+        trigger = workflow.part(step) or step
+        t = workflow.transition(trigger, idea.state)
+        roles = t.roles if t is not None else frozenset()
+        actor, params = admin, {}
+        if APPLICANT in roles:
+            actor = contact
+            params["received_at"] = when
+        elif MUNICIPALITY in roles:
             actor = users["municipality"]
-        comment = {
-            "reject": "Idejas vērtējums ir zemāks par atbalstīto ideju vērtējumu.",
-            "declare_ineligible": "Pieteicējs nav no programmas teritorijas.",
-            "return_for_changes": "Lūdzu, precizējiet budžetu.",
-        }.get(trigger, "")
+        if trigger in screening:
+            eligible = screening[trigger]
+            _screen(idea, admin, eligible, when, "" if eligible else COMMENTS["screen_reject"])
+        if t is not None and "report_submitted" in t.guards:
+            _report(idea, report, when)
+        part = next((name for name, value in workflow.parts.items() if value == trigger), None)
+        comment = COMMENTS.get(part or trigger, "") if t is not None and t.comment != "none" else ""
         engine.fire(idea, trigger, actor, comment, at=when, **params)
 
 
+# The demo's comments, by part (or trigger where no part plays the step).
+COMMENTS = {
+    "reject": "Idejas vērtējums ir zemāks par atbalstīto ideju vērtējumu.",
+    "screen_reject": "Pieteicējs nav no programmas teritorijas.",
+    "return_for_changes": "Lūdzu, precizējiet budžetu.",
+}
 GAPS = {"fund": 14, "accept_report": 150, "close": 20}
-FUNDED_PATH = ["submit", "accept_eligible", "reviews", "fund", "accept_report", "close"]
+FUNDED_PATH = ["submit", "screen_accept", "reviews", "fund", "accept_report", "close"]
 
 
 def _past_competitions(data: dict, admin: User, evaluators: list[User]) -> None:

@@ -304,7 +304,7 @@ RECEIPT = "receipt"
 RECEIPT_COPY = "receipt_copy"  # the attachment maker
 
 
-@effect("send_receipt")
+@effect("send_receipt", _l("Mails the applicant a receipt with a PDF copy of the idea"))
 def send_receipt(idea, ctx) -> None:
     """A receipt to the applicants, carrying a PDF copy of the idea as submitted. The copy is
     made when the mail is sent, after the submission has committed (receipt_copy below), so

@@ -26,9 +26,15 @@ from grantflow.ideas.models import Idea
 from grantflow.review.models import Assignment, Review, ReviewStatus, Score
 from grantflow.review.ranking import Filters, ranked
 from grantflow.workflow import engine
-from grantflow.workflow.registry import audit_kind, effect, guard, workflow_for
+from grantflow.workflow.registry import audit_kind, effect, guard, part, workflow_for
 
 # The municipality's answers to an idea (answer_cooperation); the comment is theirs.
+# The funding board's and the municipality's steps fire the transitions the workflow names.
+part("fund", _l("The funding board funds the idea in full"), tag="decidable")
+part("part_fund", _l("The funding board funds part of the amount (the full funding step where not named)"),
+     tag="decidable", required=False)  # fmt: skip
+part("reject", _l("The funding board rejects the idea"), tag="decidable")
+part("confirm_cooperation", _l("The municipality confirms its cooperation"), required=False)
 audit_kind("cooperation_confirmed", _l("The municipality confirmed its cooperation"))
 audit_kind("cooperation_commented", _l("The municipality commented on the cooperation without confirming it"))
 
@@ -61,7 +67,7 @@ def _amount(idea, ctx) -> Decimal:
         return Decimal("NaN")
 
 
-@guard("amount_valid")
+@guard("amount_valid", description=_l("The amount is within the competition's grant limits and the request"))
 def amount_valid(idea, ctx):
     amount = _amount(idea, ctx)
     if amount.is_nan() or amount != amount.quantize(CENT):
@@ -75,7 +81,7 @@ def amount_valid(idea, ctx):
     return True
 
 
-@guard("budget_covers")
+@guard("budget_covers", description=_l("The remaining budget covers the amount"))
 def budget_covers(idea, ctx):
     """Locks the competition row, so of two administrators funding at once the second
     waits and then sees what the first committed."""
@@ -95,7 +101,7 @@ def _number(competition_id: int) -> str:
     return f"{code}/{count + 1}"
 
 
-@effect("commit_funds")
+@effect("commit_funds", _l("Records the funding decision and commits the money"))
 def commit_funds(idea, ctx) -> None:
     amount = _amount(idea, ctx)
     db.session.add(
@@ -106,7 +112,7 @@ def commit_funds(idea, ctx) -> None:
             kind=DecisionKind.FUND,
             requested=idea.requested_amount,
             amount=amount,
-            reason=ctx.comment,
+            reason=ctx.public_comment,  # the decision letter shows it: never an internal comment
             adjusted_budget=ctx.params.get("adjusted_budget"),
             decided_by_id=getattr(ctx.actor, "id", None),
             decided_at=ctx.now,
@@ -114,7 +120,7 @@ def commit_funds(idea, ctx) -> None:
     )
 
 
-@effect("record_rejection")
+@effect("record_rejection", _l("Records the rejection decision"))
 def record_rejection(idea, ctx) -> None:
     db.session.add(
         Decision(
@@ -124,7 +130,7 @@ def record_rejection(idea, ctx) -> None:
             kind=DecisionKind.REJECT,
             requested=idea.requested_amount,
             amount=Decimal("0.00"),
-            reason=ctx.comment,
+            reason=ctx.public_comment,
             decided_by_id=getattr(ctx.actor, "id", None),
             decided_at=ctx.now,
         )
@@ -409,9 +415,12 @@ def decide(idea, actor, action: str, *, reason: str = "", amount: Decimal | None
             params = {"amount": amount if amount is not None else idea.requested_amount}
             if adjusted_budget is not None:
                 params["adjusted_budget"] = adjusted_budget
-            engine.fire(idea, "fund", actor, reason, **params)
+            amount = params["amount"]
+            partial = isinstance(amount, Decimal) and amount.is_finite() and amount < idea.requested_amount
+            trigger = (partial and idea.workflow.part("part_fund")) or idea.workflow.part("fund")
+            engine.fire(idea, trigger, actor, reason, **params)
         elif action == DecisionKind.REJECT:
-            engine.fire(idea, "reject", actor, reason)
+            engine.fire(idea, idea.workflow.part("reject"), actor, reason)
         else:
             raise ValueError(action)
         db.session.commit()
@@ -460,6 +469,7 @@ def confirmed_cooperation(idea) -> CooperationConfirmation | None:
 @guard(
     "cooperation_recorded",
     _l("The municipality confirms its cooperation with the cooperation form, which records its commitments."),
+    _l("The municipality has recorded its commitments in the cooperation form"),
 )
 def cooperation_recorded(idea, ctx) -> bool:
     """The step `confirm_cooperation` only follows a confirmation recorded with its commitments
@@ -468,8 +478,9 @@ def cooperation_recorded(idea, ctx) -> bool:
 
 
 def answer_cooperation(idea, user, *, confirmed: bool, comment: str, **details) -> CooperationConfirmation:
-    """Record the municipality's answer; a confirmation also fires `confirm_cooperation`
-    where the idea's workflow has that step now (the resource-centre track). Commits."""
+    """Record the municipality's answer; a confirmation also fires the workflow's
+    `confirm_cooperation` part where it declares one that leaves the idea's state now (the
+    resource-centre track). Commits."""
     row = CooperationConfirmation(
         idea_id=idea.id,
         municipality_id=idea.municipality_id,
@@ -485,8 +496,9 @@ def answer_cooperation(idea, user, *, confirmed: bool, comment: str, **details) 
     kind = "cooperation_confirmed" if confirmed else "cooperation_commented"
     engine.record(idea, kind, user, comment.strip())
     try:
-        if confirmed and idea.workflow.transition("confirm_cooperation", idea.state):
-            engine.fire(idea, "confirm_cooperation", user, comment.strip())
+        trigger = idea.workflow.part("confirm_cooperation")
+        if confirmed and trigger and idea.workflow.transition(trigger, idea.state):
+            engine.fire(idea, trigger, user, comment.strip())
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -146,18 +146,18 @@ def _create_index_sqlite(create, compiler, **kw):
     return compiler.visit_create_index(create, **kw).replace(" NULLS LAST", "")
 
 
-@role(ADMINISTRATOR)
+@role(ADMINISTRATOR, _l("Administrator"))
 def _administrator(idea: Idea, user) -> bool:
     return ADMINISTRATOR in user.roles
 
 
-@role(APPLICANT)
+@role(APPLICANT, _l("Applicant"))
 def _applicant(idea: Idea, user) -> bool:
     """A member of the idea's organisation."""
     return idea.organisation_id in user.organisation_ids()
 
 
-@role(MUNICIPALITY)
+@role(MUNICIPALITY, _l("Municipality representative"))
 def _municipality(idea: Idea, user) -> bool:
     """A representative of the idea's municipality, once the idea is filed: a draft (and its
     files) is the applicant's own until it is submitted."""

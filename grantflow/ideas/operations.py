@@ -26,7 +26,7 @@ from grantflow.organisations.models import Membership
 from grantflow.territory.models import Municipality, Parish
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
-from grantflow.workflow.registry import effect, guard, registry, workflow_for
+from grantflow.workflow.registry import effect, guard, part, registry, staff_roles, workflow_for
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -365,24 +365,30 @@ def missing_fields(idea: Idea) -> dict[str, str]:
     return problems
 
 
+# The application form's submit button fires the transition the workflow names for it.
+part("submit", _l("The applicant submits the idea from the application form"), tag="editable")
+
+
 def submit_idea(idea: Idea, actor, received_at) -> str:
-    """Submit through the workflow; its guards check the e-mail is confirmed and judge the
-    deadline by `received_at`, when the request arrived. Commits, and returns the reference
-    number, read before the commit: reading it after would begin a new transaction, which in a
-    SQLite request queues for the write lock a second time behind everyone else's submission."""
-    engine.fire(idea, "submit", actor, "", received_at=received_at)
+    """Submit through the workflow (its `submit` part); its guards check the e-mail is
+    confirmed and judge the deadline by `received_at`, when the request arrived. Commits, and
+    returns the reference number, read before the commit: reading it after would begin a new
+    transaction, which in a SQLite request queues for the write lock a second time behind
+    everyone else's submission."""
+    engine.fire(idea, idea.workflow.part("submit"), actor, "", received_at=received_at)
     reference = idea.reference
     db.session.commit()
     return reference
 
 
-@guard("competition_open", _l("The competition is not open for submissions."))
+@guard("competition_open", _l("The competition is not open for submissions."),
+       _l("The competition accepts submissions (before its deadline)"))
 def competition_open(idea: Idea, ctx) -> bool:
     # `received_at` is when the request arrived, so a slow server does not refuse it.
     return idea.competition.is_open(ctx.params.get("received_at") or ctx.now)
 
 
-@guard("idea_complete")
+@guard("idea_complete", description=_l("Every required part of the application is filled in"))
 def idea_complete(idea: Idea, ctx):
     missing = missing_fields(idea)
     if missing:
@@ -390,7 +396,7 @@ def idea_complete(idea: Idea, ctx):
     return True
 
 
-@effect("assign_reference")
+@effect("assign_reference", _l("Gives the idea its reference number"))
 def assign_reference(idea: Idea, ctx) -> None:
     """DK-2025-0042: the competition's code and its next number, taken with one atomic
     UPDATE … RETURNING of the competition's counter. No number is given twice or skipped,
@@ -499,14 +505,14 @@ def delete_attachment(attachment: Attachment, actor) -> None:
     db.session.commit()
 
 
-@effect("notify_administrators")
+@effect("notify_administrators", _l("Mails the administrators"))
 def notify_administrators(idea: Idea, ctx) -> None:
     queue_mails([(admin.email, admin.locale) for admin in administrators()], "admin_notice", idea=idea, comment=ctx.comment)
 
 
-@effect("notify_applicant")
+@effect("notify_applicant", _l("Mails the applicant the new state (and the comment, unless it is internal)"))
 def notify_applicant(idea: Idea, ctx) -> None:
-    queue_mails(applicant_addresses(idea), "state_changed", idea=idea, comment=ctx.comment)
+    queue_mails(applicant_addresses(idea), "state_changed", idea=idea, comment=ctx.public_comment)
 
 
 # --- the idea's history and steps from the web -------------------------------------------
@@ -528,17 +534,30 @@ def history(idea, for_applicant: bool = False) -> list[AuditEntry]:
 class HistoryLine:
     entry: AuditEntry
     show_actor: bool  # whether the page may name who did it
+    show_comment: bool = True  # False: an internal comment this reader may not see
+
+    @property
+    def comment(self) -> str:
+        return self.entry.comment if self.show_comment else ""
+
+
+def reads_internal_comments(roles) -> bool:
+    """Internal comments (`comment_to: internal`) are for the programme's staff: administrators,
+    evaluators and the deployment's staff roles; never the applicant or the municipality."""
+    return bool(roles & ({ADMINISTRATOR, EVALUATOR} | set(staff_roles())))
 
 
 def history_for(idea, user, roles) -> list[HistoryLine]:
     """The history as `user` (holding `roles` on the idea) may see it. Administrators see every
-    act and who did it. The applicant sees no evaluation steps and no names. Others (evaluators,
-    the municipality) see the evaluation steps without names, except their own acts; an
-    evaluator who has not submitted their own review sees no other evaluator's acts at all."""
+    act and who did it. The applicant sees no evaluation steps, no names and no internal
+    comments. Others (evaluators, the municipality) see the evaluation steps without names,
+    except their own acts; an evaluator who has not submitted their own review sees no other
+    evaluator's acts at all."""
     if ADMINISTRATOR in roles:
         return [HistoryLine(e, True) for e in history(idea)]
     if roles == {APPLICANT}:
-        return [HistoryLine(e, False) for e in history(idea, for_applicant=True)]
+        return [HistoryLine(e, False, not e.internal) for e in history(idea, for_applicant=True)]
+    internal_ok = reads_internal_comments(roles)
     entries = history(idea)
     mine = lambda e: e.actor_id is not None and e.actor_id == user.id  # noqa: E731
     before_own_review = EVALUATOR in roles and not any(e.kind == "review_submitted" and mine(e) for e in entries)
@@ -547,7 +566,7 @@ def history_for(idea, user, roles) -> list[HistoryLine]:
         private = entry.kind in registry.private_kinds
         if private and before_own_review and not mine(entry):
             continue
-        lines.append(HistoryLine(entry, mine(entry) or not private))
+        lines.append(HistoryLine(entry, mine(entry) or not private, internal_ok or not entry.internal))
     return lines
 
 

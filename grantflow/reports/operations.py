@@ -18,7 +18,7 @@ from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.mail.operations import queue_mail
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.workflow import engine
-from grantflow.workflow.registry import audit_kind, effect, guard
+from grantflow.workflow.registry import audit_kind, effect, guard, part
 
 MAX_ROWS = 100
 READERS = {
@@ -36,6 +36,8 @@ READERS = {
 }
 ROW_KEY = re.compile(r"^(activities|reach|spending)-(\d+)-(\w+)$")
 
+# Closing a project once its report is accepted (the demo data and the closing step use it).
+part("close", _l("The administrator closes the project"), required=False)
 audit_kind("report_submitted", _l("Final report submitted"))
 
 
@@ -238,20 +240,21 @@ def submit_report(report: Report, actor) -> None:
     db.session.commit()
 
 
-@guard("report_submitted", _l("The final report has not been submitted."))
+@guard("report_submitted", _l("The final report has not been submitted."),
+       _l("The applicant has submitted the final report"))
 def report_submitted(idea, ctx) -> bool:
     report = report_of(idea)
     return report is not None and report.status == ReportStatus.SUBMITTED
 
 
-@effect("return_report")
+@effect("return_report", _l("Returns the final report to the applicant for changes"))
 def return_report(idea, ctx) -> None:
     report = report_of(idea)
     report.status = ReportStatus.RETURNED
-    report.return_comment = ctx.comment
+    report.return_comment = ctx.public_comment  # the applicant reads it
 
 
-@effect("accept_report")
+@effect("accept_report", _l("Accepts the final report"))
 def accept_report(idea, ctx) -> None:
     report = report_of(idea)
     report.status = ReportStatus.ACCEPTED

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -68,7 +69,7 @@ class Assignment(db.Model):
     review: Mapped["Review | None"] = relationship(back_populates="assignment", uselist=False)
 
 
-@role(EVALUATOR)
+@role(EVALUATOR, _l("Evaluator"))
 def _evaluator(idea, user) -> bool:
     """An evaluator holds the role only on the ideas actively assigned to them."""
     if EVALUATOR not in user.roles:

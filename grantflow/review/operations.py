@@ -38,12 +38,15 @@ from grantflow.review.models import (
     Score,
 )
 from grantflow.workflow import engine
-from grantflow.workflow.registry import audit_kind, guard, workflow_for
+from grantflow.workflow.registry import audit_kind, guard, part, workflow_for
 
 HALF = Decimal("0.5")
 ELIGIBLE_LEGAL_FORMS = frozenset(LEGAL_FORMS) - {"other"}
 CONFLICT_SCOPES = ("idea", "organisation", "municipality")
 
+# Screening's two outcomes fire the transitions the workflow names for them.
+part("screen_accept", _l("Screening finds the idea eligible"), tag="screening")
+part("screen_reject", _l("Screening finds the idea not eligible"), tag="screening")
 audit_kind("review_submitted", _l("An evaluator submitted a review"), applicant_sees=False)
 audit_kind("conflict_declared", _l("An evaluator declared a conflict of interest and stepped back"), applicant_sees=False)
 audit_kind("evaluator_removed", _l("An evaluator was removed from the idea"), applicant_sees=False)
@@ -121,19 +124,22 @@ def latest_check(idea) -> EligibilityCheck | None:
     ).first()
 
 
-@guard("screened_eligible", _l("Record an eligibility check with a positive outcome first."))
+@guard("screened_eligible", _l("Record an eligibility check with a positive outcome first."),
+       _l("An eligibility check found the idea eligible"))
 def screened_eligible(idea, ctx) -> bool:
     check = latest_check(idea)
     return check is not None and check.eligible
 
 
-@guard("screened_ineligible", _l("Record an eligibility check with a negative outcome and its reason first."))
+@guard("screened_ineligible", _l("Record an eligibility check with a negative outcome and its reason first."),
+       _l("An eligibility check found the idea not eligible, with the reason"))
 def screened_ineligible(idea, ctx) -> bool:
     check = latest_check(idea)
     return check is not None and not check.eligible
 
 
-@guard("all_reviews_in", _l("Not all assigned reviews have been submitted."))
+@guard("all_reviews_in", _l("Not all assigned reviews have been submitted."),
+       _l("Every assigned evaluator has submitted their review"))
 def all_reviews_in(idea, ctx) -> bool:
     """Every active assignment has its review submitted, and there are at least the
     competition's `evaluators_per_idea` of them: an evaluator who steps back (a conflict) or
@@ -172,8 +178,8 @@ def checklist_prefill(idea) -> dict[str, bool]:
 
 
 def screen(idea, admin, checklist: dict, eligible: bool, reason: str) -> EligibilityCheck:
-    """Record the check and move the idea on (accept_eligible / declare_ineligible, the
-    reason as the transition's comment, which the applicant sees). All or nothing."""
+    """Record the check and move the idea on (the workflow's `screen_accept` / `screen_reject`
+    part, the reason as the transition's comment). All or nothing."""
     reason = (reason or "").strip()
     if not idea.has_tag("screening"):
         raise Refused([_("This idea is not waiting for an eligibility check.")])
@@ -191,7 +197,7 @@ def screen(idea, admin, checklist: dict, eligible: bool, reason: str) -> Eligibi
     db.session.add(check)
     try:
         db.session.flush()
-        engine.fire(idea, "accept_eligible" if eligible else "declare_ineligible", admin, reason)
+        engine.fire(idea, idea.workflow.part("screen_accept" if eligible else "screen_reject"), admin, reason)
     except Exception:  # refused or failed: the check goes with the step
         db.session.rollback()
         raise

@@ -17,8 +17,12 @@ from grantflow.workflow.registry import registry as default_registry
 
 LANGS = ("lv", "en")
 STATE_KEYS = {"label", "applicant_label", "final", "tags", "description"}
-TRANSITION_KEYS = {"trigger", "source", "dest", "label", "roles", "guards", "effects", "comment", "automatic"}
+TRANSITION_KEYS = {
+    "trigger", "source", "dest", "label", "roles", "guards", "effects", "comment", "comment_to", "automatic",
+}  # fmt: skip
 COMMENT_MODES = {"none", "optional", "required"}
+# Who reads a transition's comment: the applicant too (history, mails, documents) or staff only.
+COMMENT_AUDIENCES = {"applicant", "internal"}
 
 
 class WorkflowError(Exception):
@@ -50,10 +54,15 @@ class TransitionDef:
     effects: tuple
     comment: str  # none | optional | required
     automatic: bool
+    comment_to: str = "applicant"  # applicant | internal (staff only; never the applicant's)
 
     @property
     def comment_required(self) -> bool:
         return self.comment == "required"
+
+    @property
+    def comment_internal(self) -> bool:
+        return self.comment_to == "internal"
 
 
 @dataclass
@@ -67,9 +76,16 @@ class Workflow:
     by_key: dict = field(default_factory=dict, repr=False)
     leaving: dict = field(default_factory=dict, repr=False)
     source: str = ""  # the file it was loaded from
+    # part name -> trigger (registry.PartDef): which transition plays what the pages need
+    parts: dict[str, str] = field(default_factory=dict)
 
     def transition(self, trigger: str, source: str) -> TransitionDef | None:
         return self.by_key.get((trigger, source))
+
+    def part(self, name: str) -> str | None:
+        """The trigger that plays the part `name` here (e.g. "submit", "screen_accept"), or
+        None where the file declares no such part (an optional feature it does not use)."""
+        return self.parts.get(name)
 
     def states_tagged(self, tag: str) -> list[str]:
         return [s.name for s in self.states.values() if tag in s.tags]
@@ -110,12 +126,14 @@ def _names(value, where: str, what: str, problems: list[str]) -> list[str]:
     return value
 
 
-def parse(data, source: str = "<workflow>", registry: Registry = default_registry) -> Workflow:
-    """Build a Workflow from parsed YAML, or raise WorkflowError naming every problem."""
+def parse(data, source: str = "<workflow>", registry: Registry = default_registry, staff_roles=()) -> Workflow:
+    """Build a Workflow from parsed YAML, or raise WorkflowError naming every problem.
+    `staff_roles`: the role names a deployment declares beyond the registered ones."""
     problems: list[str] = []
     if not isinstance(data, dict):
         raise WorkflowError(source, ["the file must hold a mapping with 'states' and 'transitions'"])
-    for key in set(data) - {"name", "label", "description", "initial", "states", "transitions"}:
+    known_roles = set(registry.roles) | set(staff_roles)
+    for key in set(data) - {"name", "label", "description", "initial", "states", "transitions", "parts"}:
         problems.append(f"unknown key {key!r} at top level")
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str):
@@ -182,8 +200,8 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
             problems.append(f"{where}: unknown destination state {dest!r}")
         roles = _names(spec.get("roles"), where, "roles", problems)
         for role in roles:
-            if role not in registry.roles:
-                problems.append(f"{where}: unknown role {role!r} (known: {', '.join(sorted(registry.roles))})")
+            if role not in known_roles:
+                problems.append(f"{where}: unknown role {role!r} (known: {', '.join(sorted(known_roles))})")
         automatic = bool(spec.get("automatic", False))
         if not roles and not automatic:
             problems.append(f"{where}: no role may fire it and it is not automatic")
@@ -198,6 +216,9 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
         comment = spec.get("comment", "optional")
         if comment not in COMMENT_MODES:
             problems.append(f"{where}: comment must be one of {', '.join(sorted(COMMENT_MODES))}")
+        comment_to = spec.get("comment_to", "applicant")
+        if comment_to not in COMMENT_AUDIENCES:
+            problems.append(f"{where}: comment_to must be one of {', '.join(sorted(COMMENT_AUDIENCES))}")
         transitions.append(
             TransitionDef(
                 trigger=trigger,
@@ -209,19 +230,52 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
                 effects=tuple(effects),
                 comment=comment,
                 automatic=automatic,
+                comment_to=comment_to,
             )
         )
 
     problems += _graph_problems(initial, states, transitions)
+    parts = _parts(data.get("parts"), states, transitions, registry, problems)
     if problems:
         raise WorkflowError(source, problems)
 
-    workflow = Workflow(str(name), workflow_label, initial, states, transitions, source=source)
+    workflow = Workflow(str(name), workflow_label, initial, states, transitions, source=source, parts=parts)
     for t in transitions:
         for src in t.sources:
             workflow.by_key[(t.trigger, src)] = t
             workflow.leaving.setdefault(src, []).append(t)
     return workflow
+
+
+def _parts(value, states, transitions, registry: Registry, problems: list[str]) -> dict[str, str]:
+    """`parts:` maps a part the pages play (registry.parts) to the trigger that plays it here.
+    Refused: an unknown part, a trigger no transition has, a part's transition that leaves no
+    state carrying the part's tag, and a part the workflow needs but does not declare."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        problems.append("'parts' must map part names to triggers, e.g. {submit: submit}")
+        return {}
+    triggers = {t.trigger for t in transitions}
+    leaving = {}
+    for t in transitions:
+        leaving.setdefault(t.trigger, set()).update(t.sources)
+    for name, trigger in sorted(value.items()):
+        spec = registry.parts.get(name)
+        if spec is None:
+            problems.append(f"part {name!r} is unknown (known: {', '.join(sorted(registry.parts)) or 'none'})")
+        elif trigger not in triggers:
+            problems.append(f"part {name!r} names trigger {trigger!r}, which no transition has")
+        elif spec.tag and not any(spec.tag in states[s].tags for s in leaving[trigger] if s in states):
+            problems.append(f"part {name!r}: trigger {trigger!r} leaves no state tagged {spec.tag!r}")
+    for name, spec in sorted(registry.parts.items()):
+        if name in value:
+            continue
+        needed = spec.required and (spec.tag is None or any(spec.tag in s.tags for s in states.values()))
+        if needed:
+            why = f" (a state is tagged {spec.tag!r})" if spec.tag else ""
+            problems.append(f"part {name!r} is missing{why}: say which trigger plays it under 'parts'")
+    return dict(value)
 
 
 def _graph_problems(initial, states, transitions) -> list[str]:
@@ -263,7 +317,7 @@ def _graph_problems(initial, states, transitions) -> list[str]:
     return problems
 
 
-def load(path: str | Path, registry: Registry = default_registry) -> Workflow:
+def load(path: str | Path, registry: Registry = default_registry, staff_roles=()) -> Workflow:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -271,7 +325,7 @@ def load(path: str | Path, registry: Registry = default_registry) -> Workflow:
         raise WorkflowError(str(path), [f"cannot read the file: {error.strerror}"]) from error
     except yaml.YAMLError as error:
         raise WorkflowError(str(path), [f"not valid YAML: {error}"]) from error
-    return parse(data, str(path), registry)
+    return parse(data, str(path), registry, staff_roles)
 
 
 @dataclass(frozen=True)
@@ -294,14 +348,14 @@ def _declared_name(path: Path) -> str | None:
     return path.stem
 
 
-def load_files(paths, registry: Registry = default_registry) -> tuple[dict[str, Workflow], list[Broken]]:
+def load_files(paths, registry: Registry = default_registry, staff_roles=()) -> tuple[dict[str, Workflow], list[Broken]]:
     """Every file in `paths` that loads, by name, and every one that does not, with its problems.
     Two files declaring the same name are both refused: which one is meant cannot be told."""
     loaded: dict[str, list[tuple[Path, Workflow]]] = {}
     broken: list[Broken] = []
     for path in map(Path, paths):
         try:
-            workflow = load(path, registry)
+            workflow = load(path, registry, staff_roles)
         except WorkflowError as error:
             broken.append(Broken(str(path), _declared_name(path), tuple(error.problems)))
         else:
@@ -318,7 +372,9 @@ def load_files(paths, registry: Registry = default_registry) -> tuple[dict[str, 
     return workflows, broken
 
 
-def load_dir(directory: str | Path, registry: Registry = default_registry) -> tuple[dict[str, Workflow], list[Broken]]:
+def load_dir(
+    directory: str | Path, registry: Registry = default_registry, staff_roles=()
+) -> tuple[dict[str, Workflow], list[Broken]]:
     """Every workflow file in `directory`: those that load, by name, and those that do not. A
     broken file does not stop start-up; competitions on it say their workflow is unavailable."""
-    return load_files(sorted(Path(directory).glob("*.yaml")), registry)
+    return load_files(sorted(Path(directory).glob("*.yaml")), registry, staff_roles)

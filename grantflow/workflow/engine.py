@@ -2,7 +2,8 @@
 the audit row, all in the caller's database transaction. Knows nothing of views or requests.
 
 A transition is followed through three files: the workflow file as loaded by `definition.py`
-(a `TransitionDef`: sources, destination, roles, guards, effects, comment mode), `fire` and
+(a `TransitionDef`: sources, destination, roles, guards, effects, comment mode and audience),
+`fire` and
 `_step` below, read top to bottom, and `models.py` (`AuditEntry`, the row every step leaves).
 
 The `transitions` library is not used here. Firing through it took a callback built in the
@@ -54,6 +55,12 @@ class Context:
     now: datetime = field(default_factory=utcnow)
     params: dict = field(default_factory=dict)
     role: str = ""
+    internal: bool = False  # the comment is for staff only (the transition's `comment_to: internal`)
+
+    @property
+    def public_comment(self) -> str:
+        """The comment as the applicant may read it (mails, documents): empty when internal."""
+        return "" if self.internal else self.comment
 
 
 def available(idea, actor) -> list[TransitionDef]:
@@ -103,7 +110,7 @@ def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEn
             raise Refused([_l("You may not take this step.")])
         if t.comment_required and not comment:
             raise Refused([_l("Please give a reason (comment) for this step.")])
-    ctx = Context(actor, comment, now=at or utcnow(), params=params, role=role)
+    ctx = Context(actor, comment, now=at or utcnow(), params=params, role=role, internal=t.comment_internal)
     failures = _guard_failures(t, idea, ctx)
     if failures:
         raise Refused(failures)
@@ -122,6 +129,7 @@ def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEn
         "actor_id": None if automatic else getattr(actor, "id", None),
         "actor_role": role,
         "comment": comment,
+        "internal": t.comment_internal,
         "created_at": ctx.now,
     }
     result = db.session.execute(_AUDIT_INSERT, row)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, Text, event
+from sqlalchemy import JSON, ForeignKey, String, Text, event, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.core.extensions import db
@@ -22,6 +22,9 @@ class AuditEntry(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_role: Mapped[str] = mapped_column(String(20), default="")
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The comment is for staff only (the transition's `comment_to: internal`): applicant pages,
+    # mails, documents and exports leave it out.
+    internal: Mapped[bool] = mapped_column(default=False, server_default=false())
     data: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 

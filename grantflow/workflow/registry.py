@@ -8,7 +8,8 @@ here."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass
@@ -16,6 +17,23 @@ class Named:
     name: str
     func: Callable
     message: str = ""  # why a guard failed, shown to the user (a lazy translatable string)
+    description: str = ""  # what it checks or does, in plain words (lazy), for the workflow page
+
+
+@dataclass(frozen=True)
+class PartDef:
+    """A part some page plays through a transition (the applicant's submit, screening's
+    outcomes, the funding decision...). The workflow file says which trigger plays it
+    (`parts:`); the code asks `workflow.part(name)`, never a trigger name.
+
+    `tag`: the part is needed in a workflow that has a state carrying that tag, and its
+    transition must leave such a state; without a tag the part is needed always (`required`)
+    or only where the feature is used (not `required`)."""
+
+    name: str
+    description: str  # plain words (lazy), for the workflow page and the loader's messages
+    tag: str | None = None
+    required: bool = True
 
 
 @dataclass
@@ -26,48 +44,138 @@ class Registry:
     tags: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, str] = field(default_factory=dict)  # audited acts other than transitions
     private_kinds: set[str] = field(default_factory=set)  # not shown to applicants
+    parts: dict[str, PartDef] = field(default_factory=dict)
+    role_labels: dict[str, str] = field(default_factory=dict)  # built-in roles' labels (lazy)
 
 
 registry = Registry()
 
 
-def role(name: str):
+def role(name: str, label=""):
     """Register `func(idea, user) -> bool`: whether `user` holds the role `name` with respect
-    to `idea` (an applicant for their own organisation's ideas, an evaluator where assigned)."""
+    to `idea` (an applicant for their own organisation's ideas, an evaluator where assigned).
+    `label` names the role to people (a lazy translatable string)."""
 
     def decorate(func):
-        registry.roles[name] = Named(name, func)
+        registry.roles[name] = Named(name, func, description=label)
+        registry.role_labels[name] = label or name
         return func
 
     return decorate
 
 
 def roles_of(idea, user) -> frozenset[str]:
-    """Every registered role `user` holds on `idea`; none for nobody or the anonymous user."""
+    """Every role `user` holds on `idea`: the registered ones, and the deployment's staff roles
+    (which hold on every filed idea, like the administrator's, but with their capabilities
+    only); none for nobody or the anonymous user."""
     if getattr(user, "id", None) is None:
         return frozenset()
-    return frozenset(name for name, named in registry.roles.items() if named.func(idea, user))
+    held = {name for name, named in registry.roles.items() if named.func(idea, user)}
+    staff = staff_roles()
+    if staff and user.roles & staff.keys() and idea.has_tag("filed"):
+        held |= user.roles & staff.keys()
+    return frozenset(held)
 
 
-def guard(name: str, message: str = ""):
+# --- staff roles a deployment declares ---------------------------------------------------
+
+# What a staff role may do or see, beyond viewing the filed ideas. Administrators may do all.
+CAPABILITIES = {
+    "screen": _l("Checks eligibility (screening)"),
+    "assign": _l("Assigns evaluators"),
+    "moderate": _l("Moderates evaluation: conflicts of interest, removing evaluators"),
+    "fund": _l("Decides on funding"),
+    "see_reviews": _l("Sees the evaluators' reviews and scores"),
+    "see_documents": _l("Sees the decision letters and agreements"),
+    "report": _l("Accepts or returns final reports and closes projects"),
+}
+
+
+@dataclass(frozen=True)
+class StaffRole:
+    """A role a deployment declares beyond the built-in four (config `STAFF_ROLES`), e.g.
+    programme staff who screen, assign and moderate but do not fund. Users hold it like any
+    role (a `user_roles` row with its name); workflow files may name it in `roles:`."""
+
+    name: str
+    label: dict  # {lv: ..., en: ...}
+    capabilities: frozenset
+
+
+def parse_staff_roles(value, builtin=()) -> tuple[dict[str, StaffRole], list[str]]:
+    """`STAFF_ROLES` as configured: {name: {label: {lv, en}, capabilities: [...]}}. Returns the
+    roles and every problem (an unknown capability, a missing label, a clash with a built-in)."""
+    roles, problems = {}, []
+    if not isinstance(value, dict):
+        return {}, ["STAFF_ROLES must map role names to {label: {lv, en}, capabilities: [...]}"]
+    for name, spec in value.items():
+        where = f"staff role {name!r}"
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > 20:
+            problems.append(f"{where}: the name must be a word of letters, digits and _ (at most 20)")
+            continue
+        if name in builtin or name == "system":
+            problems.append(f"{where}: the name is taken by a built-in role")
+            continue
+        spec = spec if isinstance(spec, dict) else {}
+        label = spec.get("label")
+        if not isinstance(label, dict) or set(label) != {"lv", "en"} or not all(
+            isinstance(v, str) and v for v in label.values()
+        ):
+            problems.append(f"{where}: label must be exactly {{lv: ..., en: ...}}")
+            label = {"lv": name, "en": name}
+        capabilities = spec.get("capabilities", [])
+        if not isinstance(capabilities, list | tuple):
+            problems.append(f"{where}: capabilities must be a list")
+            capabilities = []
+        for capability in capabilities:
+            if capability not in CAPABILITIES:
+                problems.append(f"{where}: unknown capability {capability!r} (known: {', '.join(CAPABILITIES)})")
+        roles[name] = StaffRole(name, dict(label), frozenset(c for c in capabilities if c in CAPABILITIES))
+    return roles, problems
+
+
+def staff_roles() -> dict[str, StaffRole]:
+    """The current application's staff roles, by name (none outside an application)."""
+    if not has_app_context():
+        return {}
+    return current_app.extensions.get("grantflow.staff_roles", {})
+
+
+def role_catalogue() -> list[tuple[str, object, frozenset | None]]:
+    """Every role a user may be given, for role pickers: (name, label, capabilities), the
+    built-in ones first (capabilities None: their rights are written in the code), then the
+    deployment's staff roles (label a {lv, en} map)."""
+    builtin = [(name, label, None) for name, label in registry.role_labels.items()]
+    return builtin + [(r.name, r.label, r.capabilities) for r in staff_roles().values()]
+
+
+def guard(name: str, message: str = "", description: str = ""):
     """Register `func(idea, ctx) -> bool | str` as a guard. False fails with `message`,
-    a string fails with that string, anything else passes."""
+    a string fails with that string, anything else passes. `description` says in plain words
+    what must hold (the workflow page shows it; a lazy translatable string)."""
 
     def decorate(func):
-        registry.guards[name] = Named(name, func, message)
+        registry.guards[name] = Named(name, func, message, description)
         return func
 
     return decorate
 
 
-def effect(name: str):
-    """Register `func(idea, ctx)` as an effect, run in the transition's database transaction."""
+def effect(name: str, description: str = ""):
+    """Register `func(idea, ctx)` as an effect, run in the transition's database transaction.
+    `description` says in plain words what it does (a lazy translatable string)."""
 
     def decorate(func):
-        registry.effects[name] = Named(name, func)
+        registry.effects[name] = Named(name, func, description=description)
         return func
 
     return decorate
+
+
+def part(name: str, description, tag: str | None = None, required: bool = True) -> None:
+    """Declare a part the caller's pages play through a transition (see PartDef). Declared by
+    the area whose code fires it, next to that code."""
+    registry.parts[name] = PartDef(name, description, tag, required)
 
 
 def tag(name: str, meaning: str) -> None:

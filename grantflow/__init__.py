@@ -31,6 +31,7 @@ from grantflow.ideas import views as ideas_views
 from grantflow.mail import operations as mail_operations
 from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
+from grantflow.people import views as people_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import load_dir
@@ -47,6 +48,7 @@ BLUEPRINTS = (
     documents_views.bp,
     reports_views.bp,
     pages_views.bp,
+    people_views.bp,
 )
 
 

@@ -4,10 +4,13 @@ WTForms' own for multiple choices are English only."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from grantflow.accounts.forms import at_most, email_field, strip
+
+LANGUAGES = [SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")]
 
 
 class Checkboxes(SelectMultipleField):
@@ -21,7 +24,7 @@ class Checkboxes(SelectMultipleField):
 
 
 def known(form, field):
-    allowed = {str(value) for value, _label in field.choices}
+    allowed = {str(choice.value) for choice in field.choices}
     if any(str(value) not in allowed for value in field.data or ()):
         raise ValidationError(_l("Choose from the list."))
 
@@ -36,7 +39,7 @@ class InviteForm(FlaskForm):
     email = email_field(_l("E-mail"))
     roles = Checkboxes(_l("Roles"), validators=[known])
     municipalities = Checkboxes(_l("Municipalities (for a municipality representative)"), validators=[known])
-    locale = SelectField(_l("Language of the mail"), choices=[("lv", "Latviešu"), ("en", "English")],
+    locale = SelectField(_l("Language of the mail"), choices=LANGUAGES,
                          validate_choice=False)  # fmt: skip
 
     def validate_locale(self, field):
@@ -52,7 +55,8 @@ class RolesForm(FlaskForm):
 class ConflictForm(FlaskForm):
     scope = RadioField(
         _l("The conflict concerns"),
-        choices=[("organisation", _l("an organisation")), ("municipality", _l("a municipality")), ("person", _l("a person"))],
+        choices=[SelectChoice("organisation", _l("an organisation")), SelectChoice("municipality", _l("a municipality")),
+                 SelectChoice("person", _l("a person"))],  # fmt: skip
         validate_choice=False,
     )
     organisation = SelectField(_l("Organisation"), validate_choice=False)
@@ -67,7 +71,7 @@ class WithdrawConflictForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Your name"), filters=[strip], validators=[DataRequired(_l("Enter your name.")), at_most(200)])
-    locale = SelectField(_l("Language"), choices=[("lv", "Latviešu"), ("en", "English")], validate_choice=False)
+    locale = SelectField(_l("Language"), choices=LANGUAGES, validate_choice=False)
 
     def validate_locale(self, field):
         if field.data not in ("lv", "en"):

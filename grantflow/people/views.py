@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts import operations as accounts_ops
 from grantflow.accounts import throttle
@@ -27,11 +28,11 @@ bp = Blueprint("people", __name__)
 
 
 def _municipality_choices():
-    return [(str(m.id), m.name) for m in db.session.scalars(select(Municipality).order_by(Municipality.name))]
+    return [SelectChoice(str(m.id), m.name) for m in db.session.scalars(select(Municipality).order_by(Municipality.name))]
 
 
 def _roles_choices(roles=ROLES):
-    return [(role, str(ROLE_LABELS[role])) for role in roles]
+    return [SelectChoice(role, str(ROLE_LABELS[role])) for role in roles]
 
 
 def _refused_beside(form, refused: Refused) -> None:
@@ -60,7 +61,7 @@ def index():
     page = min(ops.number(request.args.get("page")), pages)
     return render_template(
         "people/index.html", people=people, pages=pages, page=page, total=total, q=q, role=role, status=status,
-        roles=_roles_choices(), role_labels=ROLE_LABELS, statuses=ops.STATUSES,
+        roles=[(r, ROLE_LABELS[r]) for r in ROLES], role_labels=ROLE_LABELS, statuses=ops.STATUSES,
         args={k: v for k, v in {"q": q, "role": role, "status": status}.items() if v},
     )  # fmt: skip
 
@@ -104,10 +105,10 @@ def _person_page(person: User, roles_form=None, conflict_form=None, status: int 
 def _conflicts_context(evaluator: User, form=None) -> dict:
     if form is None:
         form = ConflictForm(formdata=None)
-    form.organisation.choices = [("", _("— choose —"))] + [
-        (str(o.id), o.name) for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
+    form.organisation.choices = [SelectChoice("", _("— choose —"))] + [
+        SelectChoice(str(o.id), o.name) for o in db.session.scalars(select(Organisation).order_by(Organisation.name))
     ]
-    form.municipality.choices = [("", _("— choose —"))] + _municipality_choices()
+    form.municipality.choices = [SelectChoice("", _("— choose —"))] + _municipality_choices()
     return {"conflicts": conflicts.standing(evaluator), "conflict_form": form, "withdraw_form": WithdrawConflictForm()}
 
 

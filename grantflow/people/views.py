@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts import operations as accounts_ops
 from grantflow.accounts import throttle
-from grantflow.accounts.access import role_required, too_many
+from grantflow.accounts.access import over_limit, role_required
 from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, ROLE_LABELS, ROLES, User
 from grantflow.adminlog import operations as adminlog
 from grantflow.core.errors import Refused
@@ -45,6 +45,12 @@ def _refused_beside(form, refused: Refused) -> None:
             flash(message, "error")
 
 
+def _count_mail() -> None:
+    """An invitation mail was written: it counts against the administrator's mail limit
+    (only then, so a refused request stores nothing)."""
+    throttle.record(current_user.email, request.remote_addr or "unknown", throttle.MAIL)
+
+
 def _person(user_id: int) -> User:
     return db.session.get(User, user_id) or abort(404)
 
@@ -75,7 +81,7 @@ def invite():
     if request.method == "GET":
         form.locale.data = locale_code()
     if form.validate_on_submit():
-        if too_many(current_user.email, throttle.MAIL):
+        if over_limit(current_user.email, throttle.MAIL):
             return render_template("people/invite.html", form=form), 429
         try:
             user = accounts_ops.invite(form.email.data, form.name.data, form.roles.data, ids(form.municipalities.data),
@@ -83,6 +89,7 @@ def invite():
         except Refused as refused:
             _refused_beside(form, refused)
         else:
+            _count_mail()
             flash(_("%(name)s is invited: the mail with the link to set a password is on its way to %(email)s.",
                     name=user.name, email=user.email), "success")  # fmt: skip
             return redirect(url_for("people.show", user_id=user.id), code=303)
@@ -165,7 +172,7 @@ def invite_again(user_id: int):
     person = _person(user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if too_many(current_user.email, throttle.MAIL):
+    if over_limit(current_user.email, throttle.MAIL):
         return _person_page(person, status=429)
     try:
         accounts_ops.reinvite(person, current_user)
@@ -173,6 +180,7 @@ def invite_again(user_id: int):
         db.session.rollback()
         flash_refused(refused)
         return _person_page(person, status=422)
+    _count_mail()
     flash(_("A new invitation is on its way to %(email)s; the earlier link no longer works.", email=person.email), "success")
     return redirect(url_for("people.show", user_id=person.id), code=303)
 

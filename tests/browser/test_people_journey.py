@@ -22,7 +22,7 @@ def test_invited_representative_sets_a_password_and_confirms_a_cooperation(page,
     page.get_by_label("Vārds").fill("Rasma Pašvaldniece")
     page.get_by_label("E-pasts").fill("rasma@example.lv")
     page.get_by_label("Pašvaldības pārstāvis").check()
-    page.get_by_role("button", name="Sūtīt uzaicinājumu").click()
+    page.get_by_role("button", name="Nosūtīt uzaicinājumu").click()
     # No municipality chosen: refused beside the field, what was typed kept.
     expect(page.locator("#municipalities-error")).to_contain_text("vismaz viena pašvaldība")
     expect(page.get_by_label("E-pasts")).to_have_value("rasma@example.lv")
@@ -30,7 +30,7 @@ def test_invited_representative_sets_a_password_and_confirms_a_cooperation(page,
     if not page.get_by_label("Rēzeknes novads").is_visible():
         page.get_by_text("Izvēlēties pašvaldības").click()
     page.get_by_label("Rēzeknes novads").check()
-    page.get_by_role("button", name="Sūtīt uzaicinājumu").click()
+    page.get_by_role("button", name="Nosūtīt uzaicinājumu").click()
     expect(page.get_by_role("heading", name="Rasma Pašvaldniece")).to_be_visible()
     expect(page.get_by_text("uzaicināts, parole vēl nav iestatīta").first).to_be_visible()
     page.set_viewport_size({"width": 1366, "height": 900})

@@ -214,7 +214,7 @@ def test_profile_changes_name_and_language(client, factory):
     db.session.commit()
     login(client, user.email)
     response = client.post("/profile", data={"name": "", "locale": "en"})
-    assert response.status_code == 422 and "Ierakstiet savu vārdu" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "Ievadiet savu vārdu" in response.get_data(as_text=True)
     assert client.post("/profile", data={"name": "Jaunais", "locale": "en"}).status_code == 303
     assert 'lang="en"' in client.get("/profile").get_data(as_text=True)
     db.session.expire_all()

@@ -33,6 +33,7 @@ from grantflow.mail import operations as mail_operations
 from grantflow.opendata import views as opendata_views
 from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
+from grantflow.people import views as people_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import load_dir
@@ -52,6 +53,7 @@ BLUEPRINTS = (
     pages_views.bp,
     opendata_views.bp,
     impact_views.bp,
+    people_views.bp,
 )
 
 

@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from grantflow.accounts.models import ROLES
-from grantflow.accounts.operations import create_user, find_user
+from grantflow.accounts.operations import create_user, find_user, log_created
 from grantflow.competitions.models import Competition
 from grantflow.core import catalogues
 from grantflow.core.backup import BackupError
@@ -100,7 +100,9 @@ def user_create(email, name, roles, password):
     """Create a confirmed user with ROLES (e.g. the first administrator)."""
     if find_user(email):
         raise click.ClickException(f"{email} already exists")
-    create_user(email, name, password, roles, confirmed=True)
+    user = create_user(email, name, password, roles, confirmed=True)
+    db.session.flush()
+    log_created(user)  # in the administration log, by "a command on the server"
     db.session.commit()
     click.echo(f"created {email}")
 

@@ -64,7 +64,7 @@ class Factory:
         for role in roles:
             user.grant(role)
         if municipality is not None:
-            user.municipality = municipality
+            user.municipalities = [municipality]
         db.session.add(user)
         db.session.flush()
         return user

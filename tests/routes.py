@@ -43,6 +43,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["document"]
         elif name == "org_id":
             values[name] = ids["org_a"]
+        elif name == "user_id":
+            values[name] = ids["person"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

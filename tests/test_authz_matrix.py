@@ -29,7 +29,7 @@ def E(get=None, post=None, redirect=frozenset()):
 
 
 EXPECT = {
-    "accounts.confirm": E(PUBLIC), "accounts.forgot_password": E(PUBLIC, PUBLIC), "accounts.login": E(PUBLIC, PUBLIC),
+    "accounts.accept_invitation": E(PUBLIC, PUBLIC), "accounts.confirm": E(PUBLIC), "accounts.forgot_password": E(PUBLIC, PUBLIC), "accounts.login": E(PUBLIC, PUBLIC),
     "accounts.logout": E(post=PUBLIC), "accounts.register": E(PUBLIC, PUBLIC),
     "accounts.resend_confirmation": E(PUBLIC, PUBLIC), "accounts.reset_password": E(PUBLIC, PUBLIC),
     "competitions.change_criterion": E(post=ADMIN), "competitions.criteria": E(ADMIN, ADMIN),
@@ -52,6 +52,10 @@ EXPECT = {
     "pages.index": E(PUBLIC), "pages.set_language": E(post=PUBLIC),
     "opendata.index": E(PUBLIC), "opendata.grants": E(PUBLIC),
     "impact.dashboard": E(ADMIN), "impact.reports": E(ADMIN),
+    "people.active": E(post=ADMIN), "people.declare_conflict": E(post=EVALUATORS), "people.index": E(ADMIN),
+    "people.invite": E(ADMIN, ADMIN), "people.invite_again": E(post=ADMIN), "people.log": E(ADMIN),
+    "people.profile": E(LOGGED_IN, LOGGED_IN), "people.record_conflict": E(post=ADMIN), "people.roles": E(post=ADMIN),
+    "people.show": E(ADMIN),
     "reports.edit": E(A, redirect={"municipality", "administrator"}), "reports.save": E(post=A), "reports.upload": E(post=A),
     "review.assign": E(post=ADMIN), "review.assignments": E(ADMIN), "review.auto_assign": E(post=ADMIN),
     "review.conflict": E(post={"evaluator_draft"}), "review.desk": E(EVALUATORS), "review.progress": E(ADMIN),
@@ -106,6 +110,12 @@ def _body(endpoint: str, world) -> dict:
                            "fund-committed": str(committed(idea.competition_id))},
         "funding.cooperation": {"comment_only": "y", "comment": "x"},
         "organisations.invite": {"email": "jauns@example.lv"},
+        "people.invite": {"name": "Jauns", "email": "jauns.darbinieks@example.lv", "roles": "evaluator", "locale": "lv"},
+        "people.roles": {"roles": "evaluator"},
+        "people.active": {"active": "0"},
+        "people.record_conflict": {"scope": "municipality", "municipality": str(ids["municipality"]), "reason": "Dzīvo"},
+        "people.declare_conflict": {"scope": "municipality", "municipality": str(ids["municipality"]), "reason": "Dzīvo"},
+        "people.profile": {"name": "Cits vārds", "locale": "lv"},
         "organisations.edit": {"name": "Pārrakstīta"},
         "reports.save": {"action": "save"},
     }.get(endpoint, {})  # fmt: skip

@@ -90,7 +90,7 @@ def build(app) -> World:
         "draft": draft.id, "submitted": submitted.id, "in_review": in_review.id, "reviewed": reviewed.id,
         "funded": funded.id, "org_a": org_a.id, "org_b": org_b.id, "attachment": attachment.id,
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
-        "assignment": assignment.id, "municipality": home.id,
+        "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id,
     }  # fmt: skip
     db.session.commit()
     return world

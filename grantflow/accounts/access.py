@@ -24,11 +24,10 @@ def role_required(role: str):
     return decorate
 
 
-def too_many(email: str, kind: str) -> bool:
-    """Count a request against the limits (`throttle`); True, with a message shown, when over.
-    Mail-sending requests count when made; failed logins count when they fail."""
-    ip = request.remote_addr or "unknown"
-    minutes = throttle.minutes_blocked(email, ip, kind)
+def over_limit(email: str, kind: str) -> bool:
+    """True, with a message shown, when requests of this kind are over the limits; counts
+    nothing (the caller records what it did with `throttle.record`)."""
+    minutes = throttle.minutes_blocked(email, request.remote_addr or "unknown", kind)
     if minutes:
         flash(
             ngettext(
@@ -39,6 +38,14 @@ def too_many(email: str, kind: str) -> bool:
             "error",
         )
         return True
+    return False
+
+
+def too_many(email: str, kind: str) -> bool:
+    """Count a request against the limits (`throttle`); True, with a message shown, when over.
+    Mail-sending requests count when made; failed logins count when they fail."""
+    if over_limit(email, kind):
+        return True
     if kind == throttle.MAIL:
-        throttle.record(email, ip, kind)
+        throttle.record(email, request.remote_addr or "unknown", kind)
     return False

@@ -4,8 +4,9 @@ import hmac
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,10 +19,30 @@ EVALUATOR = "evaluator"
 ADMINISTRATOR = "administrator"
 MUNICIPALITY = "municipality"
 ROLES = (APPLICANT, EVALUATOR, ADMINISTRATOR, MUNICIPALITY)
+ROLE_LABELS = {
+    APPLICANT: _l("Applicant"),
+    EVALUATOR: _l("Evaluator"),
+    ADMINISTRATOR: _l("Administrator"),
+    MUNICIPALITY: _l("Municipality representative"),
+}
 
 
 def new_session_token() -> str:
     return secrets.token_hex(16)
+
+
+# The municipalities a municipality representative speaks for (one or more).
+user_municipalities = Table(
+    "user_municipalities",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("municipality_id", ForeignKey("municipalities.id"), primary_key=True, index=True),
+)
+
+# A password hash no password matches: an invited person who has not yet set theirs. The
+# random part changes with every invitation, so an older invitation link is spent (the
+# invitation token is bound to the hash, as the reset token is).
+INVITED = "!invited:"
 
 
 class User(UserMixin, db.Model):
@@ -34,8 +55,6 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="lv")
     active: Mapped[bool] = mapped_column(default=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # A municipality representative speaks for one municipality.
-    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Part of every session and remember cookie (see get_id): a new one ends them all.
@@ -47,7 +66,10 @@ class User(UserMixin, db.Model):
     memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"
     )
-    municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
+    # Loaded with the user (once a request): the municipality role is checked per idea.
+    municipalities: Mapped[list["Municipality"]] = relationship(  # noqa: F821
+        secondary=user_municipalities, lazy="selectin", order_by="Municipality.name"
+    )
 
     def get_id(self) -> str:
         """The session names the user and their session token, so ending the sessions
@@ -115,6 +137,14 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return ADMINISTRATOR in self.roles
+
+    @property
+    def invited(self) -> bool:
+        """Invited by an administrator and not yet in: no password set through the link."""
+        return (self.password_hash or "").startswith(INVITED)
+
+    def municipality_ids(self) -> set[int]:
+        return {m.id for m in self.municipalities}
 
     def organisation_ids(self) -> set[int]:
         return {m.organisation_id for m in self.memberships}

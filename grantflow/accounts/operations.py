@@ -5,17 +5,35 @@ import secrets
 from functools import cache
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from grantflow.accounts.models import ADMINISTRATOR, User, UserRole
+from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, INVITED, MUNICIPALITY, ROLES, User, UserRole
 from grantflow.accounts.throttle import clear
+from grantflow.adminlog.operations import log_kind, object_kind
+from grantflow.adminlog.operations import record as log
+from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.mail.operations import queue_mail, render_mail
+from grantflow.territory.models import Municipality
 from grantflow.workflow.registry import guard
+
+# Whom administrators invite: staff, evaluators, municipality representatives (applicants
+# register themselves).
+STAFF_ROLES = (ADMINISTRATOR, EVALUATOR, MUNICIPALITY)
+
+object_kind("account", _l("Account"))
+log_kind("account_created", _l("Account created"))
+log_kind("account_invited", _l("Person invited"))
+log_kind("roles_changed", _l("Roles or municipalities changed"))
+log_kind("account_deactivated", _l("Account deactivated"))
+log_kind("account_reactivated", _l("Account reactivated"))
+log_kind("profile_changed", _l("Own profile changed"))
 
 
 @cache
@@ -175,3 +193,154 @@ def administrators() -> list[User]:
             select(User).join(UserRole).where(UserRole.role == ADMINISTRATOR, User.active.is_(True))
         )
     )
+
+
+# --- people and roles, by administrators ------------------------------------------------------
+def _person(user: User) -> dict:
+    """What the administration log keeps of an account's roles and municipalities."""
+    return {"roles": sorted(user.roles), "municipalities": sorted(m.name for m in user.municipalities)}
+
+
+def _municipalities(ids) -> list[Municipality]:
+    ids = {int(i) for i in ids}
+    found = list(db.session.scalars(select(Municipality).where(Municipality.id.in_(ids)))) if ids else []
+    if len(found) != len(ids):
+        raise Refused(fields={"municipalities": _("Choose municipalities from the list.")})
+    return found
+
+
+def _check_roles(roles, municipalities, allowed=ROLES) -> None:
+    unknown = set(roles) - set(allowed)
+    if unknown or not roles:
+        raise Refused(fields={"roles": _("Choose at least one role from the list.")})
+    if MUNICIPALITY in roles and not municipalities:
+        raise Refused(fields={"municipalities": _("A municipality representative needs at least one municipality.")})
+
+
+def invitation_token(user: User) -> str:
+    """Bound to the invited account's placeholder hash: spent once the password is set, and
+    replaced by a new invitation."""
+    return _serializer("invite").dumps({"u": user.id, "f": _fingerprint(user.password_hash)})
+
+
+def user_for_invitation(token: str) -> User | None:
+    max_age = current_app.config["INVITATION_DAYS"] * 24 * 3600
+    user = _user_from(token, "invite", max_age, lambda u: u.password_hash)
+    return user if user is not None and user.invited else None
+
+
+def _send_invitation(user: User, inviter: User | None) -> None:
+    user.password_hash = INVITED + secrets.token_hex(16)
+    queue_mail(user.email, "staff_invitation", user.locale, user=user, inviter=inviter,
+               token=invitation_token(user), days=current_app.config["INVITATION_DAYS"])  # fmt: skip
+
+
+def invite(email: str, name: str, roles, municipality_ids, locale: str, inviter: User) -> User:
+    """An account for a member of staff, an evaluator or a municipality representative, and
+    the mail with the link where they set their password. Refused beside the field for an
+    address that already has an account, no role or a representative with no municipality;
+    then nothing is stored and no mail written."""
+    email = normalise_email(email)
+    roles = sorted(set(roles))
+    municipalities = _municipalities(municipality_ids)
+    if find_user(email) is not None:
+        raise Refused(fields={"email": _("%(email)s already has an account.", email=email)})
+    _check_roles(roles, municipalities, STAFF_ROLES)
+    user = User(email=email, name=name.strip(), locale=locale, password_hash=INVITED)
+    for role in roles:
+        user.grant(role)
+    user.municipalities = municipalities if MUNICIPALITY in roles else []
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same address invited or registered at this very moment
+        db.session.rollback()
+        raise Refused(fields={"email": _("%(email)s already has an account.", email=email)}) from None
+    _send_invitation(user, inviter)
+    log("account_invited", "account", user.id, user.email, after={"email": user.email, "name": user.name, **_person(user)})
+    db.session.commit()
+    return user
+
+
+def reinvite(user: User, inviter: User) -> None:
+    """A new invitation link for someone who has not set their password yet; older links die."""
+    if not user.invited:
+        raise Refused(_("%(name)s has already set a password.", name=user.name))
+    _send_invitation(user, inviter)
+    log("account_invited", "account", user.id, user.email, after={"email": user.email, "resent": True})
+    db.session.commit()
+
+
+def accept_invitation(user: User, password: str) -> None:
+    """The invited person sets their password; the link came by mail, so it proves the address."""
+    user.set_password(password)
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
+    db.session.commit()
+
+
+def _lock_administrators() -> list[int]:
+    """The active administrators' ids, their rows locked in id order (PostgreSQL; SQLite
+    writing requests hold the write lock already), so two administrators removing each other
+    at once cannot both succeed and leave none."""
+    return list(
+        db.session.scalars(
+            select(User.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == ADMINISTRATOR, User.active.is_(True))
+            .order_by(User.id)
+            .with_for_update(of=User)
+        )
+    )
+
+
+def _keep_an_administrator(user: User, field: str) -> None:
+    if user.active and user.is_admin and not [i for i in _lock_administrators() if i != user.id]:
+        raise Refused(fields={field: _("%(name)s is the last active administrator: make someone else an "
+                                       "administrator first.", name=user.name)})  # fmt: skip
+
+
+def change_roles(user: User, roles, municipality_ids, actor: User) -> None:
+    """Set the person's roles and (for a municipality representative) municipalities. The
+    last active administrator keeps the role."""
+    roles = sorted(set(roles))
+    municipalities = _municipalities(municipality_ids)
+    _check_roles(roles, municipalities)
+    if ADMINISTRATOR not in roles:
+        _keep_an_administrator(user, "roles")
+    before = _person(user)
+    for row in list(user.role_rows):
+        if row.role not in roles:
+            user.role_rows.remove(row)
+    for role in roles:
+        user.grant(role)
+    user.municipalities = municipalities if MUNICIPALITY in roles else []
+    db.session.flush()
+    log("roles_changed", "account", user.id, user.email, before=before, after=_person(user), actor=actor)
+    db.session.commit()
+
+
+def set_active(user: User, active: bool, actor: User) -> None:
+    """Deactivate (every session of theirs ends at once: User.active's validator renews the
+    session token) or reactivate. The last active administrator cannot be deactivated."""
+    if user.active == active:
+        return
+    if not active:
+        _keep_an_administrator(user, "active")
+    user.active = active
+    kind = "account_reactivated" if active else "account_deactivated"
+    log(kind, "account", user.id, user.email, before={"active": not active}, after={"active": active}, actor=actor)
+    db.session.commit()
+
+
+def log_created(user: User) -> None:
+    """Record an account made outside the invitation (`flask user create`)."""
+    log("account_created", "account", user.id, user.email, after={"email": user.email, "name": user.name, **_person(user)})
+
+
+def update_profile(user: User, name: str, locale: str) -> None:
+    """A person's own name and language (mails and, once logged in, the pages)."""
+    before = {"name": user.name, "locale": user.locale}
+    user.name, user.locale = name.strip(), locale
+    log("profile_changed", "account", user.id, user.email, before=before, after={"name": user.name, "locale": locale},
+        actor=user)  # fmt: skip
+    db.session.commit()

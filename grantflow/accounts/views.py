@@ -6,11 +6,15 @@ from grantflow.accounts import throttle
 from grantflow.accounts.access import too_many
 from grantflow.accounts.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from grantflow.accounts.operations import (
+    accept_invitation as accept_invitation_with,
+)
+from grantflow.accounts.operations import (
     authenticate,
     confirm_email,
     end_sessions,
     request_password_reset,
     send_confirmation,
+    user_for_invitation,
     user_for_reset,
 )
 from grantflow.accounts.operations import (
@@ -136,3 +140,23 @@ def reset_password(token: str):
         flash(_("Your new password is set. Please log in."), "success")
         return redirect(url_for("accounts.login"), code=303)
     return render_template("accounts/reset.html", form=form)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str):
+    """An invited member of staff, evaluator or municipality representative chooses a password
+    (the link came by mail, so it also confirms the address), and is logged in."""
+    user = user_for_invitation(token)
+    if user is None:
+        flash(_("This invitation link is not valid any more: it has expired or has been used. "
+                "Ask the administrator for a new one, or set a password through “Forgot your password?”."), "error")  # fmt: skip
+        return redirect(url_for("accounts.login"))
+    form = ResetPasswordForm()
+    form.account_email = user.email
+    if form.validate_on_submit():
+        accept_invitation_with(user, form.password.data)
+        start_session(user)
+        flash(_("Welcome, %(name)s! Your password is set.", name=user.name), "success")
+        return redirect(url_for("pages.index"), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/invitation.html", form=form, invited=user), status

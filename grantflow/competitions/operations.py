@@ -5,9 +5,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from grantflow.adminlog.operations import log_kind, object_kind, snapshot
+from grantflow.adminlog.operations import record as log
 from grantflow.competitions.models import Competition, Criterion
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -90,6 +93,25 @@ def committed(competition: Competition) -> Decimal:
     return _USAGE["committed"](competition)
 
 
+object_kind("competition", _l("Competition"))
+object_kind("criterion", _l("Criterion"))
+log_kind("competition_created", _l("Competition created"))
+log_kind("competition_changed", _l("Competition changed"))
+log_kind("criterion_added", _l("Criterion added"))
+log_kind("criterion_changed", _l("Criterion changed"))
+log_kind("criterion_removed", _l("Criterion removed"))
+log_kind("criteria_reordered", _l("Criteria reordered"))
+CRITERION_FIELDS = ("name_lv", "name_en", "guidance_lv", "guidance_en", "max_points", "weight")
+
+
+def _criterion_label(criterion: Criterion) -> str:
+    return f"{criterion.competition.code}: {criterion.name_lv}"
+
+
+def _order(competition: Competition) -> list[str]:
+    return [c.name_lv for c in competition.criteria]
+
+
 def _criteria_open(competition: Competition) -> None:
     if scoring_started(competition):
         raise Refused(_("Scoring has started in this competition, so its criteria can no longer change."))
@@ -102,7 +124,10 @@ def save_competition(competition: Competition | None, data: dict) -> Competition
         competition = Competition(**data)
         add_default_criteria(competition)
         db.session.add(competition)
+        db.session.flush()
+        log("competition_created", "competition", competition.id, competition.code, after=snapshot(competition, data))
     else:
+        before = snapshot(competition, data)
         if data["workflow"] != competition.workflow and has_ideas(competition):
             raise Refused(_("The workflow cannot change once the competition has ideas."))
         if data.get("budget") is not None:
@@ -116,6 +141,8 @@ def save_competition(competition: Competition | None, data: dict) -> Competition
                 raise Refused(fields={"budget": message})
         for name, value in data.items():
             setattr(competition, name, value)
+        log("competition_changed", "competition", competition.id, competition.code, before=before,
+            after=snapshot(competition, data))  # fmt: skip
     try:
         db.session.commit()
     except IntegrityError:
@@ -139,14 +166,19 @@ def add_criterion(competition: Competition, data: dict) -> Criterion:
     position = max((c.position for c in competition.criteria), default=0) + 1
     criterion = Criterion(position=position, **data)
     competition.criteria.append(criterion)
+    db.session.flush()
+    log("criterion_added", "criterion", criterion.id, _criterion_label(criterion), after=snapshot(criterion, CRITERION_FIELDS))
     db.session.commit()
     return criterion
 
 
 def update_criterion(criterion: Criterion, data: dict) -> None:
     _criteria_open(criterion.competition)
+    before = snapshot(criterion, CRITERION_FIELDS)
     for name, value in data.items():
         setattr(criterion, name, value)
+    log("criterion_changed", "criterion", criterion.id, _criterion_label(criterion), before=before,
+        after=snapshot(criterion, CRITERION_FIELDS))  # fmt: skip
     db.session.commit()
 
 
@@ -156,6 +188,7 @@ def remove_criterion(criterion: Criterion) -> None:
     if len(competition.criteria) <= 1:
         raise Refused(_("A competition needs at least one criterion."))
     rest = [c for c in competition.criteria if c.id != criterion.id]
+    log("criterion_removed", "criterion", criterion.id, _criterion_label(criterion), before=snapshot(criterion, CRITERION_FIELDS))
     competition.criteria.remove(criterion)
     db.session.flush()
     _renumber(competition, rest)
@@ -170,6 +203,9 @@ def move_criterion(criterion: Criterion, step: int) -> None:
     index = ordered.index(criterion)
     target = index + step
     if 0 <= target < len(ordered):
+        before = _order(competition)
         ordered[index], ordered[target] = ordered[target], ordered[index]
         _renumber(competition, ordered)
+        log("criteria_reordered", "competition", competition.id, competition.code, before={"criteria": before},
+            after={"criteria": [c.name_lv for c in ordered]})  # fmt: skip
     db.session.commit()

@@ -73,7 +73,7 @@ def _load() -> Loaded:
         if user is None:
             user = create_user(email, name, PASSWORD, roles, confirmed=True)
             if municipality:
-                user.municipality = _municipality(municipality)
+                user.municipalities = [_municipality(municipality)]
             created = True
         users[email] = user
     db.session.flush()

@@ -159,12 +159,12 @@ def _applicant(idea: Idea, user) -> bool:
 
 @role(MUNICIPALITY, _l("Municipality representative"))
 def _municipality(idea: Idea, user) -> bool:
-    """A representative of the idea's municipality, once the idea is filed: a draft (and its
+    """A representative of the idea's municipality (one of theirs), once the idea is filed: a draft (and its
     files) is the applicant's own until it is submitted."""
     return (
         MUNICIPALITY in user.roles
-        and bool(user.municipality_id)
-        and user.municipality_id == idea.municipality_id
+        and idea.municipality_id is not None
+        and idea.municipality_id in user.municipality_ids()
         and idea.has_tag("filed")
     )
 

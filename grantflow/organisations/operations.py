@@ -5,14 +5,21 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from grantflow.accounts.models import User
 from grantflow.accounts.operations import find_user, normalise_email
+from grantflow.adminlog.operations import log_kind, object_kind, snapshot
+from grantflow.adminlog.operations import record as log
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.mail.operations import queue_mail
 from grantflow.organisations.models import Invitation, Membership, Organisation
+
+object_kind("organisation", _l("Organisation"))
+log_kind("organisation_created", _l("Organisation created"))
+log_kind("organisation_changed", _l("Organisation changed"))
 
 
 def create_organisation(values: dict, creator: User) -> Organisation:
@@ -20,13 +27,17 @@ def create_organisation(values: dict, creator: User) -> Organisation:
     org = Organisation(**values)
     org.memberships.append(Membership(user=creator))
     db.session.add(org)
+    db.session.flush()
+    log("organisation_created", "organisation", org.id, org.name, after=snapshot(org, values), actor=creator)
     db.session.commit()
     return org
 
 
 def update_organisation(org: Organisation, values: dict) -> None:
+    before = snapshot(org, values)
     for name, value in values.items():
         setattr(org, name, value)
+    log("organisation_changed", "organisation", org.id, org.name, before=before, after=snapshot(org, values))
     db.session.commit()
 
 

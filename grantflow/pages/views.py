@@ -45,9 +45,9 @@ def index():
         context["overview"] = applicant_overview(context["my_ideas"])
     if current_user.has_role(EVALUATOR):
         context["desk"] = evaluation_desk(current_user)
-    if current_user.has_role(MUNICIPALITY) and current_user.municipality_id:
+    if current_user.has_role(MUNICIPALITY) and current_user.municipalities:
         context["municipality_ideas"] = ideas_of(
-            Idea.municipality_id == current_user.municipality_id, Idea.reference.is_not(None)
+            Idea.municipality_id.in_(current_user.municipality_ids()), Idea.reference.is_not(None)
         )
     return render_template("pages/index.html", **context)
 

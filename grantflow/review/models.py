@@ -83,7 +83,11 @@ def _evaluator(idea, user) -> bool:
 
 
 class ConflictOfInterest(db.Model):
-    """An evaluator's declared conflict with an organisation, a municipality or one idea."""
+    """An evaluator's conflict with an organisation, a municipality, a person or one idea.
+    Declared on an assigned idea (stepping back from it), or standing: declared on the
+    evaluator's profile, or recorded for them by an administrator (`recorded_by_id`), before
+    any assignment. A conflict with a person covers the ideas of every organisation the
+    person is a member of, and the ideas they started."""
 
     __tablename__ = "conflicts_of_interest"
 
@@ -91,9 +95,27 @@ class ConflictOfInterest(db.Model):
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(Text, default="")
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # An administrator who recorded it for the evaluator; None: the evaluator declared it.
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    organisation: Mapped["Organisation | None"] = relationship()  # noqa: F821
+    municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
+    person: Mapped["User | None"] = relationship(foreign_keys=[person_id])  # noqa: F821
+    recorded_by: Mapped["User | None"] = relationship(foreign_keys=[recorded_by_id])  # noqa: F821
+
+    @property
+    def scope(self) -> str:
+        if self.idea_id is not None:
+            return "idea"
+        if self.organisation_id is not None:
+            return "organisation"
+        if self.municipality_id is not None:
+            return "municipality"
+        return "person"
 
 
 class Review(db.Model):

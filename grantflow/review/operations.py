@@ -26,7 +26,7 @@ from grantflow.core.types import utcnow
 from grantflow.ideas.models import Idea
 from grantflow.ideas.operations import missing_fields
 from grantflow.mail.operations import queue_mail
-from grantflow.organisations.models import LEGAL_FORMS
+from grantflow.organisations.models import LEGAL_FORMS, Membership
 from grantflow.review.models import (
     CHECKLIST,
     Assignment,
@@ -217,19 +217,45 @@ def evaluators() -> list[User]:
     )
 
 
-def covers(conflict: ConflictOfInterest, idea) -> bool:
+def covers(conflict: ConflictOfInterest, idea, orgs_of: dict | None = None) -> bool:
+    """Whether the conflict concerns the idea. `orgs_of` maps a person to the organisations
+    they are a member of (needed for conflicts with people; `person_organisations`)."""
     return (
         conflict.idea_id == idea.id
         or (conflict.organisation_id is not None and conflict.organisation_id == idea.organisation_id)
         or (conflict.municipality_id is not None and conflict.municipality_id == idea.municipality_id)
+        or (
+            conflict.person_id is not None
+            and (conflict.person_id == idea.created_by_id or idea.organisation_id in (orgs_of or {}).get(conflict.person_id, ()))
+        )
     )
 
 
+def person_organisations(conflicts) -> dict[int, set[int]]:
+    """For the people the conflicts name: the organisations each is a member of (one query)."""
+    people = {c.person_id for c in conflicts if c.person_id is not None}
+    orgs_of: dict[int, set[int]] = defaultdict(set)
+    if people:
+        for user_id, org_id in db.session.execute(
+            select(Membership.user_id, Membership.organisation_id).where(Membership.user_id.in_(people))
+        ):
+            orgs_of[user_id].add(org_id)
+    return orgs_of
+
+
 def conflict_with(evaluator_id: int, idea) -> ConflictOfInterest | None:
-    """The evaluator's declared conflict with this idea, its organisation or its municipality."""
-    clauses = [ConflictOfInterest.idea_id == idea.id, ConflictOfInterest.organisation_id == idea.organisation_id]
+    """The evaluator's conflict with this idea, its organisation, its municipality, a member
+    of its organisation or the person who started it, declared or standing."""
+    members = select(Membership.user_id).where(Membership.organisation_id == idea.organisation_id)
+    clauses = [
+        ConflictOfInterest.idea_id == idea.id,
+        ConflictOfInterest.organisation_id == idea.organisation_id,
+        ConflictOfInterest.person_id.in_(members),
+    ]
     if idea.municipality_id is not None:
         clauses.append(ConflictOfInterest.municipality_id == idea.municipality_id)
+    if idea.created_by_id is not None:
+        clauses.append(ConflictOfInterest.person_id == idea.created_by_id)
     return db.session.scalars(
         select(ConflictOfInterest).where(ConflictOfInterest.evaluator_id == evaluator_id, or_(*clauses)).limit(1)
     ).first()
@@ -312,10 +338,12 @@ def auto_assign(competition, admin) -> tuple[int, list[Idea]]:
             load[assignment.evaluator_id] += 1
     pool = evaluators()
     conflicts = defaultdict(list)
-    for conflict in db.session.scalars(
+    every = db.session.scalars(
         select(ConflictOfInterest).where(ConflictOfInterest.evaluator_id.in_([e.id for e in pool]))
-    ):
+    ).all()
+    for conflict in every:
         conflicts[conflict.evaluator_id].append(conflict)
+    orgs_of = person_organisations(every)
     made, short = 0, []
     for idea in ideas:
         taken = existing[idea.id]
@@ -326,7 +354,7 @@ def auto_assign(competition, admin) -> tuple[int, list[Idea]]:
             (
                 e
                 for e in pool
-                if e.id not in taken and not any(covers(c, idea) for c in conflicts[e.id])
+                if e.id not in taken and not any(covers(c, idea, orgs_of) for c in conflicts[e.id])
             ),
             key=lambda e: (load[e.id], e.id),
         )
@@ -375,6 +403,16 @@ def declare_conflict(idea, evaluator, scope: str, reason: str) -> ConflictOfInte
     else:
         conflict.municipality_id = idea.municipality_id
     db.session.add(conflict)
+    step_back(conflict, evaluator, scope, reason)
+    db.session.commit()
+    return conflict
+
+
+def step_back(conflict: ConflictOfInterest, evaluator, scope: str, reason: str) -> list[Assignment]:
+    """Every active, unsubmitted assignment of the evaluator that `conflict` covers is
+    deactivated and audited, and the administrators are asked to reassign. Does not commit;
+    on a failure the session is rolled back and the error raised."""
+    orgs_of = person_organisations([conflict])
     covered = [
         a
         for a in db.session.scalars(
@@ -382,7 +420,7 @@ def declare_conflict(idea, evaluator, scope: str, reason: str) -> ConflictOfInte
             .options(selectinload(Assignment.review), selectinload(Assignment.idea))
             .where(Assignment.evaluator_id == evaluator.id, Assignment.active.is_(True))
         )
-        if covers(conflict, a.idea) and not (a.review is not None and a.review.submitted)
+        if covers(conflict, a.idea, orgs_of) and not (a.review is not None and a.review.submitted)
     ]
     admins = administrators()
     try:
@@ -399,8 +437,7 @@ def declare_conflict(idea, evaluator, scope: str, reason: str) -> ConflictOfInte
     except Exception:
         db.session.rollback()
         raise
-    db.session.commit()
-    return conflict
+    return covered
 
 
 # --- scoring --------------------------------------------------------------------------------

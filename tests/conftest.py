@@ -43,6 +43,7 @@ BASE_CONFIG = {
     "SECRET_KEY": "test-secret",
     "WTF_CSRF_ENABLED": False,
     "MAIL_DELIVERY": "off",
+    "QUEUE_IMMEDIATE": True,
     "PUBLIC_URL": "http://grantflow.test",
     "SERVER_NAME": None,
 }

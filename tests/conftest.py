@@ -479,6 +479,7 @@ def mail_sink():
 def smtp_server(mail_sink):
     """The session's SMTP server (`mail_sink`) with nothing received yet in this test."""
     mail_sink.messages.clear()
+    mail_sink.release()
     return mail_sink
 
 

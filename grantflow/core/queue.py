@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
+from huey.storage import RedisStorage
 
 from grantflow.core.extensions import db
 
@@ -150,11 +151,10 @@ def describe(config) -> str:
 def check_reachable(queue: Queue) -> None:
     """Raise QueueUnavailable with a clear message when Redis does not answer."""
     storage = queue.huey.storage
-    conn = getattr(storage, "conn", None)
-    if conn is None:
+    if not isinstance(storage, RedisStorage):
         return
     try:
-        conn.ping()
+        storage.conn.ping()
     except Exception as error:  # redis raises its own ConnectionError / TimeoutError
         raise QueueUnavailable(
             f"REDIS_URL is set but Redis does not answer ({type(error).__name__}: {error}). "

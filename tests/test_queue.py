@@ -238,9 +238,10 @@ def issued_pairs(competition_id):
 
 @pytest.mark.parametrize("queue_config", ["sqlite-queue"], indirect=True)  # the resume is the database's
 def test_a_worker_killed_in_a_batch_issues_each_document_once(queue_app, worker, due_documents, admin):
-    batch = start_batch(due_documents, admin)
-    enqueue_batch(batch.id)
-    assert batch.total == 6 and batch.waiting == 3
+    batch_id, total = start_batch(due_documents, admin)
+    enqueue_batch(batch_id)
+    batch = db.session.get(DocumentBatch, batch_id)
+    assert (total, batch.total, batch.waiting) == (6, 6, 3)
     worker.start()
     wait_for(lambda: db.session.get(DocumentBatch, batch.id).done >= 2, timeout=60, worker=worker)
     worker.kill()

@@ -40,9 +40,11 @@ def batches_of(competition_id: int, limit: int = 5) -> list[DocumentBatch]:
     ).all()
 
 
-def start_batch(competition: Competition, actor) -> DocumentBatch:
-    """Record a batch of the competition's due documents and commit it; the caller then
-    enqueues it (`enqueue_batch`). Refused when nothing is due or a batch is unfinished."""
+def start_batch(competition: Competition, actor) -> tuple[int, int]:
+    """Record a batch of the competition's due documents and commit it; returns its id and how
+    many documents it will issue, read before the commit so that the caller touches the
+    database no more (the write transaction is over) and then enqueues it (`enqueue_batch`).
+    Refused when nothing is due or a batch is unfinished."""
     db.session.execute(select(Competition.id).where(Competition.id == competition.id).with_for_update())
     unfinished = db.session.scalar(
         select(DocumentBatch.id).where(DocumentBatch.competition_id == competition.id, DocumentBatch.status.in_(UNFINISHED))
@@ -57,8 +59,10 @@ def start_batch(competition: Competition, actor) -> DocumentBatch:
         started_by_id=getattr(actor, "id", None), status=BatchStatus.QUEUED,
     )
     db.session.add(batch)
+    db.session.flush()
+    started = (batch.id, batch.total)
     db.session.commit()
-    return batch
+    return started
 
 
 def enqueue_batch(batch_id: int) -> None:

@@ -102,15 +102,15 @@ def start_batch(competition_id: int):
     """Issue every due decision letter and agreement of the competition on the task queue;
     the competition's page shows the progress."""
     competition = db.session.get(Competition, competition_id) or abort(404)
-    back = redirect(url_for("pages.competition", competition_id=competition.id) + "#documents", code=303)
+    back = redirect(url_for("pages.competition", competition_id=competition_id) + "#documents", code=303)
     try:
-        batch = tasks.start_batch(competition, current_user)
+        batch_id, total = tasks.start_batch(competition, current_user)
     except Refused as error:
         db.session.rollback()
         flash_refused(error)
         return back
-    tasks.enqueue_batch(batch.id)
-    flash(_("Issuing %(count)d documents in the background; this page shows the progress.", count=batch.total), "success")
+    tasks.enqueue_batch(batch_id)
+    flash(_("Issuing %(count)d documents in the background; this page shows the progress.", count=total), "success")
     return back
 
 

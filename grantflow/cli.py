@@ -186,7 +186,7 @@ def queue_worker(workers):
     for name in task_queue.periodic_names():
         queue.enqueue(name)
     count = workers or int(config["QUEUE_WORKERS"])
-    click.echo(f"GrantFlow worker: {count} thread(s), queue {task_queue.describe(config)}")
+    click.echo(f"GrantFlow worker: {count} thread(s), queue {task_queue.describe(queue)}")
     queue.huey.create_consumer(workers=count, worker_type="thread", periodic=True).run()
 
 

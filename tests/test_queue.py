@@ -286,3 +286,17 @@ def test_the_competition_page_starts_a_batch_and_shows_its_progress(app, client,
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Nav neviena" in page  # nothing due any more
     assert db.session.scalar(select(func.count(DocumentBatch.id))) == 2
+
+
+def test_the_worker_says_clearly_when_redis_does_not_answer(make_app):
+    app = make_app(QUEUE_IMMEDIATE=False, REDIS_URL="redis://127.0.0.1:1/0")
+    result = app.test_cli_runner().invoke(args=["queue", "worker"])
+    assert result.exit_code == 1
+    assert "REDIS_URL is set but Redis does not answer" in result.output
+
+
+def test_the_thread_delivery_mode_is_gone(make_app):
+    from grantflow import ConfigError
+
+    with pytest.raises(ConfigError, match="MAIL_DELIVERY must be queue, inline or off"):
+        make_app(MAIL_DELIVERY="thread")

@@ -17,7 +17,6 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -138,14 +137,13 @@ def enqueue(name: str, *args, **kwargs) -> None:
         log.exception("could not enqueue %s; the periodic sweep will pick the work up", name)
 
 
-def describe(config) -> str:
+def describe(queue: Queue) -> str:
     """Where the queue is, for messages (the password of a Redis URL left out)."""
-    if config["QUEUE_IMMEDIATE"]:
-        return "immediate (in process)"
-    if config.get("REDIS_URL"):
-        parts = urlsplit(config["REDIS_URL"])
-        return f"Redis at {parts.hostname}:{parts.port or 6379}{parts.path or ''}"
-    return "SQLite " + (config.get("QUEUE_SQLITE_PATH") or "instance/queue.sqlite3")
+    storage = queue.huey.storage
+    if isinstance(storage, RedisStorage):
+        kwargs = storage.conn.connection_pool.connection_kwargs
+        return f"Redis at {kwargs.get('host')}:{kwargs.get('port')}/{kwargs.get('db', 0)}"
+    return f"SQLite {getattr(storage, 'filename', type(storage).__name__)}"
 
 
 def check_reachable(queue: Queue) -> None:

@@ -7,8 +7,12 @@ FLASK := $(BIN)/flask --app grantflow
 
 .PHONY: run test lint venv syscheck translations db demo migrate-check clean
 
+# The web app and the task queue's worker (mail, documents, scheduled work) together; Ctrl+C
+# stops both, and the worker stops too if the web app ends by itself.
 run: db
-	@echo "GrantFlow at http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
+	@echo "GrantFlow at http://127.0.0.1:$(PORT), with the task queue's worker  (stop both with Ctrl+C)"
+	@$(FLASK) queue worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: venv syscheck translations lint

@@ -13,7 +13,7 @@ from grantflow import cli
 from grantflow.accounts import views as accounts_views
 from grantflow.accounts.models import User
 from grantflow.competitions import views as competitions_views
-from grantflow.core import web
+from grantflow.core import queue, web
 from grantflow.core.config import (
     DEFAULT_SECRET_KEY,
     PACKAGE,
@@ -109,6 +109,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
+    if app.config["MAIL_DELIVERY"] not in ("queue", "inline", "off"):
+        raise ConfigError(f"MAIL_DELIVERY must be queue, inline or off, not {app.config['MAIL_DELIVERY']!r}")
     if app.config["GRANTFLOW_ENV"] == "production":
         if app.config["SECRET_KEY"] in (DEFAULT_SECRET_KEY, "", None):
             raise ConfigError(
@@ -131,6 +133,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
     mail_operations.init_app(app)
+    # After every area is imported: their tasks are declared.
+    queue.init_app(app)
 
     @login_manager.user_loader
     def load_user(session_id: str):

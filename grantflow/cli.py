@@ -2,10 +2,13 @@
 factory: it reaches into every area)."""
 
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
@@ -13,6 +16,7 @@ from grantflow.accounts.models import ROLES
 from grantflow.accounts.operations import create_user, find_user, log_created
 from grantflow.competitions.models import Competition
 from grantflow.core import catalogues
+from grantflow.core import queue as task_queue
 from grantflow.core.backup import BackupError
 from grantflow.core.backup import backup as backup_database
 from grantflow.core.backup import restore as restore_database
@@ -30,6 +34,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 territory_cli = AppGroup("territory", help="Municipalities and parishes.")
 user_cli = AppGroup("user", help="User accounts.")
 export_cli = AppGroup("export", help="Data in open formats.")
+queue_cli = AppGroup("queue", help="The task queue: mail, documents, scheduled work.")
 
 
 @workflow_cli.command("check")
@@ -183,8 +188,32 @@ def export_360giving(competition_id, out):
         click.echo(text)
 
 
+@queue_cli.command("worker")
+@click.option("--workers", type=int, help="Worker threads (default QUEUE_WORKERS).")
+def queue_worker(workers):
+    """Run the task queue's worker (Huey's consumer, periodic tasks on) until Ctrl+C or SIGTERM.
+    At a lower CPU priority (QUEUE_NICE), so web requests come first on a small machine. At
+    start it sweeps once: work a stopped worker left (mail "sending", batches) is taken up."""
+    config = current_app.config
+    queue = task_queue.current_queue()
+    if queue.huey.immediate:
+        raise click.ClickException("QUEUE_IMMEDIATE is set: tasks run where they are enqueued, there is no worker.")
+    try:
+        task_queue.check_reachable(queue)
+    except task_queue.QueueUnavailable as error:
+        raise click.ClickException(str(error)) from error
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    if config["QUEUE_NICE"]:
+        os.nice(int(config["QUEUE_NICE"]))
+    for name in task_queue.periodic_names():
+        queue.enqueue(name)
+    count = workers or int(config["QUEUE_WORKERS"])
+    click.echo(f"GrantFlow worker: {count} thread(s), queue {task_queue.describe(queue)}")
+    queue.huey.create_consumer(workers=count, worker_type="thread", periodic=True).run()
+
+
 def register(app) -> None:
-    for group in (workflow_cli, mail_cli, demo_cli, territory_cli, user_cli, translations_cli, export_cli):
+    for group in (workflow_cli, mail_cli, demo_cli, territory_cli, user_cli, translations_cli, export_cli, queue_cli):
         app.cli.add_command(group)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -43,6 +43,7 @@ BASE_CONFIG = {
     "SECRET_KEY": "test-secret",
     "WTF_CSRF_ENABLED": False,
     "MAIL_DELIVERY": "off",
+    "QUEUE_IMMEDIATE": True,
     "PUBLIC_URL": "http://grantflow.test",
     "SERVER_NAME": None,
 }
@@ -478,6 +479,7 @@ def mail_sink():
 def smtp_server(mail_sink):
     """The session's SMTP server (`mail_sink`) with nothing received yet in this test."""
     mail_sink.messages.clear()
+    mail_sink.release()
     return mail_sink
 
 

@@ -36,7 +36,7 @@ EXPECT = {
     "competitions.edit": E(ADMIN, ADMIN), "competitions.edit_criterion": E(ADMIN, ADMIN),
     "competitions.new": E(ADMIN, ADMIN), "competitions.workflow": E(ADMIN), "competitions.workflow_svg": E(ADMIN),
     "documents.download": E(A | {"municipality", "administrator"}),
-    "documents.issue": E(post=ADMIN),
+    "documents.issue": E(post=ADMIN), "documents.start_batch": E(post=ADMIN),
     "documents.latest": E(A | {"municipality", "administrator"}),
     "documents.verify": E(PUBLIC, PUBLIC), "documents.verify_index": E(PUBLIC, PUBLIC),
     "funding.board": E(ADMIN), "funding.cooperation": E({"municipality"}, {"municipality"}),

@@ -41,6 +41,13 @@ ENV_KEYS = (
     "MAIL_USE_SSL",
     "MAIL_DEFAULT_SENDER",
     "MAIL_DELIVERY",
+    "MAIL_LEASE_SECONDS",
+    "REDIS_URL",
+    "QUEUE_NAME",
+    "QUEUE_SQLITE_PATH",
+    "QUEUE_WORKERS",
+    "QUEUE_NICE",
+    "BATCH_LEASE_SECONDS",
     "PUBLIC_URL",
     "GRANTFLOW_ENV",
     "MAX_CONTENT_LENGTH",
@@ -89,9 +96,12 @@ class Defaults:
     # addresses (login rate limits) and https are seen right. 0: served directly.
     PROXY_FIX = 0
 
-    # Mail: "thread" sends after commit in a background thread, "inline" right after commit
-    # (tests), "off" leaves mails in the outbox for `flask mail send`.
-    MAIL_DELIVERY = "thread"
+    # Mail: "queue" tells the task queue's worker after the commit, "inline" sends at the end of
+    # the request (tests, tiny setups), "off" leaves mails in the outbox for `flask mail send`.
+    MAIL_DELIVERY = "queue"
+    # A mail left "sending" longer than this (seconds) was left by a dead worker and is sent
+    # again: far longer than an SMTP exchange (MAIL_TIMEOUT per step) plus rendering a PDF.
+    MAIL_LEASE_SECONDS = 600
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 25
     MAIL_USERNAME = ""
@@ -101,6 +111,18 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "GrantFlow <noreply@grantflow.local>"
     MAIL_TIMEOUT = 10
     MAIL_MAX_ATTEMPTS = 8
+
+    # The task queue (core.queue): Redis when REDIS_URL is set (redis://host:6379/0), else a
+    # SQLite file (QUEUE_SQLITE_PATH, default instance/queue.sqlite3) that needs no server.
+    REDIS_URL = ""
+    QUEUE_NAME = "grantflow"
+    QUEUE_SQLITE_PATH = ""
+    QUEUE_WORKERS = 2  # worker threads of `flask queue worker`
+    QUEUE_NICE = 5  # the worker lowers its CPU priority by this much: web requests come first
+    # A document batch whose worker has not moved it on for this long (seconds) was left by a
+    # worker that died: the sweep resumes it. One document takes well under a second to issue.
+    BATCH_LEASE_SECONDS = 120
+    QUEUE_IMMEDIATE = False  # run tasks at once in the enqueuing process (tests not about the queue)
 
     PUBLIC_URL = "http://127.0.0.1:5000"
     # Links mailed to people: how long they stay valid.
@@ -133,7 +155,8 @@ def coerce(key: str, value: str):
     """Environment variables are strings; give booleans and integers their type."""
     if key in {"MAIL_USE_TLS", "MAIL_USE_SSL"}:
         return value.strip().lower() in {"1", "true", "yes", "on"}
-    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX", "SQLITE_BUSY_TIMEOUT"} or "_LIMIT_" in key:
+    if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX", "SQLITE_BUSY_TIMEOUT", "MAIL_LEASE_SECONDS",
+               "QUEUE_WORKERS", "QUEUE_NICE", "BATCH_LEASE_SECONDS"} or "_LIMIT_" in key:
         return int(value)
     return value
 

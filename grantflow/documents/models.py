@@ -1,9 +1,12 @@
-"""Issued documents (decision letters, agreements, receipts) kept as records, never overwritten."""
+"""Issued documents (decision letters, agreements, receipts) kept as records, never overwritten,
+and the batches that issue a competition's due documents on the task queue."""
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.core.extensions import db
@@ -31,3 +34,54 @@ class Document(db.Model):
 
     idea: Mapped["Idea"] = relationship()  # noqa: F821
     issued_by: Mapped["User | None"] = relationship()  # noqa: F821
+
+
+class BatchStatus(StrEnum):
+    """Where a document batch is (stored as its value)."""
+
+    QUEUED = "queued"  # waiting for a worker
+    RUNNING = "running"  # a worker is issuing; heartbeat_at moves with every document
+    DONE = "done"  # every due document tried (see failed)
+    FAILED = "failed"  # stopped by an unexpected error (see error)
+
+
+BATCH_STATUS_LABELS = {
+    BatchStatus.QUEUED: _l("Waiting for the worker"),
+    BatchStatus.RUNNING: _l("Issuing"),
+    BatchStatus.DONE: _l("Finished"),
+    BatchStatus.FAILED: _l("Stopped by an error"),
+}
+
+
+class DocumentBatch(db.Model):
+    """One run of "issue every due decision letter and agreement" of a competition, started by
+    an administrator and worked off by the task queue: its progress for the competition's page,
+    and the record of who started it and what came of it. A worker that dies leaves it
+    "running" with an old heartbeat; the sweep resumes it (documents already issued are
+    skipped, so none is issued twice)."""
+
+    __tablename__ = "document_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=BatchStatus.QUEUED)  # a BatchStatus
+    total: Mapped[int] = mapped_column(default=0)  # due when started
+    done: Mapped[int] = mapped_column(default=0)  # issued by this batch
+    failed: Mapped[int] = mapped_column(default=0)  # refused (why: in error)
+    waiting: Mapped[int] = mapped_column(default=0)  # agreements waiting for the municipality
+    error: Mapped[str] = mapped_column(Text, default="")
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    started_by: Mapped["User | None"] = relationship()  # noqa: F821
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (BatchStatus.DONE, BatchStatus.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * (self.done + self.failed) / self.total))

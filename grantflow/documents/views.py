@@ -18,6 +18,7 @@ from grantflow.core.extensions import db
 from grantflow.core.i18n import format_when
 from grantflow.core.web import flash_refused
 from grantflow.documents import operations as ops
+from grantflow.documents import tasks
 from grantflow.documents.forms import VerifyForm
 from grantflow.documents.models import Document
 from grantflow.ideas import panels
@@ -92,6 +93,24 @@ def issue(idea_id: int, kind: str):
         flash(_("The same document was issued at the same moment by someone else. Nothing was stored twice; look at the list."), "error")
         return back
     flash(_("Issued: %(file)s (version %(version)d).", file=document.filename, version=document.version), "success")
+    return back
+
+
+@bp.route("/documents/competitions/<int:competition_id>/batch", methods=["POST"])
+@role_required(ADMINISTRATOR)
+def start_batch(competition_id: int):
+    """Issue every due decision letter and agreement of the competition on the task queue;
+    the competition's page shows the progress."""
+    competition = db.session.get(Competition, competition_id) or abort(404)
+    back = redirect(url_for("pages.competition", competition_id=competition_id) + "#documents", code=303)
+    try:
+        batch_id, total = tasks.start_batch(competition, current_user)
+    except Refused as error:
+        db.session.rollback()
+        flash_refused(error)
+        return back
+    tasks.enqueue_batch(batch_id)
+    flash(_("Issuing %(count)d documents in the background; this page shows the progress.", count=total), "success")
     return back
 
 

@@ -42,6 +42,9 @@ class OutboxMail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a worker took it for sending: a mail "sending" for longer than MAIL_LEASE_SECONDS
+    # was left by a worker that died, and is taken back (mail.operations.reclaim_stale).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An attachment made when the mail is sent, not when it is queued (a PDF that takes long to
     # render, such as a receipt's copy): {"maker": <registered name>, ...its arguments}.
     attachment_job: Mapped[dict | None] = mapped_column(JSON)

@@ -1,8 +1,15 @@
-"""Queueing mail with the change that causes it, and delivering the outbox over SMTP."""
+"""Queueing mail with the change that causes it, and delivering the outbox over SMTP.
 
+The outbox is the record: a mail is a row written in the transaction of the change it tells of.
+After the real commit (never a savepoint's release) the task queue is told to deliver; the
+worker claims due rows one by one (several workers never send one mail twice), and a periodic
+sweep sends whatever a lost enqueue left behind and takes back rows a dead worker left
+"sending" longer than MAIL_LEASE_SECONDS."""
+
+import functools
 import logging
 import smtplib
-import threading
+import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
@@ -11,9 +18,11 @@ from email.utils import make_msgid
 
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
-from sqlalchemy import event, select, update
+from sqlalchemy import event, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
+from grantflow.core import queue
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.mail.models import MailStatus, OutboxAttachment, OutboxMail
@@ -21,6 +30,7 @@ from grantflow.mail.models import MailStatus, OutboxAttachment, OutboxMail
 log = logging.getLogger(__name__)
 QUEUED_FLAG = "grantflow.mail_queued"
 DELIVER_NOW = "grantflow.deliver_now"
+DELIVER_TASK = "mail.deliver"
 
 
 # Named makers of attachments made at sending time: maker(**arguments) -> (filename, type, bytes).
@@ -144,10 +154,46 @@ def _claim(mail_id: int) -> bool:
     result = db.session.execute(
         update(OutboxMail)
         .where(OutboxMail.id == mail_id, OutboxMail.status == MailStatus.PENDING)
-        .values(status=MailStatus.SENDING, attempts=OutboxMail.attempts + 1)
+        .values(status=MailStatus.SENDING, attempts=OutboxMail.attempts + 1, claimed_at=utcnow())
     )
     db.session.commit()
     return result.rowcount == 1
+
+
+def reclaim_stale() -> int:
+    """Put back to "pending" the mails left "sending" longer than MAIL_LEASE_SECONDS (their
+    worker died, or could not record the outcome): they are sent again by the next round. The
+    lease is far longer than an SMTP exchange (MAIL_TIMEOUT per step) plus making an attachment,
+    so a live worker's mail is never taken from it. Returns how many were taken back."""
+    cutoff = utcnow() - timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
+    result = db.session.execute(
+        update(OutboxMail)
+        .where(
+            OutboxMail.status == MailStatus.SENDING,
+            or_(OutboxMail.claimed_at.is_(None), OutboxMail.claimed_at < cutoff),
+        )
+        .values(status=MailStatus.PENDING, next_attempt_at=utcnow(), claimed_at=None)
+    )
+    db.session.commit()
+    if result.rowcount:
+        log.warning("took back %d mail(s) left sending past the lease", result.rowcount)
+    return result.rowcount
+
+
+def _record(mail_id: int, outcome: Callable[[OutboxMail], None]) -> None:
+    """Record a send's outcome on the row, retrying when the database is briefly locked (SQLite
+    under load): a delivered mail must not stay "sending" because the first write failed."""
+    for attempt in range(5):
+        mail = db.session.get(OutboxMail, mail_id)
+        outcome(mail)
+        try:
+            db.session.commit()
+            return
+        except OperationalError:
+            db.session.rollback()
+            if attempt == 4:
+                raise  # left "sending": the sweep takes it back after the lease
+            time.sleep(0.2 * 2**attempt)
 
 
 def send_pending(limit: int = 100) -> tuple[int, int]:
@@ -175,20 +221,13 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
                 smtp.send_message(message)
             except (OSError, smtplib.SMTPException, AttachmentFailed) as error:
                 db.session.rollback()
-                mail = db.session.get(OutboxMail, mail_id)
                 if not isinstance(error, AttachmentFailed):
                     smtp = None  # the connection may be broken: open a new one for the next mail
                 failed += 1
-                mail.last_error = f"{type(error).__name__}: {error}"[:2000]
-                give_up = mail.attempts >= config["MAIL_MAX_ATTEMPTS"]
-                mail.status = MailStatus.FAILED if give_up else MailStatus.PENDING
-                mail.next_attempt_at = utcnow() + timedelta(minutes=2 ** (mail.attempts - 1))
+                _record(mail_id, functools.partial(_failed, error=error, max_attempts=config["MAIL_MAX_ATTEMPTS"]))
             else:
                 sent += 1
-                mail.status = MailStatus.SENT
-                mail.sent_at = utcnow()
-                mail.last_error = ""
-            db.session.commit()
+                _record(mail_id, _sent)
     finally:
         if smtp is not None:
             try:
@@ -198,18 +237,56 @@ def send_pending(limit: int = 100) -> tuple[int, int]:
     return sent, failed
 
 
+def _sent(mail: OutboxMail) -> None:
+    mail.status = MailStatus.SENT
+    mail.sent_at = utcnow()
+    mail.last_error = ""
+    mail.claimed_at = None
+
+
+def _failed(mail: OutboxMail, error: Exception, max_attempts: int) -> None:
+    """A failed mail waits longer each time (1, 2, 4 ... minutes); given up after max_attempts."""
+    mail.last_error = f"{type(error).__name__}: {error}"[:2000]
+    mail.status = MailStatus.FAILED if mail.attempts >= max_attempts else MailStatus.PENDING
+    mail.next_attempt_at = utcnow() + timedelta(minutes=2 ** (mail.attempts - 1))
+    mail.claimed_at = None
+
+
+@queue.task(DELIVER_TASK)
+def deliver() -> None:
+    """On the worker: send what is due (told after a commit that queued mail)."""
+    while send_pending(100) != (0, 0):
+        pass
+
+
+@queue.periodic("mail.sweep", minute="*")
+def sweep() -> None:
+    """Every minute on the worker: take back mails a dead worker left "sending", then send
+    what is due (mails whose enqueue was lost, retries whose pause is over)."""
+    reclaim_stale()
+    deliver()
+
+
 @event.listens_for(db.session, "after_commit")
 def _after_commit(session):
-    """After a commit that queued mail, deliver it as MAIL_DELIVERY says: in a thread, inline
-    at the end of the request, or not at all (`flask mail send` picks up the rest)."""
-    if not session.info.pop(QUEUED_FLAG, False):
+    """After the real commit of a transaction that queued mail, deliver it as MAIL_DELIVERY
+    says: `queue` tells the worker, `inline` sends at the end of the request, `off` leaves it
+    to `flask mail send`. A savepoint's release (the workflow engine's) also fires after_commit,
+    before the rows are visible to anyone else: then the flag waits for the outer commit."""
+    if session.in_nested_transaction() or not session.info.get(QUEUED_FLAG):
         return
-    app = current_app._get_current_object()
-    mode = app.config["MAIL_DELIVERY"]
+    del session.info[QUEUED_FLAG]
+    mode = current_app.config["MAIL_DELIVERY"]
     if mode == "inline":
         session.info[DELIVER_NOW] = True
-    elif mode == "thread":
-        threading.Thread(target=_deliver_in_thread, args=(app,), daemon=True).start()
+    elif mode == "queue":
+        queue.enqueue(DELIVER_TASK)
+
+
+@event.listens_for(db.session, "after_rollback")
+def _after_rollback(session):
+    """Mail queued in a rolled-back transaction is gone: nothing to deliver."""
+    session.info.pop(QUEUED_FLAG, None)
 
 
 def init_app(app) -> None:
@@ -218,11 +295,3 @@ def init_app(app) -> None:
         if db.session.info.pop(DELIVER_NOW, False):
             send_pending()
         return response
-
-
-def _deliver_in_thread(app) -> None:
-    with app.app_context():
-        try:
-            send_pending()
-        finally:
-            db.session.remove()

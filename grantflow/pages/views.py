@@ -14,6 +14,8 @@ from grantflow.competitions.models import Competition
 from grantflow.core.extensions import csrf, db
 from grantflow.core.safety import safe_next
 from grantflow.core.types import utcnow
+from grantflow.documents.models import BATCH_STATUS_LABELS
+from grantflow.documents.tasks import batches_of
 from grantflow.funding.operations import committed
 from grantflow.ideas.models import Idea
 from grantflow.mail import operations as mail_ops
@@ -119,6 +121,8 @@ def competition(competition_id: int):
         state=state,
         committed=committed(competition.id),
         demo_data=competition.is_demo,
+        batches=batches_of(competition.id),
+        batch_status_labels=BATCH_STATUS_LABELS,
     )
 
 

@@ -31,6 +31,7 @@ from grantflow.ideas import views as ideas_views
 from grantflow.mail import operations as mail_operations
 from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
+from grantflow.payments import views as payments_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import load_dir
@@ -46,6 +47,7 @@ BLUEPRINTS = (
     funding_views.bp,
     documents_views.bp,
     reports_views.bp,
+    payments_views.bp,
     pages_views.bp,
 )
 

@@ -8,7 +8,7 @@ another run, not beyond the amount, the run still waiting). On PostgreSQL the se
 such UPDATEs waits for the first's row lock and then re-checks its WHERE; SQLite serialises
 writers (BEGIN IMMEDIATE). A rowcount short of what was asked rolls everything back."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sepaxml import SepaTransfer
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import selectinload
 from stdnum import iban as iban_check
 
@@ -40,6 +40,7 @@ from grantflow.payments.models import (
     RunStatus,
 )
 from grantflow.payments.schedule import check_plan, settle, split
+from grantflow.payments.totals import Totals, competition_totals, totals_for  # noqa: F401 (the views read them here)
 from grantflow.reports.models import Report, ReportStatus
 from grantflow.reports.operations import report_of
 from grantflow.workflow import engine
@@ -111,7 +112,7 @@ def change_plan(competition, rows: list[dict], actor) -> list[dict]:
             raise Refused(_("Payments of this competition have started, so its schedule can no longer be changed."))
         row = db.session.scalars(select(PaymentPlan).where(PaymentPlan.competition_id == competition.id)).first()
         if row is None:
-            row = PaymentPlan(competition_id=competition.id)
+            row = PaymentPlan(competition_id=competition.id, instalments=plan)
             db.session.add(row)
         row.instalments, row.updated_by_id, row.updated_at = plan, actor.id, utcnow()
         db.session.execute(Instalment.__table__.delete().where(Instalment.competition_id == competition.id))
@@ -294,36 +295,43 @@ def _payment(row: Instalment, amount: Decimal, paid_on: date, method: str, refer
     return payment
 
 
-def record_payment(row: Instalment, amount: Decimal, paid_on: date, reference: str, actor) -> Payment:
-    """A payment made another way (another bank, by hand): refused, nothing changed, if the
+def pay_instalment(row: Instalment, amount: Decimal, paid_on: date, reference: str, actor) -> Payment:
+    """A payment made another way (another bank, by hand), not committed: refused if the
     instalment is not due, is in a payment file, or the amount is above what it still owes,
-    or the organisation has no valid IBAN. Commits."""
+    or the organisation has no valid IBAN."""
+    problem = iban_problem(row.idea.organisation)
+    if problem:
+        raise Refused(problem)
+    if not is_due(row):
+        raise Refused(_("This instalment is not due yet: it becomes due %(event)s.", event=row.due_label))
+    if amount <= 0:
+        raise Refused([], {"amount": _("The amount must be more than zero.")})
+    if paid_on > today():
+        raise Refused([], {"paid_on": _("The payment date cannot be in the future.")})
+    done = db.session.execute(
+        update(Instalment).where(Instalment.id == row.id, Instalment.run_id.is_(None), Instalment.paid + amount <= Instalment.amount)
+        .values(paid=Instalment.paid + amount).execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    if done != 1:
+        db.session.refresh(row)
+        if row.run_id is not None:
+            raise Refused(_("This instalment is in a payment file waiting for the bank: mark the file paid or cancel it."))
+        raise Refused([], {"amount": _("That is more than is due: %(left)s remain to be paid on this instalment.",
+                                       left=format_money(row.outstanding))})  # fmt: skip
+    payment = _payment(row, amount, paid_on, Method.OTHER, reference.strip(), actor)
+    db.session.flush()
+    db.session.refresh(row)
+    return payment
+
+
+def record_payment(row: Instalment, amount: Decimal, paid_on: date, reference: str, actor) -> Payment:
+    """pay_instalment, committed; refused with nothing changed."""
     try:
-        problem = iban_problem(row.idea.organisation)
-        if problem:
-            raise Refused(problem)
-        if not is_due(row):
-            raise Refused(_("This instalment is not due yet: it becomes due %(event)s.", event=row.due_label))
-        if amount <= 0:
-            raise Refused([], {"amount": _("The amount must be more than zero.")})
-        if paid_on > today():
-            raise Refused([], {"paid_on": _("The payment date cannot be in the future.")})
-        done = db.session.execute(
-            update(Instalment).where(Instalment.id == row.id, Instalment.run_id.is_(None), Instalment.paid + amount <= Instalment.amount)
-            .values(paid=Instalment.paid + amount).execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
-        if done != 1:
-            db.session.refresh(row)
-            if row.run_id is not None:
-                raise Refused(_("This instalment is in a payment file waiting for the bank: mark the file paid or cancel it."))
-            raise Refused([], {"amount": _("That is more than is due: %(left)s remain to be paid on this instalment.",
-                                           left=format_money(row.outstanding))})  # fmt: skip
-        payment = _payment(row, amount, paid_on, Method.OTHER, reference.strip(), actor)
+        payment = pay_instalment(row, amount, paid_on, reference, actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    db.session.expire_all()
     return payment
 
 
@@ -333,6 +341,13 @@ def record_payment(row: Instalment, amount: Decimal, paid_on: date, reference: s
 @guard("no_payment_pending", _l("A payment file holding one of this idea's payments waits for the bank: mark it paid or cancel it first."))
 def no_payment_pending(idea, ctx) -> bool:
     return not db.session.scalar(select(exists().where(Instalment.idea_id == idea.id, Instalment.run_id.is_not(None))))
+
+
+@guard("payments_settled", _l("Close the idea once every payment due is made and any money to be returned has been returned."))
+def payments_settled(idea, ctx) -> bool:
+    owed = exists().where(Instalment.idea_id == idea.id, Instalment.paid < Instalment.amount)
+    to_return = exists().where(Refund.idea_id == idea.id, Refund.returned < Refund.amount)
+    return not db.session.scalar(select(owed | to_return))
 
 
 @effect("settle_payments")
@@ -360,92 +375,39 @@ def refund_of(idea) -> Refund | None:
     return db.session.scalars(select(Refund).where(Refund.idea_id == idea.id)).first()
 
 
+def return_money(refund: Refund, amount: Decimal, returned_on: date, reference: str, actor) -> None:
+    """Money the community returned, not committed; refused above what is still to be
+    returned (so never more than was paid)."""
+    if amount <= 0:
+        raise Refused([], {"amount": _("The amount must be more than zero.")})
+    if returned_on > today():
+        raise Refused([], {"returned_on": _("The date cannot be in the future.")})
+    done = db.session.execute(
+        update(Refund).where(Refund.id == refund.id, Refund.returned + amount <= Refund.amount)
+        .values(returned=Refund.returned + amount, returned_on=returned_on, reference=reference.strip()[:140])
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    if done != 1:
+        db.session.refresh(refund)
+        raise Refused([], {"amount": _("That is more than is to be returned: %(left)s remain, of %(paid)s paid.",
+                                       left=format_money(refund.to_return), paid=format_money(totals_for([refund.idea_id])[refund.idea_id].paid))})  # fmt: skip
+    idea = db.session.get(Idea, refund.idea_id)
+    engine.record(idea, "refund_returned", actor, f"{format_money(amount)} · {reference.strip()}".strip(" ·"), amount=str(amount))
+    db.session.flush()
+    db.session.refresh(refund)
+
+
 def record_return(refund: Refund, amount: Decimal, returned_on: date, reference: str, actor) -> None:
-    """Money the community returned; refused, nothing changed, above what is still to be
-    returned (so never more than was paid). Commits."""
+    """return_money, committed; refused with nothing changed."""
     try:
-        if amount <= 0:
-            raise Refused([], {"amount": _("The amount must be more than zero.")})
-        if returned_on > today():
-            raise Refused([], {"returned_on": _("The date cannot be in the future.")})
-        done = db.session.execute(
-            update(Refund).where(Refund.id == refund.id, Refund.returned + amount <= Refund.amount)
-            .values(returned=Refund.returned + amount, returned_on=returned_on, reference=reference.strip()[:140])
-            .execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
-        if done != 1:
-            db.session.refresh(refund)
-            raise Refused([], {"amount": _("That is more than is to be returned: %(left)s remain, of %(paid)s paid.",
-                                           left=format_money(refund.to_return), paid=format_money(totals_for([refund.idea_id])[refund.idea_id].paid))})  # fmt: skip
-        idea = db.session.get(Idea, refund.idea_id)
-        engine.record(idea, "refund_returned", actor, f"{format_money(amount)} · {reference.strip()}".strip(" ·"), amount=str(amount))
+        return_money(refund, amount, returned_on, reference, actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
-    db.session.expire_all()
 
 
-# --- totals ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Totals:
-    """An idea's (or a competition's) money. Before the report: granted = paid + outstanding.
-    After it: `final` (what was spent, at most the grant) = paid + outstanding − refund; once
-    closed: final (spent) + returned = paid."""
-
-    granted: Decimal = ZERO
-    final: Decimal = ZERO
-    paid: Decimal = ZERO
-    outstanding: Decimal = ZERO
-    refund: Decimal = ZERO
-    returned: Decimal = ZERO
-    ideas: int = 0
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def to_return(self) -> Decimal:
-        return self.refund - self.returned
-
-    def add(self, other: "Totals") -> None:
-        for name in ("granted", "final", "paid", "outstanding", "refund", "returned", "ideas"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-def _cents(value) -> Decimal:
-    return (Decimal(int(value or 0)) / 100).quantize(Decimal("0.01"))
-
-
-def _totals(where, group) -> dict[int, Totals]:
-    """Totals grouped by `group` (Decision.idea_id or Decision.competition_id), four queries."""
-    granted = dict(db.session.execute(select(group, func.sum(Decision.amount)).where(where, Decision.kind == DecisionKind.FUND).group_by(group)).all())
-    key = {Decision.idea_id: Instalment.idea_id, Decision.competition_id: Instalment.competition_id}[group]
-    inst = {r[0]: r for r in db.session.execute(
-        select(key, func.sum(Instalment.amount), func.sum(Instalment.paid)).join(Decision, and_(
-            Decision.idea_id == Instalment.idea_id, Decision.kind == DecisionKind.FUND)).where(where).group_by(key))}
-    refunds = {r[0]: r for r in db.session.execute(
-        select(group, func.sum(Refund.amount), func.sum(Refund.returned)).join(Decision, and_(
-            Decision.idea_id == Refund.idea_id, Decision.kind == DecisionKind.FUND)).where(where).group_by(group))}
-    ideas = dict(db.session.execute(select(group, func.count(Decision.id)).where(where, Decision.kind == DecisionKind.FUND).group_by(group)).all())
-    out = {}
-    for k, amount in granted.items():
-        g = Decimal(amount) if isinstance(amount, Decimal) else _cents(amount)
-        scheduled, paid = (_cents(inst[k][1]), _cents(inst[k][2])) if k in inst else (g, ZERO)
-        refund, returned = (_cents(refunds[k][1]), _cents(refunds[k][2])) if k in refunds else (ZERO, ZERO)
-        out[k] = Totals(g, scheduled - refund, paid, scheduled - paid, refund, returned, ideas.get(k, 0))
-    return out
-
-
-def totals_for(idea_ids) -> dict[int, Totals]:
-    ids = list(idea_ids)
-    found = _totals(Decision.idea_id.in_(ids), Decision.idea_id) if ids else {}
-    return {i: found.get(i, Totals()) for i in ids}
-
-
-def competition_totals(competition_ids=None) -> dict[int, Totals]:
-    where = Decision.competition_id.in_(list(competition_ids)) if competition_ids is not None else Decision.id.is_not(None)
-    return _totals(where, Decision.competition_id)
+# --- reading -------------------------------------------------------------------------------
 
 
 def schedule_of(idea) -> list[Instalment]:

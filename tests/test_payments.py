@@ -4,7 +4,6 @@ administrators at once), refunds, and totals that reconcile (demo data and gener
 
 import hashlib
 import io
-import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +22,7 @@ from grantflow.demo.operations import load_demo
 from grantflow.documents.models import Document
 from grantflow.ideas.models import Idea
 from grantflow.payments import operations as ops
-from grantflow.payments.models import Instalment, Payment, PaymentRun, Refund
+from grantflow.payments.models import Instalment, Payment, PaymentRun
 from grantflow.payments.refunds import issue_refund_request
 from grantflow.payments.schedule import check_plan, settle, split
 from grantflow.reports.operations import report_of, start_report, submit_report

@@ -5,9 +5,9 @@ a module-scoped app on each database, built once per test module so the checks s
 Not a conftest: the checks that use it import it."""
 
 import hashlib
-from decimal import Decimal
 import shutil
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import sqlalchemy as sa
 

@@ -34,6 +34,7 @@ from grantflow.opendata import views as opendata_views
 from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
 from grantflow.people import views as people_views
+from grantflow.payments import views as payments_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import load_dir
@@ -50,6 +51,7 @@ BLUEPRINTS = (
     funding_views.bp,
     documents_views.bp,
     reports_views.bp,
+    payments_views.bp,
     pages_views.bp,
     opendata_views.bp,
     impact_views.bp,

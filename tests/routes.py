@@ -11,6 +11,7 @@ IDEA_FOR = {
     "ideas.show": "in_review",
     "documents.latest": "funded", "documents.issue": "funded",
     "funding.cooperation": "funded", "funding.decide": "reviewed", "funding.decide_page": "reviewed",
+    "payments.refund_request": "funded", "payments.refund_returned": "funded",
     "reports.edit": "funded", "reports.save": "funded", "reports.upload": "funded",
     "review.assign": "in_review", "review.conflict": "in_review", "review.reviews": "in_review",
     "review.score": "in_review", "review.screening": "submitted",
@@ -45,6 +46,10 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["org_a"]
         elif name == "user_id":
             values[name] = ids["person"]
+        elif name == "instalment_id":
+            values[name] = ids["instalment"]
+        elif name == "run_id":
+            values[name] = ids["run"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

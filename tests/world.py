@@ -7,6 +7,7 @@ Not a conftest: the checks that use it import it."""
 import hashlib
 import shutil
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import sqlalchemy as sa
 
@@ -15,6 +16,7 @@ from grantflow.accounts.models import MUNICIPALITY
 from grantflow.core.extensions import db
 from grantflow.documents.models import Document
 from grantflow.ideas.models import Attachment
+from grantflow.payments.models import Instalment, PaymentRun, Refund
 from grantflow.reports.operations import start_report
 from grantflow.review.models import Assignment
 from grantflow.territory.operations import load_territories
@@ -82,6 +84,13 @@ def build(app) -> World:
                         size=len(PDF), sha256=hashlib.sha256(PDF).hexdigest(), issued_by_id=u["administrator"].id)  # fmt: skip
     db.session.add_all([attachment, report_file, document])
     db.session.flush()
+    # Payments: the funded idea's schedule (made when it was funded), a payment file waiting
+    # for the bank, and a refund to record (as if its report had shown less spent).
+    instalment = db.session.scalars(sa.select(Instalment).where(Instalment.idea_id == funded.id).order_by(Instalment.position)).first()
+    run = PaymentRun(competition_id=competition.id, message_id="GF-WORLD", execution_date=instalment.idea.competition.closes_at.date(),
+                     total=instalment.amount, count=1, xml=b"<Document/>", created_by_id=u["administrator"].id)  # fmt: skip
+    db.session.add_all([run, Refund(idea_id=funded.id, amount=Decimal("50.00"), returned=Decimal("0.00"))])
+    db.session.flush()
     assignment = db.session.scalars(
         sa.select(Assignment).where(Assignment.idea_id == in_review.id, Assignment.evaluator_id == u["evaluator_draft"].id)
     ).one()
@@ -90,7 +99,7 @@ def build(app) -> World:
         "draft": draft.id, "submitted": submitted.id, "in_review": in_review.id, "reviewed": reviewed.id,
         "funded": funded.id, "org_a": org_a.id, "org_b": org_b.id, "attachment": attachment.id,
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
-        "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id,
+        "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id, "instalment": instalment.id, "run": run.id,
     }  # fmt: skip
     db.session.commit()
     return world

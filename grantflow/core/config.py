@@ -59,6 +59,9 @@ ENV_KEYS = (
     "MAIL_LIMIT_PER_EMAIL",
     "MAIL_LIMIT_PER_IP",
     "MAIL_LIMIT_WINDOW",
+    "PAYMENT_IBAN",
+    "PAYMENT_BIC",
+    "PAYMENT_ACCOUNT_NAME",
 )
 
 
@@ -144,6 +147,11 @@ class Defaults:
     OPERATOR_CITY_LOCATIVE = "Jēkabpilī"
     OPERATOR_SIGNATORY = "Daiga Zaķe"
     OPERATOR_SIGNATORY_POSITION = "direktore"
+    # The operator's bank account: grants are paid from it (the SEPA files' debtor) and
+    # refunds are asked to it. The name defaults to OPERATOR_NAME. Set your own.
+    PAYMENT_IBAN = "LV87HABA0551012345678"
+    PAYMENT_BIC = "HABALV22"
+    PAYMENT_ACCOUNT_NAME = ""
 
     # Open data (360Giving): the publisher's prefix from 360Giving (grant and organisation
     # identifiers start with it) and the licence the data is published under.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import delete, func, select
+from stdnum import iban
 
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, MUNICIPALITY, User
 from grantflow.accounts.operations import create_user, find_user
@@ -21,6 +22,8 @@ from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.ideas.operations import recompute_budget
 from grantflow.mail.models import OutboxMail
 from grantflow.organisations.models import Membership, Organisation
+from grantflow.payments import operations as payments
+from grantflow.payments.models import PaymentPlan
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.review.models import Assignment, EligibilityCheck, Recommendation, Review, ReviewStatus, Score
 from grantflow.review.operations import refresh_score, weighted_total
@@ -112,7 +115,14 @@ def _organisation(name, legal_form, municipality, parish) -> Organisation:
         org = Organisation(name=name, legal_form=legal_form, municipality=municipality, parish=parish)
         db.session.add(org)
         db.session.flush()
+        org.iban = _invented_iban(org.id)
     return org
+
+
+def _invented_iban(n: int) -> str:
+    """An invented account (valid check digits, no real account): the brochure gives none."""
+    body = f"LV00DEMO{n:013d}"
+    return "LV" + iban.calc_check_digits(body) + body[4:]
 
 
 def _contact(org: Organisation) -> User:
@@ -226,13 +236,34 @@ def _report(idea, spec: dict, when: datetime) -> None:
     for index, group in enumerate(groups):
         people = share if index < len(groups) - 1 else spec["participants"] - share * (len(groups) - 1)
         report.reach.append(ReportReach(target_group=group, people=people))
-    for line in idea.budget_lines:
+    for number, line in enumerate(idea.budget_lines):
         if not line.own:
             report.spending.append(
-                ReportSpending(budget_line_id=line.id, item=line.item, planned=line.total, actual=line.total)
+                ReportSpending(budget_line_id=line.id, item=line.item, planned=line.total, actual=_spent(idea, number, line.total))
             )
     db.session.add(report)
     db.session.flush()
+
+
+def _spent(idea, number: int, planned: Decimal) -> Decimal:
+    """Invented: most ideas spent what they planned; some spent less on their first line (so
+    they return part of the advance) or on their second (so the last payment is smaller)."""
+    if idea.id % 5 == 0 and number == 0:
+        return (planned * Decimal("0.6")).quantize(Decimal("0.01"))
+    if idea.id % 7 == 0 and number == 1:
+        return (planned * Decimal("0.9")).quantize(Decimal("0.01"))
+    return planned
+
+
+def _payments(idea, admin, when: datetime, trigger: str) -> None:
+    """Invented payments: each instalment paid ten days after it fell due; money to be
+    returned returned fifteen days after the report was accepted."""
+    for row in payments.schedule_of(idea):
+        if row.outstanding > 0 and payments.is_due(row):
+            payments.pay_instalment(row, row.outstanding, min((when + timedelta(days=10)).date(), payments.today()), "demo", admin)
+    refund = payments.refund_of(idea) if trigger == "accept_report" else None
+    if refund is not None:
+        payments.return_money(refund, refund.to_return, min((when + timedelta(days=15)).date(), payments.today()), "demo", admin)
 
 
 def _lifecycle(idea, path: list[str], users: dict, start: datetime, report: dict | None = None, gaps=None) -> None:
@@ -272,6 +303,8 @@ def _lifecycle(idea, path: list[str], users: dict, start: datetime, report: dict
         part = next((name for name, value in workflow.parts.items() if value == trigger), None)
         comment = COMMENTS.get(part or trigger, "") if t is not None and t.comment != "none" else ""
         engine.fire(idea, trigger, actor, comment, at=when, **params)
+        if users.get("pay") and trigger in ("fund", "accept_report"):
+            _payments(idea, admin, when, trigger)
 
 
 # The demo's comments, by part (or trigger where no part plays the step).
@@ -291,6 +324,9 @@ def _past_competitions(data: dict, admin: User, evaluators: list[User]) -> None:
             spec["key"].upper(), spec["title_lv"], spec["title_en"], at_riga(spec["opens"], 9),
             at_riga(spec["closes"], 23), spec["budget"], spec["min_grant"], spec["max_grant"],
         )  # fmt: skip
+        # Then the advance was paid on the decision, the rest on the accepted report.
+        db.session.add(PaymentPlan(competition_id=competitions[spec["key"]].id,
+                                   instalments=[{"percent": "80", "due": "decision"}, {"percent": "20", "due": "report"}]))
     for spec in data["ideas"]:
         competition = competitions[spec["competition"]]
         municipality = _municipality(spec["municipality"])
@@ -298,7 +334,7 @@ def _past_competitions(data: dict, admin: User, evaluators: list[User]) -> None:
         contact = _contact(org)
         idea = _new_idea(competition, org, spec, contact)
         report = dict(spec["report"])
-        users = {"admin": admin, "contact": contact, "evaluators": evaluators}
+        users = {"admin": admin, "contact": contact, "evaluators": evaluators, "pay": True}
         _lifecycle(idea, FUNDED_PATH, users, competition.closes_at - timedelta(days=10), report)
 
 
@@ -312,6 +348,8 @@ def _open_competition(users_by_email: dict, admin: User, evaluators: list[User])
     competition = _competition(
         "DK-2026", spec["title_lv"], spec["title_en"], opens, closes, "20000.00", "500.00", "2000.00",
     )  # fmt: skip
+    db.session.add(PaymentPlan(competition_id=competition.id,
+                               instalments=[{"percent": "80", "due": "decision"}, {"percent": "20", "due": "report"}]))
     krc = _competition(
         "KRC-2026", spec["krc"]["title_lv"], spec["krc"]["title_en"], opens, closes,
         "15000.00", "1000.00", "5000.00", workflow="resource_centre",
@@ -331,7 +369,8 @@ def _open_competition(users_by_email: dict, admin: User, evaluators: list[User])
         target = krc if entry.get("krc") else competition
         idea = _new_idea(target, org, entry, contact)
         users = {"admin": admin, "contact": contact, "evaluators": evaluators,
-                 "municipality": municipality_rep, "partial": entry.get("partial_reviews", False)}  # fmt: skip
+                 "municipality": municipality_rep, "partial": entry.get("partial_reviews", False),
+                 "pay": "close" in entry["path"]}  # fmt: skip
         # Four days between steps, the last one yesterday.
         _lifecycle(idea, entry["path"], users, now - timedelta(days=4 * len(entry["path"]) + 1),
                    entry.get("report"), gaps={})  # fmt: skip

@@ -33,8 +33,8 @@ from grantflow.mail import operations as mail_operations
 from grantflow.opendata import views as opendata_views
 from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
-from grantflow.people import views as people_views
 from grantflow.payments import views as payments_views
+from grantflow.people import views as people_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import load_dir

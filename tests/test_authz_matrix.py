@@ -49,7 +49,7 @@ EXPECT = {
     "organisations.invitation": E(PUBLIC, PUBLIC), "organisations.invite": E(post=A),
     "organisations.register_invited": E(PUBLIC, PUBLIC), "organisations.show": E(A | ADMIN),
     "pages.competition": E(ADMIN), "pages.competitions": E(ADMIN), "pages.outbox": E(ADMIN), "pages.healthz": E(PUBLIC),
-    "pages.index": E(PUBLIC), "pages.set_language": E(post=PUBLIC),
+    "pages.index": E(PUBLIC), "pages.privacy": E(PUBLIC), "pages.accessibility": E(PUBLIC), "pages.set_language": E(post=PUBLIC),
     "reports.edit": E(A, redirect={"municipality", "administrator"}), "reports.save": E(post=A), "reports.upload": E(post=A),
     "review.assign": E(post=ADMIN), "review.assignments": E(ADMIN), "review.auto_assign": E(post=ADMIN),
     "review.conflict": E(post={"evaluator_draft"}), "review.desk": E(EVALUATORS), "review.progress": E(ADMIN),

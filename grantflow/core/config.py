@@ -52,6 +52,11 @@ ENV_KEYS = (
     "MAIL_LIMIT_PER_EMAIL",
     "MAIL_LIMIT_PER_IP",
     "MAIL_LIMIT_WINDOW",
+    "BRAND_COLOUR",
+    "LOGO",
+    "CONTACT_EMAIL",
+    "CONTACT_PHONE",
+    "CONTACT_ADDRESS",
 )
 
 
@@ -117,6 +122,16 @@ class Defaults:
     OPERATOR_CITY_LOCATIVE = "Jēkabpilī"
     OPERATOR_SIGNATORY = "Daiga Zaķe"
     OPERATOR_SIGNATORY_POSITION = "direktore"
+
+    # The programme the pages are branded for: its name (one text, or {"lv": ..., "en": ...}),
+    # the brand colour (header, buttons' focus and surfaces: a CSS colour), the logo (a file
+    # under grantflow/static/ or an absolute URL path; empty: none), and the footer's contacts.
+    PROGRAMME_NAME = {"lv": "Darbīgās kopienas", "en": "Darbīgās kopienas"}
+    BRAND_COLOUR = "#1d5c4d"
+    LOGO = "logo.svg"
+    CONTACT_EMAIL = "kopienas@example.lv"
+    CONTACT_PHONE = ""
+    CONTACT_ADDRESS = "Jēkabpils"
 
 
 def coerce(key: str, value: str):

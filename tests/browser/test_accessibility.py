@@ -23,7 +23,9 @@ def ids(app) -> dict:
     with app.app_context():
         competition = db.session.scalars(select(Competition).where(Competition.code == "DK-2026")).one()
         ideas = {i.state: i.id for i in db.session.scalars(select(Idea).where(Idea.competition_id == competition.id))}
-        org = db.session.scalars(select(Organisation).where(Organisation.name == 'biedrība "Rušonas dārznieki"')).first()
+        org = db.session.scalars(
+            select(Organisation).where(Organisation.name == 'biedrība "Rušonas dārznieki"')
+        ).first()
         representative = db.session.scalars(select(User).where(User.email == LOGINS["municipality"])).one()
         theirs = db.session.scalars(
             select(Idea.id).where(Idea.municipality_id == representative.municipality_id, Idea.reference.is_not(None))

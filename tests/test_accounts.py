@@ -51,7 +51,12 @@ def register(client, **fields):
 
 def errors_of(page: str) -> dict[str, str]:
     """Field id → its error message, as the `field` macro ties them."""
-    return dict(re.findall(r'<div class="field-error" id="([\w-]+)-error">(.*?)</div>', page, re.S))
+    return dict(re.findall(
+        r'<p class="govuk-error-message field-error" id="([\w-]+)-error">'
+        r'<span class="govuk-visually-hidden">[^<]+</span> (.*?)</p>',
+        page,
+        re.S,
+    ))
 
 
 # --- registering and confirming -------------------------------------------------------------

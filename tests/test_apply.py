@@ -381,7 +381,7 @@ def test_the_form_speaks_english_on_request_with_every_field_labelled(client, dr
     assert "Title of the idea" in page and "Add a budget line" in page and "Check and submit the idea" in page
     # Every input, select and textarea has a visible label tied to it (hidden fields aside).
     ids = re.findall(r'<(?:input|select|textarea)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', page)
-    labelled = set(re.findall(r'<label for="([^"]+)"', page)) | set(re.findall(r'<label class="check"><input[^>]*id="([^"]+)"', page))
+    labelled = set(re.findall(r'<label[^>]*\bfor="([^"]+)"', page)) | set(re.findall(r'<label class="check"><input[^>]*id="([^"]+)"', page))
     wrapped = set(re.findall(r'<label><input[^>]*id="([^"]+)"', page))
     missing = [i for i in ids if i not in labelled | wrapped]
     assert ids and not missing, missing

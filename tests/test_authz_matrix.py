@@ -49,7 +49,7 @@ EXPECT = {
     "organisations.invitation": E(PUBLIC, PUBLIC), "organisations.invite": E(post=A),
     "organisations.register_invited": E(PUBLIC, PUBLIC), "organisations.show": E(A | ADMIN),
     "pages.competition": E(ADMIN), "pages.competitions": E(ADMIN), "pages.outbox": E(ADMIN), "pages.healthz": E(PUBLIC),
-    "pages.index": E(PUBLIC), "pages.set_language": E(post=PUBLIC),
+    "pages.index": E(PUBLIC), "pages.privacy": E(PUBLIC), "pages.accessibility": E(PUBLIC), "pages.set_language": E(post=PUBLIC),
     "opendata.index": E(PUBLIC), "opendata.grants": E(PUBLIC),
     "impact.dashboard": E(ADMIN), "impact.reports": E(ADMIN),
     "people.active": E(post=ADMIN), "people.declare_conflict": E(post=EVALUATORS), "people.index": E(ADMIN),

@@ -132,8 +132,8 @@ def test_the_error_page_renders_after_a_failed_transaction(failing_app):
         response = client.post("/test-only/broken")
         page = response.get_data(as_text=True)
         assert response.status_code == 500
-        assert "<h1>Something went wrong</h1>" in page and "The error has been recorded" in page  # in English
-        assert '<header class="top">' in page  # the site's layout, not a bare page
+        assert '<h1 class="govuk-heading-l">Something went wrong</h1>' in page and "The error has been recorded" in page  # in English
+        assert '<header class="gf-masthead">' in page  # the site's layout, not a bare page
         assert "Traceback" not in page and "IntegrityError" not in page and "twice@" not in page
     assert client.get("/").status_code == 200
     anonymous = failing_app.test_client().post("/test-only/broken")

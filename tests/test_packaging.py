@@ -172,9 +172,9 @@ def test_wheel_serves_the_app_from_anywhere(tmp_path):
 
     status, page = report["home"]
     assert status == 200, page[:2000]
-    assert '<html lang="lv">' in page
+    assert '<html lang="lv" class="govuk-template">' in page
     assert report["log_in"] != "Log in" and report["log_in"] in page, "the page is not translated"
-    assert 'href="/static/app.css' in page
+    assert 'href="/static/app.css' in page and 'href="/static/govuk/govuk-frontend.min.css' in page
     status, css = report["static"]
     assert status == 200
     assert css == (ROOT / "grantflow" / "static" / "app.css").read_text()

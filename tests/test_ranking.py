@@ -246,13 +246,21 @@ def test_pager_links_keep_the_filters_and_the_order(client, factory, monkeypatch
     login(client, admin.email)
     args = {"municipality": ideas[0].municipality_id, "target_group": "youth", "order": "normalised"}
     page = client.get(f"/review/competitions/{competition.id}/ranking", query_string={**args, "page": 2}).get_data(as_text=True)
-    links = re.findall(r'href="(/review/competitions/\d+/ranking\?[^"]*)"', page)
+    nav = re.search(r'<nav class="card pager".*?</nav>', page, re.S).group(0)
+    links = re.findall(r'href="(/review/competitions/\d+/ranking\?[^"]*)"', nav)
     assert links and all(
         f"municipality={ideas[0].municipality_id}" in link and "target_group=youth" in link and "order=normalised" in link
         for link in links
     ), links
     assert {re.search(r"page=(\d+)", link).group(1) for link in links} == {"1", "3"}
     assert '<strong aria-current="page">2</strong>' in page
+    # "Show all columns" keeps the filters, the order and the page; the pager then keeps it too.
+    toggle = re.search(r'<p class="gf-columns"><a href="([^"]*)"', page).group(1).replace("&amp;", "&")
+    assert "columns=all" in toggle and "page=2" in toggle and "target_group=youth" in toggle and "order=normalised" in toggle
+    wide = client.get(toggle).get_data(as_text=True)
+    assert 'class="gf-table gf-table--all"' in wide and 'class="gf-table gf-table--all"' not in page
+    nav = re.search(r'<nav class="card pager".*?</nav>', wide, re.S).group(0)
+    assert all("columns=all" in link for link in re.findall(r'href="([^"]*)"', nav))
 
 
 def test_the_evaluator_scaling_is_kept_until_a_score_of_the_competition_changes(app, factory):

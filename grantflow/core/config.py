@@ -62,6 +62,11 @@ ENV_KEYS = (
     "PAYMENT_IBAN",
     "PAYMENT_BIC",
     "PAYMENT_ACCOUNT_NAME",
+    "BRAND_COLOUR",
+    "LOGO",
+    "CONTACT_EMAIL",
+    "CONTACT_PHONE",
+    "CONTACT_ADDRESS",
 )
 
 
@@ -157,6 +162,16 @@ class Defaults:
     # identifiers start with it) and the licence the data is published under.
     OPEN_DATA_PREFIX = "360G-darbigaskopienas"
     OPEN_DATA_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+
+    # The programme the pages are branded for: its name (one text, or {"lv": ..., "en": ...}),
+    # the brand colour (header, buttons' focus and surfaces: a CSS colour), the logo (a file
+    # under grantflow/static/ or an absolute URL path; empty: none), and the footer's contacts.
+    PROGRAMME_NAME = {"lv": "Darbīgās kopienas", "en": "Darbīgās kopienas"}
+    BRAND_COLOUR = "#1d5c4d"
+    LOGO = "logo.svg"
+    CONTACT_EMAIL = "kopienas@example.lv"
+    CONTACT_PHONE = ""
+    CONTACT_ADDRESS = "Jēkabpils"
 
 
 def coerce(key: str, value: str):

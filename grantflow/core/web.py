@@ -23,8 +23,33 @@ def flash_refused(refused: Refused, wrap=None) -> None:
         flash(wrap(message) if wrap else message, "error")
 
 
+# A state's tag colour says what it means, read from its tags (first match wins), never from
+# its name: a new workflow's states get the right colours by their tags alone.
+TAG_COLOURS = (
+    ("withdrawn", "red"),
+    ("reporting", "yellow"),
+    ("funded", "green"),
+    ("decidable", "purple"),
+    ("scoring", "teal"),
+    ("screening", "blue"),
+    ("editable", "grey"),
+)
+
+
+def state_colour(state) -> str:
+    """The GOV.UK tag colour of a workflow state (anything with `tags` and `final`): a final
+    state that is neither funded nor withdrawn was refused (red); any other filed state waits
+    on someone (blue)."""
+    tags = state.tags
+    for tag, colour in TAG_COLOURS:
+        if tag in tags:
+            return colour
+    return "red" if state.final else "blue"
+
+
 def init_app(app) -> None:
     app.jinja_env.filters.update(
+        state_colour=state_colour,
         money=i18n.format_money,
         when=i18n.format_when,
         day=i18n.format_day,
@@ -33,7 +58,13 @@ def init_app(app) -> None:
 
     @app.context_processor
     def shared():
-        return {"locale": i18n.locale_code(), "languages": app.config["LANGUAGES"], "user": current_user}
+        name = app.config["PROGRAMME_NAME"]
+        return {
+            "locale": i18n.locale_code(),
+            "languages": app.config["LANGUAGES"],
+            "user": current_user,
+            "programme_name": i18n.pick(name) if isinstance(name, dict) else name,
+        }
 
     @app.after_request
     def security_headers(response):

@@ -62,6 +62,16 @@ def set_language():
     return redirect(safe_next(request.form.get("next")) or url_for("pages.index"), code=303)
 
 
+@bp.route("/privacy")
+def privacy():
+    return render_template("pages/privacy.html")
+
+
+@bp.route("/accessibility")
+def accessibility():
+    return render_template("pages/accessibility.html")
+
+
 @bp.route("/healthz")
 @csrf.exempt
 def healthz():

@@ -1,0 +1,86 @@
+"""axe-core in a real Chromium on the pages each role visits, on a desktop and a phone screen:
+no serious or critical violation. axe-core comes from the axe-playwright-python package (a test
+dependency); it is evaluated in the page, so the site's Content-Security-Policy stays as it is."""
+
+from importlib.resources import files
+
+import pytest
+from sqlalchemy import select
+
+from grantflow.accounts.models import User
+from grantflow.competitions.models import Competition
+from grantflow.core.extensions import db
+from grantflow.demo.operations import PASSWORD
+from grantflow.ideas.models import Idea
+from grantflow.organisations.models import Organisation
+from tests.browser.conftest import log_in
+
+AXE = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+
+
+def ids(app) -> dict:
+    """The demo's open competition, one idea per state and the demo applicant's organisation."""
+    with app.app_context():
+        competition = db.session.scalars(select(Competition).where(Competition.code == "DK-2026")).one()
+        ideas = {i.state: i.id for i in db.session.scalars(select(Idea).where(Idea.competition_id == competition.id))}
+        org = db.session.scalars(
+            select(Organisation).where(Organisation.name == 'biedrība "Rušonas dārznieki"')
+        ).first()
+        representative = db.session.scalars(select(User).where(User.email == LOGINS["municipality"])).one()
+        theirs = db.session.scalars(
+            select(Idea.id).where(Idea.municipality_id == representative.municipality_id, Idea.reference.is_not(None))
+        ).first()
+        db.session.remove()
+    return {"competition": competition.id, "org": org.id, "theirs": theirs, **ideas}
+
+
+def pages_of(role: str, i: dict) -> list[str]:
+    c = i["competition"]
+    return {
+        "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere"],
+        "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}"],
+        "evaluator": ["/", f"/review/ideas/{i['in_review']}/score"],
+        "administrator": [
+            "/", "/admin/", f"/admin/competitions/{c}", f"/competitions/{c}/edit", f"/competitions/{c}/criteria",
+            f"/review/competitions/{c}/assignments", f"/review/competitions/{c}/progress",
+            f"/review/competitions/{c}/ranking", f"/review/competitions/{c}/ranking?columns=all",
+            f"/decide/competitions/{c}", f"/decide/ideas/{i['reviewed']}", f"/review/ideas/{i['submitted']}/screening",
+            f"/ideas/{i['funded']}", "/admin/outbox",
+        ],
+        "municipality": ["/", f"/ideas/{i['theirs']}", f"/decide/ideas/{i['theirs']}/cooperation"],
+    }[role]  # fmt: skip
+
+
+LOGINS = {
+    "anonymous": None,
+    "applicant": "pieteicejs@demo.grantflow.lv",
+    "evaluator": "vertetajs@demo.grantflow.lv",
+    "administrator": "admin@demo.grantflow.lv",
+    "municipality": "pasvaldiba@demo.grantflow.lv",
+}
+
+
+def violations(page) -> list[str]:
+    page.evaluate(AXE)
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => ['serious', 'critical'].includes(v.impact))"
+        ".map(v => v.impact + ' ' + v.id + ': ' + v.help + ' — ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))"
+    )
+    return result
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("role", list(LOGINS))
+def test_no_serious_accessibility_violations(request, live_server, role, size):
+    page = request.getfixturevalue("page" if size == "desktop" else "phone")
+    if LOGINS[role]:
+        log_in(page, LOGINS[role], PASSWORD)
+    found = {}
+    for path in pages_of(role, ids(live_server.app)):
+        page.goto(path)
+        problems = violations(page)
+        if problems:
+            found[path] = problems
+    assert not found, found

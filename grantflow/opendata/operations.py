@@ -29,7 +29,6 @@ from grantflow.ideas.models import Idea
 from grantflow.organisations.models import REGISTERED, Organisation
 
 SCHEMA_VERSION = "1.4"
-PROGRAMME = "Darbīgās kopienas"
 
 
 def org_id(org: Organisation) -> str:
@@ -139,6 +138,8 @@ def grants_package(competition_id: int | None = None, today: date | None = None)
         return None
     config = current_app.config
     prefix = config["OPEN_DATA_PREFIX"]
+    name = config["PROGRAMME_NAME"]
+    programme = name.get("lv", next(iter(name.values()))) if isinstance(name, dict) else name
     who = operator()
     number = (who["registration_number"] or "").strip()
     funder_id = f"LV-RE-{number}" if len(number) == 11 and number.isdigit() else f"{prefix}-FUNDER"
@@ -150,8 +151,8 @@ def grants_package(competition_id: int | None = None, today: date | None = None)
     scope = f"competition {competition_id}" if competition_id is not None else "all competitions"
     return {
         "version": SCHEMA_VERSION,
-        "title": f"{PROGRAMME}: funded grants ({scope})",
-        "description": f"Grants awarded by {who['name']} in the {PROGRAMME} programme, "
+        "title": f"{programme}: funded grants ({scope})",
+        "description": f"Grants awarded by {who['name']} in the {programme} programme, "
         "published by GrantFlow in the 360Giving Data Standard.",
         "identifier": f"{prefix}-{'all' if competition_id is None else competition_id}-{issued}",
         "issued": issued,

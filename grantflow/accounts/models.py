@@ -4,6 +4,7 @@ import hmac
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -17,6 +18,12 @@ EVALUATOR = "evaluator"
 ADMINISTRATOR = "administrator"
 MUNICIPALITY = "municipality"
 ROLES = (APPLICANT, EVALUATOR, ADMINISTRATOR, MUNICIPALITY)
+ROLE_LABELS = {
+    APPLICANT: _l("applicant"),
+    EVALUATOR: _l("evaluator"),
+    ADMINISTRATOR: _l("administrator"),
+    MUNICIPALITY: _l("municipality representative"),
+}
 
 
 def new_session_token() -> str:

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.access import role_required
-from grantflow.accounts.models import ADMINISTRATOR
+from grantflow.accounts.models import ADMINISTRATOR, ROLE_LABELS
 from grantflow.competitions import operations as ops
 from grantflow.competitions.forms import CompetitionForm, CriterionForm, to_riga
 from grantflow.competitions.models import Competition, Criterion
@@ -135,7 +135,7 @@ def change_criterion(competition_id: int, criterion_id: int, action: str):
 @role_required(ADMINISTRATOR)
 def workflow(name: str):
     workflow = current_app.extensions["grantflow.workflows"].get(name) or abort(404)
-    return render_template("competitions/workflow.html", workflow=workflow)
+    return render_template("competitions/workflow.html", workflow=workflow, role_labels=ROLE_LABELS)
 
 
 @bp.route("/admin/workflows/<name>.svg")

@@ -301,6 +301,11 @@ def issue(idea, kind: str, actor) -> Document:
 
 # --- the receipt: a copy of the idea as submitted ------------------------------------------------
 RECEIPT = "receipt"
+KIND_LABELS = {
+    DECISION: _l("Decision letter"),
+    AGREEMENT: _l("Cooperation agreement"),
+    RECEIPT: _l("Copy of the submitted idea"),
+}
 RECEIPT_COPY = "receipt_copy"  # the attachment maker
 
 

@@ -1,5 +1,6 @@
 """Language and presentation helpers: locale choice, Riga time, euros, amounts in words."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -150,6 +151,28 @@ def letter_date(day: date | datetime, locale: str, case: str = "locative") -> st
     if isinstance(day, datetime):
         day = riga(day).date()
     return format_date(day, "d MMMM y", locale="en")
+
+
+QUOTES = {"lv": ("„", "”"), "en": ("“", "”")}
+
+
+def quoted(text, locale: str | None = None) -> str:
+    """Text in the language's quotation marks: „teksts” (lv), “text” (en)."""
+    opening, closing = QUOTES.get(locale or locale_code(), QUOTES["lv"])
+    return f"{opening}{text}{closing}"
+
+
+def typographic_quotes(text: str | None, locale: str | None = None) -> str:
+    """Stored names as typed (biedrība "Kopiena") with the language's quotation marks
+    (biedrība „Kopiena”), so a document does not mix straight and typographic quotes."""
+    if not text:
+        return text or ""
+    locale = locale or locale_code()
+    opening, closing = QUOTES.get(locale, QUOTES["lv"])
+    text = re.sub(r'"([^"]*)"', lambda m: f"{opening}{m[1]}{closing}", text)
+    if locale == "lv":
+        text = re.sub(r"“([^“”]*)”", lambda m: f"„{m[1]}”", text)
+    return text
 
 
 def amount_in_words(amount: Decimal, locale: str = "lv") -> str:

@@ -51,6 +51,8 @@ def decimal_amount(text: str, places: int = 2, maximum: Decimal = MAX_MONEY) -> 
     if value > maximum:
         raise Unreadable(_l("This number is too large."))
     if value != value.quantize(Decimal(1).scaleb(-places)):
+        if places == 2:
+            raise Unreadable(_l("Euros with at most two decimals."))
         raise Unreadable(_l("Use at most %(places)d decimal places.", places=places))
     return value.quantize(Decimal(1).scaleb(-places))
 

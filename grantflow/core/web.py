@@ -50,6 +50,7 @@ def init_app(app) -> None:
         day=i18n.format_day,
         number=i18n.format_number,
         score=lambda value: i18n.format_points(value, empty="—"),
+        quoted=i18n.quoted,
         pick=i18n.pick,
     )
 

@@ -6,7 +6,10 @@ from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
 
+from grantflow.core.forms import Form, MoneyField
 from grantflow.core.i18n import (
     LATVIAN_MONTHS,
     format_day,
@@ -107,3 +110,24 @@ def test_money_refused_with_the_right_message_in_the_readers_language(app, typed
         with force_locale(locale), pytest.raises(Unreadable) as refused:
             decimal_amount(typed)
         assert refused.value.message == message
+
+
+class _Sample(Form):
+    name = StringField(validators=[InputRequired(), Length(max=3)])
+    letter = StringField(validators=[Length(max=1)])
+    amount = MoneyField(validators=[InputRequired()])
+
+
+@pytest.mark.parametrize(
+    ("locale", "data", "errors"),
+    [("lv", {}, {"name": ["Šis lauks ir jāaizpilda."], "amount": ["Šis lauks ir jāaizpilda."]}),
+     ("lv", {"name": "abcd", "letter": "ab", "amount": "1,5"},
+      {"name": ["Teksts nedrīkst būt garāks par 3 rakstzīmēm."], "letter": ["Teksts nedrīkst būt garāks par 1 rakstzīmi."]}),
+     ("en", {"name": "abcd", "amount": "x"},
+      {"name": ["Field cannot be longer than 3 characters."], "amount": ["Write a number, e.g. 150 or 150.50."]})],
+)  # fmt: skip
+def test_wtforms_own_messages_in_the_readers_language(app, locale, data, errors):
+    with app.test_request_context(method="POST", data=data), force_locale(locale):
+        form = _Sample()
+        assert not form.validate()
+        assert form.errors == errors

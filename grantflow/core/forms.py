@@ -3,7 +3,7 @@ language), the one money field, and the checks of numbers."""
 
 from decimal import Decimal
 
-from flask_babel import gettext, lazy_ngettext, ngettext
+from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, FieldList
@@ -19,10 +19,11 @@ class Translations:
     catalogues (grantflow/core/translations): WTForms ships no Latvian catalogue."""
 
     def gettext(self, string):
-        return gettext(string)
+        return get_translations().gettext(string)
 
     def ngettext(self, singular, plural, n):
-        return ngettext(singular, plural, n)
+        # Babel's own, not flask_babel's: WTForms puts the values in itself ("%(max)d").
+        return get_translations().ngettext(singular, plural, n)
 
 
 TRANSLATIONS = Translations()

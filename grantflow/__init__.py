@@ -6,6 +6,7 @@ lives in an area (see README, Development, for their order of layers)."""
 import os
 
 from flask import Flask
+from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -24,7 +25,7 @@ from grantflow.core.config import (
 )
 from grantflow.core.database import configure_engine, database_uri
 from grantflow.core.extensions import babel, csrf, db, login_manager, migrate
-from grantflow.core.i18n import select_locale
+from grantflow.core.i18n import LOGIN_MESSAGE, select_locale
 from grantflow.documents import views as documents_views
 from grantflow.funding import views as funding_views
 from grantflow.ideas import views as ideas_views
@@ -133,6 +134,8 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
+    login_manager.login_message = LOGIN_MESSAGE
+    login_manager.localize_callback = gettext
     login_manager.session_protection = "strong"
     mail_operations.init_app(app)
     # After every area is imported: their tasks are declared.

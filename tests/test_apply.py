@@ -55,7 +55,7 @@ def test_start_a_draft_only_in_open_competitions_and_own_organisations(client, f
     for data in ({"competition_id": closed.id, "organisation_id": org_id}, {"competition_id": competition.id, "organisation_id": other_org.id}):
         response = client.post("/apply/new", data=data)
         assert response.status_code == 200
-        assert "Not a valid choice" in response.get_data(as_text=True) or "Nederīga izvēle" in response.get_data(as_text=True)
+        assert "Izvēlieties kādu no piedāvātajām iespējām." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Idea.id))) == 0
     response = client.post("/apply/new", data={"competition_id": competition.id, "organisation_id": org_id})
     assert response.status_code == 303

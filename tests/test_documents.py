@@ -28,6 +28,7 @@ from tests.test_decide import MUNICIPALITY_REG_NO, flashes
 
 LATVIAN = "āčēģīķļņšūžĀČĒĢĪĶĻŅŠŪŽ"
 ORG_NAME = 'biedrība "Ģimeņu Ķīmiķu Šūšanas Žurnālistu Čempioni — ĀĒĪŪĻŅ čaklie ļaudis, ēģž"'
+ORG_NAME_LV = "biedrība „Ģimeņu Ķīmiķu Šūšanas Žurnālistu Čempioni — ĀĒĪŪĻŅ čaklie ļaudis, ēģž”"  # as a letter prints it
 
 
 def pdf_text(data: bytes) -> str:
@@ -82,11 +83,12 @@ def test_decision_letter_in_latvian_reads_back_with_every_detail(funded, admin):
     today = utcnow().astimezone(RIGA).date()
     assert f"Jēkabpilī, {latvian_date(today)}" in text
     assert "LĒMUMS Nr. " + document.number in text
-    assert ORG_NAME in text and f"reģ. Nr. {funded.organisation.registration_number}" in text
+    assert ORG_NAME_LV in text and f"reģ. Nr. {funded.organisation.registration_number}" in text
+    assert '"' not in text and "“" not in text  # Latvian quotes only: „…”
     assert "Kopienas dārzs Ūdrīšos" in text and funded.reference in text
     assert "1 500,00 €" in text.replace("\xa0", " ")
     assert "viens tūkstotis pieci simti eiro, 00 centi" in text
-    assert "2027. gada 15. martā" in text  # report due
+    assert "līdz 2027. gada 15. martam" in text  # report due: "līdz" takes the dative
     assert "Vidējais vērtējums: 80,00 punkti no 100" in text
     assert "Apstrīdēšanas kārtība" in text and "Izglītības iniciatīvu centrs" in text
     assert "Reģ. Nr. 40008033544" in text  # the operator's letterhead
@@ -142,6 +144,7 @@ def test_english_letter_when_the_applicant_writes_in_english(factory, operator, 
     assert document.language == "en" and document.filename.startswith("decision-")
     assert "DECISION No." in text and "How to appeal" in text
     assert "one thousand, five hundred euros, 00 cents" in text or "one thousand five hundred euros, 00 cents" in text
+    assert "Association “Jaunie Spārni”" in text or "biedrība “Jaunie Spārni”" in text
     assert "viens tūkstotis pieci simti eiro, 00 centi" in text  # the amount in Latvian words too
     today = utcnow().astimezone(RIGA).date()
     assert f"Jēkabpils, {today.day} {today.strftime('%B')} {today.year}" in text
@@ -159,14 +162,16 @@ def test_agreement_needs_the_municipality_then_names_all_three_parties(client, f
     text = pdf_text(document.pdf)
     assert "VIENOŠANĀS Nr. " + document.number in text
     assert "par sadarbību kopienas idejas „Kopienas dārzs Ūdrīšos”" in text
-    for party in ("Izglītības iniciatīvu centrs", "Rēzeknes novada pašvaldība", ORG_NAME):
+    for party in ("biedrība „Izglītības iniciatīvu centrs”", "Rēzeknes novada pašvaldība", ORG_NAME_LV):
         assert party in text
     assert f"reģ. Nr. {MUNICIPALITY_REG_NO}" in text and "domes priekšsēdētājs Aivars Pašvaldnieks" in text
     assert "nodrošina telpas: Tautas nama zāle" in text and "nodrošina inventāru: Galdi un soli" in text
     assert "vismaz 5 gadus" in text and "Ilgtspējas periods ir 5 gadi" in text
     assert "viens tūkstotis pieci simti eiro, 00 centi" in text
     assert "Ūdrīši, Rēzeknes novads" in text
-    assert "līdz 2027. gada 15. martā" in text
+    assert "līdz 2027. gada 15. martam" in text
+    assert re.search(r"laikā no \d{4}\. gada \d+\. \w+a\b", text)  # "no" takes the genitive
+    assert re.search(r"Programmas operatora \d{4}\. gada \d+\. \w+a lēmumu", text)  # the decision's date: genitive
 
 
 def test_reissue_makes_a_new_version_and_verification_tells_which_is_current(client, funded, admin):
@@ -205,7 +210,8 @@ def test_applicant_downloads_own_documents_others_cannot(client, funded, admin, 
     assert client.get(f"/documents/{document.id}").status_code == 302  # log in first
     login(client, "pieteicejs@example.lv")
     page = client.get(f"/ideas/{funded.id}").get_data(as_text=True)
-    assert f"/documents/{document.id}" in page
+    assert page.count(f"/apply/{funded.id}/documents/decision.pdf") == 1  # listed once, labelled
+    assert "Lēmuma vēstule" in page or "Lēmums" in page
     assert "Izsniegt lēmumu" not in page  # not for applicants
     response = client.get(f"/documents/{document.id}")
     assert response.status_code == 200 and response.data == document.pdf
@@ -297,3 +303,33 @@ def test_issuing_is_protected_by_csrf(make_app):
         client.post("/login", data={"email": "csrf-docs@example.lv", "password": "parole-123456", "csrf_token": token})
         assert client.post(f"/documents/ideas/{idea.id}/decision").status_code == 400
         assert db.session.scalar(select(func.count(Document.id)).where(Document.kind != "receipt")) == 0
+
+
+def _pages(idea, reason_words: int) -> list[str]:
+    """The rejection letter's pages as text, with a reason of so many words."""
+    decision = decide_ops.decision_of(idea)
+    decision.reason = " ".join(["Budžets nav pamatots ar tāmēm"] * (reason_words // 5))
+    reader = PdfReader(io.BytesIO(ops.to_pdf(ops.draft(idea, ops.DECISION).html)))
+    return [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+
+
+def test_no_page_holds_only_the_signature_or_the_qr_block(factory, operator, admin):
+    """A rejection letter's second page once held only the QR block. Lengthen the reason word
+    by word across a page's end: the letter's last page always holds the end of the text with
+    the signature and the verification box."""
+    idea = factory.reviewed(title="Noraidītā ideja")
+    decide_ops.decide(idea, admin, "reject", reason="x")
+
+    def last_page_is_whole(words):
+        last = _pages(idea, words)[-1]
+        assert "Iebildumu izskata" in last and "direktore" in last and "/verify/" in last, (words, last[:300])
+
+    base = len(_pages(idea, 0))
+    low, high = 0, 200  # words: `base` pages at `low`, more at `high`
+    while len(_pages(idea, high)) == base:
+        low, high = high, high * 2
+    while high - low > 10:
+        middle = (low + high) // 2
+        low, high = (middle, high) if len(_pages(idea, middle)) == base else (low, middle)
+    for words in range(low, high + 60, 10):  # from just before the break to a few lines past it
+        last_page_is_whole(words)

@@ -71,7 +71,7 @@ def test_closed_competition_refuses_submission(factory):
 
 def test_transition_not_available_from_the_current_state(factory):
     idea = factory.idea()
-    with pytest.raises(Refused, match="kamēr idejas statuss ir “Melnraksts”"):
+    with pytest.raises(Refused, match="kamēr idejas statuss ir „Melnraksts”"):
         engine.fire(idea, "fund", factory.admin())
 
 

@@ -72,7 +72,7 @@ def test_known_nasty_values_are_refused_beside_the_field(world, persona, method,
         assert response.status_code == 422
         page = response.get_data(as_text=True)
         # (the world's criteria are locked: scoring started, so that page refuses before the field)
-        assert endpoint == "competitions.criteria" or "Ievadiet skaitli." in page or "Šis skaitlis ir par lielu." in page
+        assert endpoint == "competitions.criteria" or "Ievadiet skaitli." in page or "Ierakstiet skaitli" in page or "Šis skaitlis ir par lielu." in page
     if endpoint == "ideas.save" and "budget_lines-0-unit_cost" in data:
         db.session.expire_all()
         draft = db.session.get(Idea, world.ids["draft"])

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.mail.models import MailStatus, OutboxMail
-from grantflow.mail.operations import queue_mail, send_pending
+from grantflow.mail.operations import queue_mail, render_mail, send_pending
 from grantflow.workflow import engine
 from tests.smtp import free_port
 
@@ -136,3 +136,12 @@ def test_inline_delivery_after_a_request(make_app, smtp_server):
         response = client.post(f"/ideas/{idea.id}/steps/submit")
         assert response.status_code == 303
         assert smtp_server.to(applicant.email), "the receipt is delivered by the end of the request"
+
+
+def test_the_sign_off_declines_the_operators_name(app, factory):
+    """Latvian: "Izglītības iniciatīvu centra vārdā" (genitive), never "centrs vārdā"."""
+    user = factory.user()
+    _subject, latvian = render_mail("confirm_email", "lv", user=user, token="x")
+    _subject, english = render_mail("confirm_email", "en", user=user, token="x")
+    assert latvian.rstrip().endswith("GrantFlow, Izglītības iniciatīvu centra vārdā")
+    assert english.rstrip().endswith("GrantFlow, on behalf of Izglītības iniciatīvu centrs")

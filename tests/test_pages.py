@@ -64,7 +64,7 @@ def test_step_from_the_web_is_checked_and_explained(client, factory):
     response = client.post(
         f"/ideas/{idea.id}/steps/return_for_changes", data={"comment": "Precizējiet budžetu"}, follow_redirects=True
     )
-    assert "Izdarīts: idejas statuss tagad ir “Melnraksts”" in response.get_data(as_text=True)
+    assert "Izdarīts: idejas statuss tagad ir „Melnraksts”" in response.get_data(as_text=True)
     response = client.post(f"/ideas/{idea.id}/steps/no_such_step", follow_redirects=True)
     assert response.status_code == 200 and "Šis solis nav iespējams" in response.get_data(as_text=True)
 

@@ -2,9 +2,10 @@ import re
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from grantflow.core.forms import Form
 
 PASSWORD_MIN = 10
 
@@ -56,13 +57,13 @@ def email_field(label=_l("E-mail")):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), filters=[strip], validators=[DataRequired(_l("Enter your e-mail address.")), at_most(254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), at_most(200)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     name = StringField(
         _l("Your name"),
         filters=[strip],
@@ -78,11 +79,11 @@ class RegisterForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = email_field()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     account_email = ""  # set by the view, for the check that the password is not the address
     password = PasswordField(
         _l("New password"), validators=[DataRequired(_l("Choose a password.")), at_most(200), check_password]

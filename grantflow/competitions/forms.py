@@ -4,15 +4,13 @@ time and stored in UTC."""
 from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from grantflow.core.forms import MAX_MONEY, finite_number
+from grantflow.core.forms import Form, MoneyField, finite_number
 from grantflow.core.i18n import RIGA
 from grantflow.core.types import CENT
 
-MONEY = dict(places=2, validators=[InputRequired(), finite_number(MAX_MONEY), NumberRange(min=0)])
 RIGA_TIME = "%Y-%m-%dT%H:%M"
 
 
@@ -24,7 +22,7 @@ def to_riga(moment):
     return None if moment is None else moment.astimezone(RIGA).replace(tzinfo=None)
 
 
-class CompetitionForm(FlaskForm):
+class CompetitionForm(Form):
     code = StringField(
         _l("Code (prefix of reference numbers)"),
         validators=[DataRequired(), Length(max=20), Regexp(r"^[A-Z0-9-]+$", message=_l("Capital letters, digits and hyphens only, e.g. DK-2027."))],
@@ -37,9 +35,9 @@ class CompetitionForm(FlaskForm):
     closes_at = DateTimeLocalField(_l("Closes (Riga time)"), format=RIGA_TIME, validators=[InputRequired()])
     evaluation_closes_at = DateTimeLocalField(_l("Evaluation closes (Riga time)"), format=RIGA_TIME, validators=[Optional()])
     report_due = DateField(_l("Final reports due"), validators=[Optional()])
-    budget = DecimalField(_l("Budget (EUR)"), **MONEY)
-    min_grant = DecimalField(_l("Smallest grant (EUR)"), **MONEY)
-    max_grant = DecimalField(_l("Largest grant (EUR)"), **MONEY)
+    budget = MoneyField(_l("Budget (EUR)"), validators=[InputRequired()])
+    min_grant = MoneyField(_l("Smallest grant (EUR)"), validators=[InputRequired()])
+    max_grant = MoneyField(_l("Largest grant (EUR)"), validators=[InputRequired()])
     workflow = SelectField(_l("Workflow"), validators=[InputRequired()])
     evaluators_per_idea = IntegerField(_l("Evaluators per idea"), default=2, validators=[InputRequired(), NumberRange(min=1, max=10)])
     disagreement_threshold = DecimalField(
@@ -81,7 +79,7 @@ class CompetitionForm(FlaskForm):
         return data
 
 
-class CriterionForm(FlaskForm):
+class CriterionForm(Form):
     name_lv = StringField(_l("Name in Latvian"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
     guidance_lv = TextAreaField(_l("Guidance for evaluators in Latvian"), validators=[Length(max=5000)])

@@ -148,6 +148,8 @@ class Defaults:
 
     # The programme operator, printed on letters and agreements.
     OPERATOR_NAME = "Izglītības iniciatīvu centrs"
+    # The name in the genitive, as Latvian sentences need it ("... centra vārdā").
+    OPERATOR_NAME_GENITIVE = "Izglītības iniciatīvu centra"
     OPERATOR_CITY = "Jēkabpils"
     OPERATOR_CITY_LOCATIVE = "Jēkabpilī"
     OPERATOR_SIGNATORY = "Daiga Zaķe"

@@ -1,5 +1,6 @@
 """Language and presentation helpers: locale choice, Riga time, euros, amounts in words."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -14,6 +15,16 @@ from flask_login import current_user
 from num2words import num2words
 
 RIGA = ZoneInfo("Europe/Riga")
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogues without translating it where it is written (it is
+    translated where it is shown)."""
+    return message
+
+
+# Flask-Login flashes it through gettext (see create_app), so it reads in the page's language.
+LOGIN_MESSAGE = N_("Please log in to see this page.")
 
 
 def select_locale() -> str:
@@ -42,33 +53,63 @@ def riga(moment: datetime) -> datetime:
     return moment.astimezone(RIGA)
 
 
+# One way of writing dates and numbers per language, used by every filter, page, mail and
+# document: Latvian "24. nov. 2026", "1 234,50"; English "24 Nov 2026", "1,234.50".
+DATE_PATTERNS = {"lv": "d. MMM y", "en": "d MMM y"}
+
+
+def _date_pattern(locale: str) -> str:
+    return DATE_PATTERNS.get(locale, DATE_PATTERNS["lv"])
+
+
 def format_when(moment: datetime | None, locale: str | None = None) -> str:
+    """A moment in Riga time: "24. nov. 2026, 16:52" (lv), "24 Nov 2026, 16:52" (en)."""
     if moment is None:
         return ""
-    return format_datetime(riga(moment), "d. MMM yyyy, HH:mm", locale=locale or locale_code())
+    locale = locale or locale_code()
+    return format_datetime(riga(moment), _date_pattern(locale) + ", HH:mm", locale=locale)
 
 
 def format_day(day: date | datetime | None, locale: str | None = None) -> str:
+    """A day: "24. nov. 2026" (lv), "24 Nov 2026" (en); a moment is taken in Riga time."""
     if day is None:
         return ""
     if isinstance(day, datetime):
         day = riga(day).date()
-    return format_date(day, "long", locale=locale or locale_code())
+    locale = locale or locale_code()
+    return format_date(day, _date_pattern(locale), locale=locale)
 
 
 def format_points(value: Decimal | None, locale: str | None = None, empty: str = "") -> str:
     """A number with two decimals in the locale's way: 1 234,50 (lv), 1,234.50 (en)."""
     if value is None:
         return empty
-    parsed, pattern = _points_format(locale or locale_code())
+    parsed, pattern = _number_format(locale or locale_code(), "#,##0.00")
     return pattern.apply(value, parsed)  # babel's format_decimal, less its parsing on every call
 
 
-@lru_cache(maxsize=16)
-def _points_format(locale: str):
-    """The locale and the pattern of format_points, parsed once (a ranking page or the funding
-    board formats hundreds of amounts)."""
-    return Locale.parse(locale), parse_pattern("#,##0.00")
+def format_number(value, locale: str | None = None, empty: str = "—") -> str:
+    """Points, weights and counts as few decimals as they need: 7,5 / 10 (lv), 7.5 / 10 (en)."""
+    if value is None:
+        return empty
+    parsed, pattern = _number_format(locale or locale_code(), "#,##0.##")
+    return pattern.apply(Decimal(str(value)), parsed)
+
+
+def format_input(value: Decimal | None, locale: str | None = None) -> str:
+    """An amount as a money field shows it to be typed over: 345,67 (lv), 345.67 (en); no
+    thousands separators (the field reads them, but a person editing the number need not)."""
+    if value is None:
+        return ""
+    parsed, pattern = _number_format(locale or locale_code(), "0.00")
+    return pattern.apply(value, parsed)
+
+
+@lru_cache(maxsize=32)
+def _number_format(locale: str, pattern: str):
+    """The locale and a pattern, parsed once (a ranking page or the funding board formats
+    hundreds of numbers)."""
+    return Locale.parse(locale), parse_pattern(pattern)
 
 
 def format_money(amount: Decimal | None, locale: str | None = None) -> str:
@@ -77,13 +118,61 @@ def format_money(amount: Decimal | None, locale: str | None = None) -> str:
     return format_points(amount, locale) + " €"
 
 
-def latvian_date(day: date) -> str:
-    """The Latvian way of writing a date in a letter: 2025. gada 15. martā."""
-    months = (
-        "janvārī", "februārī", "martā", "aprīlī", "maijā", "jūnijā",
-        "jūlijā", "augustā", "septembrī", "oktobrī", "novembrī", "decembrī",
-    )  # fmt: skip
-    return f"{day.year}. gada {day.day}. {months[day.month - 1]}"
+# Latvian month names in the cases a sentence asks for: "2027. gada 1. aprīlis" (nominative),
+# "no 2027. gada 1. aprīļa" (genitive), "līdz 2027. gada 30. jūnijam" (dative), "uz 2027. gada
+# 1. aprīli" (accusative), "2027. gada 1. aprīlī" (locative).
+LATVIAN_MONTHS = {
+    "nominative": ("janvāris", "februāris", "marts", "aprīlis", "maijs", "jūnijs",
+                   "jūlijs", "augusts", "septembris", "oktobris", "novembris", "decembris"),
+    "genitive": ("janvāra", "februāra", "marta", "aprīļa", "maija", "jūnija",
+                 "jūlija", "augusta", "septembra", "oktobra", "novembra", "decembra"),
+    "dative": ("janvārim", "februārim", "martam", "aprīlim", "maijam", "jūnijam",
+               "jūlijam", "augustam", "septembrim", "oktobrim", "novembrim", "decembrim"),
+    "accusative": ("janvāri", "februāri", "martu", "aprīli", "maiju", "jūniju",
+                   "jūliju", "augustu", "septembri", "oktobri", "novembri", "decembri"),
+    "locative": ("janvārī", "februārī", "martā", "aprīlī", "maijā", "jūnijā",
+                 "jūlijā", "augustā", "septembrī", "oktobrī", "novembrī", "decembrī"),
+}  # fmt: skip
+
+
+def latvian_date(day: date | datetime, case: str = "locative") -> str:
+    """A date as a Latvian letter writes it, in the case the sentence needs: "2025. gada
+    15. martā" (locative, "on"), "no 2025. gada 15. marta" (genitive, after "no"), "līdz
+    2025. gada 15. martam" (dative, after "līdz"), "2025. gada 15. marts" (nominative)."""
+    if isinstance(day, datetime):
+        day = riga(day).date()
+    return f"{day.year}. gada {day.day}. {LATVIAN_MONTHS[case][day.month - 1]}"
+
+
+def letter_date(day: date | datetime, locale: str, case: str = "locative") -> str:
+    """A date in a document's sentence: Latvian in the case asked for, English "1 April 2027"."""
+    if locale == "lv":
+        return latvian_date(day, case)
+    if isinstance(day, datetime):
+        day = riga(day).date()
+    return format_date(day, "d MMMM y", locale="en")
+
+
+QUOTES = {"lv": ("„", "”"), "en": ("“", "”")}
+
+
+def quoted(text, locale: str | None = None) -> str:
+    """Text in the language's quotation marks: „teksts” (lv), “text” (en)."""
+    opening, closing = QUOTES.get(locale or locale_code(), QUOTES["lv"])
+    return f"{opening}{text}{closing}"
+
+
+def typographic_quotes(text: str | None, locale: str | None = None) -> str:
+    """Stored names as typed (biedrība "Kopiena") with the language's quotation marks
+    (biedrība „Kopiena”), so a document does not mix straight and typographic quotes."""
+    if not text:
+        return text or ""
+    locale = locale or locale_code()
+    opening, closing = QUOTES.get(locale, QUOTES["lv"])
+    text = re.sub(r'"([^"]*)"', lambda m: f"{opening}{m[1]}{closing}", text)
+    if locale == "lv":
+        text = re.sub(r"“([^“”]*)”", lambda m: f"„{m[1]}”", text)
+    return text
 
 
 def amount_in_words(amount: Decimal, locale: str = "lv") -> str:

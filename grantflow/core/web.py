@@ -6,6 +6,7 @@ the page itself reads (the user, the language) through the same session."""
 
 from flask import current_app, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -14,6 +15,25 @@ from grantflow.core import i18n
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
+
+# Each error page's heading and text, in the reader's language (never werkzeug's English
+# description).
+ERROR_PAGES = {
+    400: (_l("Bad request"), _l("The request could not be read. Go back, reload the page and try again.")),
+    403: (_l("Not allowed"), _l("You do not have access to this page. If you think you should, ask the administrator.")),
+    404: (_l("Not found"), _l("There is no such page here. The address may be mistyped, or what it showed has been removed.")),
+    405: (_l("Not allowed"), _l("This address cannot be used this way.")),
+    413: (_l("The file is too large"), _l("The file or form sent is too large. Send a smaller file.")),
+    429: (_l("Too many attempts"), _l("Too many attempts in a short time. Wait a while and try again.")),
+    503: (_l("Not available"), _l("This is not available at the moment. Please try again later.")),
+}
+OTHER_ERROR = (_l("Something went wrong"), _l("The request could not be completed. Please try again."))
+
+
+def error_page(code: int, message: str | None = None):
+    """The error page for `code`: its heading and our own text (or `message`)."""
+    title, text = ERROR_PAGES.get(code, OTHER_ERROR)
+    return render_template("errors/error.html", code=code, title=title, message=message or text), code
 
 
 def flash_refused(refused: Refused, wrap=None) -> None:
@@ -53,6 +73,9 @@ def init_app(app) -> None:
         money=i18n.format_money,
         when=i18n.format_when,
         day=i18n.format_day,
+        number=i18n.format_number,
+        score=lambda value: i18n.format_points(value, empty="—"),
+        quoted=i18n.quoted,
         pick=i18n.pick,
     )
 
@@ -88,7 +111,7 @@ def init_app(app) -> None:
     def csrf_error(error):
         db.session.rollback()
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
-        return render_template("errors/error.html", code=400, message=error.description), 400
+        return error_page(400)
 
     @app.errorhandler(Conflict)
     def conflict(error):
@@ -101,7 +124,7 @@ def init_app(app) -> None:
         if error.code and error.code < 400:
             return error
         db.session.rollback()
-        return render_template("errors/error.html", code=error.code, message=error.description), error.code
+        return error_page(error.code)
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
@@ -111,7 +134,7 @@ def init_app(app) -> None:
         try:
             db.session.rollback()
             message = _("The error has been recorded. Please try again in a moment; if it happens again, tell us.")
-            return render_template("errors/error.html", code=500, message=message), 500
+            return error_page(500, message)
         except Exception:  # the database itself is gone: werkzeug's plain page needs nothing
             current_app.logger.exception("The error page could not be drawn")
             db.session.remove()

@@ -3,15 +3,16 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, SubmitField
 from wtforms.validators import Optional, ValidationError
 
+from grantflow.core.forms import Form
+
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     pdf = FileField(_l("The PDF file you hold"))
     sha256 = StringField(_l("…or its SHA-256 fingerprint (64 characters)"), validators=[Optional()])
     check = SubmitField(_l("Check"))

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import jinja2
 import qrcode
-from babel.dates import format_date
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -28,7 +27,7 @@ from grantflow.accounts.models import User
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
-from grantflow.core.i18n import RIGA, amount_in_words, format_money, format_points, latvian_date
+from grantflow.core.i18n import RIGA, amount_in_words, format_money, format_points, letter_date, typographic_quotes
 from grantflow.core.types import utcnow
 from grantflow.documents.models import Document
 from grantflow.documents.pdf import html_to_pdf, render_pdf
@@ -159,8 +158,11 @@ def qr_data_uri(text: str) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def written_date(day: date, language: str) -> str:
-    return latvian_date(day) if language == "lv" else format_date(day, "d MMMM yyyy", locale="en")
+def written_date(day: date, language: str, case: str = "locative") -> str:
+    """A date in a document's sentence, in the case the sentence needs (Latvian): "Jēkabpilī,
+    2027. gada 1. aprīlī" (locative), "no 2027. gada 1. aprīļa" and "2027. gada 1. aprīļa
+    lēmums" (genitive), "līdz 2027. gada 30. jūnijam" (dative). English: "1 April 2027"."""
+    return letter_date(day, language, case)
 
 
 def _context(idea, kind: str, language: str) -> dict:
@@ -191,7 +193,8 @@ def _context(idea, kind: str, language: str) -> dict:
         "operator": operator(),
         "day": day,
         "date_written": written_date(day, language),
-        "written_decision_date": written_date(decision.decided_at.astimezone(RIGA).date(), language),
+        # "pamatojoties uz ... 2027. gada 1. aprīļa lēmumu": the date qualifies the decision
+        "written_decision_date": written_date(decision.decided_at.astimezone(RIGA).date(), language, "genitive"),
         "amount": money(decision.amount),
         "amount_words": amount_in_words(decision.amount, language),
         "amount_words_lv": amount_in_words(decision.amount, "lv"),
@@ -201,13 +204,15 @@ def _context(idea, kind: str, language: str) -> dict:
             for line in decision.adjusted_budget or []
         ],
         "score": score_summary(idea),
-        "report_due": written_date(competition.report_due, language) if competition.report_due else "",
-        "starts": written_date(min(a.starts_on for a in activities if a.starts_on), language) if any(a.starts_on for a in activities) else "",
-        "ends": written_date(max(a.ends_on for a in activities if a.ends_on), language) if any(a.ends_on for a in activities) else "",
+        # after "līdz" (by, until) the dative, after "no" (from) the genitive
+        "report_due": written_date(competition.report_due, language, "dative") if competition.report_due else "",
+        "starts": written_date(min(a.starts_on for a in activities if a.starts_on), language, "genitive") if any(a.starts_on for a in activities) else "",
+        "ends": written_date(max(a.ends_on for a in activities if a.ends_on), language, "dative") if any(a.ends_on for a in activities) else "",
         "coop": coop,
         "municipality_authority": coop.authority_name if coop else (authority_name(idea.municipality) if idea.municipality else ""),
         "place": ", ".join(dict.fromkeys(p for p in parts if p)),  # Viļāni in Viļāni once
         "points": lambda value: format_points(value, language, empty="—"),
+        "q": lambda text: typographic_quotes(text, language),  # stored names in the letter's quotes
         "language": language,
     }
 
@@ -301,6 +306,11 @@ def issue(idea, kind: str, actor) -> Document:
 
 # --- the receipt: a copy of the idea as submitted ------------------------------------------------
 RECEIPT = "receipt"
+KIND_LABELS = {
+    DECISION: _l("Decision letter"),
+    AGREEMENT: _l("Cooperation agreement"),
+    RECEIPT: _l("Copy of the submitted idea"),
+}
 RECEIPT_COPY = "receipt_copy"  # the attachment maker
 
 

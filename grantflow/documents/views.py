@@ -15,7 +15,6 @@ from grantflow.competitions.models import Competition
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
-from grantflow.core.i18n import format_when
 from grantflow.core.web import flash_refused
 from grantflow.documents import operations as ops
 from grantflow.documents import tasks
@@ -30,28 +29,20 @@ bp = Blueprint("documents", __name__, cli_group="documents")
 
 @panels.panel("documents", order=500)
 def documents_panel(idea, user, roles) -> panels.Panel:
-    """The current version of each document for all who may see the idea; every version and
-    the issue buttons for administrators."""
+    """The current version of each document for all who may see the idea (listed here only,
+    not again among the idea's files); every version and the issue buttons for administrators."""
     admin = ADMINISTRATOR in roles
     return panels.Panel(
         "documents/_idea.html",
         {
             "idea": idea,
             "docs": ops.documents_for(idea),
+            "kind_labels": ops.KIND_LABELS,
             "admin": admin,
             "versions": ops.all_versions(idea) if admin else [],
             "receipts_owed": ops.receipts_owed(idea.id) if admin else [],
         },
     )
-
-
-@panels.files("documents")
-def document_files(idea, user) -> list[panels.FileLink]:
-    """The latest version of each document, listed with the idea's own files."""
-    return [
-        panels.FileLink(url_for("documents.latest", idea_id=idea.id, kind=d.kind), d.filename, format_when(d.issued_at))
-        for d in ops.documents_for(idea)
-    ]
 
 
 @bp.route("/apply/<int:idea_id>/documents/<kind>.pdf")

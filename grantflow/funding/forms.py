@@ -4,10 +4,8 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from stdnum.lv import pvn
 from wtforms import (
-    DecimalField,
     HiddenField,
     IntegerField,
     StringField,
@@ -16,17 +14,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from grantflow.core.forms import RowList, finite_number
+from grantflow.core.forms import Form, MoneyField, RowList
 from grantflow.core.i18n import format_money
 from grantflow.core.types import CENT
 
 
-def whole_cents(form, field):
-    if field.data is not None and field.data != field.data.quantize(CENT):
-        raise ValidationError(_l("Use at most two decimals (whole cents)."))
-
-
-class StaleGuard(FlaskForm):
+class StaleGuard(Form):
     """What the page showed: the idea's version and the committed total. A decision made
     on an out-of-date page is refused. The three decision forms share a page, so each is
     made with its action as prefix (fund-version, reject-reason, ...)."""
@@ -41,7 +34,7 @@ class FundForm(StaleGuard):
 
 class PartialForm(StaleGuard):
     lines = RowList(
-        DecimalField(validators=[InputRequired(_l("Enter an amount (0 to leave the line out).")), finite_number(), NumberRange(min=0, message=_l("The amount cannot be negative.")), whole_cents]),
+        MoneyField(validators=[InputRequired(_l("Enter an amount (0 to leave the line out)."))]),
         min_entries=0,
     )
     reason = TextAreaField(_l("Reason for funding only part"), validators=[DataRequired(_l("Give the reason for funding only part of the amount.")), Length(max=5000)])
@@ -75,7 +68,7 @@ def valid_registration_number(form, field):
         raise ValidationError(_l("This is not a valid Latvian registration number (11 digits)."))
 
 
-class CooperationForm(FlaskForm):
+class CooperationForm(Form):
     authority_name = StringField(_l("Municipality (legal name)"), validators=[DataRequired(), Length(max=200)])
     registration_number = StringField(_l("Registration number"), validators=[DataRequired(), valid_registration_number])
     address = StringField(_l("Address"), validators=[DataRequired(), Length(max=300)])

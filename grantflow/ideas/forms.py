@@ -2,11 +2,9 @@
 to the server and is kept, even when it is not a number yet (see apply.parsing)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    Form,
     FormField,
     HiddenField,
     SelectField,
@@ -18,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from grantflow.core.forms import RowList
+from grantflow.core.forms import Form, RowList, Rows
 from grantflow.ideas.models import PARTNER_KINDS
 
 TARGET_GROUP_LABELS = {
@@ -50,26 +48,26 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ActivityRow(Form):
+class ActivityRow(Rows):
     description = TextAreaField(_l("What will happen"))
     starts_on = StringField(_l("From (date)"), render_kw={"type": "date", "inputmode": "numeric"})
     ends_on = StringField(_l("Until (date)"), render_kw={"type": "date", "inputmode": "numeric"})
 
 
-class PartnerRow(Form):
+class PartnerRow(Rows):
     name = StringField(_l("Partner"))
     kind = SelectField(_l("Kind of partner"), choices=options(PARTNER_KINDS), validate_choice=False)
     contribution = TextAreaField(_l("What the partner contributes"))
 
 
-class BudgetRow(Form):
+class BudgetRow(Rows):
     item = StringField(_l("Item"))
     quantity = StringField(_l("Quantity"), render_kw={"inputmode": "decimal"})
     unit_cost = StringField(_l("Unit cost, €"), render_kw={"inputmode": "decimal"})
     own = BooleanField(_l("Own or in-kind contribution (not paid from the grant)"))
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(Form):
     title = StringField(_l("Title of the idea"))
     summary = TextAreaField(_l("Summary"))
     community_need = TextAreaField(_l("The community and its need"))
@@ -92,12 +90,12 @@ class IdeaForm(FlaskForm):
     place = StringField(_l("Village or place"))
 
 
-class NewIdeaForm(FlaskForm):
+class NewIdeaForm(Form):
     competition_id = SelectField(_l("Competition"), validators=[InputRequired()], coerce=int)
     organisation_id = SelectField(_l("Applying organisation"), validators=[InputRequired()], coerce=int)
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(_l("File"))
     purpose = SelectField(_l("What is it?"), choices=options(ATTACHMENT_PURPOSES))
 
@@ -125,7 +123,7 @@ def attach_problems(form, problems: dict[str, str], row_key) -> dict[str, str]:
     return loose
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     comment = TextAreaField(_l("Comment"), validators=[Length(max=5000)])
     # The idea's version when the page was drawn: a step chosen on a stale page is refused.
     version = HiddenField()

@@ -1,56 +1,19 @@
-"""Reading what people type: numbers, euros and dates as a Latvian user writes them.
+"""Reading what people type: counts, dates and text as a Latvian user writes them (numbers
+and euros: core.parsing).
 
 Each reader returns the value, or raises `Unreadable` with a message for the field. Forms
 keep the text they could not read (see `Idea.draft_raw`), so nothing typed is lost."""
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 
-MAX_MONEY = Decimal("10000000")  # ten million euros: far above any grant, below any overflow
+from grantflow.core.parsing import MAX_MONEY, Unreadable, decimal_amount, money
+
+__all__ = ["MAX_MONEY", "Unreadable", "count", "day", "decimal_amount", "money", "reader_lookup", "reread", "text_of"]
+
 MAX_COUNT = 10_000_000
-
-
-class Unreadable(ValueError):
-    def __init__(self, message):
-        self.message = str(message)
-        super().__init__(self.message)
-
-
-def _number_text(text: str) -> str:
-    """'1 234,50 €' -> '1234.50'; with both separators, the last one is the decimal mark."""
-    text = re.sub(r"[\s\u00a0\u202f€]", "", text)
-    if "," in text and "." in text:
-        decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
-        text = text.replace("." if decimal_mark == "," else ",", "")
-    return text.replace(",", ".")
-
-
-def decimal_amount(text: str, places: int = 2, maximum: Decimal = MAX_MONEY) -> Decimal | None:
-    """A non-negative amount with at most `places` decimals; None when left empty."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    cleaned = _number_text(text)
-    # ASCII digits only (`\d` also takes '٣'); the size is checked before rounding, which
-    # raises InvalidOperation beyond 28 digits (a 27-digit amount with two decimals).
-    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", cleaned):
-        raise Unreadable(_l("Write a number, e.g. 150 or 150,50."))
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the pattern above admits only numbers
-        raise Unreadable(_l("Write a number, e.g. 150 or 150,50.")) from None
-    if value > maximum:
-        raise Unreadable(_l("This number is too large."))
-    if value != value.quantize(Decimal(1).scaleb(-places)):
-        raise Unreadable(_l("Use at most %(places)d decimal places.", places=places))
-    return value.quantize(Decimal(1).scaleb(-places))
-
-
-def money(text: str) -> Decimal | None:
-    return decimal_amount(text, 2)
 
 
 def count(text: str) -> int | None:

@@ -1,7 +1,6 @@
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from stdnum import iban as iban_number
 from stdnum.exceptions import ValidationError as NumberError
@@ -12,6 +11,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 
 from grantflow.accounts.forms import MailAddress, at_most, email_field, strip
 from grantflow.core.extensions import db
+from grantflow.core.forms import Form
 from grantflow.core.safety import small_int
 from grantflow.organisations.models import LEGAL_FORM_LABELS, REGISTERED
 from grantflow.territory.models import Municipality, Parish
@@ -28,7 +28,7 @@ def blank(label=_l("— choose —")) -> SelectChoice:
     return SelectChoice("", label)
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = StringField(
         _l("Name of the organisation"),
         filters=[strip],
@@ -140,5 +140,5 @@ class OrganisationForm(FlaskForm):
         }
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = email_field(_l("E-mail of the person to invite"))

@@ -99,6 +99,7 @@ def competitions():
         rows=rows,
         demo_data=any(c.is_demo for c, _ in rows),
         broken_workflows=broken_workflows(),
+        workflow_labels={name: w.label for name, w in current_app.extensions["grantflow.workflows"].items()},
     )
 
 

@@ -7,6 +7,7 @@ import uuid
 import jinja2
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from stdnum import iban as iban_check
 
 from grantflow.core.errors import Refused
@@ -20,6 +21,8 @@ from grantflow.payments.operations import totals_for
 from grantflow.reports.operations import report_of
 
 REFUND = "refund"
+# The documents area lists an idea's documents by kind; this area adds its own kind's name.
+documents.KIND_LABELS[REFUND] = _l("Refund request")
 FILE_STEMS = {"lv": "atmaksa", "en": "refund"}
 
 

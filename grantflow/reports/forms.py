@@ -1,27 +1,26 @@
 """The final report form; numbers are text fields so what is typed is never lost."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import Form, FormField, StringField, TextAreaField
+from wtforms import FormField, StringField, TextAreaField
 
-from grantflow.core.forms import RowList
+from grantflow.core.forms import Form, RowList, Rows
 
 
-class ActivityHeld(Form):
+class ActivityHeld(Rows):
     held_on = StringField(_l("Date"), render_kw={"type": "date", "inputmode": "numeric"})
     description = TextAreaField(_l("What took place"))
     participants = StringField(_l("How many took part"), render_kw={"inputmode": "numeric"})
 
 
-class Spent(Form):
+class Spent(Rows):
     actual = StringField(_l("Actually spent, €"), render_kw={"inputmode": "decimal"})
 
 
-class Reached(Form):
+class Reached(Rows):
     people = StringField(_l("People reached"), render_kw={"inputmode": "numeric"})
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     activities = RowList(FormField(ActivityHeld))
     participants = StringField(_l("How many people took part in all"), render_kw={"inputmode": "numeric"})
     reach = RowList(FormField(Reached))

@@ -2,11 +2,11 @@
 check everything again; these parse the request and tie messages to fields."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
+from grantflow.core.forms import Form
 from grantflow.review.models import Recommendation
 
 CHECKLIST_LABELS = {
@@ -28,7 +28,7 @@ SCOPE_LABELS = {
 }
 
 
-class ScreeningForm(FlaskForm):
+class ScreeningForm(Form):
     complete = BooleanField(CHECKLIST_LABELS["complete"])
     legal_form = BooleanField(CHECKLIST_LABELS["legal_form"])
     territory = BooleanField(CHECKLIST_LABELS["territory"])
@@ -42,17 +42,17 @@ class ScreeningForm(FlaskForm):
     reason = TextAreaField(_l("Reason (shown to the applicant)"), validators=[Length(max=5000)])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(Form):
     evaluator_id = SelectField(_l("Evaluator"), coerce=int, validators=[InputRequired()])
 
 
-class RemoveForm(FlaskForm):
+class RemoveForm(Form):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(Form):
     scope = RadioField(
         _l("The conflict concerns"),
         choices=[SelectChoice(value, label) for value, label in SCOPE_LABELS.items()],
@@ -66,7 +66,7 @@ def score_form(criteria, review=None):
     """A form with points and a comment per criterion (`points_<id>`, `comment_<id>`),
     filled from the evaluator's draft when there is one."""
 
-    class ScoreForm(FlaskForm):
+    class ScoreForm(Form):
         recommendation = SelectField(
             _l("Your recommendation"),
             choices=[SelectChoice("", _l("— choose —"))]

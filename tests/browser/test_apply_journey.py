@@ -167,7 +167,7 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     assert len(receipts) == 1
     pdfs = [part for part in receipts[0].iter_attachments() if part.get_content_type() == "application/pdf"]
     assert pdfs and pdfs[0].get_payload(decode=True).startswith(b"%PDF")
-    expect(page.get_by_role("link", name=f"{reference}-iesniegums.pdf")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(f"Iesniegtās idejas kopija.*{reference}"))).to_be_visible()
 
     # Later: the idea is funded and the final report is due.
     fund(live_server, reference)

@@ -76,7 +76,7 @@ def test_administrator_funds_rejects_and_issues_letters_applicant_downloads(page
     pdf = open(download.value.path(), "rb").read()
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     text = re.sub(r"\s+", " ", text)
-    assert 'biedrība "Ūdrīšu ģimenes"' in text and "Šūpoles Ūdrīšos" in text
+    assert "biedrība „Ūdrīšu ģimenes”" in text and "Šūpoles Ūdrīšos" in text
     assert "viens tūkstotis eiro, 00 centi" in text and "Jēkabpilī, " in text
 
     url = re.search(r"https?://\S+/verify/[0-9a-f-]{36}", text).group(0)

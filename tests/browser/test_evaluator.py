@@ -68,10 +68,10 @@ def test_evaluator_declares_a_conflict_scores_and_then_sees_the_other_review(pag
     assert SECRET not in page.content()
     page.locator("#score-form").get_by_role("button", name="Iesniegt vērtējumu").click()
     expect(page.get_by_role("status")).to_contain_text("Jūsu vērtējums ir iesniegts.")
-    expect(page.locator(".review").first).to_contain_text("75.00")
+    expect(page.locator(".review").first).to_contain_text("75,00")
     others = page.locator("#other-reviews")
     expect(others).to_contain_text(SECRET)
-    expect(others).to_contain_text("40.00")
+    expect(others).to_contain_text("40,00")
 
     with live_server.app.app_context():
         from grantflow.ideas.models import Idea

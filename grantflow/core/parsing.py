@@ -1,0 +1,61 @@
+"""Reading numbers as people type them, in either language: "1 234,50", "1234.50",
+"1,234.50", "345,67 €". One reader for every money input (core.forms.MoneyField, the idea's
+budget lines, the report's spending); each refusal says what was wrong, in the reader's
+language."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+
+from grantflow.core.i18n import format_input
+
+MAX_MONEY = Decimal("10000000")  # ten million euros: far above any grant, below any overflow
+
+
+class Unreadable(ValueError):
+    def __init__(self, message):
+        self.message = str(message)
+        super().__init__(self.message)
+
+
+def number_text(text: str) -> str:
+    """'1 234,50 €' -> '1234.50'; with both separators, the last one is the decimal mark."""
+    text = re.sub(r"[\s\u00a0\u202f€]", "", text)
+    if "," in text and "." in text:
+        decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
+        text = text.replace("." if decimal_mark == "," else ",", "")
+    return text.replace(",", ".")
+
+
+def _example() -> str:
+    return format_input(Decimal("150.50"))
+
+
+def decimal_amount(text: str, places: int = 2, maximum: Decimal = MAX_MONEY) -> Decimal | None:
+    """A non-negative amount with at most `places` decimals; None when left empty."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    cleaned = number_text(text)
+    # ASCII digits only (`\d` also takes '٣'); the size is checked before rounding, which
+    # raises InvalidOperation beyond 28 digits (a 27-digit amount with two decimals).
+    if re.fullmatch(r"-[0-9]+(\.[0-9]+)?", cleaned) and Decimal(cleaned) != 0:
+        raise Unreadable(_l("The amount cannot be negative."))
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", cleaned):
+        raise Unreadable(_l("Write a number, e.g. 150 or %(example)s.", example=_example()))
+    try:
+        value = abs(Decimal(cleaned))  # "-0" is nought
+    except InvalidOperation:  # pragma: no cover - the pattern above admits only numbers
+        raise Unreadable(_l("Write a number, e.g. 150 or %(example)s.", example=_example())) from None
+    if value > maximum:
+        raise Unreadable(_l("This number is too large."))
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        if places == 2:
+            raise Unreadable(_l("Euros with at most two decimals."))
+        raise Unreadable(_l("Use at most %(places)d decimal places.", places=places))
+    return value.quantize(Decimal(1).scaleb(-places))
+
+
+def money(text: str) -> Decimal | None:
+    return decimal_amount(text, 2)

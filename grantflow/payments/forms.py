@@ -2,11 +2,10 @@
 way, and money returned. The plan's rows are read by the view (their number varies)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, StringField
+from wtforms import DateField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from grantflow.core.forms import finite_number
+from grantflow.core.forms import Form, MoneyField
 from grantflow.core.types import CENT
 
 
@@ -16,24 +15,24 @@ def whole_cents(form, field):
 
 
 def money_field(label):
-    return DecimalField(label, places=2, validators=[InputRequired(_l("Enter the amount in euros.")), finite_number(), whole_cents])
+    return MoneyField(label, validators=[InputRequired(_l("Enter the amount in euros.")), whole_cents])
 
 
-class RunForm(FlaskForm):
+class RunForm(Form):
     execution_date = DateField(_l("Payment date requested from the bank"), validators=[InputRequired(_l("Enter a date."))])
 
 
-class RunPaidForm(FlaskForm):
+class RunPaidForm(Form):
     paid_on = DateField(_l("Date the bank paid"), validators=[InputRequired(_l("Enter a date."))])
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(Form):
     amount = money_field(_l("Amount paid (€)"))
     paid_on = DateField(_l("Date paid"), validators=[InputRequired(_l("Enter a date."))])
     reference = StringField(_l("Reference (payment order number or note)"), validators=[Optional(), Length(max=140)])
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     amount = money_field(_l("Amount returned (€)"))
     returned_on = DateField(_l("Date returned"), validators=[InputRequired(_l("Enter a date."))])
     reference = StringField(_l("Reference (bank statement entry)"), validators=[Optional(), Length(max=140)])

@@ -2,13 +2,13 @@
 WTForms' own for multiple choices are English only."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from grantflow.accounts.forms import at_most, email_field, strip
+from grantflow.core.forms import Form
 
 LANGUAGES = [SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")]
 
@@ -34,7 +34,7 @@ def ids(values) -> list[int]:
     return [int(v) for v in values or () if str(v).isascii() and str(v).isdigit()]
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     name = StringField(_l("Name"), filters=[strip], validators=[DataRequired(_l("Enter the person's name.")), at_most(200)])
     email = email_field(_l("E-mail"))
     roles = Checkboxes(_l("Roles"), validators=[known])
@@ -47,12 +47,12 @@ class InviteForm(FlaskForm):
             raise ValidationError(_l("Choose from the list."))
 
 
-class RolesForm(FlaskForm):
+class RolesForm(Form):
     roles = Checkboxes(_l("Roles"), validators=[known])
     municipalities = Checkboxes(_l("Municipalities (for a municipality representative)"), validators=[known])
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(Form):
     scope = RadioField(
         _l("The conflict concerns"),
         choices=[SelectChoice("organisation", _l("an organisation")), SelectChoice("municipality", _l("a municipality")),
@@ -65,11 +65,11 @@ class ConflictForm(FlaskForm):
     reason = TextAreaField(_l("Why (what ties you)"), filters=[strip], validators=[at_most(2000)])
 
 
-class WithdrawConflictForm(FlaskForm):
+class WithdrawConflictForm(Form):
     conflict_id = HiddenField()
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     name = StringField(_l("Your name"), filters=[strip], validators=[DataRequired(_l("Enter your name.")), at_most(200)])
     locale = SelectField(_l("Language"), choices=LANGUAGES, validate_choice=False)
 

@@ -23,6 +23,17 @@ def flash_refused(refused: Refused, wrap=None) -> None:
         flash(wrap(message) if wrap else message, "error")
 
 
+def render_errors_under(app, prefix: str, render) -> None:
+    """Errors of requests under `prefix` (a part of the site that is not pages: the JSON API)
+    are answered by `render(error: HTTPException) -> response` instead of an error page."""
+    app.extensions.setdefault("grantflow.error_renderers", {})[prefix] = render
+
+
+def _renderer():
+    renderers = current_app.extensions.get("grantflow.error_renderers", {})
+    return next((render for prefix, render in renderers.items() if request.path.startswith(prefix)), None)
+
+
 def init_app(app) -> None:
     app.jinja_env.filters.update(
         money=i18n.format_money,
@@ -56,12 +67,16 @@ def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         db.session.rollback()
+        if render := _renderer():
+            return render(error)
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return render_template("errors/error.html", code=400, message=error.description), 400
 
     @app.errorhandler(Conflict)
     def conflict(error):
         db.session.rollback()
+        if render := _renderer():
+            return render(error)
         flash(_("Someone else changed this at the same moment. Nothing was saved; please look and try again."), "error")
         return redirect(request.referrer or "/", code=303)
 
@@ -70,6 +85,8 @@ def init_app(app) -> None:
         if error.code and error.code < 400:
             return error
         db.session.rollback()
+        if render := _renderer():
+            return render(error)
         return render_template("errors/error.html", code=error.code, message=error.description), error.code
 
     @app.errorhandler(InternalServerError)
@@ -79,6 +96,8 @@ def init_app(app) -> None:
         PROPAGATE_EXCEPTIONS (testing, debug) Flask raises it instead."""
         try:
             db.session.rollback()
+            if render := _renderer():
+                return render(error)
             message = _("The error has been recorded. Please try again in a moment; if it happens again, tell us.")
             return render_template("errors/error.html", code=500, message=message), 500
         except Exception:  # the database itself is gone: werkzeug's plain page needs nothing

@@ -11,8 +11,8 @@ from werkzeug.routing import IntegerConverter
 
 from grantflow import cli
 from grantflow.accounts import views as accounts_views
-from grantflow.api import views as api_views
 from grantflow.accounts.models import User
+from grantflow.api import views as api_views
 from grantflow.competitions import views as competitions_views
 from grantflow.core import web
 from grantflow.core.config import (

@@ -43,6 +43,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["document"]
         elif name == "org_id":
             values[name] = ids["org_a"]
+        elif name == "token_id":
+            values[name] = ids["api_token"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

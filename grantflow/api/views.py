@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 
 from grantflow.api import operations as ops
 from grantflow.api import schemas as s
@@ -41,6 +41,9 @@ PREFIX = "/api/v1"
 PROBLEM = "application/problem+json"
 # The largest request body the API reads: a transition is a few hundred bytes.
 MAX_BODY = 64 * 1024
+
+# The calls anyone may make without a token (nothing personal, nothing unpublished).
+PUBLIC_CALLS = {"api.competitions", "api.competition", "api.impact", "api.grants", "api.grant"}
 
 bp = Blueprint(
     "api", __name__, url_prefix=PREFIX,
@@ -138,13 +141,15 @@ def authenticate():
     request.max_content_length = MAX_BODY
     g.api_token = None
     header = request.headers.get("Authorization")
-    if header is None:
-        return
-    scheme, _sep, secret = header.partition(" ")
-    token = ops.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
-    if token is None:
-        raise ApiError(401, _("The token is missing, unknown or revoked: send Authorization: Bearer <token>."))
-    g.api_token = token
+    if header is not None:
+        scheme, _sep, secret = header.partition(" ")
+        token = ops.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            raise ApiError(401, _("The token is missing, unknown or revoked: send Authorization: Bearer <token>."))
+        g.api_token = token
+    # Before the body is read: who may not call is told so, whatever they sent.
+    if request.endpoint not in PUBLIC_CALLS:
+        writer() if request.method not in ("GET", "HEAD", "OPTIONS") else reader()
 
 
 def caller():

@@ -50,7 +50,7 @@ def create_token(user: User, name: str, can_write: bool) -> NewToken:
         select(func.count()).select_from(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     )
     if count >= MAX_TOKENS:
-        raise Refused([_l("You have %(num)d tokens: revoke one you no longer use first.", num=count)])
+        raise Refused([_l("You already have the most tokens allowed (%(num)d): first revoke one you no longer use.", num=count)])
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id, name=name.strip(), prefix=secret[len(PREFIX) : len(PREFIX) + 6],

@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from grantflow import cli
 from grantflow.accounts import views as accounts_views
 from grantflow.accounts.models import User
+from grantflow.api import views as api_views
 from grantflow.competitions import views as competitions_views
 from grantflow.core import queue, web
 from grantflow.core.config import (
@@ -107,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.logger.error("workflow file %s not loaded: %s", file.source, "; ".join(file.problems))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    api_views.init_app(app)  # the JSON API (its own Api object and error answers) and the tokens page
     cli.register(app)
     return app
 

@@ -50,6 +50,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["instalment"]
         elif name == "run_id":
             values[name] = ids["run"]
+        elif name == "token_id":
+            values[name] = ids["api_token"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

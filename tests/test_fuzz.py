@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from grantflow.core.extensions import db
 from grantflow.ideas.models import Idea
 from tests import routes
-from tests.test_authz_matrix import EXPECT, PUBLIC, RULES, _body
+from tests.test_authz_matrix import EXPECT, PUBLIC, RULES, TOKEN, _body
 from tests.world import snapshot, world_fixture
 
 BIG = "1" * 27
@@ -86,7 +86,7 @@ def _fuzz_cases():
             who = allowed[method]
             if who is None or endpoint in ("accounts.logout", "static"):
                 continue
-            persona = "anonymous" if who == PUBLIC else sorted(who)[0]
+            persona = "anonymous" if who in (PUBLIC, TOKEN) else sorted(who)[0]
             yield pytest.param(endpoint, method, persona, id=f"{method}-{endpoint}")
 
 

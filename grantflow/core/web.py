@@ -67,6 +67,17 @@ def state_colour(state) -> str:
     return "red" if state.final else "blue"
 
 
+def render_errors_under(app, prefix: str, render) -> None:
+    """Errors of requests under `prefix` (a part of the site that is not pages: the JSON API)
+    are answered by `render(error: HTTPException) -> response` instead of an error page."""
+    app.extensions.setdefault("grantflow.error_renderers", {})[prefix] = render
+
+
+def _renderer():
+    renderers = current_app.extensions.get("grantflow.error_renderers", {})
+    return next((render for prefix, render in renderers.items() if request.path.startswith(prefix)), None)
+
+
 def init_app(app) -> None:
     app.jinja_env.filters.update(
         state_colour=state_colour,
@@ -110,12 +121,16 @@ def init_app(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         db.session.rollback()
+        if render := _renderer():
+            return render(error)
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return error_page(400)
 
     @app.errorhandler(Conflict)
     def conflict(error):
         db.session.rollback()
+        if render := _renderer():
+            return render(error)
         flash(_("Someone else changed this at the same moment. Nothing was saved; please look and try again."), "error")
         return redirect(request.referrer or "/", code=303)
 
@@ -124,6 +139,8 @@ def init_app(app) -> None:
         if error.code and error.code < 400:
             return error
         db.session.rollback()
+        if render := _renderer():
+            return render(error)
         return error_page(error.code)
 
     @app.errorhandler(InternalServerError)
@@ -133,6 +150,8 @@ def init_app(app) -> None:
         PROPAGATE_EXCEPTIONS (testing, debug) Flask raises it instead."""
         try:
             db.session.rollback()
+            if render := _renderer():
+                return render(error)
             message = _("The error has been recorded. Please try again in a moment; if it happens again, tell us.")
             return error_page(500, message)
         except Exception:  # the database itself is gone: werkzeug's plain page needs nothing

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grantflow.accounts.models import EVALUATOR
 from grantflow.core.extensions import db
 from grantflow.core.types import UTCDateTime, utcnow
+from grantflow.ideas.models import Idea
 from grantflow.workflow.registry import role
 
 
@@ -46,7 +47,7 @@ class EligibilityCheck(db.Model):
     checked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    idea: Mapped["Idea"] = relationship()  # noqa: F821
+    idea: Mapped[Idea] = relationship()
 
 
 class Assignment(db.Model):
@@ -64,12 +65,19 @@ class Assignment(db.Model):
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     removed_reason: Mapped[str] = mapped_column(Text, default="")
 
-    idea: Mapped["Idea"] = relationship()  # noqa: F821
+    idea: Mapped[Idea] = relationship()
     evaluator: Mapped["User"] = relationship(foreign_keys=[evaluator_id])  # noqa: F821
     review: Mapped["Review | None"] = relationship(back_populates="assignment", uselist=False)
 
 
-@role(EVALUATOR, _l("Evaluator"))
+def _evaluator_scope(user):
+    if EVALUATOR not in user.roles:
+        return None
+    assigned = select(Assignment.idea_id).where(Assignment.evaluator_id == user.id, Assignment.active.is_(True))
+    return Idea.id.in_(assigned)
+
+
+@role(EVALUATOR, _l("Evaluator"), scope=_evaluator_scope)
 def _evaluator(idea, user) -> bool:
     """An evaluator holds the role only on the ideas actively assigned to them."""
     if EVALUATOR not in user.roles:

@@ -18,6 +18,9 @@ class Named:
     func: Callable
     message: str = ""  # why a guard failed, shown to the user (a lazy translatable string)
     description: str = ""  # what it checks or does, in plain words (lazy), for the workflow page
+    # Roles only: `scope(user)` -> an SQL condition on ideas selecting those where `user` holds
+    # the role (None: none), so lists ask the same question as `func` without a query per idea.
+    scope: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -51,17 +54,40 @@ class Registry:
 registry = Registry()
 
 
-def role(name: str, label=""):
+def role(name: str, label="", scope: Callable | None = None):
     """Register `func(idea, user) -> bool`: whether `user` holds the role `name` with respect
     to `idea` (an applicant for their own organisation's ideas, an evaluator where assigned).
-    `label` names the role to people (a lazy translatable string)."""
+    `label` names the role to people (a lazy translatable string). `scope(user)` says the same
+    of many ideas at once, as an SQL condition (see Named.scope), written beside `func` so the
+    two are read together."""
 
     def decorate(func):
-        registry.roles[name] = Named(name, func, description=label)
+        registry.roles[name] = Named(name, func, description=label, scope=scope)
         registry.role_labels[name] = label or name
         return func
 
     return decorate
+
+
+def role_scopes(user) -> list:
+    """The SQL conditions selecting the ideas on which `user` holds some role (any of them);
+    empty for nobody or the anonymous user. A role registered without a scope cannot be
+    listed: a LookupError, never a list that silently leaves ideas out or lets others in."""
+    if getattr(user, "id", None) is None:
+        return []
+    conditions = []
+    for name, named in registry.roles.items():
+        if named.scope is None:
+            raise LookupError(f"role {name!r} has no scope: register one with role({name!r}, scope=...)")
+        condition = named.scope(user)
+        if condition is not None:
+            conditions.append(condition)
+    return conditions
+
+
+def loaded_workflows() -> list:
+    """Every workflow the current application loaded."""
+    return list(current_app.extensions["grantflow.workflows"].values())
 
 
 def roles_of(idea, user) -> frozenset[str]:

@@ -12,7 +12,7 @@ from stdnum import iban as iban_check
 
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
-from grantflow.core.i18n import RIGA, amount_in_words, format_money
+from grantflow.core.i18n import RIGA, amount_in_words, format_money, typographic_quotes
 from grantflow.core.types import utcnow
 from grantflow.documents import operations as documents
 from grantflow.funding.operations import decision_of
@@ -49,7 +49,8 @@ def _draft(idea, refund: Refund) -> documents.Draft:
         "account": {"name": config["PAYMENT_ACCOUNT_NAME"] or config["OPERATOR_NAME"],
                     "iban": iban_check.format(config["PAYMENT_IBAN"]), "bic": config["PAYMENT_BIC"]},
         "payment_reference": f"{idea.reference or idea.id} {'atmaksa' if language == 'lv' else 'refund'}",
-        "due_date": documents.written_date(day.fromordinal(day.toordinal() + 30), language),
+        "due_date": documents.written_date(day.fromordinal(day.toordinal() + 30), language, "dative"),  # "līdz …"
+        "q": lambda text: typographic_quotes(text, language),  # stored names in the letter's quotes
     }  # fmt: skip
     try:
         html = documents._environment().get_template(f"payments/refund_{language}.html").render(**context)

@@ -84,7 +84,7 @@ def _schedule(idea_id: int, competition_id: int, granted: Decimal, plan: list[di
     return rows
 
 
-@effect("plan_payments")
+@effect("plan_payments", _l("Writes the grant's payment schedule from the competition's payment plan"))
 def plan_payments(idea, ctx) -> None:
     """On funding (after commit_funds): the idea's schedule from the competition's plan, for
     the amount granted (a part, when funded in part)."""
@@ -338,19 +338,27 @@ def record_payment(row: Instalment, amount: Decimal, paid_on: date, reference: s
 # --- settlement and refunds -----------------------------------------------------------------
 
 
-@guard("no_payment_pending", _l("A payment file holding one of this idea's payments waits for the bank: mark it paid or cancel it first."))
+@guard(
+    "no_payment_pending",
+    _l("A payment file holding one of this idea's payments waits for the bank: mark it paid or cancel it first."),
+    _l("No payment file with this idea's payments waits for the bank"),
+)
 def no_payment_pending(idea, ctx) -> bool:
     return not db.session.scalar(select(exists().where(Instalment.idea_id == idea.id, Instalment.run_id.is_not(None))))
 
 
-@guard("payments_settled", _l("Close the idea once every payment due is made and any money to be returned has been returned."))
+@guard(
+    "payments_settled",
+    _l("Close the idea once every payment due is made and any money to be returned has been returned."),
+    _l("Every payment due is made and any refund returned"),
+)
 def payments_settled(idea, ctx) -> bool:
     owed = exists().where(Instalment.idea_id == idea.id, Instalment.paid < Instalment.amount)
     to_return = exists().where(Refund.idea_id == idea.id, Refund.returned < Refund.amount)
     return not db.session.scalar(select(owed | to_return))
 
 
-@effect("settle_payments")
+@effect("settle_payments", _l("Makes the grant what the accepted report shows spent: lowers unpaid instalments or asks for a refund"))
 def settle_payments(idea, ctx) -> None:
     """When the final report is accepted: the grant becomes what the report shows spent on it
     (at most the grant). Unpaid instalments are lowered to match; what was paid beyond it is

@@ -28,7 +28,7 @@ def ids(app) -> dict:
         ).first()
         representative = db.session.scalars(select(User).where(User.email == LOGINS["municipality"])).one()
         theirs = db.session.scalars(
-            select(Idea.id).where(Idea.municipality_id == representative.municipality_id, Idea.reference.is_not(None))
+            select(Idea.id).where(Idea.municipality_id.in_(representative.municipality_ids()), Idea.reference.is_not(None))
         ).first()
         db.session.remove()
     return {"competition": competition.id, "org": org.id, "theirs": theirs, **ideas}

@@ -11,7 +11,9 @@ from sqlalchemy import select
 from grantflow.core.extensions import db
 from grantflow.demo.operations import load_demo
 from grantflow.funding.models import Decision, DecisionKind
+from grantflow.ideas.models import Idea
 from grantflow.impact.operations import LESS_ACTIVE_GROUPS, MEASURES, Scope, contributing, impact
+from grantflow.payments.models import Instalment
 from grantflow.reports.models import Report, ReportStatus
 from tests.conftest import login
 from tests.querycount import count_queries
@@ -56,6 +58,11 @@ def _by_hand(scope: Scope | None = None) -> dict:
     return {
         "funded": len(funded),
         "granted": sum((d.amount for d in funded), Decimal("0.00")),
+        "paid": sum(
+            (i.paid for i in db.session.scalars(select(Instalment)) if (scope.competition_id is None or i.competition_id == scope.competition_id)
+             and (scope.municipality_id is None or db.session.get(Idea, i.idea_id).municipality_id == scope.municipality_id)),
+            Decimal("0.00"),
+        ),
         "reports": len(reports),
         "spent": sum((r.actual_total for r in reports), Decimal("0.00")),
         "people": sum(r.participants for r in reports),
@@ -69,8 +76,8 @@ def _by_hand(scope: Scope | None = None) -> dict:
 def test_the_figures_are_the_sums_of_the_accepted_reports(demo):
     data = impact()
     expected = _by_hand()
-    assert expected["reports"] >= 32 and expected["people"] > 0
-    for name in ("funded", "granted", "reports", "spent", "people", "organisations", "volunteers", "activities"):
+    assert expected["reports"] >= 32 and expected["people"] > 0 and expected["paid"] > 0
+    for name in ("funded", "granted", "paid", "reports", "spent", "people", "organisations", "volunteers", "activities"):
         assert getattr(data.total, name) == expected[name], name
     assert {g: n for g, n in data.total.reach.items() if n} == {g: n for g, n in expected["reach"].items() if n}
     assert data.total.less_active == sum(expected["reach"][g] for g in LESS_ACTIVE_GROUPS)

@@ -3,7 +3,7 @@ year, added up by the database from the funding decisions and the accepted final
 
 What counts:
 - a funded idea is one whose latest funding decision funds it; money granted is that
-  decision's amount;
+  decision's amount; money paid is what its payment schedule records as paid;
 - everything else comes from accepted final reports only: money spent (the actual spending
   lines), people reached (in all and per target group), organisations involved, volunteers,
   activities held; a resource centre is an accepted report of an idea whose municipality
@@ -25,13 +25,14 @@ from grantflow.core.extensions import db
 from grantflow.core.i18n import riga
 from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
 from grantflow.ideas.models import TARGET_GROUPS, Idea
+from grantflow.payments.models import Instalment
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.territory.models import Municipality
 
 # The groups the programme most wants to reach, shown on their own (the brochure's "less
 # active" groups: young people not in activities, men over 35, minorities).
 LESS_ACTIVE_GROUPS = ("less_active_youth", "men_over_35", "ethnic_minorities")
-MEASURES = ("funded", "granted", "reports", "spent", "people", "organisations", "volunteers", "activities", "resource_centres")
+MEASURES = ("funded", "granted", "paid", "reports", "spent", "people", "organisations", "volunteers", "activities", "resource_centres")
 ZERO = Decimal("0.00")
 
 
@@ -59,6 +60,7 @@ class Scope:
 class Figures:
     funded: int = 0
     granted: Decimal = ZERO
+    paid: Decimal = ZERO
     reports: int = 0
     spent: Decimal = ZERO
     people: int = 0
@@ -101,7 +103,7 @@ def _latest_decisions():
 
 
 def _cells(scope: Scope, years: dict[int, int]) -> dict[tuple[int, int | None], Figures]:
-    """Figures per (competition, municipality) cell: seven grouped queries in all."""
+    """Figures per (competition, municipality) cell: eight grouped queries in all."""
     cells: dict[tuple[int, int | None], Figures] = defaultdict(Figures)
     where = scope.where(years)
     key = (Idea.competition_id, Idea.municipality_id)
@@ -115,6 +117,14 @@ def _cells(scope: Scope, years: dict[int, int]) -> dict[tuple[int, int | None], 
     ):
         cells[cid, mid].funded += count
         cells[cid, mid].granted += Decimal(amount or 0)
+
+    for cid, mid, paid in db.session.execute(
+        select(*key, func.sum(Instalment.paid))
+        .join(Instalment, Instalment.idea_id == Idea.id)
+        .where(*where)
+        .group_by(*key)
+    ):
+        cells[cid, mid].paid += Decimal(paid or 0)
 
     for cid, mid, reports, people, orgs, volunteers in db.session.execute(
         select(

@@ -31,7 +31,7 @@ def bar_chart(rows: list[tuple[str, float, bool]], title: str, number_format=str
     axes.set_yticks(range(len(values)), labels, fontsize=12, color=INK)
     axes.bar_label(bars, labels=[number_format(v) for v in [value for _l, value, _h in rows][::-1]], padding=3, fontsize=11, color=INK)
     # A long title wraps rather than running off the picture.
-    axes.set_title(textwrap.fill(title, 60), loc="left", fontsize=13, color=INK)
+    axes.set_title(textwrap.fill(title, 48), loc="left", fontsize=13, color=INK)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     axes.tick_params(axis="x", labelsize=11, colors=INK)

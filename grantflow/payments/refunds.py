@@ -12,7 +12,7 @@ from stdnum import iban as iban_check
 
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
-from grantflow.core.i18n import RIGA, amount_in_words, format_money
+from grantflow.core.i18n import RIGA, amount_in_words, format_money, typographic_quotes
 from grantflow.core.types import utcnow
 from grantflow.documents import operations as documents
 from grantflow.funding.operations import decision_of
@@ -50,6 +50,7 @@ def _draft(idea, refund: Refund) -> documents.Draft:
                     "iban": iban_check.format(config["PAYMENT_IBAN"]), "bic": config["PAYMENT_BIC"]},
         "payment_reference": f"{idea.reference or idea.id} {'atmaksa' if language == 'lv' else 'refund'}",
         "due_date": documents.written_date(day.fromordinal(day.toordinal() + 30), language),
+        "q": lambda text: typographic_quotes(text, language),  # the shared letterhead quotes stored names
     }  # fmt: skip
     try:
         html = documents._environment().get_template(f"payments/refund_{language}.html").render(**context)

@@ -7,6 +7,7 @@ screen readers and the links to the reports use."""
 
 import io
 import re
+import textwrap
 from xml.sax.saxutils import quoteattr
 
 BRAND = "#1d70b8"
@@ -20,19 +21,20 @@ def bar_chart(rows: list[tuple[str, float, bool]], title: str, number_format=str
     from matplotlib import rc_context  # noqa: PLC0415 - a second to import, and only the impact pages draw
     from matplotlib.figure import Figure  # noqa: PLC0415 - (the same)
 
-    height = 0.9 + 0.38 * max(len(rows), 1)
+    height = 1.1 + 0.42 * max(len(rows), 1)
     figure = Figure(figsize=(7.2, height), dpi=72)
     axes = figure.add_subplot()
     labels = [label for label, _v, _h in rows][::-1]
     values = [float(value) for _l, value, _h in rows][::-1]
     colours = [ACCENT if highlighted else BRAND for _l, _v, highlighted in rows][::-1]
     bars = axes.barh(range(len(values)), values, color=colours, height=0.7)
-    axes.set_yticks(range(len(values)), labels, fontsize=10, color=INK)
-    axes.bar_label(bars, labels=[number_format(v) for v in [value for _l, value, _h in rows][::-1]], padding=3, fontsize=9, color=INK)
-    axes.set_title(title, loc="left", fontsize=12, color=INK)
+    axes.set_yticks(range(len(values)), labels, fontsize=12, color=INK)
+    axes.bar_label(bars, labels=[number_format(v) for v in [value for _l, value, _h in rows][::-1]], padding=3, fontsize=11, color=INK)
+    # A long title wraps rather than running off the picture.
+    axes.set_title(textwrap.fill(title, 48), loc="left", fontsize=13, color=INK)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    axes.tick_params(axis="x", labelsize=9, colors=INK)
+    axes.tick_params(axis="x", labelsize=11, colors=INK)
     axes.margins(x=0.18)
     figure.tight_layout()
     buffer = io.StringIO()

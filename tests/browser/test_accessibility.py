@@ -37,15 +37,17 @@ def ids(app) -> dict:
 def pages_of(role: str, i: dict) -> list[str]:
     c = i["competition"]
     return {
-        "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere"],
+        "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere", "/open-data/"],
         "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}"],
-        "evaluator": ["/", f"/review/ideas/{i['in_review']}/score"],
+        "evaluator": ["/", f"/review/ideas/{i['in_review']}/score", "/profile"],
         "administrator": [
             "/", "/admin/", f"/admin/competitions/{c}", f"/competitions/{c}/edit", f"/competitions/{c}/criteria",
             f"/review/competitions/{c}/assignments", f"/review/competitions/{c}/progress",
             f"/review/competitions/{c}/ranking", f"/review/competitions/{c}/ranking?columns=all",
             f"/decide/competitions/{c}", f"/decide/ideas/{i['reviewed']}", f"/review/ideas/{i['submitted']}/screening",
             f"/ideas/{i['funded']}", "/admin/outbox",
+            "/admin/impact/", "/admin/impact/reports", "/admin/people", "/admin/people/invite", "/admin/log",
+            "/payments/", f"/payments/competitions/{c}", f"/payments/competitions/{c}/plan",
         ],
         "municipality": ["/", f"/ideas/{i['theirs']}", f"/decide/ideas/{i['theirs']}/cooperation"],
     }[role]  # fmt: skip

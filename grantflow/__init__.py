@@ -7,6 +7,7 @@ import os
 
 from flask import Flask
 from flask_babel import gettext
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -30,6 +31,7 @@ from grantflow.core.i18n import LOGIN_MESSAGE, select_locale
 from grantflow.documents import views as documents_views
 from grantflow.funding import views as funding_views
 from grantflow.ideas import views as ideas_views
+from grantflow.ideas.states import stranded
 from grantflow.impact import views as impact_views
 from grantflow.mail import operations as mail_operations
 from grantflow.opendata import views as opendata_views
@@ -39,7 +41,7 @@ from grantflow.payments import views as payments_views
 from grantflow.people import views as people_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
-from grantflow.workflow.definition import load_dir
+from grantflow.workflow.definition import Broken, load_dir
 from grantflow.workflow.registry import parse_staff_roles, registry
 
 # Each area's blueprint. Importing the areas above registered their models, roles, guards and
@@ -102,6 +104,8 @@ def create_app(config: dict | None = None) -> Flask:
     # A broken file does not stop the app: its problems are logged and shown to administrators.
     app.extensions["grantflow.staff_roles"] = _staff_roles(app)
     workflows, broken = load_dir(app.config["WORKFLOWS_DIR"], staff_roles=app.extensions["grantflow.staff_roles"])
+    with app.app_context():
+        broken += _refuse_stranded(app, workflows)
     app.extensions["grantflow.workflows"] = workflows
     app.extensions["grantflow.workflow_problems"] = broken
     for file in broken:
@@ -111,6 +115,25 @@ def create_app(config: dict | None = None) -> Flask:
     api_views.init_app(app)  # the JSON API (its own Api object and error answers) and the tokens page
     cli.register(app)
     return app
+
+
+def _refuse_stranded(app: Flask, workflows: dict) -> list[Broken]:
+    """A workflow file that no longer has a state in which ideas are is refused like a broken
+    one, naming them (`ideas.states`). Removed from `workflows`; returned as broken. A database
+    not reachable or not yet migrated is no reason to refuse: the check is skipped, said in the
+    log, and `flask workflow check --database` runs it on demand."""
+    try:
+        problems = stranded(workflows)
+    except SQLAlchemyError as error:
+        app.logger.info("workflow states not checked against the database: %s", type(error).__name__)
+        problems = {}
+    finally:
+        db.session.rollback()
+        db.session.remove()
+    refused = []
+    for name, found in problems.items():
+        refused.append(Broken(workflows.pop(name).source, name, tuple(found)))
+    return refused
 
 
 def _check_config(app: Flask) -> None:

@@ -22,11 +22,12 @@ from grantflow.core.backup import backup as backup_database
 from grantflow.core.backup import restore as restore_database
 from grantflow.core.extensions import db
 from grantflow.demo.operations import DEMO_USERS, PASSWORD, load_demo
+from grantflow.ideas.states import stranded
 from grantflow.mail.operations import send_pending
 from grantflow.opendata.operations import grants_package
 from grantflow.territory.operations import load_territories
 from grantflow.workflow import diagram
-from grantflow.workflow.definition import WorkflowError, load, load_files
+from grantflow.workflow.definition import Broken, WorkflowError, load, load_files
 
 workflow_cli = AppGroup("workflow", help="Check and draw workflow files.")
 mail_cli = AppGroup("mail", help="The mail outbox.")
@@ -39,9 +40,13 @@ queue_cli = AppGroup("queue", help="The task queue: mail, documents, scheduled w
 
 @workflow_cli.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def workflow_check(files):
+@click.option("--database", is_flag=True, help="Also refuse a file without a state in which ideas of the database are.")
+def workflow_check(files, database):
     """Validate workflow FILES; exit 1 listing every problem."""
     workflows, broken = load_files(files)
+    if database:
+        for name, problems in stranded(workflows).items():
+            broken.append(Broken(workflows.pop(name).source, name, tuple(problems)))
     for workflow, path in ((w, p) for p in files for w in workflows.values() if w.source == str(Path(p))):
         click.echo(f"{path}: ok ({workflow.name}: {len(workflow.states)} states, {len(workflow.transitions)} transitions)")
     for file in broken:

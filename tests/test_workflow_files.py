@@ -4,10 +4,15 @@
 import shutil
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
+from grantflow import create_app
 from grantflow.core.config import ROOT
+from grantflow.core.extensions import db
+from grantflow.ideas.models import Idea
 from grantflow.workflow.definition import Broken, WorkflowError, load, load_dir, parse
+from tests.conftest import BASE_CONFIG
 
 MINIMAL = """
 name: tiny
@@ -322,3 +327,27 @@ def test_the_workflow_keeps_its_own_label(app):
     """The workflow's label is its own, not the last state's (a name read in the states' loop)."""
     workflow = app.extensions["grantflow.workflows"]["community_ideas"]
     assert workflow.label == {"lv": "Kopienu ideju konkurss", "en": "Community ideas competition"}
+
+
+def test_a_file_without_a_state_ideas_are_in_is_refused_at_start_naming_them(app, factory, make_app):
+    """As if a new release of community_ideas.yaml had dropped a state in which ideas still
+    are: the file is refused at start-up like a broken one, the ideas named; the other files
+    load, and `workflow check --database` says the same."""
+    stuck = factory.submitted()
+    other = factory.submitted()
+    db.session.execute(sa.update(Idea).where(Idea.id.in_([stuck.id, other.id])).values(state="archived"))
+    db.session.commit()
+    fresh = make_app()
+    with fresh.app_context():
+        assert "community_ideas" not in fresh.extensions["grantflow.workflows"]
+        assert "resource_centre" in fresh.extensions["grantflow.workflows"]
+        (refused,) = [b for b in fresh.extensions["grantflow.workflow_problems"] if b.name == "community_ideas"]
+        assert "'archived'" in refused.problems[0] and stuck.reference in refused.problems[0] and "2 idea(s)" in refused.problems[0]
+    result = app.test_cli_runner().invoke(args=["workflow", "check", "--database", "workflows/community_ideas.yaml", "workflows/resource_centre.yaml"])
+    assert result.exit_code == 1 and stuck.reference in result.output and "resource_centre.yaml: ok" in result.output
+
+
+def test_start_up_does_not_need_a_migrated_database(tmp_path):
+    """A fresh install creates the app before `db upgrade`: the check is skipped, not fatal."""
+    fresh = create_app({**BASE_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3"})
+    assert "community_ideas" in fresh.extensions["grantflow.workflows"]

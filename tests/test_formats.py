@@ -9,6 +9,7 @@ from flask_babel import force_locale
 from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
+from grantflow.core.extensions import db
 from grantflow.core.forms import Form, MoneyField
 from grantflow.core.i18n import (
     LATVIAN_MONTHS,
@@ -23,7 +24,8 @@ from grantflow.core.i18n import (
     quoted,
     typographic_quotes,
 )
-from grantflow.core.parsing import Unreadable, decimal_amount
+from grantflow.core.parsing import Unreadable, decimal_amount, decimal_number
+from tests.conftest import login
 
 # Every month in every case a document uses: (nominative, genitive, dative, accusative, locative).
 MONTHS = [
@@ -131,3 +133,29 @@ def test_wtforms_own_messages_in_the_readers_language(app, locale, data, errors)
         form = _Sample()
         assert not form.validate()
         assert form.errors == errors
+
+
+@pytest.mark.parametrize("typed, expected", [("1,5", Decimal("1.50")), ("1.5", Decimal("1.50")), ("-2", Decimal("-2.00")), ("", None)])
+def test_numbers_that_are_not_money_read_either_way(typed, expected):
+    assert decimal_number(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["1,555", "abc", "1e3", "٣"])
+def test_numbers_that_are_not_money_refused_with_a_reason(typed):
+    with pytest.raises(Unreadable):
+        decimal_number(typed)
+
+
+def test_a_criterion_weight_typed_with_a_decimal_comma(app, factory, client):
+    admin = factory.admin(email="weights@example.lv")
+    competition = factory.competition()
+    db.session.commit()
+    login(client, admin.email)
+    criterion = competition.criteria[0]
+    url = f"/competitions/{competition.id}/criteria/{criterion.id}/edit"
+    fields = {"name_lv": criterion.name_lv, "name_en": criterion.name_en, "max_points": criterion.max_points}
+    bad = client.post(url, data={**fields, "weight": "pusotra"})
+    assert bad.status_code == 422 and "Ierakstiet skaitli" in bad.get_data(as_text=True) and 'value="pusotra"' in bad.get_data(as_text=True)
+    assert client.post(url, data={**fields, "weight": "1,5"}).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(criterion), criterion.id).weight == Decimal("1.50")

@@ -4,10 +4,10 @@ time and stored in UTC."""
 from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from grantflow.core.forms import Form, MoneyField, finite_number
+from grantflow.core.forms import Form, MoneyField, NumberField, finite_number
 from grantflow.core.i18n import RIGA
 from grantflow.core.types import CENT
 
@@ -40,7 +40,7 @@ class CompetitionForm(Form):
     max_grant = MoneyField(_l("Largest grant (EUR)"), validators=[InputRequired()])
     workflow = SelectField(_l("Workflow"), validators=[InputRequired()])
     evaluators_per_idea = IntegerField(_l("Evaluators per idea"), default=2, validators=[InputRequired(), NumberRange(min=1, max=10)])
-    disagreement_threshold = DecimalField(
+    disagreement_threshold = NumberField(
         _l("Flag disagreement above (points of 100)"), places=2, default=15,
         validators=[InputRequired(), finite_number(100), NumberRange(min=0, max=100)],
     )  # fmt: skip
@@ -85,7 +85,7 @@ class CriterionForm(Form):
     guidance_lv = TextAreaField(_l("Guidance for evaluators in Latvian"), validators=[Length(max=5000)])
     guidance_en = TextAreaField(_l("Guidance for evaluators in English"), validators=[Length(max=5000)])
     max_points = IntegerField(_l("Maximum points"), default=10, validators=[InputRequired(), NumberRange(min=1, max=100)])
-    weight = DecimalField(_l("Weight"), places=2, default=1, validators=[InputRequired(), finite_number(10), NumberRange(min=0.1, max=10)])
+    weight = NumberField(_l("Weight"), places=2, default=1, validators=[InputRequired(), finite_number(10), NumberRange(min=0.1, max=10)])
 
     def model_data(self) -> dict:
         data = {name: self[name].data for name in ("name_lv", "name_en", "max_points", "weight")}

@@ -11,7 +11,7 @@ from wtforms import Form as PlainForm
 from wtforms.validators import StopValidation
 
 from grantflow.core.i18n import N_, format_input
-from grantflow.core.parsing import MAX_MONEY, Unreadable, decimal_amount
+from grantflow.core.parsing import MAX_MONEY, Unreadable, decimal_amount, decimal_number
 
 
 class Translations:
@@ -78,6 +78,21 @@ class MoneyField(DecimalField):
         if self.raw_data:
             return self.raw_data[0]
         return format_input(self.data) if self.data is not None else ""
+
+
+class NumberField(MoneyField):
+    """A decimal number that is not money (a weight, a threshold), read as either language
+    writes it ("1,5" / "1.5") and shown back in the reader's way; its range is checked by the
+    field's validators (NumberRange)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        try:
+            self.data = decimal_number(valuelist[0], self.places, self.maximum)
+        except Unreadable as error:
+            self.data = None
+            raise ValueError(error.message) from None
 
 
 def finite_number(maximum: Decimal | int | float = MAX_MONEY):

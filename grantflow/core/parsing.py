@@ -59,3 +59,21 @@ def decimal_amount(text: str, places: int = 2, maximum: Decimal = MAX_MONEY) -> 
 
 def money(text: str) -> Decimal | None:
     return decimal_amount(text, 2)
+
+
+def decimal_number(text: str, places: int = 2, maximum: Decimal = MAX_MONEY) -> Decimal | None:
+    """A number that is not money (a criterion's weight, a threshold of points), written
+    either language's way ("1,5" or "1.5"); None when left empty. Its range is the field's
+    validators' to check, with their own message."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    cleaned = number_text(text)
+    if not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", cleaned):
+        raise Unreadable(_l("Write a number, e.g. 2 or %(example)s.", example=format_input(Decimal("1.5"))))
+    value = Decimal(cleaned)
+    if abs(value) > maximum:
+        raise Unreadable(_l("This number is too large."))
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        raise Unreadable(_l("Use at most %(places)d decimal places.", places=places))
+    return value.quantize(Decimal(1).scaleb(-places))

@@ -39,6 +39,7 @@ from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
 from grantflow.payments import views as payments_views
 from grantflow.people import views as people_views
+from grantflow.public import views as public_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import Broken, load_dir
@@ -58,6 +59,7 @@ BLUEPRINTS = (
     payments_views.bp,
     pages_views.bp,
     opendata_views.bp,
+    public_views.bp,
     impact_views.bp,
     people_views.bp,
 )

@@ -8,7 +8,7 @@ from tests.conftest import BASE_CONFIG
 # Which idea of the world each endpoint's <idea_id> names (the state it is meant for).
 IDEA_FOR = {
     "ideas.edit": "draft", "ideas.save": "draft", "ideas.upload": "draft", "ideas.step": "draft",
-    "ideas.show": "in_review",
+    "ideas.show": "in_review", "public.idea": "funded",
     "documents.latest": "funded", "documents.issue": "funded",
     "funding.cooperation": "funded", "funding.decide": "reviewed", "funding.decide_page": "reviewed",
     "payments.refund_request": "funded", "payments.refund_returned": "funded",

@@ -12,7 +12,7 @@ def test_login_and_logout(client, factory):
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert user.name in client.get("/").get_data(as_text=True)
     client.post("/logout")
-    assert "Pieteikties" in client.get("/").get_data(as_text=True)
+    assert "Ienākt" in client.get("/").get_data(as_text=True)
 
 
 def test_wrong_password_keeps_the_email_and_says_so(client, factory):

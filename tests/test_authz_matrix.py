@@ -55,6 +55,8 @@ EXPECT = {
     "pages.competition": E(ADMIN), "pages.competitions": E(ADMIN), "pages.outbox": E(ADMIN), "pages.healthz": E(PUBLIC),
     "pages.index": E(PUBLIC), "pages.privacy": E(PUBLIC), "pages.accessibility": E(PUBLIC), "pages.set_language": E(post=PUBLIC),
     "opendata.index": E(PUBLIC), "opendata.grants": E(PUBLIC),
+    "public.competitions": E(PUBLIC), "public.competition": E(PUBLIC), "public.results": E(PUBLIC),
+    "public.idea": E(PUBLIC), "public.impact_page": E(PUBLIC), "public.sitemap": E(PUBLIC), "public.feed": E(PUBLIC),
     "impact.dashboard": E(ADMIN), "impact.reports": E(ADMIN),
     "people.active": E(post=ADMIN), "people.declare_conflict": E(post=EVALUATORS), "people.index": E(ADMIN),
     "people.invite": E(ADMIN, ADMIN), "people.invite_again": E(post=ADMIN), "people.log": E(ADMIN),

@@ -14,7 +14,7 @@ def test_public_home_page_lists_open_competitions_only(client, factory):
     page = client.get("/").get_data(as_text=True)
     assert "Atvērtie konkursi" in page and "Atvērtais konkurss" in page
     assert "Slēgtais konkurss" not in page
-    assert "Pieteikties" in page
+    assert "Ienākt" in page
 
 
 def test_each_role_sees_its_section(client, factory):

@@ -16,7 +16,7 @@ def test_every_message_has_a_latvian_translation(area):
 
 def test_interface_is_latvian_by_default_and_english_on_request(client):
     page = client.get("/").get_data(as_text=True)
-    assert 'lang="lv"' in page and "Pieteikties" in page
+    assert 'lang="lv"' in page and "Ienākt" in page
     client.post("/language", data={"language": "en", "next": "/"})
     page = client.get("/").get_data(as_text=True)
     assert 'lang="en"' in page and "Log in" in page

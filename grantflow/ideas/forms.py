@@ -88,6 +88,7 @@ class IdeaForm(Form):
     municipality_id = SelectField(_l("Municipality"), validate_choice=False)
     parish_id = SelectField(_l("Parish or town"), validate_choice=False)
     place = StringField(_l("Village or place"))
+    publish_consent = BooleanField(_l("The programme may publish the idea's summary and the results we report on its public pages"))
 
 
 class NewIdeaForm(Form):

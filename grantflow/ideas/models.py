@@ -68,6 +68,9 @@ class Idea(db.Model):
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
     parish_id: Mapped[int | None] = mapped_column(ForeignKey("parishes.id"))
     place: Mapped[str] = mapped_column(String(200), default="")
+    # The applicant's answer to "may the programme publish the idea's summary and results?":
+    # the public pages show those texts only when it is yes. No until they say yes.
+    publish_consent: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     # Derived from the budget lines by the server on every save; kept for ranking queries.
     requested_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))

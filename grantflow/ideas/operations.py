@@ -127,6 +127,7 @@ def form_data(idea: Idea) -> dict:
     data.update(
         expected_participants=_plain(idea.expected_participants),
         target_groups=list(idea.target_groups or []),
+        publish_consent=bool(idea.publish_consent),
         municipality_id=_plain(idea.municipality_id),
         parish_id=_plain(idea.parish_id),
         activities=[
@@ -193,6 +194,8 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
     if "target_groups" in data:
         chosen = set(data.get("target_groups") or [])
         idea.target_groups = [g for g in TARGET_GROUPS if g in chosen]
+    if "publish_consent" in data:
+        idea.publish_consent = data["publish_consent"] is True or data["publish_consent"] in ("y", "yes", "true", "on")
     if "municipality_id" in data:
         _set_place(idea, data.get("municipality_id"), data.get("parish_id"), r)
 

@@ -107,11 +107,11 @@ def log_in(page, email: str, password: str) -> None:
     page.goto("/login")
     page.get_by_label("E-pasts").fill(email)
     page.get_by_label("Parole").fill(password)
-    page.get_by_role("button", name="Pieteikties").click()
+    page.get_by_role("button", name="Ienākt").click()
     expect(page.get_by_role("button", name="Iziet").or_(page.get_by_role("alert")).first).to_be_visible()
 
 
 def log_out(page) -> None:
     """Log out and wait until the site shows the logged-out header."""
     page.get_by_role("button", name="Iziet").click()
-    expect(page.get_by_role("banner").get_by_role("link", name="Pieteikties")).to_be_visible()
+    expect(page.get_by_role("banner").get_by_role("link", name="Ienākt")).to_be_visible()

@@ -37,7 +37,8 @@ def ids(app) -> dict:
 def pages_of(role: str, i: dict) -> list[str]:
     c = i["competition"]
     return {
-        "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere", "/open-data/"],
+        "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere", "/open-data/",
+                      "/calls/", f"/calls/{c}", "/results/", f"/results/{i['funded']}", "/impact"],
         "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}"],
         "evaluator": ["/", f"/review/ideas/{i['in_review']}/score", "/profile"],
         "administrator": [

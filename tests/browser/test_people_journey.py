@@ -48,7 +48,7 @@ def test_invited_representative_sets_a_password_and_confirms_a_cooperation(page,
     page.goto(link)
     page.get_by_label("Jaunā parole", exact=True).fill("rasmas-parole-2026")
     page.get_by_label("Jaunā parole vēlreiz").fill("rasmas-parole-2026")
-    page.get_by_role("button", name="Saglabāt paroli un pieteikties").click()
+    page.get_by_role("button", name="Saglabāt paroli un ienākt").click()
     home = page.locator("#municipality-home")
     expect(home.get_by_role("heading").first).to_have_text("Idejas: Rēzeknes novads")
     home.get_by_role("link", name="Kopienu resursu centrs Dricānos").click()

@@ -1,0 +1,119 @@
+"""Pages for visitors (no login): competitions, funded ideas, impact figures, the sitemap and
+the Atom feed of open competitions."""
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from grantflow.core.i18n import format_money
+from grantflow.core.safety import small_int
+from grantflow.core.types import utcnow
+from grantflow.ideas.forms import TARGET_GROUP_LABELS
+from grantflow.ideas.models import TARGET_GROUPS
+from grantflow.impact import charts
+from grantflow.impact.operations import LESS_ACTIVE_GROUPS, impact
+from grantflow.organisations.models import LEGAL_FORM_LABELS
+from grantflow.public import operations as ops
+
+bp = Blueprint("public", __name__)
+
+
+def _time_left(closes, now) -> dict:
+    seconds = max(0, int((closes - now).total_seconds()))
+    return {"seconds": seconds, "days": seconds // 86400, "hours": seconds % 86400 // 3600,
+            "minutes": seconds % 3600 // 60}
+
+
+@bp.route("/calls/")
+def competitions():
+    now = utcnow()
+    open_, past = ops.public_competitions(now)
+    return render_template("public/competitions.html", open_competitions=open_, past=past,
+                           demo_data=any(c.is_demo for c in open_ + past))
+
+
+@bp.route("/calls/<int:competition_id>")
+def competition(competition_id: int):
+    now = utcnow()
+    competition = ops.public_competition(competition_id, now) or abort(404)
+    total_weight = sum((c.weight * c.max_points for c in competition.criteria), 0)
+    return render_template(
+        "public/competition.html",
+        competition=competition,
+        is_open=competition.is_open(now),
+        left=_time_left(competition.closes_at, now),
+        legal_forms=list(LEGAL_FORM_LABELS.values())[:-1],
+        municipalities=ops.municipalities(),
+        total_weight=total_weight,
+        demo_data=competition.is_demo,
+    )
+
+
+def _filters() -> ops.Filters:
+    return ops.Filters(
+        competition_id=small_int(request.args.get("competition")),
+        year=small_int(request.args.get("year"), maximum=9999),
+        municipality_id=small_int(request.args.get("municipality")),
+    )
+
+
+@bp.route("/results/")
+def results():
+    filters = _filters()
+    rows = ops.grants(filters)
+    return render_template(
+        "public/results.html",
+        groups=ops.by_municipality(rows),
+        count=len(rows),
+        total=sum((r.amount for r in rows), 0),
+        filters=filters,
+        choices=ops.filter_choices(),
+        demo_data=any(r.idea.is_demo for r in rows),
+    )
+
+
+@bp.route("/results/<int:idea_id>")
+def idea(idea_id: int):
+    grant = ops.grant(idea_id) or abort(404)
+    return render_template("public/idea.html", grant=grant, idea=grant.idea, demo_data=grant.idea.is_demo,
+                           target_group_labels=TARGET_GROUP_LABELS)
+
+
+@bp.route("/impact")
+def impact_page():
+    data = impact()
+    locale = str(get_locale())
+    groups = [(TARGET_GROUP_LABELS.get(g, g), data.total.reach.get(g, 0), g in LESS_ACTIVE_GROUPS) for g in TARGET_GROUPS]
+    chart_reach = charts.bar_chart(
+        [(str(label), people, less_active) for label, people, less_active in groups],
+        _("People reached by target group (less active groups in red)"),
+    )
+    chart_money = charts.bar_chart(
+        [(m.name if m else _("Municipality not given"), float(f.granted), False) for m, f in data.by_municipality],
+        _("Money granted per municipality, EUR"),
+        number_format=lambda v: format_money(v, locale),
+    )
+    return render_template("public/impact.html", data=data, groups=groups,
+                           charts={"reach": chart_reach, "money": chart_money}, demo_data=data.demo)
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    now = utcnow()
+    open_, past = ops.public_competitions(now)
+    urls = [url_for("pages.index", _external=True), url_for("public.competitions", _external=True),
+            url_for("public.results", _external=True), url_for("public.impact_page", _external=True),
+            url_for("opendata.index", _external=True)]
+    urls += [url_for("public.competition", competition_id=c.id, _external=True) for c in open_ + past]
+    urls += [url_for("public.idea", idea_id=g.idea.id, _external=True) for g in ops.grants()]
+    body = render_template("public/sitemap.xml", urls=urls)
+    return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
+
+
+@bp.route("/feed.atom")
+def feed():
+    now = utcnow()
+    open_, _past = ops.public_competitions(now)
+    updated = max((c.created_at for c in open_), default=now)
+    body = render_template("public/feed.atom.xml", competitions=open_, updated=updated, now=now)
+    return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}

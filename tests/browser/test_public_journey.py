@@ -1,0 +1,26 @@
+"""A visitor, not logged in, goes from the first page to a competition's rules (criteria,
+deadline) and to a funded idea; screenshots at desktop and phone width go to the test's
+temporary folder (axe-core walks these pages in test_accessibility.py)."""
+
+import pytest
+from playwright.sync_api import expect
+
+
+@pytest.mark.browser
+def test_visitor_finds_a_competitions_rules_and_a_funded_idea(page, phone, live_server, tmp_path):
+    page.goto("/")
+    page.locator("main a[href^='/calls/']").first.click()  # the first open competition
+    expect(page.get_by_role("heading", name="Kā idejas vērtē")).to_be_visible()
+    expect(page.get_by_role("heading", name="Laika grafiks")).to_be_visible()
+    expect(page.locator("#deadline")).to_contain_text("Rīgas laiks")
+    page.screenshot(path=str(tmp_path / "competition.png"), full_page=True)
+    page.get_by_role("navigation", name="Galvenā izvēlne").get_by_role("link", name="Atbalstītās idejas").click()
+    expect(page.get_by_role("heading", name="Atbalstītās idejas", level=1)).to_be_visible()
+    page.screenshot(path=str(tmp_path / "results.png"), full_page=True)
+    page.locator("article.gf-grant a").first.click()
+    expect(page.get_by_role("heading", name="Finansējums")).to_be_visible()
+    expect(page.get_by_role("main")).not_to_contain_text("@")  # no contact person
+    page.screenshot(path=str(tmp_path / "idea.png"), full_page=True)
+    phone.goto("/results/")
+    phone.screenshot(path=str(tmp_path / "results-phone.png"), full_page=True)
+    print(tmp_path)

@@ -81,6 +81,12 @@ def test_identifiers_amounts_and_places(app, factory):
     assert other["recipientOrganization"][0]["id"] == f"360G-darbigaskopienas-ORG-{group_org.id}"
     assert "companyNumber" not in other["recipientOrganization"][0]
 
+    assert one["description"].startswith("Kopienas ideja")  # no consent: not the applicant's text
+    registered.publish_consent, registered.summary = True, "Kopīgs dārzs ģimenēm."
+    db.session.commit()
+    again = {g["id"]: g for g in grants_package()["grants"]}
+    assert again[one["id"]]["description"] == "Kopīgs dārzs ģimenēm."
+
     only = grants_package(registered.competition_id)
     assert {g["id"] for g in only["grants"]} >= {one["id"]}
     assert grants_package(10**6) is None

@@ -4,9 +4,9 @@ publishes so that anyone can see who was given how much, where and for what.
 One grant per idea whose latest funding decision funds it. Published: the idea's reference,
 title, the amounts asked and awarded, the decision's date, the planned dates of its
 activities, the recipient organisation (its register number where it has one) and the
-municipality it benefits; nothing about people. The description is a neutral sentence made
-from the competition and the place: the applicant's own texts are published only with their
-consent, which the application form does not ask for yet.
+municipality it benefits; nothing about people. The description is the idea's summary where
+the applicant agreed to publish it (`Idea.publish_consent`), else a neutral sentence made from
+the competition and the place.
 
 Identifiers follow the standard's rules: a grant is `<prefix>-<reference>` with the
 publisher's 360Giving prefix (OPEN_DATA_PREFIX); an organisation with a Latvian register
@@ -79,6 +79,8 @@ def _money(value: Decimal) -> float:
 
 
 def _description(idea: Idea) -> str:
+    if idea.publish_consent and idea.summary.strip():
+        return idea.summary.strip()  # the applicant agreed to publish it
     place = idea.municipality.name if idea.municipality else ""
     text = f"Kopienas ideja: {idea.competition.title_lv}"
     return f"{text}, {place}." if place else f"{text}."

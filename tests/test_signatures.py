@@ -8,6 +8,7 @@ import io
 import pytest
 from flask_babel import force_locale
 from pypdf import PdfReader, PdfWriter
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import func, select
@@ -121,10 +122,10 @@ def test_content_changed_by_an_incremental_update_before_signing_is_refused(agre
     idea = db.session.get(Idea, agreement.idea_id)
     user = factory.member_of(idea.organisation)
     writer = IncrementalPdfFileWriter(io.BytesIO(agreement.pdf))
-    ref = writer.root["/Pages"]["/Kids"][0].get_object().raw_get("/Contents")
-    stream = ref.get_object()
-    stream.data = stream.data.replace(b"Tj", b"Tj ", 1)  # a changed content stream, the same objects
-    writer.mark_update(ref)
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    changed = page["/Contents"].data + b"\nq 0 0 m 300 300 l S Q"  # a line drawn over the page
+    page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=changed))
+    writer.update_container(page)
     buffer = io.BytesIO()
     writer.write(buffer)
     message = refusal(idea, ORGANISATION, sign(buffer.getvalue(), people["org"], field_name="Biedriba"), user)

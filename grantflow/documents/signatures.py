@@ -97,7 +97,7 @@ def accept_signed_copy(idea, kind: str, party: str, data: bytes, user) -> Signat
         raise Refused(_l("The copy was signed over version %(version)d, which version %(current)d has replaced: sign the current version.",
                          version=document.version, current=current))
     if db.session.scalar(select(Signature.id).where(Signature.document_id == document.id, Signature.party == party)):
-        raise Refused(_l("The %(party)s's signature is already recorded for this document.", party=str(PARTY_LABELS[party]).lower()))
+        raise Refused(_l("This party's signature is already recorded for this document: %(party)s.", party=PARTY_LABELS[party]))
     found = verified.signatures[-1]
     signature = Signature(
         document=document, party=party, signer=found.signer[:300], subject=found.subject, issuer=found.issuer,

@@ -134,6 +134,9 @@ def verify_copy(data: bytes, issued: dict[str, bytes], roots: list[x509.Certific
     after_base = [s for s in embedded if base_length is None or _end(s) > base_length]
     if not after_base:
         raise Refused(_l("The PDF carries no signature besides the operator's: sign it, then upload the signed copy."))
+    if base_length is None:
+        raise Refused(_l("The signed document is not one GrantFlow issued: its content differs from every issued version. %(how)s",
+                         how=_difference(data, issued)))
     context = ValidationContext(trust_roots=roots, allow_fetching=False, revocation_mode="soft-fail")
     found = []
     for sig in after_base:
@@ -155,9 +158,6 @@ def verify_copy(data: bytes, issued: dict[str, bytes], roots: list[x509.Certific
             signed_at=(status.timestamp_validity.timestamp if status.timestamp_validity else status.signer_reported_dt),
             revision_sha256=hashlib.sha256(data[: _end(sig)]).hexdigest(),
         ))
-    if base_length is None:
-        raise Refused(_l("The signed document is not one GrantFlow issued: its content differs from every issued version. %(how)s",
-                         how=_difference(data, issued)))
     _same_pages(data, issued[hashlib.sha256(data[:base_length]).hexdigest()])
     return Verified(hashlib.sha256(data[:base_length]).hexdigest(), found)
 

@@ -7,10 +7,10 @@ import io
 
 import pytest
 from flask_babel import force_locale
-from pypdf import PdfReader, PdfWriter
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select
 
 from grantflow.accounts.models import User
@@ -87,7 +87,7 @@ def test_signed_copies_accepted_and_the_agreement_is_in_force_when_all_have_sign
     login(client, applicant.email)
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert 'id="signatures-agreement"' in page and "Biedrība" not in page.split('id="signatures-agreement"')[1][:200]
-    response = client.post(f"/apply/{idea.id}/documents/agreement/signed", data={"party": ORGANISATION, "pdf": (io.BytesIO(org_copy), "ligums.pdf")})
+    response = client.post(f"/apply/{idea.id}/documents/signed", data={"party": ORGANISATION, "pdf": (io.BytesIO(org_copy), "ligums.pdf")})
     assert response.status_code == 303
     signed = db.session.scalars(select(Signature).where(Signature.party == ORGANISATION)).one()
     assert signed.signer == "Anna Bērziņa" and signed.signed_at is not None and signed.pdf == org_copy
@@ -96,7 +96,7 @@ def test_signed_copies_accepted_and_the_agreement_is_in_force_when_all_have_sign
     both = sign(org_copy, people["municipality"], field_name="Pasvaldiba")  # the municipality signs the signed copy
     client.post("/logout")
     login(client, rep.email)
-    client.post(f"/apply/{idea.id}/documents/agreement/signed", data={"party": "municipality", "pdf": (io.BytesIO(both), "ligums.pdf")})
+    client.post(f"/apply/{idea.id}/documents/signed", data={"party": "municipality", "pdf": (io.BytesIO(both), "ligums.pdf")})
     assert db.session.scalars(select(Signature.signer).where(Signature.party == "municipality")).one() == "Aivars Pašvaldnieks"
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert "Spēkā" in page and "Anna Bērziņa" in page and "Aivars Pašvaldnieks" in page

@@ -25,7 +25,6 @@ from pathlib import Path
 from asn1crypto import keys, pem, x509
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from pypdf import PdfReader
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -33,6 +32,7 @@ from pyhanko.sign import fields, signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pypdf import PdfReader
 
 from grantflow.core.errors import Refused
 
@@ -200,11 +200,11 @@ def _difference(data: bytes, issued: dict[str, bytes]) -> str:
         return str(_l("It has %(theirs)d pages; the issued document has %(ours)d.", theirs=len(theirs), ours=len(ours)))
     for number, (a, b) in enumerate(zip(theirs, ours, strict=True), start=1):
         if a != b:
-            at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
             return str(_l("Page %(page)d differs from the issued text at “%(theirs)s” (issued: “%(ours)s”).",
                           page=number, theirs=a[max(0, at - 20): at + 30], ours=b[max(0, at - 20): at + 30]))
     return str(_l("The text is the same, but the file's content is not (layout, images or fonts)."))
 
 
 def _similarity(a: list[str], b: list[str]) -> int:
-    return sum(x == y for x, y in zip(a, b)) - abs(len(a) - len(b))
+    return sum(x == y for x, y in zip(a, b, strict=False)) - abs(len(a) - len(b))

@@ -4,7 +4,7 @@ import hashlib
 from pathlib import Path
 
 import click
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -78,11 +78,13 @@ def _sign_form(parties) -> SignedCopyForm:
     return form
 
 
-@bp.route("/apply/<int:idea_id>/documents/<kind>/signed", methods=["POST"])
+@bp.route("/apply/<int:idea_id>/documents/signed", methods=["POST"])
 @login_required
-def upload_signed(idea_id: int, kind: str):
-    """A party's signed copy of the current document, verified before anything is kept."""
+def upload_signed(idea_id: int):
+    """A party's signed copy of the idea's current document of the form's kind (an agreement
+    unless it says otherwise), verified before anything is kept."""
     idea = idea_for(idea_id, current_user)
+    kind = request.form.get("kind", ops.AGREEMENT)
     if kind not in signatures.SIGNED_BY_PARTIES:
         abort(404)
     parties = signatures.parties_for(idea, current_user)

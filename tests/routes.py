@@ -9,7 +9,7 @@ from tests.conftest import BASE_CONFIG
 IDEA_FOR = {
     "ideas.edit": "draft", "ideas.save": "draft", "ideas.upload": "draft", "ideas.step": "draft",
     "ideas.show": "in_review", "public.idea": "funded",
-    "documents.latest": "funded", "documents.issue": "funded",
+    "documents.latest": "funded", "documents.issue": "funded", "documents.upload_signed": "funded",
     "funding.cooperation": "funded", "funding.decide": "reviewed", "funding.decide_page": "reviewed",
     "payments.refund_request": "funded", "payments.refund_returned": "funded",
     "reports.edit": "funded", "reports.save": "funded", "reports.upload": "funded",

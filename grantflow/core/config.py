@@ -60,6 +60,7 @@ ENV_KEYS = (
     "MAIL_LIMIT_PER_IP",
     "MAIL_LIMIT_WINDOW",
     "PAYMENT_IBAN",
+    "SIGNING_PASSPHRASE",
     "PAYMENT_BIC",
     "PAYMENT_ACCOUNT_NAME",
     "BRAND_COLOUR",
@@ -159,6 +160,20 @@ class Defaults:
     PAYMENT_IBAN = "LV87HABA0551012345678"
     PAYMENT_BIC = "HABALV22"
     PAYMENT_ACCOUNT_NAME = ""
+
+    # The operator's PAdES signature on issued decision letters and agreements (pyHanko): a
+    # PKCS#12 file, or a PEM key and certificate, in the instance folder (SIGNING_CHAIN: the
+    # intermediate certificates' files); the key's passphrase from the environment. Unset:
+    # documents are issued unsigned. SIGNATURE_TRUST_ROOTS: certificate files (PEM or DER) of
+    # the certification authorities whose signatures uploaded signed copies may carry (for
+    # eParaksts, its root certificates from eparaksts.lv; see documents/signing.py).
+    SIGNING_PKCS12 = ""
+    SIGNING_KEY = ""
+    SIGNING_CERT = ""
+    SIGNING_CHAIN: tuple = ()
+    SIGNING_PASSPHRASE = ""
+    SIGNATURE_TRUST_ROOTS: tuple = ()
+    MAX_SIGNED_COPY_BYTES = 10 * 1024 * 1024
 
     # Open data (360Giving): the publisher's prefix from 360Giving (grant and organisation
     # identifiers start with it) and the licence the data is published under.

@@ -4,7 +4,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import StringField, SubmitField
+from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import Optional, ValidationError
 
 from grantflow.core.forms import Form
@@ -27,3 +27,11 @@ class VerifyForm(Form):
             self.pdf.errors.append(_l("Choose the PDF file, or enter its fingerprint."))
             return False
         return ok
+
+
+class SignedCopyForm(Form):
+    """Upload a signed copy of an agreement for one of the parties the person may sign for."""
+
+    party = SelectField(_l("Signed for"), choices=[])
+    pdf = FileField(_l("The signed PDF"))
+    upload = SubmitField(_l("Upload the signed copy"))

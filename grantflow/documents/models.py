@@ -85,3 +85,37 @@ class DocumentBatch(db.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, round(100 * (self.done + self.failed) / self.total))
+
+
+OPERATOR, ORGANISATION, MUNICIPALITY_PARTY = "operator", "organisation", "municipality"
+PARTY_LABELS = {
+    OPERATOR: _l("Programme operator"),
+    ORGANISATION: _l("Community organisation"),
+    MUNICIPALITY_PARTY: _l("Municipality"),
+}
+
+
+class Signature(db.Model):
+    """A party's signature on an issued document: the operator's, made when the document was
+    issued, or one found in a signed copy a party uploaded and GrantFlow verified (the copy is
+    kept). Who signed is the certificate's subject; when is the signer's signing time."""
+
+    __tablename__ = "document_signatures"
+    __table_args__ = (UniqueConstraint("document_id", "party"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    party: Mapped[str] = mapped_column(String(20))  # operator | organisation | municipality
+    signer: Mapped[str] = mapped_column(String(300))  # the certificate's common name
+    subject: Mapped[str] = mapped_column(Text, default="")
+    issuer: Mapped[str] = mapped_column(Text, default="")
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The signed copy as uploaded (None for the operator's: the document itself carries it).
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    size: Mapped[int] = mapped_column(default=0)
+    sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    document: Mapped[Document] = relationship()
+    uploaded_by: Mapped["User | None"] = relationship()  # noqa: F821

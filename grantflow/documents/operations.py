@@ -29,8 +29,9 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA, amount_in_words, format_money, format_points, letter_date, typographic_quotes
 from grantflow.core.types import utcnow
-from grantflow.documents.models import Document
+from grantflow.documents.models import OPERATOR, Document, Signature
 from grantflow.documents.pdf import html_to_pdf, render_pdf
+from grantflow.documents.signing import operator_signer, sign
 from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
 from grantflow.funding.operations import authority_name, confirmed_cooperation, decision_of, score_summary
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
@@ -271,8 +272,17 @@ def to_pdf(html: str) -> bytes:
 
 
 def store(d: Draft, pdf: bytes, actor) -> Document:
-    """Keep the PDF as a new version (never overwriting) and audit it; does not commit."""
+    """Keep the PDF as a new version (never overwriting) and audit it; does not commit. With
+    the operator's signature configured, the PDF is signed first (by incremental update, so it
+    stays PDF/A) and the operator recorded as having signed."""
+    signer = operator_signer(current_app.config)
+    if signer is not None:
+        pdf = sign(pdf, signer)
     document = _keep(d, pdf, actor)
+    if signer is not None:
+        cert = signer.signing_cert
+        db.session.add(Signature(document=document, party=OPERATOR, signer=cert.subject.native.get("common_name") or cert.subject.human_friendly,
+                                 subject=cert.subject.human_friendly, issuer=cert.issuer.human_friendly, signed_at=utcnow()))
     idea = db.session.get(Idea, d.idea_id)
     engine.record(idea, "document_issued", actor, d.filename, document=d.kind, version=d.version, sha256=document.sha256)
     return document

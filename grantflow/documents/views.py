@@ -4,7 +4,7 @@ import hashlib
 from pathlib import Path
 
 import click
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -17,9 +17,9 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.web import flash_refused
 from grantflow.documents import operations as ops
-from grantflow.documents import tasks
-from grantflow.documents.forms import VerifyForm
-from grantflow.documents.models import Document
+from grantflow.documents import signatures, tasks
+from grantflow.documents.forms import SignedCopyForm, VerifyForm
+from grantflow.documents.models import PARTY_LABELS, Document
 from grantflow.ideas import panels
 from grantflow.ideas.models import Idea
 from grantflow.ideas.views import idea_for, send_file_download
@@ -32,11 +32,16 @@ def documents_panel(idea, user, roles) -> panels.Panel:
     """The current version of each document for all who may see the idea (listed here only,
     not again among the idea's files); every version and the issue buttons for administrators."""
     admin = ADMINISTRATOR in roles
+    docs = ops.documents_for(idea)
+    signed = signatures.signatures_of(d.id for d in docs)
+    may_sign = signatures.parties_for(idea, user)
     return panels.Panel(
         "documents/_idea.html",
         {
             "idea": idea,
-            "docs": ops.documents_for(idea),
+            "docs": docs,
+            "signing": {d.id: signatures.status(d, signed[d.id]) for d in docs if d.kind in signatures.SIGNED_BY_PARTIES},
+            "sign_form": _sign_form(may_sign) if may_sign else None,
             "kind_labels": ops.KIND_LABELS,
             "admin": admin,
             "versions": ops.all_versions(idea) if admin else [],
@@ -65,6 +70,44 @@ def download(document_id: int):
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{document.filename}"', "Cache-Control": "private, no-store"},
     )
+
+
+def _sign_form(parties) -> SignedCopyForm:
+    form = SignedCopyForm()
+    form.party.choices = [(p, str(PARTY_LABELS[p])) for p in parties]
+    return form
+
+
+@bp.route("/apply/<int:idea_id>/documents/signed", methods=["POST"])
+@login_required
+def upload_signed(idea_id: int):
+    """A party's signed copy of the idea's current document of the form's kind (an agreement
+    unless it says otherwise), verified before anything is kept."""
+    idea = idea_for(idea_id, current_user)
+    kind = request.form.get("kind", ops.AGREEMENT)
+    if kind not in signatures.SIGNED_BY_PARTIES:
+        abort(404)
+    parties = signatures.parties_for(idea, current_user)
+    if not parties:
+        abort(403)
+    back = redirect(url_for("ideas.show", idea_id=idea.id) + "#documents", code=303)
+    form = _sign_form(parties)
+    if not form.validate_on_submit():
+        for messages in form.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return back
+    try:
+        signature = signatures.accept_signed_copy(idea, kind, form.party.data, form.pdf.data.read() if form.pdf.data else b"", current_user)
+    except Refused as error:
+        db.session.rollback()
+        flash_refused(error)
+        return back
+    except Conflict:
+        flash(_("This party's signature was recorded at the same moment by someone else; look at the list."), "error")
+        return back
+    flash(_("The signed copy is genuine: %(signer)s's signature is recorded.", signer=signature.signer), "success")
+    return back
 
 
 @bp.route("/documents/ideas/<int:idea_id>/<kind>", methods=["POST"])
@@ -108,7 +151,8 @@ def start_batch(competition_id: int):
 def _verdict(document: Document | None, held: str | None):
     """The verification page: the record, whether it is current, and whether the copy matches."""
     current = ops.latest_version(document.idea_id, document.kind) if document else None
-    return {"document": document, "current_version": current, "held": held,
+    signing = signatures.status(document, signatures.signatures_of([document.id])[document.id]) if document else None
+    return {"document": document, "current_version": current, "held": held, "signing": signing,
             "matches": held is not None and document is not None and held == document.sha256}
 
 
@@ -118,7 +162,7 @@ def verify_index():
     held = document = None
     if form.validate_on_submit():
         held = _fingerprint(form)
-        document = ops.by_sha256(held)
+        document = ops.by_sha256(held) or signatures.copy_by_sha256(held)
     status = 422 if form.errors else 200
     return render_template("documents/verify.html", form=form, token=None, checked=held is not None, **_verdict(document, held)), status
 

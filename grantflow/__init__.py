@@ -37,6 +37,7 @@ from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
 from grantflow.payments import views as payments_views
 from grantflow.people import views as people_views
+from grantflow.reminders import views as reminders_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import load_dir
@@ -58,6 +59,7 @@ BLUEPRINTS = (
     opendata_views.bp,
     impact_views.bp,
     people_views.bp,
+    reminders_views.bp,
 )
 
 

@@ -172,8 +172,10 @@ def test_the_schedule_is_refused_beside_the_field_when_it_reminds_after_the_dead
     assert 'id="draft_days-error"' in html and "before the deadline" in html and 'value="7, -2"' in html
     response = client.post(f"/competitions/{competition.id}/reminders", data={**form, "draft_days": "30"})
     assert response.status_code == 422 and "before the competition opens" in response.get_data(as_text=True)
-    response = client.post(f"/competitions/{competition.id}/reminders", data={**form, "evaluation_days": "3"})
-    assert response.status_code == 422 and "no evaluation deadline" in response.get_data(as_text=True)
+    competition.evaluation_closes_at = competition.closes_at + timedelta(days=3)
+    db.session.commit()
+    response = client.post(f"/competitions/{competition.id}/reminders", data={**form, "evaluation_days": "3, 5"})
+    assert response.status_code == 422 and "before the competition closes" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(ReminderSettings)) == 0
     assert not db.session.scalars(select(AdminLogEntry).where(AdminLogEntry.kind == "reminders_changed")).all()
 

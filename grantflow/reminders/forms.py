@@ -55,19 +55,15 @@ class ReminderSettingsForm(Form):
                 )
 
     def validate_evaluation_days(self, field):
+        """Without an evaluation deadline nothing is sent (the page says so): the days wait
+        for one, and the default schedule can be saved as it is."""
         days = _days(field)
-        competition = self.competition
-        if days and competition.evaluation_closes_at is None:
-            raise ValidationError(_l("The competition has no evaluation deadline: set it in its settings first, or leave this empty."))
-        for d in days:
-            if competition.evaluation_closes_at - timedelta(days=d) < competition.closes_at:
+        closes = self.competition.evaluation_closes_at
+        for d in days if closes is not None else ():
+            if closes - timedelta(days=d) < self.competition.closes_at:
                 raise ValidationError(
                     _l("Days before evaluation closes: %(days)d would be before the competition closes, when evaluation begins.", days=d)
                 )
-
-    def validate_report_due_days(self, field):
-        if field.data and self.competition.report_due is None:
-            raise ValidationError(_l("The competition has no final report date: set it in its settings first, or give 0."))
 
     def values(self) -> dict:
         def clean(text):

@@ -201,3 +201,44 @@ def test_a_person_turns_off_the_optional_reminders_on_their_profile(client, fact
 
 def test_the_hourly_run_is_declared():
     assert "reminders.send" in queue.periodic_names()
+
+
+def test_every_reminder_mail_is_written_in_both_languages(factory):
+    from grantflow.mail.operations import render_mail
+
+    competition = factory.competition(report_due=utcnow().date(), evaluation_closes_at=utcnow() + timedelta(days=20))
+    idea = factory.submitted(competition=competition)
+    context = {"idea": idea, "competition": competition, "count": 2, "due": competition.report_due}
+    for template in ("reminder_draft", "reminder_evaluation", "reminder_report_due", "reminder_report_overdue",
+                     "reminder_confirmation"):  # fmt: skip
+        lv, en = render_mail(template, "lv", **context), render_mail(template, "en", **context)
+        lv_lines = [line for line in (lv[0] + "\n" + lv[1]).splitlines() if line.strip()]
+        en_lines = [line for line in (en[0] + "\n" + en[1]).splitlines() if line.strip()]
+        assert len(lv_lines) == len(en_lines), template
+        for lv_line, en_line in zip(lv_lines, en_lines, strict=True):
+            assert lv_line != en_line, f"{template}: not translated: {en_line}"
+        assert "{{" not in lv[1] and "%(" not in lv[1] and "%(" not in en[1]
+
+
+def test_a_run_costs_the_same_queries_for_many_reminders_as_for_few(factory):
+    from tests.querycount import count_queries
+
+    def world(n):
+        rezekne = factory.municipality("Rēzeknes novads")
+        competition = factory.competition()
+        factory.user(MUNICIPALITY, municipality=rezekne)
+        for _ in range(n):
+            org = factory.organisation(municipality=rezekne, members=[factory.applicant()])
+            factory.idea(competition=competition, org=org)
+            factory.submitted(competition=competition, org=org)
+        db.session.commit()
+        return competition
+
+    few = world(1)
+    with count_queries(db.engine) as one:
+        send_due(few.closes_at - timedelta(hours=1))
+    many = world(5)
+    with count_queries(db.engine) as five:
+        send_due(many.closes_at - timedelta(hours=1))
+    selects = [len([s for s in run if s.lstrip().upper().startswith("SELECT")]) for run in (one, five)]
+    assert selects[0] == selects[1], selects

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import selectinload
 
 from grantflow.accounts.models import MUNICIPALITY, User, UserRole, user_municipalities
 from grantflow.adminlog.operations import log_kind, record, snapshot
@@ -229,7 +230,9 @@ def _confirmations(now, competitions, settings) -> list[Due]:
     ])
     ideas = [
         idea for idea in db.session.scalars(
-            select(Idea).where(Idea.municipality_id.is_not(None), Idea.tagged("filed"), old_enough, ~confirmed)
+            select(Idea)
+            .where(Idea.municipality_id.is_not(None), Idea.tagged("filed"), old_enough, ~confirmed)
+            .options(selectinload(Idea.organisation), selectinload(Idea.municipality))
         )
         if not idea.state_def.final
     ]

@@ -242,3 +242,15 @@ def test_a_run_costs_the_same_queries_for_many_reminders_as_for_few(factory):
         send_due(many.closes_at - timedelta(hours=1))
     selects = [len([s for s in run if s.lstrip().upper().startswith("SELECT")]) for run in (one, five)]
     assert selects[0] == selects[1], selects
+
+
+def test_an_idea_returned_for_changes_is_a_draft_again_and_is_reminded(factory):
+    from grantflow.workflow import engine
+
+    competition = factory.competition()
+    idea = factory.submitted(competition=competition, org=factory.organisation(members=[factory.applicant(email="back@example.lv")]))
+    engine.fire(idea, "return_for_changes", factory.admin(), "Lūdzu, papildiniet budžetu.")
+    db.session.commit()
+    assert idea.has_tag("editable") and idea.submitted_at is not None
+    assert send_due(competition.closes_at - timedelta(hours=2)) == 1
+    assert [m.subject for m in mails("back@example.lv") if m.subject.startswith("Atgādinājums")]

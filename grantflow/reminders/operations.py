@@ -123,6 +123,7 @@ def _members(organisation_ids) -> dict[int, list[int]]:
 
 
 def _drafts(now, competitions, settings) -> list[Due]:
+    """Ideas in an editable state: never submitted, or returned for changes."""
     occasion_of = {}
     for competition in competitions:
         days = _latest_started(ReminderSettings.days(settings[competition.id].draft_days), competition.closes_at, now)
@@ -131,7 +132,7 @@ def _drafts(now, competitions, settings) -> list[Due]:
     if not occasion_of:
         return []
     ideas = db.session.scalars(
-        select(Idea).where(Idea.competition_id.in_(occasion_of), Idea.tagged("editable"), Idea.submitted_at.is_(None))
+        select(Idea).where(Idea.competition_id.in_(occasion_of), Idea.tagged("editable"))
     ).all()
     members = _members({i.organisation_id for i in ideas})
     return [

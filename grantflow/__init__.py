@@ -40,6 +40,7 @@ from grantflow.pages import views as pages_views
 from grantflow.payments import views as payments_views
 from grantflow.people import views as people_views
 from grantflow.public import views as public_views
+from grantflow.reminders import views as reminders_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
 from grantflow.workflow.definition import Broken, load_dir
@@ -62,6 +63,7 @@ BLUEPRINTS = (
     public_views.bp,
     impact_views.bp,
     people_views.bp,
+    reminders_views.bp,
 )
 
 

@@ -63,6 +63,7 @@ EXPECT = {
     "people.invite": E(ADMIN, ADMIN), "people.invite_again": E(post=ADMIN), "people.log": E(ADMIN),
     "people.profile": E(LOGGED_IN, LOGGED_IN), "people.record_conflict": E(post=ADMIN), "people.roles": E(post=ADMIN),
     "people.show": E(ADMIN),
+    "reminders.settings": E(ADMIN, ADMIN),
     "payments.competition": E(ADMIN), "payments.create_run": E(post=ADMIN), "payments.index": E(ADMIN),
     "payments.plan": E(ADMIN, ADMIN), "payments.record": E(ADMIN, ADMIN), "payments.refund_request": E(post=ADMIN),
     "payments.refund_returned": E(ADMIN, ADMIN), "payments.run": E(ADMIN), "payments.run_cancel": E(post=ADMIN),
@@ -136,6 +137,8 @@ def _body(endpoint: str, world) -> dict:
         "people.profile": {"name": "Cits vārds", "locale": "lv"},
         "organisations.edit": {"name": "Pārrakstīta"},
         "reports.save": {"action": "save"},
+        "reminders.settings": {"draft_days": "1", "evaluation_days": "", "report_due_days": "0",
+                               "report_overdue_every": "7", "report_overdue_max": "3", "confirmation_wait_days": "7"},
     }.get(endpoint, {})  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from grantflow.accounts.forms import at_most, email_field, strip
 from grantflow.core.forms import Form
+from grantflow.reminders.operations import OPTIONAL_LABELS
 
 LANGUAGES = [SelectChoice("lv", "Latviešu"), SelectChoice("en", "English")]
 
@@ -72,6 +73,11 @@ class WithdrawConflictForm(Form):
 class ProfileForm(Form):
     name = StringField(_l("Your name"), filters=[strip], validators=[DataRequired(_l("Enter your name.")), at_most(200)])
     locale = SelectField(_l("Language"), choices=LANGUAGES, validate_choice=False)
+    # Checked: turned off (a form without the field turns nothing off). Only the optional kinds.
+    reminders_off = Checkboxes(
+        _l("Reminders I do not want"), choices=[SelectChoice(k, label) for k, label in OPTIONAL_LABELS.items()],
+        validators=[known],
+    )
 
     def validate_locale(self, field):
         if field.data not in ("lv", "en"):

@@ -20,6 +20,7 @@ from grantflow.core.web import flash_refused
 from grantflow.organisations.models import Organisation
 from grantflow.people import operations as ops
 from grantflow.people.forms import ConflictForm, InviteForm, ProfileForm, RolesForm, WithdrawConflictForm, ids
+from grantflow.reminders import operations as reminders
 from grantflow.review import conflicts
 from grantflow.review.models import ConflictOfInterest
 from grantflow.territory.models import Municipality
@@ -260,7 +261,7 @@ def log():
 def _profile_page(form=None, conflict_form=None, status: int = 200):
     user = current_user._get_current_object()
     if form is None:
-        form = ProfileForm(formdata=None, name=user.name, locale=user.locale)
+        form = ProfileForm(formdata=None, name=user.name, locale=user.locale, reminders_off=user.reminders_off or [])
     context = {"form": form, "role_labels": ROLE_LABELS}
     if EVALUATOR in user.roles:
         context.update(_conflicts_context(user, conflict_form))
@@ -276,6 +277,7 @@ def profile():
     if not form.validate_on_submit():
         return _profile_page(form=form, status=422)
     accounts_ops.update_profile(current_user._get_current_object(), form.name.data, form.locale.data)
+    reminders.turn_off(current_user._get_current_object(), form.reminders_off.data or [])
     session["locale"] = form.locale.data
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("people.profile"), code=303)

@@ -39,7 +39,7 @@ def pages_of(role: str, i: dict) -> list[str]:
     return {
         "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere", "/open-data/",
                       "/calls/", f"/calls/{c}", "/results/", f"/results/{i['funded']}", "/impact"],
-        "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}"],
+        "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}", "/profile"],
         "evaluator": ["/", f"/review/ideas/{i['in_review']}/score", "/profile"],
         "administrator": [
             "/", "/admin/", f"/admin/competitions/{c}", f"/competitions/{c}/edit", f"/competitions/{c}/criteria",
@@ -49,6 +49,7 @@ def pages_of(role: str, i: dict) -> list[str]:
             f"/ideas/{i['funded']}", "/admin/outbox",
             "/admin/impact/", "/admin/impact/reports", "/admin/people", "/admin/people/invite", "/admin/log",
             "/payments/", f"/payments/competitions/{c}", f"/payments/competitions/{c}/plan",
+            f"/competitions/{c}/reminders",
         ],
         "municipality": ["/", f"/ideas/{i['theirs']}", f"/decide/ideas/{i['theirs']}/cooperation"],
     }[role]  # fmt: skip

@@ -1,0 +1,1 @@
+"""Reminders: what is due soon or overdue, mailed once per person and occasion by a periodic task."""

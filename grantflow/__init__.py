@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from grantflow import cli
 from grantflow.accounts import views as accounts_views
 from grantflow.accounts.models import User
+from grantflow.amendments import views as amendments_views
 from grantflow.api import views as api_views
 from grantflow.competitions import views as competitions_views
 from grantflow.core import queue, web
@@ -54,6 +55,7 @@ BLUEPRINTS = (
     documents_views.bp,
     reports_views.bp,
     payments_views.bp,
+    amendments_views.bp,
     pages_views.bp,
     opendata_views.bp,
     impact_views.bp,

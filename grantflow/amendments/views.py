@@ -3,7 +3,7 @@ amendments panel on the idea page."""
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -72,7 +72,7 @@ def new(idea_id: int):
 def create(idea_id: int):
     idea = _request_idea(idea_id)
     values = ops.current_values(idea)
-    form = _form(idea, values)
+    form = _form(idea, values, formdata=request.form)
     if not form.validate():
         return _render(idea, values, form, 422)
     lines = {row["id"]: form[f"line_{row['id']}"].data for row in values["lines"]}

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from grantflow.core.extensions import db
 from tests.browser.conftest import log_in, log_out
+from tests.browser.test_accessibility import violations
 from tests.factories import PASSWORD, Factory
 
 SHOTS = Path("/tmp/amendments/shots")
@@ -50,6 +51,7 @@ def test_the_applicant_asks_for_an_amendment_the_administrator_approves_it(page,
     expect(page.locator(".field-error").first).to_contain_text("nevar būt negatīva")
     expect(page.get_by_label("Kāpēc izmaiņas vajadzīgas")).to_have_value("Dēļi izmaksāja mazāk, nekā plānots.")
     _shoot(page, "request")
+    assert violations(page) == []  # axe-core: the request page, with its errors showing
     page.locator(f"#line_{journey['line']}").fill("900")
     page.get_by_role("button", name="Nosūtīt lūgumu").click()
     expect(page.get_by_role("status").first).to_contain_text("Jūsu lūgums nosūtīts")
@@ -61,6 +63,7 @@ def test_the_applicant_asks_for_an_amendment_the_administrator_approves_it(page,
     panel = page.locator("#amendments")
     expect(panel).to_contain_text("900,00 €")
     _shoot(page, "decide")
+    assert violations(page) == []  # the idea page with the decision form
     panel.get_by_label("Lēmuma pamatojums").fill("Pamatoti.")
     panel.get_by_role("button", name="Apstiprināt un izsniegt grozījumus").click()
     expect(page.get_by_role("status").first).to_contain_text("Grozījumi apstiprināti")

@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from grantflow import cli
 from grantflow.accounts import views as accounts_views
 from grantflow.accounts.models import User
+from grantflow.amendments import views as amendments_views
 from grantflow.api import views as api_views
 from grantflow.competitions import views as competitions_views
 from grantflow.core import queue, web
@@ -58,6 +59,7 @@ BLUEPRINTS = (
     documents_views.bp,
     reports_views.bp,
     payments_views.bp,
+    amendments_views.bp,
     pages_views.bp,
     opendata_views.bp,
     public_views.bp,

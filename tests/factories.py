@@ -83,6 +83,8 @@ class Factory:
             registration_number=register_number(n),
             iban="LV80BANK0000435195001",
             address="Skolas iela 1",
+            signatory_name="Anna Bērziņa",
+            signatory_position="valdes priekšsēdētāja",
             municipality=municipality or self.municipality(),
         )
         db.session.add(org)

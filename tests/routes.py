@@ -11,6 +11,7 @@ IDEA_FOR = {
     "ideas.show": "in_review", "public.idea": "funded",
     "documents.latest": "funded", "documents.issue": "funded", "documents.upload_signed": "funded",
     "funding.cooperation": "funded", "funding.decide": "reviewed", "funding.decide_page": "reviewed",
+    "amendments.new": "funded", "amendments.create": "funded",
     "payments.refund_request": "funded", "payments.refund_returned": "funded",
     "reports.edit": "funded", "reports.save": "funded", "reports.upload": "funded",
     "review.assign": "in_review", "review.conflict": "in_review", "review.reviews": "in_review",
@@ -48,6 +49,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["person"]
         elif name == "instalment_id":
             values[name] = ids["instalment"]
+        elif name == "amendment_id":
+            values[name] = ids["amendment"]
         elif name == "run_id":
             values[name] = ids["run"]
         elif name == "token_id":

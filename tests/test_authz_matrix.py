@@ -33,6 +33,8 @@ def E(get=None, post=None, redirect=frozenset()):
 
 
 EXPECT = {
+    "amendments.new": E(A), "amendments.create": E(post=A),
+    "amendments.approve": E(post=ADMIN), "amendments.refuse": E(post=ADMIN),
     "accounts.accept_invitation": E(PUBLIC, PUBLIC), "accounts.confirm": E(PUBLIC), "accounts.forgot_password": E(PUBLIC, PUBLIC), "accounts.login": E(PUBLIC, PUBLIC),
     "accounts.logout": E(post=PUBLIC), "accounts.register": E(PUBLIC, PUBLIC),
     "accounts.resend_confirmation": E(PUBLIC, PUBLIC), "accounts.reset_password": E(PUBLIC, PUBLIC),

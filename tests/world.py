@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from grantflow import create_app
 from grantflow.accounts.models import MUNICIPALITY
+from grantflow.amendments.models import Amendment
 from grantflow.api.operations import create_token
 from grantflow.core.extensions import db
 from grantflow.documents.models import Document
@@ -92,6 +93,11 @@ def build(app) -> World:
                      total=instalment.amount, count=1, xml=b"<Document/>", created_by_id=u["administrator"].id)  # fmt: skip
     db.session.add_all([run, Refund(idea_id=funded.id, amount=Decimal("50.00"), returned=Decimal("0.00"))])
     db.session.flush()
+    # An amendment the administrator refused (the approve and refuse routes need one).
+    amendment = Amendment(idea_id=funded.id, status="refused", reason="Pārcelt talku", amount=instalment.idea.requested_amount,
+                          lines=[], dates=[], before={}, answer="Nav pamatots.", decided_by_id=u["administrator"].id)  # fmt: skip
+    db.session.add(amendment)
+    db.session.flush()
     api_token = create_token(u["applicant_a"], "Mājaslapa", can_write=False).token
     assignment = db.session.scalars(
         sa.select(Assignment).where(Assignment.idea_id == in_review.id, Assignment.evaluator_id == u["evaluator_draft"].id)
@@ -101,7 +107,7 @@ def build(app) -> World:
         "draft": draft.id, "submitted": submitted.id, "in_review": in_review.id, "reviewed": reviewed.id,
         "funded": funded.id, "org_a": org_a.id, "org_b": org_b.id, "attachment": attachment.id,
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
-        "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id, "instalment": instalment.id, "run": run.id, "api_token": api_token.id,
+        "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id, "instalment": instalment.id, "run": run.id, "amendment": amendment.id, "api_token": api_token.id,
     }  # fmt: skip
     db.session.commit()
     return world

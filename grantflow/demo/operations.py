@@ -180,6 +180,8 @@ def _new_idea(competition, org, spec, contact) -> Idea:
         municipality=municipality, parish=org.parish, place=spec.get("place") or "",
         contact_name=contact.name, contact_email=contact.email, is_demo=True, created_by_id=contact.id,
     )  # fmt: skip
+    if not org.signatory_name:  # the demo's contact signs for the organisation
+        org.signatory_name, org.signatory_position = contact.name, "pilnvarotā persona"
     idea.activities = [IdeaActivity(position=1, description="Kopienas tikšanās un plānošana",
                                     starts_on=(competition.closes_at + timedelta(days=60)).date())]  # fmt: skip
     idea.partners = [Partner(position=1, name=f"{municipality.name} pašvaldība", kind="municipality",

@@ -166,6 +166,20 @@ def written_date(day: date, language: str, case: str = "locative") -> str:
     return letter_date(day, language, case)
 
 
+def missing_party_details(idea) -> list[str]:
+    """What the agreement needs of the community and its organisation does not give yet:
+    the bank account the grant is paid to and who signs for it (names, for the message)."""
+    org = idea.organisation
+    missing = []
+    if not org.iban:
+        missing.append(_("the bank account (IBAN)"))
+    if not org.signatory_name:
+        missing.append(_("the name of the person who signs"))
+    if not org.signatory_position:
+        missing.append(_("the position of the person who signs"))
+    return missing
+
+
 def _context(idea, kind: str, language: str) -> dict:
     """Everything the document templates print; refuses a document that is not due."""
     decision = decision_of(idea)
@@ -178,6 +192,10 @@ def _context(idea, kind: str, language: str) -> dict:
         coop = confirmed_cooperation(idea)
         if coop is None:
             raise Refused(_("The municipality has not confirmed its commitments yet, so the agreement cannot be issued."))
+        missing = missing_party_details(idea)
+        if missing:
+            raise Refused(_("The agreement cannot be issued until the organisation's profile gives: %(missing)s. Nothing was issued.",
+                            missing=", ".join(missing)))
     competition = idea.competition
     today = utcnow().astimezone(RIGA).date()
     day = decision.decided_at.astimezone(RIGA).date() if kind == DECISION else today

@@ -70,6 +70,18 @@ class OrganisationForm(Form):
         filters=[strip],
         validators=[DataRequired(_l("Enter the name of the contact person.")), at_most(200)],
     )
+    signatory_name = StringField(
+        _l("Who signs agreements"),
+        filters=[strip],
+        validators=[Optional(), at_most(200)],
+        description=_l("The name of the person who signs the cooperation agreement for the organisation."),
+    )
+    signatory_position = StringField(
+        _l("Their position"),
+        filters=[strip],
+        validators=[Optional(), at_most(200)],
+        description=_l("E.g. chair of the board; printed in the agreement."),
+    )
     phone = StringField(
         _l("Phone"), filters=[strip], validators=[DataRequired(_l("Enter a phone number.")), at_most(40)]
     )
@@ -135,6 +147,8 @@ class OrganisationForm(Form):
             "municipality_id": as_id(self.municipality.data),
             "parish_id": as_id(self.parish.data),
             "contact_person": self.contact_person.data,
+            "signatory_name": self.signatory_name.data or "",
+            "signatory_position": self.signatory_position.data or "",
             "phone": self.phone.data,
             "email": self.email.data or "",
         }

@@ -44,6 +44,9 @@ class Organisation(db.Model):
     municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id"), index=True)
     parish_id: Mapped[int | None] = mapped_column(ForeignKey("parishes.id"))
     contact_person: Mapped[str] = mapped_column(String(200), default="")
+    # Who signs agreements for the organisation (printed in the cooperation agreement).
+    signatory_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    signatory_position: Mapped[str] = mapped_column(String(200), default="", server_default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     description: Mapped[str] = mapped_column(Text, default="")

@@ -8,7 +8,7 @@ from wtforms.validators import Length
 
 from grantflow.core.forms import Form
 from grantflow.ideas import operations as ideas_ops
-from grantflow.ideas.forms import BudgetRow, CheckboxesField, IdeaForm
+from grantflow.ideas.forms import BudgetRow, CheckboxesField, IdeaForm, options
 from grantflow.messages.models import MAX_BODY, NOTE, QUESTION
 
 KINDS = {QUESTION: _l("A question to the applicant"), NOTE: _l("A staff note (never shown to the applicant)")}
@@ -42,14 +42,14 @@ def change_label(change: dict):
 
 
 class MessageForm(Form):
-    kind = RadioField(_l("What is it?"), choices=list(KINDS.items()), default=QUESTION, validate_choice=False)
+    kind = RadioField(_l("What is it?"), choices=options(KINDS), default=QUESTION, validate_choice=False)
     body = TextAreaField(_l("Message"), validators=[Length(max=MAX_BODY)])
     to_evaluators = BooleanField(_l("Share with the idea's evaluators"))
     open_fields = CheckboxesField(_l("Fields the applicant may correct while the question is open"), validate_choice=False)
 
     def offer(self, idea) -> None:
         keys = ideas_ops.reopenable(idea)
-        self.open_fields.choices = list(zip(keys, field_labels(idea, keys), strict=True))
+        self.open_fields.choices = options(dict(zip(keys, field_labels(idea, keys), strict=True)))
 
 
 class AnswerForm(Form):

@@ -43,6 +43,7 @@ EXPECT = {
     "documents.issue": E(post=ADMIN), "documents.start_batch": E(post=ADMIN),
     "documents.latest": E(A | {"municipality", "administrator"}),
     "documents.verify": E(PUBLIC, PUBLIC), "documents.verify_index": E(PUBLIC, PUBLIC),
+    "messages.new": E(ADMIN, ADMIN), "messages.answer": E(A, A), "messages.download": E(A | ADMIN),
     "funding.board": E(ADMIN), "funding.cooperation": E({"municipality"}, {"municipality"}),
     "funding.decide": E(post=ADMIN), "funding.decide_page": E(ADMIN),
     "ideas.delete": E(post=A), "ideas.download": E(A | ADMIN), "ideas.edit": E(A, redirect={"administrator"}),
@@ -132,6 +133,8 @@ def _body(endpoint: str, world) -> dict:
         "people.profile": {"name": "Cits vārds", "locale": "lv"},
         "organisations.edit": {"name": "Pārrakstīta"},
         "reports.save": {"action": "save"},
+        "messages.new": {"kind": "question", "body": "Kāpēc?", "open_fields": "title"},
+        "messages.answer": {"body": "Tāpēc.", "title": "Jauns nosaukums"},
     }.get(endpoint, {})  # fmt: skip
 
 

@@ -35,6 +35,7 @@ from grantflow.ideas import views as ideas_views
 from grantflow.ideas.states import stranded
 from grantflow.impact import views as impact_views
 from grantflow.mail import operations as mail_operations
+from grantflow.messages import views as messages_views
 from grantflow.opendata import views as opendata_views
 from grantflow.organisations import views as organisations_views
 from grantflow.pages import views as pages_views
@@ -56,6 +57,7 @@ BLUEPRINTS = (
     ideas_views.bp,
     review_views.bp,
     funding_views.bp,
+    messages_views.bp,
     documents_views.bp,
     reports_views.bp,
     payments_views.bp,

@@ -55,6 +55,10 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["run"]
         elif name == "token_id":
             values[name] = ids["api_token"]
+        elif name == "message_id":
+            values[name] = ids["message"]
+        elif name == "file_id":
+            values[name] = ids["message_file"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

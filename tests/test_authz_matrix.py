@@ -46,6 +46,7 @@ EXPECT = {
     "documents.latest": E(A | {"municipality", "administrator"}),
     "documents.upload_signed": E(post=A | {"municipality", "administrator"}),
     "documents.verify": E(PUBLIC, PUBLIC), "documents.verify_index": E(PUBLIC, PUBLIC),
+    "messages.new": E(ADMIN, ADMIN), "messages.answer": E(A, A), "messages.download": E(A | ADMIN),
     "funding.board": E(ADMIN), "funding.cooperation": E({"municipality"}, {"municipality"}),
     "funding.decide": E(post=ADMIN), "funding.decide_page": E(ADMIN),
     "ideas.delete": E(post=A), "ideas.download": E(A | ADMIN), "ideas.edit": E(A, redirect={"administrator"}),
@@ -141,6 +142,8 @@ def _body(endpoint: str, world) -> dict:
         "reports.save": {"action": "save"},
         "reminders.settings": {"draft_days": "1", "evaluation_days": "", "report_due_days": "0",
                                "report_overdue_every": "7", "report_overdue_max": "3", "confirmation_wait_days": "7"},
+        "messages.new": {"kind": "question", "body": "Kāpēc?", "open_fields": "title"},
+        "messages.answer": {"body": "Tāpēc.", "title": "Jauns nosaukums"},
     }.get(endpoint, {})  # fmt: skip
 
 

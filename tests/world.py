@@ -18,6 +18,7 @@ from grantflow.api.operations import create_token
 from grantflow.core.extensions import db
 from grantflow.documents.models import Document
 from grantflow.ideas.models import Attachment
+from grantflow.messages.models import Message, MessageFile
 from grantflow.payments.models import Instalment, PaymentRun, Refund
 from grantflow.reports.operations import start_report
 from grantflow.review.models import Assignment
@@ -97,6 +98,19 @@ def build(app) -> World:
     amendment = Amendment(idea_id=funded.id, status="refused", reason="Pārcelt talku", amount=instalment.idea.requested_amount,
                           lines=[], dates=[], before={}, answer="Nav pamatots.", decided_by_id=u["administrator"].id)  # fmt: skip
     db.session.add(amendment)
+    # Messages on the idea in review: an answered question with a file (not shared with the
+    # evaluators) and an open question to the applicant.
+    asked = Message(idea_id=in_review.id, author_id=u["administrator"].id, kind="question", body="Kāpēc?", to_applicant=True)
+    db.session.add(asked)
+    db.session.flush()
+    answered = Message(idea_id=in_review.id, question_id=asked.id, author_id=u["applicant_a"].id, kind="answer",
+                       body="Tāpēc.", to_applicant=True)  # fmt: skip
+    answered.files.append(MessageFile(filename="tāme.pdf", content_type="application/pdf", size=len(PDF),
+                                      sha256=hashlib.sha256(PDF).hexdigest(), data=PDF))  # fmt: skip
+    asked.closed_at = asked.created_at
+    question = Message(idea_id=in_review.id, author_id=u["administrator"].id, kind="question", body="Cik maksā dēļi?",
+                       to_applicant=True, open_fields=["title"])  # fmt: skip
+    db.session.add_all([answered, question])
     db.session.flush()
     api_token = create_token(u["applicant_a"], "Mājaslapa", can_write=False).token
     assignment = db.session.scalars(
@@ -108,6 +122,7 @@ def build(app) -> World:
         "funded": funded.id, "org_a": org_a.id, "org_b": org_b.id, "attachment": attachment.id,
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
         "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id, "instalment": instalment.id, "run": run.id, "amendment": amendment.id, "api_token": api_token.id,
+        "message": question.id, "message_file": answered.files[0].id,
     }  # fmt: skip
     db.session.commit()
     return world

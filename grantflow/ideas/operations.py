@@ -235,6 +235,63 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
     return r.problems
 
 
+# --- corrections to a filed idea, on request ------------------------------------------------
+# The fields staff may reopen on a filed idea (with a question, in the messages area): the
+# idea's texts and figures; budget lines are reopened one by one as "budget_line:<id>".
+REOPENABLE = tuple(name for name in TEXT_LIMITS if "." not in name and name != "place") + ("expected_participants",)
+LINE_FIELDS = ("item", "quantity", "unit_cost")
+
+
+def reopenable(idea: Idea) -> list[str]:
+    """The keys of what may be reopened on this idea: its fields, then each budget line."""
+    return list(REOPENABLE) + [f"budget_line:{line.id}" for line in idea.budget_lines]
+
+
+def correct_fields(idea: Idea, values: dict, open_fields: list[str], actor) -> tuple[dict[str, str], list[dict]]:
+    """Write corrections to the reopened fields of a filed idea (the caller has checked that
+    `actor` may: an open question names them). `values`: reader key -> typed text (fields by
+    name, a budget line's as "budget_lines-<index>-<field>"). Returns (problems, changes):
+    field key -> message for what cannot be read (the caller rolls back: nothing half-done),
+    and what changed as [{"field", "line", "before", "after"}] for the audit. Moves the
+    idea's version on (a stale form or a racing transition loses). Flushes, never commits."""
+    engine.bump_version(idea)
+    r = _Reader()
+    changes: list[dict] = []
+
+    def note(field: str, before, after, line: int | None = None) -> None:
+        if _plain(before) != _plain(after):
+            changes.append({"field": field, "line": line, "before": _plain(before), "after": _plain(after)})
+
+    for key in open_fields:
+        if key in REOPENABLE and key in values:
+            before = getattr(idea, key)
+            after = r.read(key, values[key], before)
+            after = "" if after is None and key != "expected_participants" else after
+            setattr(idea, key, after)
+            note(key, before, after)
+    lines = {line.id: (index, line) for index, line in enumerate(idea.budget_lines)}
+    for key in open_fields:
+        line_id = key.removeprefix("budget_line:")
+        if not key.startswith("budget_line:") or not line_id.isdecimal() or int(line_id) not in lines:
+            continue
+        index, line = lines[int(line_id)]
+        for name in LINE_FIELDS:
+            form_key = f"budget_lines-{index}-{name}"
+            if form_key not in values:
+                continue
+            before = getattr(line, name)
+            after = r.read(form_key, values[form_key], before)
+            after = {"item": "", "quantity": Decimal("1"), "unit_cost": ZERO}[name] if after is None else after
+            setattr(line, name, after)
+            note(f"budget_lines.{name}", before, after, line.position)
+    before_total = idea.requested_amount
+    recompute_budget(idea)
+    if changes:
+        note("requested_amount", before_total, idea.requested_amount)
+    db.session.flush()
+    return r.problems, changes
+
+
 def _resize(rows: list, size: int, model) -> None:
     del rows[size:]
     while len(rows) < size:
@@ -454,6 +511,30 @@ def store_attachment(idea: Idea, upload_name: str, data: bytes, purpose: str, ac
     editable = report.can_edit(actor) if report is not None else idea.can_edit(actor)
     if not editable:
         raise Refused([_l("Files can no longer be added here.")])
+    filename, content_type = check_upload(upload_name, data)
+    existing = report.attachments if report is not None else idea.attachments
+    if len(existing) >= MAX_ATTACHMENTS:
+        raise Refused([_l("At most %(count)d files.", count=MAX_ATTACHMENTS)])
+    attachment = Attachment(
+        idea_id=idea.id,
+        report_id=report.id if report is not None else None,
+        purpose=purpose if purpose in PURPOSES else "other",
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        data=data,
+        uploaded_by_id=actor.id,
+    )
+    existing.append(attachment)
+    db.session.commit()
+    return attachment
+
+
+def check_upload(upload_name: str, data: bytes) -> tuple[str, str]:
+    """(safe file name, content type) of an upload whose size and real type (judged by its
+    first bytes, not its name) are acceptable; raises Refused with a message for the person.
+    Every area that takes files from people checks them here."""
     if not data:
         raise Refused([_l("Choose a file to upload.")])
     if len(data) > MAX_ATTACHMENT_BYTES:
@@ -465,23 +546,7 @@ def store_attachment(idea: Idea, upload_name: str, data: bytes, purpose: str, ac
         raise Refused(
             [_l("This kind of file is not accepted. Upload a PDF, JPEG, PNG, DOCX or ODT file.")]
         )
-    existing = report.attachments if report is not None else idea.attachments
-    if len(existing) >= MAX_ATTACHMENTS:
-        raise Refused([_l("At most %(count)d files.", count=MAX_ATTACHMENTS)])
-    attachment = Attachment(
-        idea_id=idea.id,
-        report_id=report.id if report is not None else None,
-        purpose=purpose if purpose in PURPOSES else "other",
-        filename=safe_filename(upload_name, kind.extension),
-        content_type=ALLOWED_TYPES[kind.extension],
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        data=data,
-        uploaded_by_id=actor.id,
-    )
-    existing.append(attachment)
-    db.session.commit()
-    return attachment
+    return safe_filename(upload_name, kind.extension), ALLOWED_TYPES[kind.extension]
 
 
 PURPOSES = ("quote", "support_letter", "photo", "receipt", "other")

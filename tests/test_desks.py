@@ -1,0 +1,99 @@
+"""The desks: each role's home page starts with what waits for that person, with a fixed
+number of queries however much waits."""
+
+from datetime import timedelta
+
+from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
+from grantflow.funding.models import CooperationConfirmation
+from tests.conftest import login
+from tests.querycount import count_queries
+
+
+def _world(factory, competition, evaluator):
+    factory.submitted(competition=competition)  # to screen
+    factory.in_review(evaluators=[evaluator], competition=competition)  # one evaluator of two: to assign
+    factory.reviewed(competition=competition)  # to decide
+    factory.funded(competition=competition)  # a decision letter to issue
+
+
+def test_administrator_desk_lists_each_waiting_task_with_its_count_and_link(client, factory):
+    competition = factory.competition(title_lv="Galdu konkurss", evaluation_closes_at=utcnow() - timedelta(days=1))
+    evaluator = factory.evaluator()
+    _world(factory, competition, evaluator)
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    page = client.get("/").get_data(as_text=True)
+    desk = page[page.index('id="admin-desk"') : page.index('id="admin-home"')]
+    for label in (
+        "Idejas atbilstības pārbaudei",
+        "Idejas, kurām vajag vērtētājus",
+        "Idejas, kas gaida lēmumu par finansējumu",
+        "Izdodamās lēmumu vēstules",
+        "Vērtējumi pēc vērtēšanas termiņa",
+    ):
+        assert label in desk, label
+    assert (
+        f"/decide/competitions/{competition.id}" in desk
+        and f"/review/competitions/{competition.id}/assignments" in desk
+    )
+    assert "Galdu konkurss" in desk and "Nokavēts" in desk
+    assert page.index('id="admin-desk"') < page.index('id="admin-home"')
+
+
+def test_administrator_desk_asks_a_fixed_number_of_queries(client, factory):
+    admin = factory.admin()
+    evaluator = factory.evaluator()
+    _world(factory, factory.competition(), evaluator)
+    db.session.commit()
+    login(client, admin.email)
+    with count_queries(db.engine) as few:
+        client.get("/")
+    for _ in range(2):
+        _world(factory, factory.competition(), evaluator)
+    db.session.commit()
+    with count_queries(db.engine) as many:
+        client.get("/")
+    assert len(few) == len(many)
+
+
+def test_nothing_waiting_is_said_plainly(client, factory):
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    assert "Jums nekas negaida" in client.get("/").get_data(as_text=True)
+
+
+def test_evaluator_sees_unscored_ideas_first_nearest_deadline_first(client, factory):
+    me = factory.evaluator()
+    late = factory.competition(evaluation_closes_at=utcnow() + timedelta(days=9))
+    soon = factory.competition(evaluation_closes_at=utcnow() + timedelta(days=2))
+    done = factory.in_review(evaluators=[me, factory.evaluator()], competition=soon, title="Novērtētā")
+    factory.review(done, me)
+    factory.in_review(evaluators=[me], competition=late, title="Vēlākā")
+    factory.in_review(evaluators=[me], competition=soon, title="Steidzamā")
+    db.session.commit()
+    login(client, me.email)
+    page = client.get("/").get_data(as_text=True)
+    waiting = page[page.index('id="evaluations-waiting"') : page.index('id="evaluations-past"')]
+    assert waiting.index("Steidzamā") < waiting.index("Vēlākā") and "Novērtētā" not in waiting
+    assert "Novērtētā" in page[page.index('id="evaluations-past"') :]
+
+
+def test_municipality_sees_the_ideas_waiting_for_its_confirmation(client, factory):
+    waiting = factory.submitted(title="Gaidošā ideja")
+    confirmed = factory.submitted(title="Apstiprinātā ideja", competition=waiting.competition)
+    confirmed.municipality = waiting.municipality
+    representative = factory.user("municipality", municipality=waiting.municipality)
+    db.session.add(
+        CooperationConfirmation(
+            idea_id=confirmed.id, municipality_id=waiting.municipality_id, confirmed=True, by_id=representative.id
+        )
+    )
+    db.session.commit()
+    login(client, representative.email)
+    page = client.get("/").get_data(as_text=True)
+    desk = page[page.index('id="municipality-desk"') : page.index('id="municipality-home"')]
+    assert "Gaidošā ideja" in desk and f"/decide/ideas/{waiting.id}/cooperation" in desk
+    assert "Apstiprinātā ideja" not in desk and "Apstiprinātā ideja" in page

@@ -97,3 +97,15 @@ def test_municipality_sees_the_ideas_waiting_for_its_confirmation(client, factor
     desk = page[page.index('id="municipality-desk"') : page.index('id="municipality-home"')]
     assert "Gaidošā ideja" in desk and f"/decide/ideas/{waiting.id}/cooperation" in desk
     assert "Apstiprinātā ideja" not in desk and "Apstiprinātā ideja" in page
+
+
+def test_evaluator_scores_with_the_idea_beside_and_the_conflict_declared_first(client, factory):
+    me = factory.evaluator()
+    idea = factory.in_review(evaluators=[me])
+    idea.community_need = "Ciemā nav vietas, kur satikties."
+    db.session.commit()
+    login(client, me.email)
+    page = client.get(f"/review/ideas/{idea.id}/score").get_data(as_text=True)
+    beside = page[page.index('id="idea-to-score"') : page.index('id="conflict"')]
+    assert "Ciemā nav vietas, kur satikties." in beside
+    assert page.index('id="conflict"') < page.index('id="score-form"')

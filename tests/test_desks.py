@@ -8,6 +8,7 @@ from grantflow.core.types import utcnow
 from grantflow.funding.models import CooperationConfirmation
 from tests.conftest import login
 from tests.querycount import count_queries
+from tests.test_apply import applicant, complete, draft, new_draft  # noqa: F401 (fixtures)
 
 
 def _world(factory, competition, evaluator):
@@ -109,3 +110,37 @@ def test_evaluator_scores_with_the_idea_beside_and_the_conflict_declared_first(c
     beside = page[page.index('id="idea-to-score"') : page.index('id="conflict"')]
     assert "Ciemā nav vietas, kur satikties." in beside
     assert page.index('id="conflict"') < page.index('id="score-form"')
+
+
+def test_withdrawing_is_asked_on_a_page_that_says_what_happens(client, factory):
+    idea = factory.submitted()
+    applicant = factory.member_of(idea.organisation)
+    db.session.commit()
+    login(client, applicant.email)
+    show = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    confirm_url = f"/ideas/{idea.id}/steps/withdraw/confirm"
+    steps = show[show.index('id="steps"') :]
+    assert confirm_url in steps and 'value="withdraw"' not in steps  # a link to the question, not the step
+    page = client.get(confirm_url).get_data(as_text=True)
+    assert "Atsaukt ideju?" in page and "Tas ir galīgi: to nevar atsaukt." in page and "govuk-button--warning" in page
+    assert factory and idea.state == "submitted"  # looking at the question changes nothing
+    client.post(f"/ideas/{idea.id}/steps/withdraw", data={"version": str(idea.version)})
+    db.session.expire_all()
+    assert idea.has_tag("withdrawn")
+    assert client.get(confirm_url).status_code == 404  # nothing left to withdraw
+
+
+def test_submitting_goes_through_a_page_that_says_what_happens(client, draft):
+    user, competition = draft
+    idea = new_draft(client, user, competition)
+    data = complete(idea)
+    edit = client.get(f"/apply/{idea.id}").get_data(as_text=True)
+    assert 'value="check"' in edit and 'value="submit"' not in edit
+    response = client.post(f"/apply/{idea.id}", data={**data, "action": "check"})
+    assert response.headers["Location"].endswith(f"/apply/{idea.id}/submit")
+    page = client.get(f"/apply/{idea.id}/submit").get_data(as_text=True)
+    assert "Iesniegt ideju?" in page and "Kas notiks, kad iesniegsiet" in page
+    assert idea.reference is None  # checked and saved, not submitted
+    response = client.post(f"/apply/{idea.id}/submit", follow_redirects=True)
+    db.session.expire_all()
+    assert idea.reference and idea.reference in response.get_data(as_text=True)

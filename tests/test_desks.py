@@ -144,3 +144,14 @@ def test_submitting_goes_through_a_page_that_says_what_happens(client, draft):
     response = client.post(f"/apply/{idea.id}/submit", follow_redirects=True)
     db.session.expire_all()
     assert idea.reference and idea.reference in response.get_data(as_text=True)
+
+
+def test_administrator_is_offered_only_the_documents_the_state_allows(client, factory):
+    admin = factory.admin()
+    unscreened, funded = factory.submitted(), factory.funded()
+    db.session.commit()
+    login(client, admin.email)
+    page = client.get(f"/ideas/{unscreened.id}").get_data(as_text=True)
+    assert "/documents/ideas/" not in page and "Izlemt" not in page
+    page = client.get(f"/ideas/{funded.id}").get_data(as_text=True)
+    assert f"/documents/ideas/{funded.id}/decision" in page and f"/documents/ideas/{funded.id}/agreement" not in page

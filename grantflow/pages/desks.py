@@ -112,11 +112,29 @@ def administrator_desk(now: datetime) -> list[Task]:
     def undocumented(kind):
         return ~exists().where(Document.idea_id == Decision.idea_id, Document.kind == kind)
 
-    for cid, n in db.session.execute(
-        select(Decision.competition_id, func.count(Decision.id))
-        .where(undocumented(DECISION))
-        .group_by(Decision.competition_id)
-    ):
+    def documents_due(*where) -> dict:
+        """Per competition, ideas with a decision and no document of a kind, leaving out projects
+        that are over (final and funded: no one waits for their papers any more)."""
+        rows = {
+            (c, s): n
+            for c, s, n in db.session.execute(
+                select(Idea.competition_id, Idea.state, func.count(Decision.id))
+                .join(Idea, Idea.id == Decision.idea_id)
+                .where(*where)
+                .group_by(Idea.competition_id, Idea.state)
+            )
+        }
+        due: dict[int, int] = {}
+        for (cid, state), n in rows.items():
+            workflow = workflows.get(competitions[cid].workflow)
+            state_def = workflow.states.get(state) if workflow else None
+            if state_def is None or (state_def.final and "funded" in state_def.tags):
+                continue
+            due[cid] = due.get(cid, 0) + n
+        return due
+
+    workflows = _workflows()
+    for cid, n in documents_due(undocumented(DECISION)).items():
         add("decision_letter", cid, n, url_for("pages.competition", competition_id=cid) + "#documents")
 
     # Agreements: funded, no agreement yet, and the municipality's latest answer confirms.
@@ -128,11 +146,7 @@ def administrator_desk(now: datetime) -> list[Task]:
         .correlate(Decision)
         .scalar_subquery()
     )
-    for cid, n in db.session.execute(
-        select(Decision.competition_id, func.count(Decision.id))
-        .where(Decision.kind == DecisionKind.FUND, undocumented(AGREEMENT), latest.is_(True))
-        .group_by(Decision.competition_id)
-    ):
+    for cid, n in documents_due(Decision.kind == DecisionKind.FUND, undocumented(AGREEMENT), latest.is_(True)).items():
         add("agreement", cid, n, url_for("pages.competition", competition_id=cid) + "#documents")
 
     for cid, n in db.session.execute(

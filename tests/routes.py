@@ -8,6 +8,7 @@ from tests.conftest import BASE_CONFIG
 # Which idea of the world each endpoint's <idea_id> names (the state it is meant for).
 IDEA_FOR = {
     "ideas.edit": "draft", "ideas.save": "draft", "ideas.upload": "draft", "ideas.step": "draft",
+    "ideas.confirm_step": "draft", "ideas.confirm_submit": "draft", "ideas.submit": "draft",
     "ideas.show": "in_review", "public.idea": "funded",
     "documents.latest": "funded", "documents.issue": "funded", "documents.upload_signed": "funded",
     "funding.cooperation": "funded", "funding.decide": "reviewed", "funding.decide_page": "reviewed",

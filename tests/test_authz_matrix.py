@@ -52,7 +52,7 @@ EXPECT = {
     "ideas.delete": E(post=A), "ideas.download": E(A | ADMIN), "ideas.edit": E(A, redirect={"administrator"}),
     "ideas.new": E(LOGGED_IN, {"applicant_a", "applicant_b"}),
     "ideas.save": E(post=A), "ideas.show": E(A | ADMIN | {"evaluator", "evaluator_draft", "municipality"}),
-    "ideas.step": E(post=A), "ideas.upload": E(post=A),
+    "ideas.step": E(post=A), "ideas.confirm_step": E(A), "ideas.confirm_submit": E(A, redirect={"administrator"}), "ideas.submit": E(post=A), "ideas.upload": E(post=A),
     "organisations.create": E(LOGGED_IN, LOGGED_IN), "organisations.edit": E(A, A), "organisations.index": E(LOGGED_IN),
     "organisations.invitation": E(PUBLIC, PUBLIC), "organisations.invite": E(post=A),
     "organisations.register_invited": E(PUBLIC, PUBLIC), "organisations.show": E(A | ADMIN),

@@ -6,9 +6,12 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
+from grantflow.accounts.operations import find_user
 from grantflow.competitions.models import Competition
 from grantflow.core.extensions import db
-from grantflow.demo.operations import BROCHURE, load_demo
+from grantflow.core.types import utcnow
+from grantflow.demo.operations import BROCHURE, PASSWORD, load_demo
+from grantflow.documents.operations import documents_for
 from grantflow.ideas.models import Idea
 from grantflow.reports.models import Report
 from grantflow.workflow.models import AuditEntry
@@ -37,11 +40,27 @@ def test_demo_load_builds_the_programme_and_is_idempotent(app):
     assert (report.participants, report.organisations_count) == (140, 28)  # the brochure's figures
 
     open_ideas = db.session.scalars(select(Idea).join(Competition).where(Competition.code == "DK-2026")).all()
+    later = db.session.scalars(select(Idea).join(Competition).where(Competition.code == "DK-2025")).all()
     workflow = app.extensions["grantflow.workflows"]["community_ideas"]
-    assert {i.state for i in open_ideas} == set(workflow.states)
-    funded = next(i for i in open_ideas if i.state == "funded")
-    trail = db.session.scalars(select(AuditEntry.trigger).where(AuditEntry.idea_id == funded.id).order_by(AuditEntry.id)).all()
+    # The open competition holds only ideas at the open stage; last year's (closed) the rest.
+    assert {i.state for i in open_ideas} == {"draft", "submitted", "withdrawn"}
+    assert {i.state for i in open_ideas} | {i.state for i in later} == set(workflow.states)
+    assert not db.session.get(Competition, later[0].competition_id).is_open(utcnow())
+    # The demo applicant has an idea in every state, one funded with its documents and a report to file.
+    applicant = find_user("pieteicejs@demo.grantflow.lv")
+    mine = [i for i in open_ideas + later if i.organisation_id in applicant.organisation_ids()]
+    assert {i.state for i in mine} == set(workflow.states)
+    funded = next(i for i in mine if i.state == "funded")
+    trail = db.session.scalars(select(AuditEntry.trigger).where(AuditEntry.idea_id == funded.id, AuditEntry.kind == "transition").order_by(AuditEntry.id)).all()
     assert trail == ["submit", "accept_eligible", "complete_review", "fund"]
+    assert {d.kind for d in documents_for(funded)} == {"decision", "agreement"}
+    assert db.session.scalar(select(func.count(Report.id)).where(Report.idea_id == funded.id)) == 0
+    # Every demo person logs in with the printed password, the organisations' contacts too.
+    contacts = [line.split()[0] for line in result.output.splitlines() if "kontakts" in line]
+    assert len(contacts) >= 20
+    for email in ("pasvaldiba@demo.grantflow.lv", contacts[0], contacts[-1]):
+        user = find_user(email)
+        assert user.active and user.check_password(PASSWORD), email
 
     counts = (db.session.scalar(select(func.count(Idea.id))), db.session.scalar(select(func.count(AuditEntry.id))))
     again = app.test_cli_runner().invoke(args=["demo", "load"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import delete, func, select
 from stdnum import iban
+from werkzeug.security import generate_password_hash
 
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, MUNICIPALITY, User
 from grantflow.accounts.operations import create_user, find_user
@@ -18,6 +19,8 @@ from grantflow.competitions.operations import add_default_criteria
 from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA
 from grantflow.core.types import utcnow
+from grantflow.documents import operations as documents
+from grantflow.funding.models import CooperationConfirmation
 from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.ideas.operations import recompute_budget
 from grantflow.mail.models import OutboxMail
@@ -94,6 +97,10 @@ def _load() -> Loaded:
         created = True
     db.session.flush()
     logins = [(email, PASSWORD, ", ".join(roles)) for email, _, roles, _ in DEMO_USERS]
+    contacts = db.session.scalars(
+        select(User.email).where(User.email.like("kontakts%@demo.grantflow.lv")).order_by(User.id)
+    )
+    logins += [(email, PASSWORD, f"{APPLICANT} (contact person)") for email in contacts]
     return Loaded(created, logins)
 
 
@@ -125,15 +132,25 @@ def _invented_iban(n: int) -> str:
     return "LV" + iban.calc_check_digits(body) + body[4:]
 
 
+_HASH: dict[str, str] = {}
+
+
+def _password_hash() -> str:
+    """The demo password's hash, made once: some forty contact people share it, and hashing
+    is slow on purpose."""
+    if "hash" not in _HASH:
+        _HASH["hash"] = generate_password_hash(PASSWORD)
+    return _HASH["hash"]
+
+
 def _contact(org: Organisation) -> User:
-    """The organisation's contact person: a member who cannot log in (no password set)."""
+    """The organisation's contact person: a member who logs in with the demo password."""
     for membership in org.memberships:
         return membership.user
     user = User(
         email=f"kontakts{org.id}@demo.grantflow.lv",
         name=f"{org.name} — kontaktpersona",
-        password_hash="!",
-        active=False,
+        password_hash=_password_hash(),
         email_confirmed_at=utcnow(),  # the workflow lets only confirmed addresses submit
     )
     user.grant(APPLICANT)
@@ -340,9 +357,15 @@ def _past_competitions(data: dict, admin: User, evaluators: list[User]) -> None:
         _lifecycle(idea, FUNDED_PATH, users, competition.closes_at - timedelta(days=10), report)
 
 
+OPEN_STAGE = {"submit", "withdraw"}  # the steps an idea takes while its competition is open
+
+
 def _open_competition(users_by_email: dict, admin: User, evaluators: list[User]) -> None:
-    """DK-2026, open now, with an idea in every state of the default workflow, and a resource
-    centre competition whose idea waits for the municipality's confirmation."""
+    """DK-2026, open now, with ideas at the open stage (draft, submitted, withdrawn); DK-2025,
+    closed three weeks ago and still being evaluated, with the ideas further on (in review,
+    decided, funded with documents issued and a report to file, reported, closed); and a
+    resource centre competition whose idea waits for the municipality's confirmation. The
+    demo applicant has ideas in every state."""
     now = utcnow()
     spec = yaml.safe_load(OPEN_FILE.read_text(encoding="utf-8"))
     opens = at_riga((now - timedelta(days=40)).astimezone(RIGA).date(), 9)
@@ -350,12 +373,21 @@ def _open_competition(users_by_email: dict, admin: User, evaluators: list[User])
     competition = _competition(
         "DK-2026", spec["title_lv"], spec["title_en"], opens, closes, "20000.00", "500.00", "2000.00",
     )  # fmt: skip
-    db.session.add(PaymentPlan(competition_id=competition.id,
-                               instalments=[{"percent": "80", "due": "decision"}, {"percent": "20", "due": "report"}]))
+    past_opens = at_riga((now - timedelta(days=120)).astimezone(RIGA).date(), 9)
+    past_closes = datetime.combine((now - timedelta(days=21)).astimezone(RIGA).date(), time(23, 59), tzinfo=RIGA).astimezone(UTC)
+    last_year = _competition(
+        "DK-2025", spec["past"]["title_lv"], spec["past"]["title_en"], past_opens, past_closes, "20000.00", "500.00", "2000.00",
+    )  # fmt: skip
+    for target in (competition, last_year):
+        db.session.add(PaymentPlan(competition_id=target.id,
+                                   instalments=[{"percent": "80", "due": "decision"}, {"percent": "20", "due": "report"}]))  # fmt: skip
+    last_year.evaluation_closes_at = now + timedelta(days=10)
+    last_year.report_due = (now + timedelta(days=200)).astimezone(RIGA).date()
     krc = _competition(
-        "KRC-2026", spec["krc"]["title_lv"], spec["krc"]["title_en"], opens, closes,
+        "KRC-2026", spec["krc"]["title_lv"], spec["krc"]["title_en"], past_opens, past_closes,
         "15000.00", "1000.00", "5000.00", workflow="resource_centre",
     )  # fmt: skip
+    krc.evaluation_closes_at = now + timedelta(days=10)
     applicant = users_by_email["pieteicejs@demo.grantflow.lv"]
     municipality_rep = users_by_email["pasvaldiba@demo.grantflow.lv"]
     for entry in spec["ideas"] + [dict(spec["krc"]["idea"], krc=True)]:
@@ -368,11 +400,33 @@ def _open_competition(users_by_email: dict, admin: User, evaluators: list[User])
             contact = applicant
         else:
             contact = _contact(org)
-        target = krc if entry.get("krc") else competition
+        open_stage = set(entry["path"]) <= OPEN_STAGE
+        target = krc if entry.get("krc") else competition if open_stage else last_year
         idea = _new_idea(target, org, entry, contact)
         users = {"admin": admin, "contact": contact, "evaluators": evaluators,
                  "municipality": municipality_rep, "partial": entry.get("partial_reviews", False),
                  "pay": "close" in entry["path"]}  # fmt: skip
-        # Four days between steps, the last one yesterday.
-        _lifecycle(idea, entry["path"], users, now - timedelta(days=4 * len(entry["path"]) + 1),
-                   entry.get("report"), gaps={})  # fmt: skip
+        if open_stage:  # four days between steps, the last one yesterday
+            _lifecycle(idea, entry["path"], users, now - timedelta(days=4 * len(entry["path"]) + 1), entry.get("report"), gaps={})
+        else:  # submitted in the competition's last days, then a step every three days
+            _lifecycle(idea, entry["path"], users, target.closes_at - timedelta(days=6), entry.get("report"), gaps={})
+        if entry.get("documents"):
+            _documents(idea, admin, municipality_rep)
+
+
+def _documents(idea: Idea, admin: User, representative: User) -> None:
+    """The municipality's confirmation, then the decision letter and the agreement, issued
+    as an administrator would (stored, not committed: the demo commits once)."""
+    municipality = idea.municipality
+    db.session.add(CooperationConfirmation(
+        idea_id=idea.id, municipality_id=municipality.id, confirmed=True, by_id=representative.id,
+        premises=idea.coop_premises, inventory="Inventārs glabāsies pašvaldības telpās.",
+        upkeep="Pašvaldība uztur telpas un inventāru.", sustainability_years=3,
+        authority_name=f"{municipality.name} pašvaldība", registration_number="90000000000",
+        address=f"Brīvības iela 1, {municipality.name}", signatory_name="Inese Paraksta",
+        signatory_position="domes priekšsēdētāja",
+    ))  # fmt: skip
+    db.session.flush()
+    for kind in (documents.DECISION, documents.AGREEMENT):
+        d = documents.draft(idea, kind)
+        documents.store(d, documents.to_pdf(d.html), admin)

@@ -180,6 +180,18 @@ def missing_party_details(idea) -> list[str]:
     return missing
 
 
+def issuable(idea) -> set[str]:
+    """The kinds of document the idea's state allows now (the issue buttons shown): a decision
+    letter once decided, an agreement once funded and the municipality has confirmed; the
+    same rules `_context` refuses by."""
+    decision = decision_of(idea)
+    if decision is None:
+        return set()
+    if decision.funds and confirmed_cooperation(idea) is not None:
+        return {DECISION, AGREEMENT}
+    return {DECISION}
+
+
 def _context(idea, kind: str, language: str) -> dict:
     """Everything the document templates print; refuses a document that is not due."""
     decision = decision_of(idea)

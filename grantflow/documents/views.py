@@ -46,6 +46,7 @@ def documents_panel(idea, user, roles) -> panels.Panel:
             "admin": admin,
             "versions": ops.all_versions(idea) if admin else [],
             "receipts_owed": ops.receipts_owed(idea.id) if admin else [],
+            "issuable": ops.issuable(idea) if admin else set(),
         },
     )
 

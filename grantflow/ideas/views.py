@@ -105,6 +105,25 @@ def step(idea_id: int, trigger: str):
     return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
 
 
+@bp.route("/ideas/<int:idea_id>/steps/<trigger>/confirm")
+@login_required
+def confirm_step(idea_id: int, trigger: str):
+    """An irreversible step (into a final state: withdrawing) is taken from this page, which
+    says what will happen; the idea page only links here."""
+    idea = idea_for(idea_id, current_user)
+    step = next((t for t in engine.available(idea, current_user) if t.trigger == trigger), None)
+    if step is None:
+        abort(404)
+    return render_template(
+        "ideas/confirm_step.html",
+        idea=idea,
+        step=step,
+        dest=idea.workflow.states.get(step.dest),
+        form=TransitionForm(version=idea.version),
+        demo_data=idea.is_demo,
+    )
+
+
 # --- filing an idea ----------------------------------------------------------------------
 def _my_organisations() -> list[Organisation]:
     ids = current_user.organisation_ids()
@@ -234,6 +253,13 @@ def save(idea_id: int):
             anchor = which
         elif action == "submit":
             return _submit(idea, received_at)
+        elif action == "check":
+            # "Check and submit": saved; what is missing is marked, or the confirmation page says what submitting does.
+            db.session.commit()
+            if ops.missing_fields(idea):
+                flash(_("Not submitted yet: %(count)d field(s) need attention. Each is marked below.", count=len(ops.missing_fields(idea))), "error")
+                return redirect(url_for("ideas.edit", idea_id=idea.id, check=1) + "#problems", code=303)
+            return redirect(url_for("ideas.confirm_submit", idea_id=idea.id), code=303)
     except Refused as refused:
         flash_refused(refused)
         return redirect(url_for("ideas.edit", idea_id=idea_id), code=303)
@@ -276,6 +302,46 @@ def _submit(idea: Idea, received_at):
         "success",
     )
     return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
+
+
+@bp.route("/apply/<int:idea_id>/submit")
+@login_required
+def confirm_submit(idea_id: int):
+    """What submitting does (the idea can no longer be changed, a reference number and a
+    receipt follow), with the button that does it."""
+    idea = idea_for(idea_id, current_user)
+    if not idea.can_edit(current_user):
+        return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+    return render_template(
+        "ideas/confirm_submit.html",
+        idea=idea,
+        form=ActionForm(formdata=None),
+        missing=ops.missing_fields(idea),
+        is_open=idea.competition.is_open(utcnow()),
+        demo_data=idea.is_demo,
+    )
+
+
+@bp.route("/apply/<int:idea_id>/submit", methods=["POST"])
+@login_required
+def submit(idea_id: int):
+    received_at = utcnow()
+    idea = idea_for(idea_id, current_user)
+    if not idea.can_edit(current_user):
+        if idea.reference:
+            flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
+        else:
+            flash(_("This idea can no longer be changed."), "error")
+        return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
+        return redirect(url_for("ideas.confirm_submit", idea_id=idea.id), code=303)
+    try:
+        return _submit(idea, received_at)
+    except Conflict:
+        db.session.rollback()
+        flash(_("Someone else changed this idea at the same moment; nothing was saved. Please check and save again."), "error")
+        return redirect(url_for("ideas.confirm_submit", idea_id=idea_id), code=303)
 
 
 # --- attachments ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from grantflow.funding.operations import committed
 from grantflow.ideas.models import Idea
 from grantflow.mail import operations as mail_ops
 from grantflow.mail.models import STATUS_LABELS, MailStatus
+from grantflow.pages.desks import administrator_desk, ideas_with_context, municipality_desk
 from grantflow.pages.operations import applicant_overview, impact_figures
 from grantflow.review.ranking import desk as evaluation_desk
 from grantflow.workflow.registry import WorkflowUnavailable, broken_workflows, workflow_for
@@ -35,22 +36,19 @@ def index():
     context["demo_data"] = any(c.is_demo for c in open_competitions) or context["impact"]["demo"]
     if not current_user.is_authenticated:
         return render_template("pages/public.html", **context)
-    ideas_of = lambda *where: db.session.scalars(  # noqa: E731
-        select(Idea)
-        .options(joinedload(Idea.competition), joinedload(Idea.organisation), joinedload(Idea.municipality))
-        .where(*where)
-        .order_by(Idea.updated_at.desc())
-    ).all()
     org_ids = current_user.organisation_ids()
     if org_ids:
-        context["my_ideas"] = ideas_of(Idea.organisation_id.in_(org_ids))
+        context["my_ideas"] = ideas_with_context(Idea.organisation_id.in_(org_ids))
         context["overview"] = applicant_overview(context["my_ideas"])
+    if current_user.is_admin:
+        context["tasks"] = administrator_desk(now)
     if current_user.has_role(EVALUATOR):
         context["desk"] = evaluation_desk(current_user)
     if current_user.has_role(MUNICIPALITY) and current_user.municipalities:
-        context["municipality_ideas"] = ideas_of(
+        context["municipality_ideas"] = ideas_with_context(
             Idea.municipality_id.in_(current_user.municipality_ids()), Idea.reference.is_not(None)
         )
+        context["confirmations"] = municipality_desk(context["municipality_ideas"])
     return render_template("pages/index.html", **context)
 
 

@@ -418,9 +418,7 @@ def idea_summary(idea) -> dict:
 
 def desk(user) -> dict:
     """An evaluator's assigned ideas with what is left on each (to do, draft, submitted),
-    their progress and deadlines. Two queries."""
-
-
+    their progress and deadlines: those waiting for a score first. Two queries."""
     status = dict(
         db.session.execute(
             select(Assignment.idea_id, Review.status)
@@ -448,4 +446,8 @@ def desk(user) -> dict:
             }
         )
     done = sum(1 for r in rows if r["status"] == ReviewStatus.SUBMITTED)
-    return {"rows": rows, "done": done, "total": len(rows), "left": len(rows) - done}
+    # What waits comes first, the nearest deadline first; submitted and closed ones after.
+    waiting = [r for r in rows if r["status"] != ReviewStatus.SUBMITTED and r["scoring"] and not r["closed"]]
+    waiting.sort(key=lambda r: (r["closes_at"] is None, r["closes_at"] or now))
+    past = [r for r in rows if r not in waiting]
+    return {"rows": waiting + past, "waiting": waiting, "past": past, "done": done, "total": len(rows), "left": len(rows) - done}

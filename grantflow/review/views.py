@@ -17,7 +17,8 @@ from grantflow.core.forms import ActionForm
 from grantflow.core.safety import small_int
 from grantflow.core.web import flash_refused
 from grantflow.ideas import panels
-from grantflow.ideas.models import Idea
+from grantflow.ideas.forms import TARGET_GROUP_LABELS
+from grantflow.ideas.models import PARTNER_KINDS, Idea
 from grantflow.ideas.views import idea_for
 from grantflow.review import operations as ops
 from grantflow.review import ranking as agg
@@ -104,6 +105,8 @@ def _score_page(idea, assignment, form) -> dict:
         "others": _visible_reviews(idea, exclude=current_user.id),
         "conflict_form": ConflictForm(formdata=None),
         "recommendations": RECOMMENDATION_LABELS,
+        "target_group_labels": TARGET_GROUP_LABELS,
+        "partner_kinds": PARTNER_KINDS,
         "demo_data": idea.is_demo,
     }
 

@@ -19,10 +19,12 @@ AXE = files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="
 
 
 def ids(app) -> dict:
-    """The demo's open competition, one idea per state and the demo applicant's organisation."""
+    """The demo's current competitions, one idea per state and the demo applicant's organisation."""
     with app.app_context():
-        competition = db.session.scalars(select(Competition).where(Competition.code == "DK-2026")).one()
-        ideas = {i.state: i.id for i in db.session.scalars(select(Idea).where(Idea.competition_id == competition.id))}
+        # Last year's competition holds the ideas past the open stage; this year's the rest.
+        competition = db.session.scalars(select(Competition).where(Competition.code == "DK-2025")).one()
+        current = db.session.scalars(select(Competition.id).where(Competition.code.in_(["DK-2025", "DK-2026"]))).all()
+        ideas = {i.state: i.id for i in db.session.scalars(select(Idea).where(Idea.competition_id.in_(current)))}
         org = db.session.scalars(
             select(Organisation).where(Organisation.name == 'biedrība "Rušonas dārznieki"')
         ).first()
@@ -39,7 +41,8 @@ def pages_of(role: str, i: dict) -> list[str]:
     return {
         "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere", "/open-data/",
                       "/calls/", f"/calls/{c}", "/results/", f"/results/{i['funded']}", "/impact"],
-        "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}", "/profile"],
+        "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}", "/profile",
+                      f"/ideas/{i['submitted']}/steps/withdraw/confirm", f"/apply/{i['draft']}/submit"],
         "evaluator": ["/", f"/review/ideas/{i['in_review']}/score", "/profile"],
         "administrator": [
             "/", "/admin/", f"/admin/competitions/{c}", f"/competitions/{c}/edit", f"/competitions/{c}/criteria",

@@ -154,6 +154,10 @@ def journey(page, live_server, mail_sink, tmp_path, name):
 
     # Submit: missing fields are listed first, then it goes through.
     page.get_by_role("button", name="Pārbaudīt un iesniegt ideju").click()
+    if not page.locator("#problems").count():  # complete: a page says what submitting does
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Iesniegt ideju?")
+        page.screenshot(path=str(tmp_path / f"{name}-confirm.png"), full_page=True)
+        page.get_by_role("button", name="Iesniegt ideju").click()
     submitted = page.get_by_role("status").filter(has_text="Reģistrācijas numurs")
     expect(submitted.or_(page.locator("#problems")).first).to_be_visible()  # submitted, or refused
     if page.locator("#problems").count():

@@ -40,7 +40,9 @@ def test_evaluator_declares_a_conflict_scores_and_then_sees_the_other_review(pag
     # A conflict on the first idea: removed from it, the administrators are told.
     desk.get_by_role("link", name="Mana kaimiņa ideja").click()
     page.get_by_role("link", name="Vērtēt šo ideju").click()
-    conflict = page.locator("#conflict")
+    conflict = page.locator("#conflict")  # asked before the scores, folded until opened
+    expect(conflict.get_by_label("Tikai uz šo ideju")).to_be_hidden()
+    conflict.get_by_text("Man ir interešu konflikts").click()
     conflict.get_by_label("Tikai uz šo ideju").check()
     conflict.get_by_label("Aprakstiet interešu konfliktu").fill("Idejas autors ir mans kaimiņš.")
     conflict.get_by_role("button", name="Deklarēt interešu konfliktu").click()

@@ -28,6 +28,7 @@ from grantflow.core.database import configure_engine, database_uri
 from grantflow.core.extensions import babel, csrf, db, login_manager, migrate
 from grantflow.core.i18n import LOGIN_MESSAGE, select_locale
 from grantflow.documents import views as documents_views
+from grantflow.exports import views as exports_views
 from grantflow.funding import views as funding_views
 from grantflow.ideas import views as ideas_views
 from grantflow.impact import views as impact_views
@@ -58,6 +59,7 @@ BLUEPRINTS = (
     opendata_views.bp,
     impact_views.bp,
     people_views.bp,
+    exports_views.bp,
 )
 
 

@@ -59,6 +59,9 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Part of every session and remember cookie (see get_id): a new one ends them all.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    # Erased (pseudonymised) on request or by the retention sweep (exports.personal): name and
+    # e-mail replaced by a pseudonym, no password, no roles; their records stay under it.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

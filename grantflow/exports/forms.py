@@ -9,7 +9,7 @@ from grantflow.core.forms import Form
 
 class ExportForm(Form):
     kind = RadioField(_l("What to export"), validators=[InputRequired(_l("Choose what to export."))])
-    competition = SelectField(_l("Competition"))
-    tag = SelectField(_l("State"))
-    municipality = SelectField(_l("Municipality"))
+    competition = SelectField(_l("Competition"), default="")
+    tag = SelectField(_l("State"), default="")
+    municipality = SelectField(_l("Municipality"), default="")
     format = RadioField(_l("File format"), default="xlsx", validators=[InputRequired(_l("Choose the file format."))])

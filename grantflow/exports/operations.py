@@ -33,8 +33,10 @@ def request_export(kind: str, fmt: str, filters: dict, actor: User) -> int:
     export = Export(kind=kind, format=fmt, filters={k: v for k, v in filters.items() if v},
                     requested_by_id=actor.id, status=ExportStatus.QUEUED)  # fmt: skip
     db.session.add(export)
+    db.session.flush()
+    export_id = export.id  # read before the commit: after it, this request touches the database no more
     db.session.commit()
-    return export.id
+    return export_id
 
 
 def enqueue_build(export_id: int) -> None:

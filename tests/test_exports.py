@@ -169,7 +169,7 @@ def test_erasure_keeps_the_grant_records_and_removes_the_person(client, factory,
     login(client, admin.email)
 
     page = client.get(f"/admin/people/{applicant_id}/erase").get_data(as_text=True)
-    assert "P-%06d" % applicant_id in page
+    assert f"P-{applicant_id:06d}" in page
     assert 'name="csrf_token"' in page
     response = client.post(f"/admin/people/{applicant_id}/erase", data={})
     assert response.status_code == 303
@@ -177,7 +177,7 @@ def test_erasure_keeps_the_grant_records_and_removes_the_person(client, factory,
     db.session.expire_all()
     person = db.session.get(User, applicant_id)
     # what goes
-    assert person.name == "P-%06d" % applicant_id and email not in person.email and person.erased_at
+    assert person.name == f"P-{applicant_id:06d}" and email not in person.email and person.erased_at
     assert not person.active and not person.roles and not person.check_password("parole-123456")
     assert db.session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == applicant_id)) == 0
     assert victim.get("/profile").status_code in (302, 401)  # their session ended
@@ -194,7 +194,7 @@ def test_erasure_keeps_the_grant_records_and_removes_the_person(client, factory,
     assert email not in json.dumps([entry.object_label, entry.before, entry.after])
     # the idea's history shows the pseudonym
     history = client.get(f"/ideas/{funded.id}").get_data(as_text=True)
-    assert "P-%06d" % applicant_id in history
+    assert f"P-{applicant_id:06d}" in history
     # once is enough
     page = client.get(f"/admin/people/{applicant_id}/erase").get_data(as_text=True)
     assert "govuk-button--warning" not in page and "dzēsti" in page

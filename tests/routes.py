@@ -52,6 +52,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["run"]
         elif name == "token_id":
             values[name] = ids["api_token"]
+        elif name == "export_id":
+            values[name] = ids["export"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

@@ -10,6 +10,6 @@ from grantflow.core.forms import Form
 class ExportForm(Form):
     kind = RadioField(_l("What to export"), validators=[InputRequired(_l("Choose what to export."))])
     competition = SelectField(_l("Competition"), default="")
-    tag = SelectField(_l("State"), default="")
+    tag = SelectField(_l("Idea's state"), default="")
     municipality = SelectField(_l("Municipality"), default="")
     format = RadioField(_l("File format"), default="xlsx", validators=[InputRequired(_l("Choose the file format."))])

@@ -30,6 +30,7 @@ from grantflow.core.database import configure_engine, database_uri
 from grantflow.core.extensions import babel, csrf, db, login_manager, migrate
 from grantflow.core.i18n import LOGIN_MESSAGE, select_locale
 from grantflow.documents import views as documents_views
+from grantflow.exports import views as exports_views
 from grantflow.funding import views as funding_views
 from grantflow.ideas import views as ideas_views
 from grantflow.ideas.states import stranded
@@ -68,6 +69,7 @@ BLUEPRINTS = (
     impact_views.bp,
     people_views.bp,
     reminders_views.bp,
+    exports_views.bp,
 )
 
 

@@ -67,6 +67,8 @@ EXPECT = {
     "people.profile": E(LOGGED_IN, LOGGED_IN), "people.record_conflict": E(post=ADMIN), "people.roles": E(post=ADMIN),
     "people.show": E(ADMIN),
     "reminders.settings": E(ADMIN, ADMIN),
+    "exports.index": E(ADMIN, ADMIN), "exports.download": E(ADMIN), "exports.my_data": E(LOGGED_IN),
+    "exports.erase": E(ADMIN, ADMIN),
     "payments.competition": E(ADMIN), "payments.create_run": E(post=ADMIN), "payments.index": E(ADMIN),
     "payments.plan": E(ADMIN, ADMIN), "payments.record": E(ADMIN, ADMIN), "payments.refund_request": E(post=ADMIN),
     "payments.refund_returned": E(ADMIN, ADMIN), "payments.run": E(ADMIN), "payments.run_cancel": E(post=ADMIN),

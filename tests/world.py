@@ -17,6 +17,7 @@ from grantflow.amendments.models import Amendment
 from grantflow.api.operations import create_token
 from grantflow.core.extensions import db
 from grantflow.documents.models import Document
+from grantflow.exports.models import Export
 from grantflow.ideas.models import Attachment
 from grantflow.messages.models import Message, MessageFile
 from grantflow.payments.models import Instalment, PaymentRun, Refund
@@ -116,6 +117,10 @@ def build(app) -> World:
     assignment = db.session.scalars(
         sa.select(Assignment).where(Assignment.idea_id == in_review.id, Assignment.evaluator_id == u["evaluator_draft"].id)
     ).one()
+    export = Export(kind="applications", format="csv", filters={}, status="done", content=b"\xef\xbb\xbfa,b\r\n",
+                    size=7, rows=0, filename="applications.csv", requested_by_id=u["administrator"].id)  # fmt: skip
+    db.session.add(export)
+    db.session.flush()
     world.ids = {
         "competition": competition.id, "criterion": competition.criteria[0].id,
         "draft": draft.id, "submitted": submitted.id, "in_review": in_review.id, "reviewed": reviewed.id,
@@ -123,6 +128,7 @@ def build(app) -> World:
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
         "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id, "instalment": instalment.id, "run": run.id, "amendment": amendment.id, "api_token": api_token.id,
         "message": question.id, "message_file": answered.files[0].id,
+        "export": export.id,
     }  # fmt: skip
     db.session.commit()
     return world

@@ -61,6 +61,9 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     # The optional reminders (reminders.models.OPTIONAL) this person turned off on their profile.
     reminders_off: Mapped[list | None] = mapped_column(JSON, default=list)
+    # Erased (pseudonymised) on request or by the retention sweep (exports.personal): name and
+    # e-mail replaced by a pseudonym, no password, no roles; their records stay under it.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

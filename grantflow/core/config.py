@@ -48,6 +48,9 @@ ENV_KEYS = (
     "QUEUE_WORKERS",
     "QUEUE_NICE",
     "BATCH_LEASE_SECONDS",
+    "EXPORT_LEASE_SECONDS",
+    "RETENTION_DRAFT_DAYS",
+    "RETENTION_INACTIVE_DAYS",
     "PUBLIC_URL",
     "GRANTFLOW_ENV",
     "MAX_CONTENT_LENGTH",
@@ -131,6 +134,14 @@ class Defaults:
     # A document batch whose worker has not moved it on for this long (seconds) was left by a
     # worker that died: the sweep resumes it. One document takes well under a second to issue.
     BATCH_LEASE_SECONDS = 120
+    # An export still "running" after this long (seconds) was left by a dead worker: the sweep
+    # builds it again.
+    EXPORT_LEASE_SECONDS = 600
+    # Retention (exports.personal.retention, daily): drafts nobody has touched for this many
+    # days lose their contact details; accounts nobody has logged into for this many days are
+    # pseudonymised (administrators excepted). 0 turns either off.
+    RETENTION_DRAFT_DAYS = 730
+    RETENTION_INACTIVE_DAYS = 1095
     QUEUE_IMMEDIATE = False  # run tasks at once in the enqueuing process (tests not about the queue)
 
     PUBLIC_URL = "http://127.0.0.1:5000"
@@ -196,7 +207,8 @@ def coerce(key: str, value: str):
     if key in {"MAIL_USE_TLS", "MAIL_USE_SSL"}:
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if key in {"MAIL_PORT", "MAX_CONTENT_LENGTH", "PROXY_FIX", "SQLITE_BUSY_TIMEOUT", "MAIL_LEASE_SECONDS",
-               "QUEUE_WORKERS", "QUEUE_NICE", "BATCH_LEASE_SECONDS"} or "_LIMIT_" in key:
+               "QUEUE_WORKERS", "QUEUE_NICE", "BATCH_LEASE_SECONDS",
+               "EXPORT_LEASE_SECONDS", "RETENTION_DRAFT_DAYS", "RETENTION_INACTIVE_DAYS"} or "_LIMIT_" in key:
         return int(value)
     return value
 

@@ -10,8 +10,6 @@ the competition: M + z·S. An evaluator with fewer than two reviews, or who gave
 the same total, keeps their raw totals. The idea's normalised score is the mean of its
 reviews' normalised values."""
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,9 +19,10 @@ from sqlalchemy import Float, Numeric, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from grantflow.accounts.models import User
+from grantflow.core import spreadsheet
 from grantflow.core.extensions import db
 from grantflow.core.i18n import pick
-from grantflow.core.safety import small_int, spreadsheet_row
+from grantflow.core.safety import small_int
 from grantflow.core.types import CENT, utcnow
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import TARGET_GROUPS, Idea
@@ -348,28 +347,13 @@ def _cells(row: Row, workflow) -> list:
 
 
 def export_csv(competition, result: Ranking) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read the Latvian letters."""
     workflow = workflow_for(competition.workflow)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(spreadsheet_row(_header()))
-    for row in result.rows:
-        writer.writerow(spreadsheet_row(_cells(row, workflow)))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheet.csv_bytes(_header(), (_cells(row, workflow) for row in result.rows))
 
 
 def export_xlsx(competition, result: Ranking) -> bytes:
-    from openpyxl import Workbook  # noqa: PLC0415 - heavy, and only the export needs it
-
     workflow = workflow_for(competition.workflow)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=competition.code[:31])
-    sheet.append(spreadsheet_row(_header()))
-    for row in result.rows:
-        sheet.append(spreadsheet_row(_cells(row, workflow)))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheet.xlsx_bytes(competition.code, _header(), (_cells(row, workflow) for row in result.rows))
 
 
 def progress_by_evaluator(competition_id: int) -> list[dict]:

@@ -32,8 +32,9 @@ def ids(app) -> dict:
         theirs = db.session.scalars(
             select(Idea.id).where(Idea.municipality_id.in_(representative.municipality_ids()), Idea.reference.is_not(None))
         ).first()
+        person = db.session.scalars(select(User.id).where(User.email == LOGINS["evaluator"])).one()
         db.session.remove()
-    return {"competition": competition.id, "org": org.id, "theirs": theirs, **ideas}
+    return {"competition": competition.id, "org": org.id, "theirs": theirs, "person": person, **ideas}
 
 
 def pages_of(role: str, i: dict) -> list[str]:
@@ -51,6 +52,7 @@ def pages_of(role: str, i: dict) -> list[str]:
             f"/decide/competitions/{c}", f"/decide/ideas/{i['reviewed']}", f"/review/ideas/{i['submitted']}/screening",
             f"/ideas/{i['funded']}", "/admin/outbox",
             "/admin/impact/", "/admin/impact/reports", "/admin/people", "/admin/people/invite", "/admin/log",
+            "/admin/exports", f"/admin/people/{i['person']}/erase",
             "/payments/", f"/payments/competitions/{c}", f"/payments/competitions/{c}/plan",
             f"/competitions/{c}/reminders",
         ],

@@ -159,3 +159,14 @@ def test_a_criterion_weight_typed_with_a_decimal_comma(app, factory, client):
     assert client.post(url, data={**fields, "weight": "1,5"}).status_code == 303
     db.session.expire_all()
     assert db.session.get(type(criterion), criterion.id).weight == Decimal("1.50")
+
+
+def test_money_fields_show_the_readers_decimal_comma_in_a_text_input(app):
+    """A number input cannot hold "1000,00": the field would look empty in Latvian."""
+
+    class Budget(Form):
+        amount = MoneyField("Summa")
+
+    with app.test_request_context("/"), force_locale("lv"):
+        html = str(Budget(data={"amount": Decimal("1000.00")}, meta={"csrf": False}).amount())
+    assert 'type="text"' in html and 'inputmode="decimal"' in html and 'value="1000,00"' in html

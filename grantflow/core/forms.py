@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, FieldList
 from wtforms import Form as PlainForm
 from wtforms.validators import StopValidation
+from wtforms.widgets import TextInput
 
 from grantflow.core.i18n import N_, format_input
 from grantflow.core.parsing import MAX_MONEY, Unreadable, decimal_amount, decimal_number
@@ -56,8 +57,15 @@ class MoneyField(DecimalField):
     Shown back in the reader's way (345,67 in Latvian); what was typed is kept when it could
     not be read, with one message saying why (never a second one from a later check)."""
 
+    # A text input, not WTForms' number input: a browser refuses to show "1000,00" in an
+    # <input type="number"> (the field looked empty in Latvian) and some refuse the comma as
+    # typed; `inputmode` still brings up the number keyboard on a phone.
+    widget = TextInput()
+
     def __init__(self, label=None, validators=None, maximum: Decimal = MAX_MONEY, **kwargs):
         kwargs.setdefault("places", 2)
+        render_kw = kwargs.setdefault("render_kw", {})
+        render_kw.setdefault("inputmode", "decimal")
         super().__init__(label, validators, **kwargs)
         self.maximum = maximum
 

@@ -15,9 +15,11 @@ chain published at https://www.eparaksts.lv/en/for_developers/Certificates) into
 list them; the European trust list is another source.
 """
 
+import asyncio
 import hashlib
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +31,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pypdf import PdfReader
@@ -63,6 +65,19 @@ def operator_signer(config) -> signers.Signer | None:
     return signer
 
 
+def _finish(coroutine):
+    """Run pyHanko's asynchronous work to its end from plain code. Its synchronous wrappers
+    call asyncio.run(), which fails where the thread already runs an event loop (an async
+    server; Playwright's synchronous API in the same process): there it runs in a thread of
+    its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def simple_signer(cert: x509.Certificate, key: keys.PrivateKeyInfo, chain=()) -> signers.SimpleSigner:
     """A signer from a certificate and key in memory (the tests' generated authority)."""
     return signers.SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=SimpleCertificateStore.from_certs([cert, *chain]))
@@ -73,7 +88,7 @@ def sign(pdf: bytes, signer: signers.Signer, field_name: str = OPERATOR_FIELD, r
     metadata in the catalogue, is untouched) and the signature is appended (PAdES baseline B)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
     meta = signers.PdfSignatureMetadata(field_name=field_name, reason=reason, subfilter=fields.SigSeedSubFilter.PADES)
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    return _finish(signers.async_sign_pdf(writer, meta, signer=signer)).getvalue()
 
 
 # --- checking a signed copy ----------------------------------------------------------------
@@ -141,7 +156,7 @@ def verify_copy(data: bytes, issued: dict[str, bytes], roots: list[x509.Certific
     found = []
     for sig in after_base:
         try:
-            status = validate_pdf_signature(sig, context)
+            status = _finish(async_validate_pdf_signature(sig, context))
         except Exception as error:  # a malformed signature dictionary or CMS blob
             raise Refused(_l("The signature “%(name)s” is broken: %(error)s.", name=sig.field_name, error=str(error)[:200])) from error
         if not status.intact or not status.valid:

@@ -21,7 +21,7 @@ def journey(live_server):
         factory = Factory()
         competition = factory.competition(code="GROZ-2026")
         org = factory.organisation(name='biedrība "Zaļā Ķemere"')
-        applicant = factory.applicant(org, email="kemere@example.lv", name="Ilga Ķemere")
+        applicant = factory.applicant(org, email="grozijumi@example.lv", name="Ilga Ķemere")
         idea = factory.funded(competition=competition, org=org, amount="1000.00", title="Laipas pār Ķemeri")
         admin = factory.admin(email="vaditaja@example.lv", name="Programmas Vadītāja")
         db.session.commit()

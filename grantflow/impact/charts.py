@@ -10,6 +10,13 @@ import re
 import textwrap
 from xml.sax.saxutils import quoteattr
 
+from flask_babel import gettext as _
+
+from grantflow.core.i18n import format_money
+from grantflow.ideas.forms import TARGET_GROUP_LABELS
+from grantflow.ideas.models import TARGET_GROUPS
+from grantflow.impact.operations import LESS_ACTIVE_GROUPS
+
 BRAND = "#1d70b8"
 ACCENT = "#d4351c"
 INK = "#0b0c0c"
@@ -48,3 +55,25 @@ def bar_chart(rows: list[tuple[str, float, bool]], title: str, number_format=str
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
     return svg.replace("<svg", f'<svg role="img" aria-label={quoteattr(title)} class="chart"', 1)
 
+
+def target_groups(data) -> list[tuple[str, str, int, bool]]:
+    """(code, label, people reached, less active) of every target group, in the form's order."""
+    return [(g, TARGET_GROUP_LABELS.get(g, g), data.total.reach.get(g, 0), g in LESS_ACTIVE_GROUPS) for g in TARGET_GROUPS]
+
+
+def drawn(data, locale: str, which=("reach", "money", "years")) -> dict[str, str]:
+    """The impact charts of `data` (an impact.operations.Impact) by name, as SVG: the same for
+    the administrators' dashboard, the public impact page and the PDF summary."""
+    makers = {
+        "reach": lambda: bar_chart(
+            [(str(label), people, less_active) for _code, label, people, less_active in target_groups(data)],
+            _("People reached by target group (less active groups in red)"),
+        ),
+        "money": lambda: bar_chart(
+            [(m.name if m else _("Municipality not given"), float(f.granted), False) for m, f in data.by_municipality],
+            _("Money granted per municipality, EUR"),
+            number_format=lambda v: format_money(v, locale),
+        ),
+        "years": lambda: bar_chart([(str(year), f.people, False) for year, f in data.by_year], _("People reached per year")),
+    }
+    return {name: makers[name]() for name in which}

@@ -3,16 +3,14 @@ per municipality and per year, drawn as charts, each figure leading to the repor
 
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
 from grantflow.accounts.access import role_required
 from grantflow.accounts.models import ADMINISTRATOR
-from grantflow.core.i18n import format_money
 from grantflow.core.safety import small_int
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.impact import charts
-from grantflow.impact.operations import LESS_ACTIVE_GROUPS, Scope, contributing, impact
+from grantflow.impact.operations import Scope, contributing, impact
 
 bp = Blueprint("impact", __name__, url_prefix="/admin/impact")
 
@@ -39,26 +37,11 @@ def _scope_args(scope: Scope) -> dict:
 def dashboard():
     scope = _scope()
     data = impact(scope)
-    groups = [(g, TARGET_GROUP_LABELS.get(g, g), data.total.reach.get(g, 0), g in LESS_ACTIVE_GROUPS) for g in TARGET_GROUPS]
-    locale = str(get_locale())
-    chart_reach = charts.bar_chart(
-        [(str(label), people, less_active) for _g, label, people, less_active in groups],
-        _("People reached by target group (less active groups in red)"),
-    )
-    chart_money = charts.bar_chart(
-        [(m.name if m else _("Municipality not given"), float(f.granted), False) for m, f in data.by_municipality],
-        _("Money granted per municipality, EUR"),
-        number_format=lambda v: format_money(v, locale),
-    )
-    chart_years = charts.bar_chart(
-        [(str(year), f.people, False) for year, f in data.by_year],
-        _("People reached per year"),
-    )
     return render_template(
         "impact/dashboard.html",
         data=data,
-        groups=groups,
-        charts={"reach": chart_reach, "money": chart_money, "years": chart_years},
+        groups=charts.target_groups(data),
+        charts=charts.drawn(data, str(get_locale())),
         scope_args=_scope_args(scope),
     )
 

@@ -3,15 +3,12 @@ the Atom feed of open competitions."""
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 
-from grantflow.core.i18n import format_money
 from grantflow.core.safety import small_int
 from grantflow.core.types import utcnow
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
-from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.impact import charts
-from grantflow.impact.operations import LESS_ACTIVE_GROUPS, impact
+from grantflow.impact.operations import impact
 from grantflow.organisations.models import LEGAL_FORM_LABELS
 from grantflow.public import operations as ops
 
@@ -82,19 +79,8 @@ def idea(idea_id: int):
 @bp.route("/impact")
 def impact_page():
     data = impact()
-    locale = str(get_locale())
-    groups = [(TARGET_GROUP_LABELS.get(g, g), data.total.reach.get(g, 0), g in LESS_ACTIVE_GROUPS) for g in TARGET_GROUPS]
-    chart_reach = charts.bar_chart(
-        [(str(label), people, less_active) for label, people, less_active in groups],
-        _("People reached by target group (less active groups in red)"),
-    )
-    chart_money = charts.bar_chart(
-        [(m.name if m else _("Municipality not given"), float(f.granted), False) for m, f in data.by_municipality],
-        _("Money granted per municipality, EUR"),
-        number_format=lambda v: format_money(v, locale),
-    )
-    return render_template("public/impact.html", data=data, groups=groups,
-                           charts={"reach": chart_reach, "money": chart_money}, demo_data=data.demo)
+    return render_template("public/impact.html", data=data, groups=charts.target_groups(data),
+                           charts=charts.drawn(data, str(get_locale()), which=("reach", "money")), demo_data=data.demo)
 
 
 @bp.route("/sitemap.xml")

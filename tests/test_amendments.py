@@ -9,21 +9,25 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grantflow.amendments import operations as ops
 from grantflow.amendments.models import Amendment, Status
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.documents import operations as documents
-from grantflow.funding.operations import decision_of
+from grantflow.documents.models import Document
+from grantflow.funding.models import Decision
+from grantflow.funding.operations import committed, decision_of
 from grantflow.ideas.models import BudgetLine
 from grantflow.ideas.operations import recompute_budget
 from grantflow.payments.operations import schedule_of
+from grantflow.payments.totals import totals_for
 from grantflow.reports.operations import blank_report
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
+from tests.test_concurrency import crowd
 from tests.test_documents import confirm, pdf_text
 
 D = Decimal
@@ -110,6 +114,75 @@ def test_raising_within_the_budget_raises_the_last_free_instalment(funded, facto
     ops.approve(amendment, admin, answer="", version=amendment.version)
     assert decision_of(idea).amount == D("1600.00")
     assert [r.amount for r in schedule_of(idea)] == [D("1200.00"), D("400.00")]
+
+
+def test_a_raised_grant_is_a_new_decision_with_its_own_letter_and_the_earlier_kept(funded, factory):
+    idea, applicant, admin = funded
+    confirm(idea, factory)
+    first = decision_of(idea)
+    first_id, first_number = first.id, first.number
+    letter = documents.issue(idea, documents.DECISION, admin)
+    committed_before = committed(idea.competition_id)
+    amendment = _ask(idea, applicant, "1000.00", "700.00")  # +200 €
+    ops.approve(amendment, admin, answer="Budžets to sedz.", version=amendment.version)
+    db.session.expire_all()
+    new = decision_of(idea)
+    assert new.id != first_id and new.number != first_number and new.amount == D("1700.00")
+    kept = db.session.get(Decision, first_id)
+    assert kept.amount == D("1500.00") and kept.number == first_number  # the earlier decision as it was
+    assert committed(idea.competition_id) == committed_before + D("200.00")  # counted once, not twice
+    assert totals_for([idea.id])[idea.id].granted == D("1700.00")
+    letters = db.session.scalars(select(Document).where(Document.idea_id == idea.id, Document.kind == documents.DECISION)
+                                 .order_by(Document.version)).all()
+    assert [d.number for d in letters] == [first_number, new.number] and letters[0].sha256 == letter.sha256
+    text = " ".join(pdf_text(letters[1].pdf).split())
+    assert f"LĒMUMS Nr. {new.number}" in text and f"lēmumu Nr. {first_number}" in text and "palielināšanu" in text
+    assert "1700,00" in text.replace(" ", "") and documents.by_token(letters[1].token) is not None
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.idea_id == idea.id, AuditEntry.kind == "grant_raised")).one()
+    assert entry.data["decision"] == new.number and entry.data["replaces"] == first_number
+    # Lowering or moving money is not a new decision.
+    lowered = _ask(idea, applicant, "1000.00", "600.00")
+    ops.approve(lowered, admin, answer="", version=lowered.version)
+    db.session.expire_all()
+    assert decision_of(idea).id == new.id and decision_of(idea).amount == D("1600.00")
+
+
+def test_concurrent_raises_never_overspend_the_competition_budget(app, factory):
+    """Two ideas of one competition ask for 300 € more each; 400 € remain. Two administrators
+    approve at the same moment: one raise goes through, the other is refused, and the
+    competition never commits more than its budget."""
+    competition = factory.competition(budget="10000.00")
+    ideas = [factory.funded(competition=competition) for _ in range(2)]
+    competition.budget = committed(competition.id) + D("400.00")
+    admins = [factory.admin(), factory.admin()]
+    db.session.commit()
+    for idea in ideas:
+        confirm(idea, factory)
+    amendments = []
+    for idea in ideas:
+        line = idea.budget_lines[0]
+        activity = idea.activities[0]
+        amendments.append(ops.request_amendment(idea, factory.member_of(idea.organisation), reason="Vajag vairāk dēļu.",
+                                                lines={line.id: line.total + D("300.00")},
+                                                dates={activity.id: (activity.starts_on, activity.ends_on)}))
+    db.session.commit()
+    targets = [(a.id, a.version) for a in amendments]
+    emails = [a.email for a in admins]
+
+    def approve(slot):
+        def job(client):
+            login(client, emails[slot])
+            amendment_id, version = targets[slot]
+            return client.post(f"/amendments/{amendment_id}/approve", data={"version": str(version), "answer": "Labi."}).status_code
+        return job
+
+    results, _ = crowd(app, [approve(0), approve(1)])
+    assert results == [303, 303], results
+    db.session.commit()  # a fresh read of what the requests did
+    statuses = sorted(db.session.get(Amendment, a_id).status for a_id, _v in targets)
+    assert statuses == [Status.APPROVED, Status.REQUESTED], statuses
+    assert committed(competition.id) <= competition.budget
+    assert db.session.scalar(select(func.count(Decision.id)).where(Decision.competition_id == competition.id)) == 3
 
 
 def test_two_approvals_of_one_request_never_both_succeed(funded, factory):

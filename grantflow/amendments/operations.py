@@ -3,7 +3,8 @@
 Approval changes the grant (the funding decision's amount and budget lines), the idea's
 budget lines and activity dates, and the payment schedule's unpaid instalments, keeps the
 replaced values on the amendment, issues the numbered amendment document and audits it, all
-in one transaction. Two administrators deciding the same request at once: the amendment's
+in one transaction. A raised grant is a new funding decision (its own number and decision
+letter; the earlier decision and its letters kept as they were). Two administrators deciding the same request at once: the amendment's
 version check lets one through. A raised grant is checked against the competition's
 remaining budget under the competition row lock the funding decisions take."""
 
@@ -28,7 +29,7 @@ from grantflow.core.i18n import RIGA, amount_in_words, format_money, typographic
 from grantflow.core.types import CENT, utcnow
 from grantflow.documents import operations as documents
 from grantflow.documents.models import Document
-from grantflow.funding.operations import confirmed_cooperation, decision_of, remaining
+from grantflow.funding.operations import confirmed_cooperation, decision_of, further_decision, remaining
 from grantflow.payments.models import Instalment
 from grantflow.reports.operations import report_of
 from grantflow.workflow import engine
@@ -42,6 +43,7 @@ FILE_STEMS = {"lv": "grozijumi", "en": "amendment"}
 audit_kind("amendment_requested", _l("Amendment to the agreement requested"))
 audit_kind("amendment_approved", _l("Amendment to the agreement approved"))
 audit_kind("amendment_refused", _l("Amendment to the agreement refused"))
+audit_kind("grant_raised", _l("Grant raised by a new decision"))
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -204,6 +206,9 @@ def approve(amendment: Amendment, actor, *, answer: str, version: int) -> Amendm
         before = current_values(idea)
         old, new = Decimal(before["amount"]), amendment.amount
         _check_amount(idea, old, new, lock=True)
+        previous = decision_of(idea)
+        if new > old:  # more money is a new decision (the earlier one kept), under the budget lock
+            further_decision(previous, actor, amount=old, reason=answer.strip() or amendment.reason)
         _apply(idea, amendment, before)
         _follow_schedule(idea, new - old)
         amendment.before = before
@@ -217,6 +222,12 @@ def approve(amendment: Amendment, actor, *, answer: str, version: int) -> Amendm
         document = documents.store(d, documents.to_pdf(d.html), actor)
         db.session.flush()
         amendment.document_id = document.id
+        if new > old:
+            decision = decision_of(idea)
+            engine.record(idea, "grant_raised", actor, f"{previous.number} → {decision.number}", amendment=amendment.id,
+                          decision=decision.number, replaces=previous.number, amount_before=str(old), amount_after=str(new))
+            letter = documents.draft(idea, documents.DECISION)
+            documents.store(letter, documents.to_pdf(letter.html), actor)
         db.session.commit()
     except DBAPIError as error:
         db.session.rollback()

@@ -33,7 +33,7 @@ from grantflow.documents.models import OPERATOR, Document, Signature
 from grantflow.documents.pdf import html_to_pdf, render_pdf
 from grantflow.documents.signing import operator_signer, sign
 from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
-from grantflow.funding.operations import authority_name, confirmed_cooperation, decision_of, score_summary
+from grantflow.funding.operations import authority_name, confirmed_cooperation, decision_of, earlier_decision, score_summary
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import PARTNER_KINDS, Idea
 from grantflow.ideas.operations import applicant_addresses
@@ -198,6 +198,7 @@ def _context(idea, kind: str, language: str) -> dict:
     if decision is None:
         raise Refused(_("There is no funding decision for this idea yet."))
     coop = None
+    previous = earlier_decision(decision) if kind == DECISION and decision.funds else None
     if kind == AGREEMENT:
         if not decision.funds:
             raise Refused(_("An agreement is made only for a funded idea."))
@@ -230,6 +231,10 @@ def _context(idea, kind: str, language: str) -> dict:
         "amount_words": amount_in_words(decision.amount, language),
         "amount_words_lv": amount_in_words(decision.amount, "lv"),
         "requested": money(decision.requested),
+        # A decision raising the grant by an amendment names the decision it replaces.
+        "previous": previous,
+        "previous_amount": money(previous.amount) if previous else "",
+        "previous_date": written_date(previous.decided_at.astimezone(RIGA).date(), language, "genitive") if previous else "",
         "adjusted_lines": [
             {"item": line["item"], "requested": money(Decimal(line["requested"])), "granted": money(Decimal(line["granted"]))}
             for line in decision.adjusted_budget or []

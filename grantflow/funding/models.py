@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.core.extensions import db
@@ -47,6 +47,13 @@ class Decision(db.Model):
     @property
     def partial(self) -> bool:
         return self.funds and self.amount < self.requested
+
+
+def current_ids():
+    """The ids of the decisions in force: each idea's latest. An amendment that raises a grant
+    makes a new decision and keeps the earlier one as it was, so sums of granted or committed
+    money count only these (`Decision.id.in_(current_ids())`)."""
+    return select(func.max(Decision.id)).group_by(Decision.idea_id)
 
 
 class CooperationConfirmation(db.Model):

@@ -20,8 +20,8 @@ from grantflow.core.database import Conflict, is_conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import format_money, format_points
-from grantflow.core.types import CENT
-from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
+from grantflow.core.types import CENT, utcnow
+from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind, current_ids
 from grantflow.ideas.models import Idea
 from grantflow.review.models import Assignment, Review, ReviewStatus, Score
 from grantflow.review.ranking import Filters, ranked
@@ -43,7 +43,7 @@ def committed(competition_id: int) -> Decimal:
     """Money committed by fund decisions in the competition."""
     total = db.session.scalar(
         select(func.coalesce(func.sum(Decision.amount), 0)).where(
-            Decision.competition_id == competition_id, Decision.kind == DecisionKind.FUND
+            Decision.competition_id == competition_id, Decision.kind == DecisionKind.FUND, Decision.id.in_(current_ids())
         )
     )
     return Decimal(total or 0).quantize(CENT) if not isinstance(total, Decimal) else total.quantize(CENT)
@@ -360,6 +360,30 @@ def decision_of(idea) -> Decision | None:
     return db.session.scalars(
         select(Decision).where(Decision.idea_id == idea.id).order_by(Decision.decided_at.desc(), Decision.id.desc()).limit(1)
     ).first()
+
+
+def earlier_decision(decision: Decision) -> Decision | None:
+    """The decision this one replaced (an amendment that raised the grant), or None."""
+    return db.session.scalars(
+        select(Decision).where(Decision.idea_id == decision.idea_id, Decision.id < decision.id)
+        .order_by(Decision.id.desc()).limit(1)
+    ).first()
+
+
+def further_decision(previous: Decision, actor, *, amount: Decimal, reason: str) -> Decision:
+    """A new funding decision replacing `previous` (an amendment raising the grant): its own
+    number, the grant `amount`, the earlier decision kept unchanged as the record of what was
+    decided first. The caller holds the competition row lock and has checked the budget;
+    does not commit."""
+    decision = Decision(
+        idea_id=previous.idea_id, competition_id=previous.competition_id, number=_number(previous.competition_id),
+        kind=DecisionKind.FUND, requested=previous.requested, amount=amount, reason=reason,
+        adjusted_budget=previous.adjusted_budget, decided_by_id=getattr(actor, "id", None),
+        decided_at=max(utcnow(), previous.decided_at),
+    )  # fmt: skip
+    db.session.add(decision)
+    db.session.flush()
+    return decision
 
 
 def score_summary(idea) -> dict:

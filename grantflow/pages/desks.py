@@ -15,7 +15,7 @@ from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA
 from grantflow.documents.models import Document
 from grantflow.documents.operations import AGREEMENT, DECISION
-from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
+from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind, current_ids
 from grantflow.ideas.models import Idea
 from grantflow.reports.models import Report, ReportStatus
 from grantflow.review.models import Assignment, Review, ReviewStatus
@@ -120,7 +120,7 @@ def administrator_desk(now: datetime) -> list[Task]:
             for c, s, n in db.session.execute(
                 select(Idea.competition_id, Idea.state, func.count(Decision.id))
                 .join(Idea, Idea.id == Decision.idea_id)
-                .where(*where)
+                .where(Decision.id.in_(current_ids()), *where)
                 .group_by(Idea.competition_id, Idea.state)
             )
         }

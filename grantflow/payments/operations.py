@@ -25,7 +25,7 @@ from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA, format_money
 from grantflow.core.types import utcnow
 from grantflow.documents.models import Document
-from grantflow.funding.models import Decision, DecisionKind
+from grantflow.funding.models import Decision, DecisionKind, current_ids
 from grantflow.funding.operations import decision_of
 from grantflow.ideas.models import Idea
 from grantflow.payments.models import (
@@ -95,7 +95,7 @@ def plan_payments(idea, ctx) -> None:
 def _missing_schedules(competition_id: int) -> None:
     """Schedules for funded ideas that have none (funded before payments were kept)."""
     decisions = db.session.scalars(select(Decision).where(
-        Decision.competition_id == competition_id, Decision.kind == DecisionKind.FUND,
+        Decision.competition_id == competition_id, Decision.kind == DecisionKind.FUND, Decision.id.in_(current_ids()),
         ~exists().where(Instalment.idea_id == Decision.idea_id))).all()
     plan = plan_of(competition_id)
     for decision in decisions:

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 
 from grantflow.core.extensions import db
-from grantflow.funding.models import Decision, DecisionKind
+from grantflow.funding.models import Decision, DecisionKind, current_ids
 from grantflow.payments.models import Instalment, Refund
 
 ZERO = Decimal("0.00")
@@ -52,7 +52,9 @@ def _cents(value) -> Decimal:
 
 
 def _totals(where, group) -> dict[int, Totals]:
-    """Totals grouped by `group` (Decision.idea_id or Decision.competition_id), four queries."""
+    """Totals grouped by `group` (Decision.idea_id or Decision.competition_id), four queries;
+    of each idea's decisions only the one in force counts (a raised grant's earlier one not)."""
+    where = and_(where, Decision.id.in_(current_ids()))
     granted = dict(db.session.execute(select(group, func.sum(Decision.amount)).where(where, Decision.kind == DecisionKind.FUND).group_by(group)).all())
     key = {Decision.idea_id: Instalment.idea_id, Decision.competition_id: Instalment.competition_id}[group]
     inst = {r[0]: r for r in db.session.execute(

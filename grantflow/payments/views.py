@@ -14,7 +14,7 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
 from grantflow.core.web import flash_refused
-from grantflow.funding.models import Decision, DecisionKind
+from grantflow.funding.models import Decision, DecisionKind, current_ids
 from grantflow.ideas import panels
 from grantflow.ideas.models import Idea
 from grantflow.payments import operations as ops
@@ -65,7 +65,8 @@ def competition(competition_id: int, form=None, status=200):
     competition = _competition(competition_id)
     ideas = db.session.scalars(
         select(Idea).options(selectinload(Idea.organisation)).join(Decision, Decision.idea_id == Idea.id)
-        .where(Decision.competition_id == competition.id, Decision.kind == DecisionKind.FUND).order_by(Idea.reference)
+        .where(Decision.competition_id == competition.id, Decision.kind == DecisionKind.FUND, Decision.id.in_(current_ids()))
+        .order_by(Idea.reference)
     ).all()  # fmt: skip
     if form is None:
         form = RunForm(formdata=None, execution_date=ops.today())

@@ -4,6 +4,7 @@ when signed over the issued document, refused when altered, broken, unsigned, no
 from an untrusted authority), and the agreement is in force when every party has signed."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
@@ -14,6 +15,7 @@ from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select
 
 from grantflow.accounts.models import User
+from grantflow.amendments import operations as amendments
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.documents import operations as ops
@@ -21,6 +23,7 @@ from grantflow.documents import signatures
 from grantflow.documents.models import OPERATOR, ORGANISATION, Document, Signature
 from grantflow.documents.signing import sign
 from grantflow.ideas.models import Idea
+from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
 from tests.signing_ca import Authority
 from tests.test_documents import admin, confirm, funded, operator  # noqa: F401 - fixtures
@@ -159,3 +162,57 @@ def test_a_copy_of_a_replaced_version_is_refused(agreement, people, factory, adm
     ops.issue(idea, ops.AGREEMENT, admin)
     assert "which version 2 has replaced" in refusal(idea, ORGANISATION, old, user)
     assert db.session.scalar(select(func.count(Document.id)).where(Document.kind == ops.AGREEMENT)) == 2
+
+
+def _amend(idea, admin, amount: str):  # noqa: F811
+    """An approved amendment lowering the single budget line to `amount` (numbered, issued, signed by the operator)."""
+    line, activity = idea.budget_lines[0], idea.activities[0]
+    asked = amendments.request_amendment(idea, factory_applicant(idea), reason="Dēļi lētāki.", lines={line.id: Decimal(amount)},
+                                         dates={activity.id: (activity.starts_on, activity.ends_on)})
+    return amendments.approve(asked, admin, answer="", version=asked.version)
+
+
+def factory_applicant(idea):
+    return idea.organisation.memberships[0].user
+
+
+def test_amendments_are_signed_like_the_agreement_each_on_its_own(client, agreement, people, factory, admin):  # noqa: F811
+    idea = db.session.get(Idea, agreement.idea_id)
+    first = _amend(idea, admin, "1400.00")
+    second = _amend(idea, admin, "1300.00")
+    one, two = first.document, second.document
+    assert one.number != two.number and (one.version, two.version) == (1, 2)
+    assert [s.field_name for s in PdfFileReader(io.BytesIO(one.pdf)).embedded_signatures] == ["GrantFlow"]  # the operator's on issue
+    rep = db.session.scalars(select(User).where(User.name == "Aivars Pašvaldnieks")).one()
+    applicant = factory_applicant(idea)
+    db.session.commit()
+
+    login(client, applicant.email)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert 'id="signatures-amendment-1"' in page and 'id="signatures-amendment-2"' in page
+    assert f'name="number" value="{one.number}"' in page
+    # A copy of amendment No. 2 uploaded as No. 1: not the document issued as No. 1, refused.
+    response = client.post(f"/apply/{idea.id}/documents/signed", data={
+        "kind": ops.AMENDMENT, "number": one.number, "party": ORGANISATION,
+        "pdf": (io.BytesIO(sign(two.pdf, people["org"], field_name="Biedriba")), "grozijumi.pdf")})
+    assert response.status_code == 303 and db.session.scalar(select(func.count(Signature.id)).where(Signature.party == ORGANISATION)) == 0
+    org_copy = sign(one.pdf, people["org"], field_name="Biedriba")
+    client.post(f"/apply/{idea.id}/documents/signed", data={
+        "kind": ops.AMENDMENT, "number": one.number, "party": ORGANISATION, "pdf": (io.BytesIO(org_copy), "grozijumi.pdf")})
+    assert db.session.scalars(select(Signature.document_id).where(Signature.party == ORGANISATION)).all() == [one.id]
+    client.post("/logout")
+    login(client, rep.email)
+    both = sign(org_copy, people["municipality"], field_name="Pasvaldiba")
+    client.post(f"/apply/{idea.id}/documents/signed", data={
+        "kind": ops.AMENDMENT, "number": one.number, "party": "municipality", "pdf": (io.BytesIO(both), "grozijumi.pdf")})
+    signed = signatures.signatures_of([one.id, two.id])
+    assert signatures.status(one, signed[one.id])["in_force"] and not signatures.status(two, signed[two.id])["in_force"]
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    section = page.split('id="signatures-amendment-1"')[1][:1500]
+    assert "Spēkā" in section and "Anna Bērziņa" in section and "Aivars Pašvaldnieks" in section
+    verify = client.get(f"/verify/{one.token}").get_data(as_text=True)
+    assert "Grozījumi vienošanās" in verify or "Vienošanās grozījumi" in verify
+    assert "Anna Bērziņa" in verify and "Aivars Pašvaldnieks" in verify and "Spēkā" in verify
+    assert 'id="currency"' in verify and "pašreizējā versija" in verify  # No. 2 does not replace No. 1
+    kinds = db.session.scalars(select(AuditEntry.kind).where(AuditEntry.idea_id == idea.id, AuditEntry.kind == "document_signed")).all()
+    assert len(kinds) == 2

@@ -36,7 +36,7 @@ from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind
 
 ZERO = Decimal("0.00")
-AMENDMENT = "amendment"
+AMENDMENT = documents.AMENDMENT
 documents.KIND_LABELS[AMENDMENT] = _l("Amendment to the agreement")
 FILE_STEMS = {"lv": "grozijumi", "en": "amendment"}
 

@@ -16,6 +16,9 @@ from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.web import flash_refused
+from grantflow.documents import operations as documents
+from grantflow.documents import signatures
+from grantflow.documents.views import sign_form
 from grantflow.ideas import panels
 from grantflow.ideas.views import idea_for
 
@@ -25,15 +28,24 @@ bp = Blueprint("amendments", __name__, url_prefix="/amendments")
 @panels.panel("amendments", order=460)
 def amendments_panel(idea, user, roles) -> panels.Panel | None:
     admin = ADMINISTRATOR in roles
-    if not (admin or APPLICANT in roles):
+    may_sign = signatures.parties_for(idea, user)  # the municipality's representative signs amendments too
+    if not (admin or APPLICANT in roles or may_sign):
         return None
     amendments = ops.amendments_of(idea)
+    if not (admin or APPLICANT in roles):
+        amendments = [a for a in amendments if a.document is not None]
     may_request = APPLICANT in roles and ops.may_request(idea, user) and not any(a.open for a in amendments)
     if not amendments and not may_request:
         return None
+    # Each issued amendment is signed like the agreement: who has, and the upload form while not in force.
+    issued = [a.document for a in amendments if a.document is not None]
+    signed = signatures.signatures_of(d.id for d in issued)
     return panels.Panel("amendments/_idea.html", {
         "idea": idea, "admin": admin, "amendments": amendments, "may_request": may_request,
         "answer": AnswerForm(formdata=None),
+        "signing": {d.id: signatures.status(d, signed[d.id]) for d in issued},
+        "current": {d.id: documents.current_version(d) for d in issued},
+        "sign_form": sign_form(may_sign) if may_sign else None,
     })  # fmt: skip
 
 

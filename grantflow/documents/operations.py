@@ -45,6 +45,9 @@ from grantflow.workflow.registry import audit_kind, effect
 
 DECISION = "decision"
 AGREEMENT = "agreement"
+# Issued by the amendments area (each numbered amendment its own document, "-V/G<n>"); named
+# here so the parties' signatures can treat it like an agreement.
+AMENDMENT = "amendment"
 KINDS = (DECISION, AGREEMENT)
 FILE_STEMS = {"lv": {DECISION: "lemums", AGREEMENT: "vienosanas"}, "en": {DECISION: "decision", AGREEMENT: "agreement"}}
 
@@ -96,6 +99,15 @@ def latest_version(idea_id: int, kind: str) -> int:
     return db.session.scalar(
         select(func.coalesce(func.max(Document.version), 0)).where(Document.idea_id == idea_id, Document.kind == kind)
     )
+
+
+def current_version(document: Document) -> int:
+    """The current version of what `document` is a version of: of its kind, and for an
+    amendment of that numbered amendment (amendment No. 2 does not replace No. 1)."""
+    where = [Document.idea_id == document.idea_id, Document.kind == document.kind]
+    if document.kind == AMENDMENT:
+        where.append(Document.number == document.number)
+    return db.session.scalar(select(func.coalesce(func.max(Document.version), 0)).where(*where))
 
 
 def by_token(token: str) -> Document | None:

@@ -15,22 +15,22 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.documents.models import MUNICIPALITY_PARTY, OPERATOR, ORGANISATION, PARTY_LABELS, Document, Signature
-from grantflow.documents.operations import AGREEMENT, latest_version
+from grantflow.documents.operations import AGREEMENT, AMENDMENT, current_version
 from grantflow.documents.signing import trust_roots, verify_copy
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind
 
-# The kinds the parties sign (a decision letter is the operator's alone: it carries only the
-# operator's signature, made when it is issued).
-SIGNED_BY_PARTIES = (AGREEMENT,)
+# The kinds the parties sign: the agreement and each amendment to it (a decision letter is the
+# operator's alone: it carries only the operator's signature, made when it is issued).
+SIGNED_BY_PARTIES = (AGREEMENT, AMENDMENT)
 
 audit_kind("document_signed", _l("Signed copy accepted"))
 
 
 def parties_of(document: Document) -> list[str]:
-    """Who must sign the document for it to be in force: the operator; for an agreement also
-    the organisation and, where the idea has one, the municipality (it commits to premises
-    and upkeep in the agreement)."""
+    """Who must sign the document for it to be in force: the operator; for an agreement (and
+    an amendment to it) also the organisation and, where the idea has one, the municipality
+    (it commits to premises and upkeep in the agreement)."""
     if document.kind not in SIGNED_BY_PARTIES:
         return [OPERATOR]
     return [OPERATOR, ORGANISATION] + ([MUNICIPALITY_PARTY] if document.idea.municipality_id else [])
@@ -70,10 +70,11 @@ def status(document: Document, signed: dict[str, Signature]) -> dict:
     return {"rows": rows, "in_force": all(s is not None for _, _, s in rows)}
 
 
-def accept_signed_copy(idea, kind: str, party: str, data: bytes, user) -> Signature:
-    """Verify a signed copy of the idea's current `kind` document and record `party`'s
-    signature (the copy's last signature made over the issued document). Raises Refused
-    saying why; nothing is stored then. Commits."""
+def accept_signed_copy(idea, kind: str, party: str, data: bytes, user, number: str | None = None) -> Signature:
+    """Verify a signed copy of the idea's current `kind` document (of an amendment: the
+    amendment numbered `number`, the latest when not given) and record `party`'s signature
+    (the copy's last signature made over the issued document). Raises Refused saying why;
+    nothing is stored then. Commits."""
     if kind not in SIGNED_BY_PARTIES or party not in parties_for(idea, user):
         raise Refused(_l("You cannot upload a signed copy for this party."))
     if not data:
@@ -87,12 +88,15 @@ def accept_signed_copy(idea, kind: str, party: str, data: bytes, user) -> Signat
     versions = db.session.scalars(
         select(Document).where(Document.idea_id == idea.id, Document.kind == kind).order_by(Document.version)
     ).all()
+    if kind == AMENDMENT and versions:  # each numbered amendment is a document of its own
+        number = number or versions[-1].number
+        versions = [d for d in versions if d.number == number]
     if not versions:
         raise Refused(_l("The document has not been issued yet."))
     issued = {d.sha256: d.pdf for d in versions}
     verified = verify_copy(data, issued, trust_roots(current_app.config))
     document = next(d for d in versions if d.sha256 == verified.base_sha256)
-    current = latest_version(idea.id, kind)
+    current = current_version(document)
     if document.version != current:
         raise Refused(_l("The copy was signed over version %(version)d, which version %(current)d has replaced: sign the current version.",
                          version=document.version, current=current))

@@ -40,8 +40,9 @@ def documents_panel(idea, user, roles) -> panels.Panel:
         {
             "idea": idea,
             "docs": docs,
-            "signing": {d.id: signatures.status(d, signed[d.id]) for d in docs if d.kind in signatures.SIGNED_BY_PARTIES},
-            "sign_form": _sign_form(may_sign) if may_sign else None,
+            # Amendments are signed on the amendments panel, each beside its own amendment.
+            "signing": {d.id: signatures.status(d, signed[d.id]) for d in docs if d.kind == ops.AGREEMENT},
+            "sign_form": sign_form(may_sign) if may_sign else None,
             "kind_labels": ops.KIND_LABELS,
             "admin": admin,
             "versions": ops.all_versions(idea) if admin else [],
@@ -73,7 +74,9 @@ def download(document_id: int):
     )
 
 
-def _sign_form(parties) -> SignedCopyForm:
+def sign_form(parties) -> SignedCopyForm:
+    """The signed-copy upload form for the parties the person may sign for (also used by the
+    amendments panel)."""
     form = SignedCopyForm()
     form.party.choices = [(p, str(PARTY_LABELS[p])) for p in parties]
     return form
@@ -83,7 +86,8 @@ def _sign_form(parties) -> SignedCopyForm:
 @login_required
 def upload_signed(idea_id: int):
     """A party's signed copy of the idea's current document of the form's kind (an agreement
-    unless it says otherwise), verified before anything is kept."""
+    unless it says otherwise; an amendment's form names its number), verified before anything
+    is kept. Back to the panel the form was on."""
     idea = idea_for(idea_id, current_user)
     kind = request.form.get("kind", ops.AGREEMENT)
     if kind not in signatures.SIGNED_BY_PARTIES:
@@ -91,15 +95,17 @@ def upload_signed(idea_id: int):
     parties = signatures.parties_for(idea, current_user)
     if not parties:
         abort(403)
-    back = redirect(url_for("ideas.show", idea_id=idea.id) + "#documents", code=303)
-    form = _sign_form(parties)
+    anchor = "#amendments" if kind == ops.AMENDMENT else "#documents"
+    back = redirect(url_for("ideas.show", idea_id=idea.id) + anchor, code=303)
+    form = sign_form(parties)
     if not form.validate_on_submit():
         for messages in form.errors.values():
             for message in messages:
                 flash(message, "error")
         return back
     try:
-        signature = signatures.accept_signed_copy(idea, kind, form.party.data, form.pdf.data.read() if form.pdf.data else b"", current_user)
+        signature = signatures.accept_signed_copy(idea, kind, form.party.data, form.pdf.data.read() if form.pdf.data else b"", current_user,
+                                                 number=request.form.get("number") or None)
     except Refused as error:
         db.session.rollback()
         flash_refused(error)
@@ -151,9 +157,9 @@ def start_batch(competition_id: int):
 
 def _verdict(document: Document | None, held: str | None):
     """The verification page: the record, whether it is current, and whether the copy matches."""
-    current = ops.latest_version(document.idea_id, document.kind) if document else None
+    current = ops.current_version(document) if document else None
     signing = signatures.status(document, signatures.signatures_of([document.id])[document.id]) if document else None
-    return {"document": document, "current_version": current, "held": held, "signing": signing,
+    return {"document": document, "current_version": current, "held": held, "signing": signing, "kind_labels": ops.KIND_LABELS,
             "matches": held is not None and document is not None and held == document.sha256}
 
 

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
 from pypdf import PdfReader, PdfWriter
 from sqlalchemy import func, select
 
@@ -19,9 +20,9 @@ from grantflow.amendments import operations as amendments
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.documents import operations as ops
-from grantflow.documents import signatures
+from grantflow.documents import pdfa, signatures
 from grantflow.documents.models import OPERATOR, ORGANISATION, Document, Signature
-from grantflow.documents.signing import sign
+from grantflow.documents.signing import prefixes, sign
 from grantflow.ideas.models import Idea
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
@@ -71,6 +72,9 @@ def test_operator_signs_issued_documents_by_incremental_update_and_they_stay_pdf
     assert xmp.get_nodes_in_namespace("", "http://www.aiim.org/pdfa/ns/id/")  # the PDF/A declaration
     assert b"pdfaid" in PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Metadata"].get_data()
     assert b"/Encrypt" not in pdf
+    issued = pdf[: prefixes(pdf)[0]]
+    assert pdfa.identification(issued) == pdfa.identification(pdf) == ("3", "U")
+    assert pdfa.problems(issued) == [] and pdfa.problems(pdf, issued=issued) == []
     operator_signature = db.session.scalars(select(Signature)).one()
     assert (operator_signature.party, operator_signature.signer) == (OPERATOR, "Izglītības iniciatīvu centrs")
 
@@ -216,3 +220,41 @@ def test_amendments_are_signed_like_the_agreement_each_on_its_own(client, agreem
     assert 'id="currency"' in verify and "pašreizējā versija" in verify  # No. 2 does not replace No. 1
     kinds = db.session.scalars(select(AuditEntry.kind).where(AuditEntry.idea_id == idea.id, AuditEntry.kind == "document_signed")).all()
     assert len(kinds) == 2
+
+
+def test_the_pdf_a_check_finds_what_breaks_pdf_a(agreement, people):
+    """The check is not a formality: pyHanko's own default signing (PDF 2.0 declared for an
+    elliptic-curve key, the Producer differing between the information dictionary and the XMP),
+    a rewritten (not incrementally updated) file, an encrypted one and a hidden annotation are
+    each found; GrantFlow's signing passes it."""
+    issued = agreement.pdf[: prefixes(agreement.pdf)[0]]
+    plain = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(issued), strict=False),
+                             signers.PdfSignatureMetadata(field_name="Biedriba"), signer=people["org"]).getvalue()
+    found = " | ".join(pdfa.problems(plain, issued=issued))
+    assert "declares PDF 2.0" in found and "Producer" in found
+    assert pdfa.problems(sign(issued, people["org"], field_name="Biedriba"), issued=issued) == []
+
+    rewritten = io.BytesIO()
+    PdfWriter(clone_from=PdfReader(io.BytesIO(issued))).write(rewritten)
+    assert "not kept byte for byte" in " | ".join(pdfa.problems(rewritten.getvalue(), issued=issued))
+
+    locked = PdfWriter(clone_from=PdfReader(io.BytesIO(issued)))
+    locked.encrypt("slepens")
+    encrypted = io.BytesIO()
+    locked.write(encrypted)
+    assert "encrypted" in " | ".join(pdfa.problems(encrypted.getvalue()))
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(issued))
+    page_ref = writer.root["/Pages"].raw_get("/Kids")[0]
+    page = page_ref.get_object()
+    note = writer.add_object(generic.DictionaryObject({
+        generic.NameObject("/Type"): generic.NameObject("/Annot"), generic.NameObject("/Subtype"): generic.NameObject("/Text"),
+        generic.NameObject("/Rect"): generic.ArrayObject([generic.FloatObject(v) for v in (10, 10, 30, 30)]),
+        generic.NameObject("/F"): generic.NumberObject(2),
+    }))
+    page["/Annots"] = generic.ArrayObject([note])
+    writer.update_container(page)
+    hidden = io.BytesIO()
+    writer.write(hidden)
+    found = " | ".join(pdfa.problems(hidden.getvalue(), issued=issued))
+    assert "Text annotation" in found and "hidden" in found and "no appearance stream" in found

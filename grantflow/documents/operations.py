@@ -29,11 +29,18 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA, amount_in_words, format_money, format_points, letter_date, typographic_quotes
 from grantflow.core.types import utcnow
+from grantflow.documents import pdfa
 from grantflow.documents.models import OPERATOR, Document, Signature
 from grantflow.documents.pdf import html_to_pdf, render_pdf
 from grantflow.documents.signing import operator_signer, sign
 from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind
-from grantflow.funding.operations import authority_name, confirmed_cooperation, decision_of, earlier_decision, score_summary
+from grantflow.funding.operations import (
+    authority_name,
+    confirmed_cooperation,
+    decision_of,
+    earlier_decision,
+    score_summary,
+)
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import PARTNER_KINDS, Idea
 from grantflow.ideas.operations import applicant_addresses
@@ -320,11 +327,17 @@ def to_pdf(html: str) -> bytes:
 
 def store(d: Draft, pdf: bytes, actor) -> Document:
     """Keep the PDF as a new version (never overwriting) and audit it; does not commit. With
-    the operator's signature configured, the PDF is signed first (by incremental update, so it
-    stays PDF/A) and the operator recorded as having signed."""
+    the operator's signature configured, the PDF is signed first (by incremental update) and
+    the operator recorded as having signed; a signed file that fails the PDF/A checks of
+    documents.pdfa is refused."""
     signer = operator_signer(current_app.config)
     if signer is not None:
-        pdf = sign(pdf, signer)
+        signed = sign(pdf, signer)
+        broken = pdfa.problems(signed, issued=pdf)
+        if broken:  # an archive document must stay PDF/A: better unissued than issued broken
+            raise Refused(_("Signing would make the document no longer PDF/A (%(problems)s). Nothing was issued.",
+                            problems="; ".join(broken)))
+        pdf = signed
     document = _keep(d, pdf, actor)
     if signer is not None:
         cert = signer.signing_cert
@@ -524,10 +537,16 @@ def render_batch(todo: Due, actor=None, out_dir: Path | None = None, workers: in
             except Exception as error:  # one bad document must not stop the batch
                 result.failed.append((db.session.get(Idea, d.idea_id), d.kind, f"{type(error).__name__}: {error}"))
             else:
-                document = store(d, pdf, actor)
+                try:
+                    document = store(d, pdf, actor)
+                except Refused as error:  # signing would break PDF/A: this one is not issued
+                    db.session.rollback()
+                    result.failed.append((db.session.get(Idea, d.idea_id), d.kind, str(error)))
+                    on_step and on_step(1)
+                    continue
                 _commit()
                 result.issued.append(document)
                 if out_dir is not None:
-                    (out_dir / d.filename).write_bytes(pdf)
+                    (out_dir / d.filename).write_bytes(document.pdf)
             on_step and on_step(1)
     return result

@@ -27,10 +27,13 @@ from pathlib import Path
 from asn1crypto import keys, pem, x509
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.metadata.model import VENDOR
 from pyhanko.pdf_utils.misc import PdfReadError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
+from pyhanko.sign.signers.constants import ESIC_EXTENSION_1
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -83,12 +86,31 @@ def simple_signer(cert: x509.Certificate, key: keys.PrivateKeyInfo, chain=()) ->
     return signers.SimpleSigner(signing_cert=cert, signing_key=key, cert_registry=SimpleCertificateStore.from_certs([cert, *chain]))
 
 
+class _PdfASigner(signers.PdfSigner):
+    """pyHanko's signer, keeping the file a PDF 1.7 (PDF/A-2 and -3 are PDF 1.7 files): for an
+    elliptic-curve key pyHanko would declare PDF 2.0 with the ISO/TS 32002 extension in the
+    catalogue; here only the PAdES (ESIC) extension of PDF 1.7 is declared. The signature is
+    the same ECDSA signature either way."""
+
+    def register_extensions(self, pdf_out, *, md_algorithm: str) -> None:
+        if self.signature_meta.subfilter == fields.SigSeedSubFilter.PADES:
+            pdf_out.ensure_output_version(version=(1, 7))
+            pdf_out.register_extension(ESIC_EXTENSION_1)
+
+
 def sign(pdf: bytes, signer: signers.Signer, field_name: str = OPERATOR_FIELD, reason: str | None = None) -> bytes:
-    """Sign by incremental update: the PDF stays as it was (its PDF/A declaration, the XMP
-    metadata in the catalogue, is untouched) and the signature is appended (PAdES baseline B)."""
+    """Sign by incremental update: the issued bytes stay as they were and the signature's
+    revision is appended (PAdES baseline B). That revision keeps the file PDF/A (checked by
+    documents.pdfa): pyHanko rewrites the XMP metadata, keeping the PDF/A identification, and
+    names itself the producer there; the document information's Producer is set to the same
+    text, as PDF/A requires the two to agree."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    info = writer.trailer.raw_get("/Info") if "/Info" in writer.trailer else None
+    if info is not None:
+        info.get_object()["/Producer"] = generic.TextStringObject(VENDOR)
+        writer.mark_update(info)
     meta = signers.PdfSignatureMetadata(field_name=field_name, reason=reason, subfilter=fields.SigSeedSubFilter.PADES)
-    return _finish(signers.async_sign_pdf(writer, meta, signer=signer)).getvalue()
+    return _finish(_PdfASigner(meta, signer=signer).async_sign_pdf(writer)).getvalue()
 
 
 # --- checking a signed copy ----------------------------------------------------------------

@@ -116,7 +116,7 @@ def test_raising_within_the_budget_raises_the_last_free_instalment(funded, facto
     assert [r.amount for r in schedule_of(idea)] == [D("1200.00"), D("400.00")]
 
 
-def test_a_raised_grant_is_a_new_decision_with_its_own_letter_and_the_earlier_kept(funded, factory):
+def test_a_raised_grant_is_a_new_decision_with_its_own_letter_and_the_earlier_kept(client, funded, factory):
     idea, applicant, admin = funded
     confirm(idea, factory)
     first = decision_of(idea)
@@ -138,6 +138,9 @@ def test_a_raised_grant_is_a_new_decision_with_its_own_letter_and_the_earlier_ke
     text = " ".join(pdf_text(letters[1].pdf).split())
     assert f"LĒMUMS Nr. {new.number}" in text and f"lēmumu Nr. {first_number}" in text and "palielināšanu" in text
     assert "1700,00" in text.replace(" ", "") and documents.by_token(letters[1].token) is not None
+    login(client, admin.email)
+    page = " ".join(client.get(f"/ideas/{idea.id}").get_data(as_text=True).split())
+    assert f"Tas aizstāj lēmumu {first_number}" in page and f"Lēmums Nr. {new.number}" in page
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.idea_id == idea.id, AuditEntry.kind == "grant_raised")).one()
     assert entry.data["decision"] == new.number and entry.data["replaces"] == first_number
     # Lowering or moving money is not a new decision.

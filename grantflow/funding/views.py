@@ -33,12 +33,15 @@ def helpers():
 @panels.panel("funding", order=400)
 def funding_panel(idea, user, roles) -> panels.Panel:
     """The decision and the municipality's cooperation on the shared idea page."""
+    decision = ops.decision_of(idea)
     return panels.Panel(
         "funding/_idea.html",
         {
             "idea": idea,
             "roles": roles,
-            "decision": ops.decision_of(idea),
+            "decision": decision,
+            # A grant raised by an amendment: the decision this one replaced, kept as it was.
+            "earlier": ops.earlier_decision(decision) if decision is not None else None,
             "coop": ops.latest_confirmation(idea),
             # Only the municipality may answer (the operation asks the same); `roles` saves asking again.
             "can_answer_cooperation": MUNICIPALITY in roles and ops.can_answer_cooperation(idea, user),

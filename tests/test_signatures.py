@@ -228,33 +228,34 @@ def test_the_pdf_a_check_finds_what_breaks_pdf_a(agreement, people):
     a rewritten (not incrementally updated) file, an encrypted one and a hidden annotation are
     each found; GrantFlow's signing passes it."""
     issued = agreement.pdf[: prefixes(agreement.pdf)[0]]
-    plain = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(issued), strict=False),
-                             signers.PdfSignatureMetadata(field_name="Biedriba"), signer=people["org"]).getvalue()
-    found = " | ".join(pdfa.problems(plain, issued=issued))
-    assert "declares PDF 2.0" in found and "Producer" in found
-    assert pdfa.problems(sign(issued, people["org"], field_name="Biedriba"), issued=issued) == []
+    with force_locale("en"):  # the problems are in the request's language
+        plain = signers.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(issued), strict=False),
+                                 signers.PdfSignatureMetadata(field_name="Biedriba"), signer=people["org"]).getvalue()
+        found = " | ".join(pdfa.problems(plain, issued=issued))
+        assert "declares PDF 2.0" in found and "Producer" in found
+        assert pdfa.problems(sign(issued, people["org"], field_name="Biedriba"), issued=issued) == []
 
-    rewritten = io.BytesIO()
-    PdfWriter(clone_from=PdfReader(io.BytesIO(issued))).write(rewritten)
-    assert "not kept byte for byte" in " | ".join(pdfa.problems(rewritten.getvalue(), issued=issued))
+        rewritten = io.BytesIO()
+        PdfWriter(clone_from=PdfReader(io.BytesIO(issued))).write(rewritten)
+        assert "not kept byte for byte" in " | ".join(pdfa.problems(rewritten.getvalue(), issued=issued))
 
-    locked = PdfWriter(clone_from=PdfReader(io.BytesIO(issued)))
-    locked.encrypt("slepens")
-    encrypted = io.BytesIO()
-    locked.write(encrypted)
-    assert "encrypted" in " | ".join(pdfa.problems(encrypted.getvalue()))
+        locked = PdfWriter(clone_from=PdfReader(io.BytesIO(issued)))
+        locked.encrypt("slepens")
+        encrypted = io.BytesIO()
+        locked.write(encrypted)
+        assert "encrypted" in " | ".join(pdfa.problems(encrypted.getvalue()))
 
-    writer = IncrementalPdfFileWriter(io.BytesIO(issued))
-    page_ref = writer.root["/Pages"].raw_get("/Kids")[0]
-    page = page_ref.get_object()
-    note = writer.add_object(generic.DictionaryObject({
-        generic.NameObject("/Type"): generic.NameObject("/Annot"), generic.NameObject("/Subtype"): generic.NameObject("/Text"),
-        generic.NameObject("/Rect"): generic.ArrayObject([generic.FloatObject(v) for v in (10, 10, 30, 30)]),
-        generic.NameObject("/F"): generic.NumberObject(2),
-    }))
-    page["/Annots"] = generic.ArrayObject([note])
-    writer.update_container(page)
-    hidden = io.BytesIO()
-    writer.write(hidden)
-    found = " | ".join(pdfa.problems(hidden.getvalue(), issued=issued))
-    assert "Text annotation" in found and "hidden" in found and "no appearance stream" in found
+        writer = IncrementalPdfFileWriter(io.BytesIO(issued))
+        page_ref = writer.root["/Pages"].raw_get("/Kids")[0]
+        page = page_ref.get_object()
+        note = writer.add_object(generic.DictionaryObject({
+            generic.NameObject("/Type"): generic.NameObject("/Annot"), generic.NameObject("/Subtype"): generic.NameObject("/Text"),
+            generic.NameObject("/Rect"): generic.ArrayObject([generic.FloatObject(v) for v in (10, 10, 30, 30)]),
+            generic.NameObject("/F"): generic.NumberObject(2),
+        }))
+        page["/Annots"] = generic.ArrayObject([note])
+        writer.update_container(page)
+        hidden = io.BytesIO()
+        writer.write(hidden)
+        found = " | ".join(pdfa.problems(hidden.getvalue(), issued=issued))
+        assert "Text annotation" in found and "hidden" in found and "no appearance stream" in found

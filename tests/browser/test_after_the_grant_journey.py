@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from grantflow.accounts.models import MUNICIPALITY
 from grantflow.core.extensions import db
+from grantflow.documents.models import Document
 from grantflow.funding import operations as funding
 from tests.browser.conftest import log_in, log_out
 from tests.browser.test_accessibility import violations
@@ -63,8 +65,15 @@ def _keep_pdf(download, name):
     return path.read_bytes()
 
 
+def _amendment_token(live_server, idea_id):
+    with live_server.app.app_context():
+        token = db.session.scalars(select(Document.token).where(Document.idea_id == idea_id, Document.kind == "amendment")).one()
+        db.session.remove()
+    return token
+
+
 @pytest.mark.browser
-def test_advance_paid_amendment_approved_report_shows_less_spent_refund_recorded(page, journey):
+def test_advance_paid_amendment_approved_report_shows_less_spent_refund_recorded(page, journey, live_server):
     idea_url = f"/ideas/{journey['idea']}"
 
     # The administrator issues the agreement and pays the advance (80 % of 1 000 €) by SEPA file.
@@ -121,6 +130,11 @@ def test_advance_paid_amendment_approved_report_shows_less_spent_refund_recorded
     _shoot(page, "2-amendment-approved")
     assert violations(page) == []
     log_out(page)
+    page.goto(f"/verify/{_amendment_token(live_server, journey['idea'])}")  # anyone, from the QR code
+    expect(page.locator("#verdict")).to_contain_text("Vienošanās grozījumi")
+    expect(page.locator("#verdict")).to_contain_text("Vēl nav spēkā")
+    expect(page.locator("#currency")).to_contain_text("pašreizējā versija")
+    _shoot(page, "2b-amendment-verified")
 
     # The applicant reports: 600 € spent of the 900 € the amended budget plans.
     log_in(page, journey["applicant"], PASSWORD)

@@ -29,9 +29,13 @@ def ids(app) -> dict:
             select(Organisation).where(Organisation.name == 'biedrība "Rušonas dārznieki"')
         ).first()
         representative = db.session.scalars(select(User).where(User.email == LOGINS["municipality"])).one()
-        theirs = db.session.scalars(
-            select(Idea.id).where(Idea.municipality_id.in_(representative.municipality_ids()), Idea.reference.is_not(None))
-        ).first()
+        # One they can still answer on (filed, not over): the cooperation form is shown, not refused.
+        theirs = next(
+            idea.id for idea in db.session.scalars(
+                select(Idea).where(Idea.municipality_id.in_(representative.municipality_ids()), Idea.reference.is_not(None))
+                .order_by(Idea.id)
+            ) if idea.has_tag("filed") and not idea.state_def.final
+        )  # fmt: skip
         person = db.session.scalars(select(User.id).where(User.email == LOGINS["evaluator"])).one()
         db.session.remove()
     return {"competition": competition.id, "org": org.id, "theirs": theirs, "person": person, **ideas}

@@ -119,3 +119,17 @@ def test_profile_autosave_changes_nothing_until_sent(app, factory):
     assert db.session.get(type(person), person.id).name == "Anna Bērziņa"
     page = client.get("/profile").get_data(as_text=True)
     assert 'value="Anna Bērziņa"' not in page and "ir saglabāts un ievietots zemāk" in page
+
+
+def test_organisation_form_typed_is_kept_and_dropped_when_saved(app, factory):
+    org = factory.organisation(name="Biedrība Sākums")
+    member = factory.member_of(org)
+    db.session.commit()
+    client = client_of(app, member)
+    url = f"/orgs/{org.id}/edit"
+    assert client.post(url, data={"name": "Biedrība Jaunais nosaukums", "iban": "nav IBAN"}, headers=AUTOSAVE).status_code == 204
+    db.session.expire_all()
+    assert db.session.get(type(org), org.id).name == "Biedrība Sākums"  # kept, not saved into the organisation
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="Biedrība Jaunais nosaukums"' in page and 'value="nav IBAN"' in page
+    assert drafts_count() == 1

@@ -17,7 +17,7 @@ from grantflow.accounts.models import User
 from grantflow.amendments import views as amendments_views
 from grantflow.api import views as api_views
 from grantflow.competitions import views as competitions_views
-from grantflow.core import queue, web
+from grantflow.core import drafts, queue, web  # noqa: F401  (drafts: its model, form_drafts)
 from grantflow.core.config import (
     DEFAULT_SECRET_KEY,
     PACKAGE,

@@ -99,3 +99,16 @@ def test_home_page_adds_up_the_reports_and_says_it_is_demo_data(app, client):
     page = client.get("/").get_data(as_text=True)
     assert f'<div class="figure">{people}</div>' in page
     assert "Demonstrācijas dati" in page
+
+
+def test_demo_titles_use_the_languages_quotes(app):
+    """Latvian titles quote with „…", English ones with “…”; no straight quote is left."""
+    load_demo()
+    competitions = db.session.scalars(select(Competition)).all()
+    quoted = [c for c in competitions if "Darbīgās kopienas" in c.title_lv]
+    assert len(quoted) >= 4
+    for competition in quoted:
+        assert "„Darbīgās kopienas”" in competition.title_lv and "“Active Communities”" in competition.title_en
+    titles = [c.title_lv for c in competitions] + [c.title_en for c in competitions]
+    titles += db.session.scalars(select(Idea.title)).all()
+    assert not [t for t in titles if '"' in t]

@@ -122,7 +122,7 @@ def test_withdrawing_is_asked_on_a_page_that_says_what_happens(client, factory):
     steps = show[show.index('id="steps"') :]
     assert confirm_url in steps and 'value="withdraw"' not in steps  # a link to the question, not the step
     page = client.get(confirm_url).get_data(as_text=True)
-    assert "Atsaukt ideju?" in page and "Tas ir galīgi: to nevar atsaukt." in page and "govuk-button--warning" in page
+    assert "Atsaukt ideju?" in page and "Tas ir galīgs solis: to vairs nevarēs atcelt." in page and "govuk-button--warning" in page
     assert factory and idea.state == "submitted"  # looking at the question changes nothing
     client.post(f"/ideas/{idea.id}/steps/withdraw", data={"version": str(idea.version)})
     db.session.expire_all()
@@ -155,3 +155,17 @@ def test_administrator_is_offered_only_the_documents_the_state_allows(client, fa
     assert "/documents/ideas/" not in page and "Izlemt" not in page
     page = client.get(f"/ideas/{funded.id}").get_data(as_text=True)
     assert f"/documents/ideas/{funded.id}/decision" in page and f"/documents/ideas/{funded.id}/agreement" not in page
+
+
+def test_applicant_desk_starts_with_the_ideas_waiting_for_them(client, factory):
+    """A draft to submit comes before ideas on which nothing is to be done, however recently
+    those changed."""
+    first = factory.idea(title="Melnraksts A")
+    org = first.organisation
+    filed = factory.submitted(org=org, title="Iesniegta A")
+    filed.updated_at = utcnow() + timedelta(minutes=5)  # changed after the draft
+    applicant = factory.member_of(org)
+    db.session.commit()
+    login(client, applicant.email)
+    page = client.get("/").get_data(as_text=True)
+    assert page.index("Melnraksts A") < page.index("Iesniegta A")

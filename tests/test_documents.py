@@ -89,7 +89,7 @@ def test_decision_letter_in_latvian_reads_back_with_every_detail(funded, admin):
     assert "1 500,00 €" in text.replace("\xa0", " ")
     assert "viens tūkstotis pieci simti eiro, 00 centi" in text
     assert "līdz 2027. gada 15. martam" in text  # report due: "līdz" takes the dative
-    assert "Vidējais vērtējums: 80,00 punkti no 100" in text
+    assert "Vidējais vērtējums: 80,00 no 100 punktiem" in text
     assert "Apstrīdēšanas kārtība" in text and "Izglītības iniciatīvu centrs" in text
     assert "Reģ. Nr. 40008033544" in text  # the operator's letterhead
     assert f"http://grantflow.test/verify/{document.token}" in text

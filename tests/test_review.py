@@ -238,7 +238,7 @@ def test_draft_then_submit_computes_the_total_and_moves_the_idea_on(client, fact
     login(client, first.email)
     url = f"/review/ideas/{idea.id}/score"
     page = client.get(url).get_data(as_text=True)
-    assert "Vajadzība ir reāla un vietēja" in page and "veselos vai pusē punktu" in page
+    assert "Vajadzība ir reāla un vietēja" in page and "veselos punktos vai ar pusi punkta" in page
     criteria = idea.competition.criteria
     draft = score_data(idea, points="")
     draft[f"points_{criteria[0].id}"] = "7,5"

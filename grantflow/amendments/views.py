@@ -12,6 +12,7 @@ from grantflow.accounts.models import ADMINISTRATOR, APPLICANT
 from grantflow.amendments import operations as ops
 from grantflow.amendments.forms import AnswerForm, request_form
 from grantflow.amendments.models import Amendment
+from grantflow.core import drafts
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -76,7 +77,7 @@ def new(idea_id: int):
         flash(_("An amendment is already waiting for a decision; wait for it before asking for another."), "error")
         return redirect(url_for("ideas.show", idea_id=idea.id) + "#amendments", code=303)
     values = ops.current_values(idea)
-    return _render(idea, values, _form(idea, values, formdata=None))
+    return _render(idea, values, drafts.restore(_form(idea, values, formdata=None)))
 
 
 @bp.route("/ideas/<int:idea_id>/new", methods=["POST"])
@@ -85,11 +86,14 @@ def create(idea_id: int):
     idea = _request_idea(idea_id)
     values = ops.current_values(idea)
     form = _form(idea, values, formdata=request.form)
+    if drafts.is_autosave():
+        return drafts.keep(form)
     if not form.validate():
         return _render(idea, values, form, 422)
     lines = {row["id"]: form[f"line_{row['id']}"].data for row in values["lines"]}
     dates = {a.id: (form[f"starts_{a.id}"].data, form[f"ends_{a.id}"].data) for a in idea.activities}
     try:
+        drafts.forget()
         ops.request_amendment(idea, current_user, reason=form.reason.data, lines=lines, dates=dates)
     except Refused as refused:
         db.session.rollback()

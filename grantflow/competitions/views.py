@@ -9,6 +9,7 @@ from grantflow.accounts.models import ADMINISTRATOR
 from grantflow.competitions import operations as ops
 from grantflow.competitions.forms import CompetitionForm, CriterionForm, to_riga
 from grantflow.competitions.models import Competition, Criterion
+from grantflow.core import drafts
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
@@ -55,9 +56,12 @@ def edit(competition_id: int):
 
 
 def _edit(competition: Competition | None):
-    form = _competition_form(competition)
+    form = drafts.restore(_competition_form(competition))
+    if drafts.is_autosave():
+        return drafts.keep(form)
     if form.validate_on_submit():
         try:
+            drafts.forget()
             competition = ops.save_competition(competition, form.model_data())
         except Refused as refused:
             flash_refused(refused)

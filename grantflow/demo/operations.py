@@ -21,6 +21,7 @@ from grantflow.core.i18n import RIGA
 from grantflow.core.types import utcnow
 from grantflow.documents import operations as documents
 from grantflow.funding.models import CooperationConfirmation
+from grantflow.funding.operations import authority_name
 from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.ideas.operations import recompute_budget
 from grantflow.mail.models import OutboxMail
@@ -201,7 +202,7 @@ def _new_idea(competition, org, spec, contact) -> Idea:
         org.signatory_name, org.signatory_position = contact.name, "pilnvarotā persona"
     idea.activities = [IdeaActivity(position=1, description="Kopienas tikšanās un plānošana",
                                     starts_on=(competition.closes_at + timedelta(days=60)).date())]  # fmt: skip
-    idea.partners = [Partner(position=1, name=f"{municipality.name} pašvaldība", kind="municipality",
+    idea.partners = [Partner(position=1, name=authority_name(municipality), kind="municipality",
                              contribution="Telpas un inventāra uzglabāšana")]  # fmt: skip
     _budget(idea, Decimal(spec["amount"]))
     db.session.add(idea)
@@ -422,7 +423,7 @@ def _documents(idea: Idea, admin: User, representative: User) -> None:
         idea_id=idea.id, municipality_id=municipality.id, confirmed=True, by_id=representative.id,
         premises=idea.coop_premises, inventory="Inventārs glabāsies pašvaldības telpās.",
         upkeep="Pašvaldība uztur telpas un inventāru.", sustainability_years=3,
-        authority_name=f"{municipality.name} pašvaldība", registration_number="90000000000",
+        authority_name=authority_name(municipality), registration_number="90000000000",
         address=f"Brīvības iela 1, {municipality.name}", signatory_name="Inese Paraksta",
         signatory_position="domes priekšsēdētāja",
     ))  # fmt: skip

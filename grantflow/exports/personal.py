@@ -5,8 +5,8 @@ Erasure keeps what the law on public funds requires be kept: organisations' idea
 documents, reports, payments, reviews and both audit trails stay, and rows naming the person
 by id now show the pseudonym (the audit rows keep the actor id). What identifies them goes:
 name and e-mail (replaced), password and every session, roles, municipalities, memberships,
-API tokens, unaccepted invitations and mails addressed to them, and the contact details on
-the drafts they made."""
+API tokens, unaccepted invitations and mails addressed to them, the forms they had typed and
+not sent (core.drafts), and the contact details on the drafts they made."""
 
 import io
 import json
@@ -23,6 +23,7 @@ from grantflow.accounts.models import ADMINISTRATOR, User, UserRole
 from grantflow.adminlog import operations as adminlog
 from grantflow.adminlog.models import AdminLogEntry
 from grantflow.api.models import ApiToken
+from grantflow.core.drafts import FormDraft
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
@@ -79,6 +80,7 @@ def data_of(user: User) -> dict[str, object]:
                                         (AdminLogEntry.object_kind == "account") & (AdminLogEntry.object_id == user.id)))
         .order_by(AdminLogEntry.id)
     ).all()  # fmt: skip
+    unsent = db.session.scalars(select(FormDraft).where(FormDraft.user_id == user.id).order_by(FormDraft.id)).all()
     return {
         "account.json": {
             **_row(user, ("id", "email", "name", "locale", "active", "created_at", "email_confirmed_at",
@@ -111,6 +113,7 @@ def data_of(user: User) -> dict[str, object]:
                                 "created_at")) for a in audit],  # fmt: skip
         "administration_log.json": [_row(e, ("kind", "object_kind", "object_id", "object_label", "actor_id", "before",
                                              "after", "created_at")) for e in admin],  # fmt: skip
+        "unsent_forms.json": [_row(d, ("path", "fields", "saved_at")) for d in unsent],
     }
 
 
@@ -178,6 +181,7 @@ def _pseudonymise(user: User) -> int:
     address = user.email
     db.session.execute(delete(Membership).where(Membership.user_id == user.id))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    db.session.execute(delete(FormDraft).where(FormDraft.user_id == user.id))
     db.session.execute(delete(Invitation).where(Invitation.email == address, Invitation.accepted_at.is_(None)))
     db.session.execute(delete(OutboxMail).where(OutboxMail.to_addr == address))
     drafts = _empty_contacts([Idea.created_by_id == user.id, Idea.tagged("editable")])

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from grantflow.accounts.models import APPLICANT
 from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
+from grantflow.core import drafts
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -228,12 +229,16 @@ def save(idea_id: int):
     idea = idea_for(idea_id, current_user)
     action = request.form.get("action", "save")
     if not idea.can_edit(current_user):
+        if drafts.is_autosave():
+            return drafts.autosave_refused()
         if action == "submit" and idea.reference:
             flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
         else:
             flash(_("This idea can no longer be changed."), "error")
         return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
     form = _build_form(idea, request.form)
+    if drafts.is_autosave():
+        return _autosave(idea, form)
     if not form.validate_on_submit():  # only the CSRF token is validated here
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return _render_edit(idea, form, {}, False), 400
@@ -276,6 +281,19 @@ def save(idea_id: int):
     elif action.startswith("save"):
         flash(_("Saved."), "success")
     return redirect(url_for("ideas.edit", idea_id=idea_id) + (f"#{anchor}" if anchor else ""), code=303)
+
+
+def _autosave(idea: Idea, form: IdeaForm):
+    """The background save while the applicant types (core.drafts): the draft is saved as the
+    "Save" button saves it, and nothing else is done."""
+    if not form.validate_on_submit():  # only the CSRF token is validated here
+        return drafts.autosave_refused(400)
+    try:
+        ops.save_idea(idea, form.data, current_user)
+    except (Refused, Conflict):
+        db.session.rollback()
+        return drafts.autosave_refused()
+    return drafts.autosaved()
 
 
 def _submit(idea: Idea, received_at):

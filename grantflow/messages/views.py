@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from grantflow.core import drafts
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -59,8 +60,12 @@ def new(idea_id: int):
         abort(404 if not is_staff(idea.roles_of(current_user)) else 403)
     form = MessageForm()
     form.offer(idea)
+    if drafts.is_autosave():
+        return drafts.keep(form)
+    drafts.restore(form)
     if form.validate_on_submit():
         try:
+            drafts.forget()
             message = ops.write(
                 idea, current_user, form.kind.data, form.body.data, form.to_evaluators.data, form.open_fields.data or []
             )
@@ -91,10 +96,14 @@ def answer(message_id: int):
         flash(_("This question has already been answered."), "info")
         return redirect(url_for("ideas.show", idea_id=idea.id) + "#messages", code=303)
     form = answer_form(question)
+    if drafts.is_autosave():
+        return drafts.keep(form)
+    drafts.restore(form)
     if form.validate_on_submit():
         values = {name: field.data for name, field in form._fields.items() if name not in ("body", "files", "csrf_token")}
         uploads = [(f.filename or "", f.read(ideas_ops.MAX_ATTACHMENT_BYTES + 1)) for f in request.files.getlist("files") if f]
         try:
+            drafts.forget()
             ops.answer(question, current_user, form.body.data, values, uploads)
         except Refused as refused:
             _apply_refusal(form, refused)

@@ -12,6 +12,7 @@ from grantflow.accounts.forms import RegisterForm
 from grantflow.accounts.models import User
 from grantflow.accounts.operations import register as register_user
 from grantflow.accounts.views import start_session
+from grantflow.core import drafts
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
 from grantflow.core.i18n import locale_code
@@ -57,8 +58,11 @@ def index():
 def create():
     if not current_user.email_confirmed:
         return _needs_confirmed_email()
-    form = OrganisationForm()
+    form = drafts.restore(OrganisationForm())
+    if drafts.is_autosave():
+        return drafts.keep(form)
     if form.validate_on_submit():
+        drafts.forget()
         org = operations.create_organisation(form.values(), current_user)
         flash(_("The organisation is saved."), "success")
         return redirect(url_for("organisations.show", org_id=org.id), code=303)
@@ -93,8 +97,11 @@ def edit(org_id: int):
     fields = ("name", "legal_form", "registration_number", "iban", "address", "contact_person", "phone", "email")
     data = {name: getattr(org, name) or "" for name in fields}
     data.update(municipality=str(org.municipality_id or ""), parish=str(org.parish_id or ""))
-    form = OrganisationForm(data=data)
+    form = drafts.restore(OrganisationForm(data=data))
+    if drafts.is_autosave():
+        return drafts.keep(form)
     if form.validate_on_submit():
+        drafts.forget()
         operations.update_organisation(org, form.values())
         flash(_("The changes are saved."), "success")
         return redirect(url_for("organisations.show", org_id=org.id), code=303)

@@ -38,8 +38,11 @@ def index():
         return render_template("pages/public.html", **context)
     org_ids = current_user.organisation_ids()
     if org_ids:
-        context["my_ideas"] = ideas_with_context(Idea.organisation_id.in_(org_ids))
-        context["overview"] = applicant_overview(context["my_ideas"])
+        ideas = ideas_with_context(Idea.organisation_id.in_(org_ids))
+        context["overview"] = overview = applicant_overview(ideas)
+        # What waits for the applicant first (a draft to submit, a report to file), then the rest,
+        # each group most recently changed first.
+        context["my_ideas"] = sorted(ideas, key=lambda idea: not (overview[idea.id]["next"] or (None, None))[1])
     if current_user.is_admin:
         context["tasks"] = administrator_desk(now)
     if current_user.has_role(EVALUATOR):

@@ -12,6 +12,7 @@ from grantflow.accounts import throttle
 from grantflow.accounts.access import over_limit, role_required
 from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, ROLE_LABELS, ROLES, User
 from grantflow.adminlog import operations as adminlog
+from grantflow.core import drafts
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
@@ -261,7 +262,7 @@ def log():
 def _profile_page(form=None, conflict_form=None, status: int = 200):
     user = current_user._get_current_object()
     if form is None:
-        form = ProfileForm(formdata=None, name=user.name, locale=user.locale, reminders_off=user.reminders_off or [])
+        form = drafts.restore(ProfileForm(formdata=None, name=user.name, locale=user.locale, reminders_off=user.reminders_off or []))
     context = {"form": form, "role_labels": ROLE_LABELS}
     if EVALUATOR in user.roles:
         context.update(_conflicts_context(user, conflict_form))
@@ -274,8 +275,11 @@ def profile():
     if request.method == "GET":
         return _profile_page()
     form = ProfileForm()
+    if drafts.is_autosave():
+        return drafts.keep(form)
     if not form.validate_on_submit():
         return _profile_page(form=form, status=422)
+    drafts.forget()
     accounts_ops.update_profile(current_user._get_current_object(), form.name.data, form.locale.data)
     reminders.turn_off(current_user._get_current_object(), form.reminders_off.data or [])
     session["locale"] = form.locale.data

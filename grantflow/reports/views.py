@@ -6,8 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from grantflow.accounts.models import APPLICANT
+from grantflow.core import drafts
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
 from grantflow.core.web import flash_refused
 from grantflow.ideas import panels
@@ -70,6 +72,8 @@ def _render(idea, report, form, problems, check):
 @login_required
 def save(idea_id: int):
     idea, report = _report(idea_id)
+    if drafts.is_autosave():
+        return _autosave(report, ReportForm())
     if not report.can_edit(current_user):
         flash(_("This report can no longer be changed."), "error")
         return redirect(url_for("ideas.show", idea_id=idea.id) + "#report", code=303)
@@ -104,6 +108,20 @@ def save(idea_id: int):
     elif action.startswith("save"):
         flash(_("Saved."), "success")
     return redirect(url_for("reports.edit", idea_id=idea_id) + (f"#{anchor}" if anchor else ""), code=303)
+
+
+def _autosave(report, form):
+    """The background save while the applicant types (core.drafts): saved as "Save" saves."""
+    if not report.can_edit(current_user):
+        return drafts.autosave_refused()
+    if not form.validate_on_submit():  # only the CSRF token is validated here
+        return drafts.autosave_refused(400)
+    try:
+        ops.save_report(report, form.data, current_user)
+    except (Refused, Conflict):
+        db.session.rollback()
+        return drafts.autosave_refused()
+    return drafts.autosaved()
 
 
 @bp.route("/<int:idea_id>/attachments", methods=["POST"])

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from grantflow.accounts.access import role_required
 from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, User
 from grantflow.competitions.models import Competition
+from grantflow.core import drafts
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
@@ -72,6 +73,8 @@ def score(idea_id: int):
     criteria = idea.competition.criteria
     review = assignment.review
     form = score_form(criteria, review)
+    if drafts.is_autosave():
+        return _autosave(idea, form, criteria)
     if request.method == "POST":
         if not form.validate_on_submit():
             flash(_("Nothing was saved: please correct the marked fields."), "error")
@@ -92,6 +95,24 @@ def score(idea_id: int):
             flash(_("Your review has been submitted.") if submit else _("Your draft has been saved."), "success")
             return redirect(url_for("review.score", idea_id=idea.id), code=303)
     return render_template(**_score_page(idea, assignment, form))
+
+def _autosave(idea, form, criteria):
+    """The background save while the evaluator types (core.drafts): kept as a draft review
+    when the points are readable; otherwise not saved, and "Save" then marks the fields."""
+    if not form.validate_on_submit():
+        return drafts.autosave_refused(422)
+    try:
+        ops.save_review(
+            idea, current_user,
+            points={c.id: form[f"points_{c.id}"].data for c in criteria},
+            comments={c.id: form[f"comment_{c.id}"].data for c in criteria},
+            recommendation=form.recommendation.data, comment=form.comment.data, submit=False,
+        )  # fmt: skip
+    except Refused:
+        db.session.rollback()
+        return drafts.autosave_refused()
+    return drafts.autosaved()
+
 
 def _score_page(idea, assignment, form) -> dict:
     review = assignment.review

@@ -109,7 +109,7 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     # First sitting: start the idea and write its beginning.
     log_in(page, email, PASSWORD)
     page.get_by_role("link", name="Sākt jaunu ideju").click()
-    page.get_by_label("Konkurss").select_option(label='Kopienu iniciatīvu konkurss "Darbīgās kopienas" 2026')
+    page.get_by_label("Konkurss").select_option(label="Kopienu iniciatīvu konkurss „Darbīgās kopienas” 2026")
     page.get_by_role("button", name="Sākt melnrakstu").click()
     page.get_by_label("Idejas nosaukums").fill(f"Ūdensmalas talka {name}")
     page.get_by_label("Kopsavilkums").fill("Sakopsim upes krastu kopā ar ģimenēm 👨‍👩‍👧.")

@@ -39,7 +39,7 @@ def test_the_ranking_fits_a_laptop_screen_and_shows_more_columns_on_demand(brows
     page = context.new_page()
     log_in(page, "admin@demo.grantflow.lv", PASSWORD)
     page.get_by_role("link", name="Konkursi").first.click()
-    page.get_by_role("link", name='Kopienu iniciatīvu konkurss "Darbīgās kopienas" 2025').click()
+    page.get_by_role("link", name="Kopienu iniciatīvu konkurss „Darbīgās kopienas” 2025").click()
     page.get_by_role("link", name="Rangu saraksts").first.click()
     table = page.locator("#ranking")
     assert table.bounding_box()["width"] <= 1366 - 2 * 15

@@ -26,7 +26,7 @@ def test_each_role_sees_its_home_page(page, email, section, heading):
 def test_administrator_sees_ideas_history_and_workflow_picture(page, tmp_path):
     log_in(page, "admin@demo.grantflow.lv", PASSWORD)
     page.get_by_role("link", name="Konkursi").first.click()
-    page.get_by_role("link", name="Kopienu iniciatīvu konkurss \"Darbīgās kopienas\" 2025").click()
+    page.get_by_role("link", name="Kopienu iniciatīvu konkurss „Darbīgās kopienas” 2025").click()
     expect(page.get_by_text("Upes krasta takas sakopšana Aglonā")).to_be_visible()
     page.get_by_role("link", name="Upes krasta takas sakopšana Aglonā").click()
     history = page.locator("#history li")

@@ -1,0 +1,58 @@
+"""The applicant's safety net in a real Chromium, on a desktop window and a phone: typing into
+the idea form and leaving at once asks first (the text is not saved yet); a moment later the
+page says "Saglabāts HH:MM", leaving no longer asks, and the text is there on coming back."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_typing_is_kept_and_leaving_unsaved_text_asks_first(size, page, phone):
+    page = page if size == "desktop" else phone
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "stay on this page"
+
+    page.on("dialog", on_dialog)
+    log_in(page, "pieteicejs@demo.grantflow.lv", "demo-parole-2026")
+    page.goto("/apply/new")
+    page.get_by_role("button", name="Sākt melnrakstu").click()
+    expect(page).to_have_url(re.compile(r"/apply/\d+$"))
+    edit_url = page.url
+    title = page.get_by_label("Idejas nosaukums")
+    text = f"Saglabāsies pats ({size})"
+    title.click()
+    page.keyboard.type(text)
+
+    # Leaving before the background save: the browser asks; staying keeps the page and text.
+    page.locator(".gf-header__home").click(no_wait_after=True)
+    for _ in range(50):
+        if dialogs:
+            break
+        page.wait_for_timeout(100)
+    assert dialogs == ["beforeunload"]
+    assert page.url == edit_url
+    expect(title).to_have_value(text)
+
+    # A moment later it is saved, and the page says so in its live region.
+    status = page.locator("form[data-autosave] .gf-autosave[role=status]")
+    expect(status).to_have_text(re.compile(r"^Saglabāts \d\d:\d\d$"))
+
+    # Leaving now does not ask; coming back finds the text.
+    page.locator(".gf-header__home").click()
+    expect(page).not_to_have_url(edit_url)
+    assert dialogs == ["beforeunload"]
+    page.goto(edit_url)
+    expect(page.get_by_label("Idejas nosaukums")).to_have_value(text)
+
+    # Pressing a form's own button (here, saving) never asks either.
+    page.get_by_label("Kopsavilkums").fill("Bez brīdinājuma")
+    page.locator("#about").get_by_role("button", name="Saglabāt").click()
+    expect(page.get_by_role("status").filter(has_text="Saglabāts.")).to_be_visible()
+    assert dialogs == ["beforeunload"]

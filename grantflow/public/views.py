@@ -1,9 +1,14 @@
 """Pages for visitors (no login): competitions, funded ideas, impact figures, the sitemap and
 the Atom feed of open competitions."""
 
-from flask import Blueprint, abort, render_template, request, url_for
-from flask_babel import get_locale
+from urllib.parse import quote
 
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+
+from grantflow.accounts.models import ADMINISTRATOR
+from grantflow.competitions.forms import DOCUMENT_KINDS
 from grantflow.core.safety import small_int
 from grantflow.core.types import utcnow
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
@@ -42,8 +47,21 @@ def competition(competition_id: int):
         legal_forms=list(LEGAL_FORM_LABELS.values())[:-1],
         municipalities=ops.municipalities(),
         total_weight=total_weight,
+        document_kinds=DOCUMENT_KINDS,
         demo_data=competition.is_demo,
     )
+
+
+@bp.route("/calls/<int:competition_id>/documents/<int:document_id>")
+def document(competition_id: int, document_id: int):
+    """A competition's rules or template, as uploaded (its type checked by content then)."""
+    preview = current_user.is_authenticated and current_user.has_role(ADMINISTRATOR)
+    found = ops.public_document(competition_id, document_id, utcnow(), preview=preview) or abort(404)
+    return Response(found.data, content_type=found.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "ETag": f'"{found.sha256}"',
+    })  # fmt: skip
 
 
 def _filters() -> ops.Filters:

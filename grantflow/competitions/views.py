@@ -132,8 +132,8 @@ def change_criterion(competition_id: int, criterion_id: int, action: str):
     return redirect(url_for("competitions.criteria", competition_id=competition.id), code=303)
 
 
-def _document(competition: Competition, document_id: int) -> CompetitionDocument:
-    document = db.session.get(CompetitionDocument, document_id)
+def _document(competition: Competition, doc_id: int) -> CompetitionDocument:
+    document = db.session.get(CompetitionDocument, doc_id)
     if document is None or document.competition_id != competition.id:
         abort(404)
     return document
@@ -178,12 +178,12 @@ def documents(competition_id: int):
     return _documents_page(competition, form, 422)
 
 
-@bp.route("/competitions/<int:competition_id>/documents/<int:document_id>/edit", methods=["GET", "POST"])
+@bp.route("/competitions/<int:competition_id>/documents/<int:doc_id>/edit", methods=["GET", "POST"])
 @role_required(ADMINISTRATOR)
-def edit_document(competition_id: int, document_id: int):
+def edit_document(competition_id: int, doc_id: int):
     """Replace the document's file (the same public address) or change its titles."""
     competition = _competition(competition_id)
-    document = _document(competition, document_id)
+    document = _document(competition, doc_id)
     form = DocumentForm(obj=document) if request.method == "GET" else DocumentForm()
     if form.validate_on_submit():
         name, content = _upload(form)
@@ -199,11 +199,11 @@ def edit_document(competition_id: int, document_id: int):
     return _documents_page(competition, form, status, editing=document)
 
 
-@bp.route("/competitions/<int:competition_id>/documents/<int:document_id>/remove", methods=["POST"])
+@bp.route("/competitions/<int:competition_id>/documents/<int:doc_id>/remove", methods=["POST"])
 @role_required(ADMINISTRATOR)
-def remove_document(competition_id: int, document_id: int):
+def remove_document(competition_id: int, doc_id: int):
     competition = _competition(competition_id)
-    document = _document(competition, document_id)
+    document = _document(competition, doc_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     ops.remove_document(document, current_user)

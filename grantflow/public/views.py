@@ -52,11 +52,11 @@ def competition(competition_id: int):
     )
 
 
-@bp.route("/calls/<int:competition_id>/documents/<int:document_id>")
-def document(competition_id: int, document_id: int):
+@bp.route("/calls/<int:competition_id>/documents/<int:doc_id>")
+def document(competition_id: int, doc_id: int):
     """A competition's rules or template, as uploaded (its type checked by content then)."""
     preview = current_user.is_authenticated and current_user.has_role(ADMINISTRATOR)
-    found = ops.public_document(competition_id, document_id, utcnow(), preview=preview) or abort(404)
+    found = ops.public_document(competition_id, doc_id, utcnow(), preview=preview) or abort(404)
     return Response(found.data, content_type=found.content_type, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
         "X-Content-Type-Options": "nosniff",

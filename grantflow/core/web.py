@@ -43,6 +43,13 @@ def flash_refused(refused: Refused, wrap=None) -> None:
         flash(wrap(message) if wrap else message, "error")
 
 
+def filesize(size: int) -> str:
+    """A file's size for people: "6 KB", "1,2 MB" (in the page's way of writing numbers)."""
+    if size < 1024 * 1024:
+        return f"{max(1, -(-size // 1024))} KB"
+    return f"{i18n.format_number(round(size / 1048576, 1))} MB"
+
+
 def public_page(view):
     """Marks a page visitors and search engines read: it gets `hreflang` alternates (lv, en,
     x-default) and a canonical address, language links a crawler follows (`?lang=`), and a
@@ -125,6 +132,7 @@ def init_app(app) -> None:
         score=lambda value: i18n.format_points(value, empty="—"),
         quoted=i18n.quoted,
         pick=i18n.pick,
+        filesize=filesize,
     )
 
     @app.context_processor

@@ -41,7 +41,7 @@ def pages_of(role: str, i: dict) -> list[str]:
     c = i["competition"]
     return {
         "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere", "/open-data/",
-                      "/calls/", f"/calls/{c}", "/results/", f"/results/{i['funded']}", "/impact"],
+                      "/calls/", f"/calls/{c}", f"/calls/{c}?lang=en", "/results/", f"/results/{i['funded']}", "/impact"],
         "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}", "/profile",
                       f"/ideas/{i['submitted']}/steps/withdraw/confirm", f"/apply/{i['draft']}/submit"],
         "evaluator": ["/", f"/review/ideas/{i['in_review']}/score", "/profile"],
@@ -54,7 +54,7 @@ def pages_of(role: str, i: dict) -> list[str]:
             "/admin/impact/", "/admin/impact/reports", "/admin/people", "/admin/people/invite", "/admin/log",
             "/admin/exports", f"/admin/people/{i['person']}/erase",
             "/payments/", f"/payments/competitions/{c}", f"/payments/competitions/{c}/plan",
-            f"/competitions/{c}/reminders",
+            f"/competitions/{c}/reminders", f"/competitions/{c}/documents",
         ],
         "municipality": ["/", f"/ideas/{i['theirs']}", f"/decide/ideas/{i['theirs']}/cooperation"],
     }[role]  # fmt: skip

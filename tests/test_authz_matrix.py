@@ -87,6 +87,8 @@ EXPECT = {
     "api.me": E(TOKEN), "api.ideas": E(TOKEN), "api.idea": E(TOKEN), "api.history": E(TOKEN),
     "api.transitions": E(TOKEN), "api.fire": E(post=TOKEN), "api.reviews": E(TOKEN), "api.idea_reviews": E(TOKEN),
     "api.documents": E(TOKEN), "api.document": E(TOKEN), "api.report": E(TOKEN),
+    "api.messages": E(TOKEN), "api.write_message": E(post=TOKEN), "api.answer_message": E(post=TOKEN),
+    "api.amendments": E(TOKEN), "api.request_amendment": E(post=TOKEN),
     "tokens.tokens": E(LOGGED_IN, LOGGED_IN), "tokens.revoke": E(post=A),
 }  # fmt: skip
 

@@ -11,7 +11,7 @@ from grantflow.accounts.access import role_required
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT
 from grantflow.amendments import operations as ops
 from grantflow.amendments.forms import AnswerForm, request_form
-from grantflow.amendments.models import Amendment
+from grantflow.amendments.models import Amendment, can_see_amendments
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -25,7 +25,7 @@ bp = Blueprint("amendments", __name__, url_prefix="/amendments")
 @panels.panel("amendments", order=460)
 def amendments_panel(idea, user, roles) -> panels.Panel | None:
     admin = ADMINISTRATOR in roles
-    if not (admin or APPLICANT in roles):
+    if not can_see_amendments(idea, user, roles):
         return None
     amendments = ops.amendments_of(idea)
     may_request = APPLICANT in roles and ops.may_request(idea, user) and not any(a.open for a in amendments)

@@ -114,8 +114,13 @@ def build(summary_id: int) -> None:
         summary.status, summary.error, summary.finished_at = SummaryStatus.FAILED, f"{type(error).__name__}: {error}", utcnow()
         db.session.commit()
         return
-    summary.content, summary.size, summary.filename = data, len(data), name
-    summary.status, summary.finished_at = SummaryStatus.DONE, utcnow()
+    # The render read in one long transaction; end it before writing, so on SQLite a write made
+    # meanwhile by another process (a login) cannot make this one's upgrade to a writer fail.
+    db.session.rollback()
+    db.session.execute(
+        update(ImpactSummary).where(ImpactSummary.id == summary_id)
+        .values(content=data, size=len(data), filename=name, status=SummaryStatus.DONE, finished_at=utcnow())
+    )  # fmt: skip
     db.session.commit()
 
 

@@ -145,3 +145,15 @@ def test_past_competitions_keep_their_documents_and_unopened_ones_hide_them(app,
     assert client.get(f"/calls/{coming.id}/documents/{docs[1].id}").status_code == 404
     # A document asked for under another competition's address is not found.
     assert client.get(f"/calls/{past.id}/documents/{docs[1].id}").status_code == 404
+
+
+def test_the_api_lists_a_competitions_documents(app, factory, client):
+    competition = factory.competition()
+    document = CompetitionDocument(competition_id=competition.id, kind="template", title_lv="Veidlapa", title_en="Form",
+                                   filename="veidlapa.pdf", content_type="application/pdf", size=len(PDF),
+                                   sha256=hashlib.sha256(PDF).hexdigest(), data=PDF)  # fmt: skip
+    db.session.add(document)
+    db.session.commit()
+    listed = client.get(f"/api/v1/competitions/{competition.id}").get_json()["documents"]
+    assert [(d["kind"], d["title"], d["sha256"]) for d in listed] == [("template", {"lv": "Veidlapa", "en": "Form"}, document.sha256)]
+    assert client.get(listed[0]["url"]).data == PDF

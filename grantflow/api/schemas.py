@@ -146,6 +146,17 @@ class Criterion(Schema):
     weight = DecimalText(required=True)
 
 
+class CompetitionDocumentOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "rules, template or other"})
+    title = Labels(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "where anyone downloads it (the public page's link)"})
+
+
 class CompetitionOut(Schema):
     id = fields.Integer(required=True)
     code = fields.String(required=True)
@@ -158,6 +169,8 @@ class CompetitionOut(Schema):
     min_grant = Money(required=True)
     max_grant = Money(required=True)
     criteria = fields.List(fields.Nested(Criterion), required=True)
+    documents = fields.List(fields.Nested(CompetitionDocumentOut), required=True,
+                            metadata={"description": "the rules and templates published with it"})
 
 
 class CompetitionPage(Pagination):

@@ -205,6 +205,12 @@ def _competition(c, now) -> dict:
              "guidance": {"lv": k.guidance_lv, "en": k.guidance_en}, "max_points": k.max_points, "weight": k.weight}
             for k in c.criteria
         ],
+        "documents": [
+            {"id": d.id, "kind": d.kind, "title": {"lv": d.title_lv, "en": d.title_en}, "filename": d.filename,
+             "content_type": d.content_type, "size": d.size, "sha256": d.sha256,
+             "url": url_for("public.document", competition_id=c.id, doc_id=d.id, _external=True)}
+            for d in c.documents
+        ],
     }  # fmt: skip
 
 

@@ -60,6 +60,10 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["message"]
         elif name == "file_id":
             values[name] = ids["message_file"]
+        elif name == "doc_id":
+            values[name] = ids["competition_document"]
+        elif name == "summary_id":
+            values[name] = ids["summary"]
         elif name == "export_id":
             values[name] = ids["export"]
         elif name == "assignment_id":

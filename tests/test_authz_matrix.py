@@ -61,7 +61,9 @@ EXPECT = {
     "opendata.index": E(PUBLIC), "opendata.grants": E(PUBLIC),
     "public.competitions": E(PUBLIC), "public.competition": E(PUBLIC), "public.results": E(PUBLIC),
     "public.idea": E(PUBLIC), "public.impact_page": E(PUBLIC), "public.sitemap": E(PUBLIC), "public.feed": E(PUBLIC),
-    "impact.dashboard": E(ADMIN), "impact.reports": E(ADMIN),
+    "impact.dashboard": E(ADMIN), "impact.reports": E(ADMIN), "impact.summary": E(post=ADMIN), "impact.summary_pdf": E(ADMIN),
+    "public.document": E(PUBLIC),
+    "competitions.documents": E(ADMIN, ADMIN), "competitions.edit_document": E(ADMIN, ADMIN), "competitions.remove_document": E(post=ADMIN),
     "people.active": E(post=ADMIN), "people.declare_conflict": E(post=EVALUATORS), "people.index": E(ADMIN),
     "people.invite": E(ADMIN, ADMIN), "people.invite_again": E(post=ADMIN), "people.log": E(ADMIN),
     "people.profile": E(LOGGED_IN, LOGGED_IN), "people.record_conflict": E(post=ADMIN), "people.roles": E(post=ADMIN),
@@ -85,6 +87,8 @@ EXPECT = {
     "api.me": E(TOKEN), "api.ideas": E(TOKEN), "api.idea": E(TOKEN), "api.history": E(TOKEN),
     "api.transitions": E(TOKEN), "api.fire": E(post=TOKEN), "api.reviews": E(TOKEN), "api.idea_reviews": E(TOKEN),
     "api.documents": E(TOKEN), "api.document": E(TOKEN), "api.report": E(TOKEN),
+    "api.messages": E(TOKEN), "api.write_message": E(post=TOKEN), "api.answer_message": E(post=TOKEN),
+    "api.amendments": E(TOKEN), "api.request_amendment": E(post=TOKEN),
     "tokens.tokens": E(LOGGED_IN, LOGGED_IN), "tokens.revoke": E(post=A),
 }  # fmt: skip
 

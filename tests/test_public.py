@@ -112,8 +112,16 @@ def test_sitemap_and_atom_feed(app, factory, client):
     response = client.get("/sitemap.xml")
     assert response.mimetype == "application/xml"
     locs = [e.text for e in ElementTree.fromstring(response.data).iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert any(loc.endswith(f"/calls/{open_.id}") for loc in locs)
-    assert any(loc.endswith(f"/results/{idea.id}") for loc in locs)
+    assert any(loc.endswith(f"/calls/{open_.id}?lang=lv") for loc in locs)
+    assert any(loc.endswith(f"/calls/{open_.id}?lang=en") for loc in locs)
+    assert any(loc.endswith(f"/results/{idea.id}?lang=lv") for loc in locs)
+    # Each address names its other languages and the x-default (the address without a language).
+    xhtml = "{http://www.w3.org/1999/xhtml}link"
+    for url in ElementTree.fromstring(response.data).iter("{http://www.sitemaps.org/schemas/sitemap/0.9}url"):
+        links = {link.get("hreflang"): link.get("href") for link in url.iter(xhtml)}
+        assert set(links) == {"lv", "en", "x-default"}
+        assert url.findtext("{http://www.sitemaps.org/schemas/sitemap/0.9}loc") in (links["lv"], links["en"])
+        assert "lang=" not in links["x-default"]
 
     response = client.get("/feed.atom")
     assert response.mimetype == "application/atom+xml"

@@ -289,7 +289,7 @@ def test_signed_in_pages_are_not_stored_and_production_sends_hsts(client, factor
 
 # --- 11. file names and reports -----------------------------------------------------------------
 def test_upload_names_lose_direction_overrides_and_other_format_characters():
-    from grantflow.ideas.operations import safe_filename
+    from grantflow.core.uploads import safe_filename
 
     assert safe_filename("rēķins\u202eexe.pdf", "pdf") == "rēķinsexe.pdf"
     for char in (

@@ -15,10 +15,12 @@ from grantflow import create_app
 from grantflow.accounts.models import MUNICIPALITY
 from grantflow.amendments.models import Amendment
 from grantflow.api.operations import create_token
+from grantflow.competitions.models import CompetitionDocument
 from grantflow.core.extensions import db
 from grantflow.documents.models import Document
 from grantflow.exports.models import Export
 from grantflow.ideas.models import Attachment
+from grantflow.impact.models import ImpactSummary
 from grantflow.messages.models import Message, MessageFile
 from grantflow.payments.models import Instalment, PaymentRun, Refund
 from grantflow.reports.operations import start_report
@@ -120,6 +122,12 @@ def build(app) -> World:
     export = Export(kind="applications", format="csv", filters={}, status="done", content=b"\xef\xbb\xbfa,b\r\n",
                     size=7, rows=0, filename="applications.csv", requested_by_id=u["administrator"].id)  # fmt: skip
     db.session.add(export)
+    rules = CompetitionDocument(competition_id=competition.id, kind="rules", title_lv="Nolikums", title_en="Rules",
+                                filename="nolikums.pdf", content_type="application/pdf", size=len(PDF),
+                                sha256=hashlib.sha256(PDF).hexdigest(), data=PDF)  # fmt: skip
+    summary = ImpactSummary(locale="lv", status="done", content=PDF, size=len(PDF), filename="impact.pdf",
+                            requested_by_id=u["administrator"].id)  # fmt: skip
+    db.session.add_all([rules, summary])
     db.session.flush()
     world.ids = {
         "competition": competition.id, "criterion": competition.criteria[0].id,
@@ -128,7 +136,7 @@ def build(app) -> World:
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
         "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id, "instalment": instalment.id, "run": run.id, "amendment": amendment.id, "api_token": api_token.id,
         "message": question.id, "message_file": answered.files[0].id,
-        "export": export.id,
+        "export": export.id, "competition_document": rules.id, "summary": summary.id,
     }  # fmt: skip
     db.session.commit()
     return world

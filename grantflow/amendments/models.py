@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from grantflow.accounts.models import ADMINISTRATOR, APPLICANT
 from grantflow.core.extensions import db
 from grantflow.core.types import Money, UTCDateTime, utcnow
 
@@ -25,6 +26,13 @@ STATUS_LABELS = {
     Status.APPROVED: _l("Approved"),
     Status.REFUSED: _l("Refused"),
 }
+
+
+def can_see_amendments(idea, user, roles=None) -> bool:
+    """Who reads an idea's amendments (its page's panel, the API): its applicants, who ask
+    for them, and the administrators, who decide them."""
+    roles = idea.roles_of(user) if roles is None else roles
+    return ADMINISTRATOR in roles or APPLICANT in roles
 
 
 class Amendment(db.Model):

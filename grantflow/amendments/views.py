@@ -11,7 +11,7 @@ from grantflow.accounts.access import role_required
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT
 from grantflow.amendments import operations as ops
 from grantflow.amendments.forms import AnswerForm, request_form
-from grantflow.amendments.models import Amendment
+from grantflow.amendments.models import Amendment, can_see_amendments
 from grantflow.core import drafts
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
@@ -30,7 +30,7 @@ bp = Blueprint("amendments", __name__, url_prefix="/amendments")
 def amendments_panel(idea, user, roles) -> panels.Panel | None:
     admin = ADMINISTRATOR in roles
     may_sign = signatures.parties_for(idea, user)  # the municipality's representative signs amendments too
-    if not (admin or APPLICANT in roles or may_sign):
+    if not (can_see_amendments(idea, user, roles) or may_sign):
         return None
     amendments = ops.amendments_of(idea)
     if not (admin or APPLICANT in roles):

@@ -112,7 +112,7 @@ def _page(query, page: int, per_page: int) -> Page:
 def published_competitions(user, now) -> "select":
     """Competitions anyone may read (those that have opened: the call is public from then on);
     administrators see those being prepared too."""
-    query = select(Competition).options(selectinload(Competition.criteria))
+    query = select(Competition).options(selectinload(Competition.criteria), selectinload(Competition.documents))
     if user is None or ADMINISTRATOR not in user.roles:
         query = query.where(Competition.opens_at <= now)
     return query

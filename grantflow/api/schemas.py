@@ -79,6 +79,56 @@ class TransitionIn(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=5000))
 
 
+class MessageIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    kind = fields.String(required=True, validate=validate.OneOf(["question", "note"]),
+                         metadata={"description": "question: to the applicant (they answer it); note: staff only"})
+    body = fields.String(required=True, validate=validate.Length(1, 5000))
+    to_evaluators = fields.Boolean(load_default=False, metadata={"description": "shared with the idea's evaluators"})
+    open_fields = fields.List(fields.String(validate=validate.Length(1, 80)), load_default=list, validate=validate.Length(max=200),
+                              metadata={"description": "fields (or budget_line:<id>) the applicant may correct while the question is open"})
+
+
+class AnswerIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    body = fields.String(required=True, validate=validate.Length(1, 5000))
+    values = fields.Dict(keys=fields.String(validate=validate.Length(1, 80)), values=fields.String(validate=validate.Length(max=20000)),
+                         load_default=dict, metadata={"description": "the corrected values of the fields the question reopened, "
+                                                                      "named as the idea's form names them"})
+
+
+class AmendmentLineIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = Id(required=True)
+    amount = Money(required=True)
+
+
+class AmendmentDatesIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = Id(required=True)
+    starts_on = fields.Date(allow_none=True, load_default=None)
+    ends_on = fields.Date(allow_none=True, load_default=None)
+
+
+class AmendmentIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.Length(1, 5000))
+    lines = fields.List(fields.Nested(AmendmentLineIn), load_default=list, validate=validate.Length(max=500),
+                        metadata={"description": "funded budget lines' new amounts; a line not named keeps its amount"})
+    dates = fields.List(fields.Nested(AmendmentDatesIn), load_default=list, validate=validate.Length(max=500),
+                        metadata={"description": "activities' new dates; an activity not named keeps its dates"})
+
+
 # --- answers --------------------------------------------------------------------------------
 class Pagination(Schema):
     page = fields.Integer(required=True)
@@ -96,6 +146,17 @@ class Criterion(Schema):
     weight = DecimalText(required=True)
 
 
+class CompetitionDocumentOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "rules, template or other"})
+    title = Labels(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "where anyone downloads it (the public page's link)"})
+
+
 class CompetitionOut(Schema):
     id = fields.Integer(required=True)
     code = fields.String(required=True)
@@ -108,6 +169,8 @@ class CompetitionOut(Schema):
     min_grant = Money(required=True)
     max_grant = Money(required=True)
     criteria = fields.List(fields.Nested(Criterion), required=True)
+    documents = fields.List(fields.Nested(CompetitionDocumentOut), required=True,
+                            metadata={"description": "the rules and templates published with it"})
 
 
 class CompetitionPage(Pagination):
@@ -326,3 +389,62 @@ class MeOut(Schema):
     email = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
     token = fields.Nested(Schema.from_dict({"name": fields.String(required=True), "can_write": fields.Boolean(required=True)}, name="TokenOut"), required=True)
+
+
+class MessageFileOut(Schema):
+    id = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+
+
+class MessageOut(Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "question, note or answer"})
+    body = fields.String(required=True)
+    author = fields.String(allow_none=True, metadata={"description": "the author's name, where the idea's page shows it"})
+    to_applicant = fields.Boolean(required=True)
+    to_evaluators = fields.Boolean(required=True)
+    open = fields.Boolean(required=True, metadata={"description": "a question still waiting for its answer"})
+    open_fields = fields.List(fields.String(), required=True)
+    changes = fields.List(fields.Dict(), required=True)
+    files = fields.List(fields.Nested(MessageFileOut), required=True)
+    created_at = fields.DateTime(required=True)
+    closed_at = fields.DateTime(allow_none=True)
+    answers = fields.List(fields.Nested(lambda: MessageOut(exclude=("answers",))))
+
+
+class AmendmentLineOut(Schema):
+    id = fields.Integer(required=True)
+    item = fields.String(required=True)
+    amount = Money(required=True)
+
+
+class AmendmentDatesOut(Schema):
+    id = fields.Integer(required=True)
+    description = fields.String(required=True)
+    starts_on = fields.String(allow_none=True)
+    ends_on = fields.String(allow_none=True)
+
+
+class AmendmentValues(Schema):
+    amount = Money(required=True)
+    lines = fields.List(fields.Nested(AmendmentLineOut), required=True)
+    dates = fields.List(fields.Nested(AmendmentDatesOut), required=True)
+
+
+class AmendmentOut(Schema):
+    id = fields.Integer(required=True)
+    number = fields.Integer(allow_none=True, metadata={"description": "given on approval: 1, 2, ... per idea"})
+    status = fields.String(required=True, metadata={"description": "requested, approved or refused"})
+    status_label = Labels(required=True)
+    reason = fields.String(required=True)
+    amount = Money(required=True)
+    lines = fields.List(fields.Nested(AmendmentLineOut), required=True)
+    dates = fields.List(fields.Nested(AmendmentDatesOut), required=True)
+    before = fields.Nested(AmendmentValues, allow_none=True)
+    answer = fields.String(required=True)
+    requested_at = fields.DateTime(required=True)
+    decided_at = fields.DateTime(allow_none=True)
+    document_id = fields.Integer(allow_none=True)

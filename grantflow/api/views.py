@@ -7,15 +7,22 @@ token). A token acts as its person, and every check is the models' own (`Idea.ca
 `Idea.visible_to`, `Review.can_see`, `Report.can_view`), the web's checks."""
 
 import http
+from datetime import date
+from decimal import Decimal
 
 from flask import Blueprint as WebBlueprint
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, NotFound
 
+from grantflow.accounts.models import APPLICANT
+from grantflow.amendments import operations as amendments_ops
+from grantflow.amendments.models import STATUS_LABELS as AMENDMENT_STATUS_LABELS
+from grantflow.amendments.models import can_see_amendments
 from grantflow.api import operations as ops
 from grantflow.api import schemas as s
 from grantflow.api.forms import NewTokenForm
@@ -32,6 +39,8 @@ from grantflow.documents.models import Document
 from grantflow.ideas import operations as ideas_ops
 from grantflow.ideas.models import Idea
 from grantflow.impact import operations as impact_ops
+from grantflow.messages import operations as messages_ops
+from grantflow.messages.models import Message, can_write, is_staff
 from grantflow.opendata import operations as opendata_ops
 from grantflow.reports.operations import report_of
 from grantflow.workflow import engine
@@ -195,6 +204,12 @@ def _competition(c, now) -> dict:
             {"id": k.id, "position": k.position, "name": {"lv": k.name_lv, "en": k.name_en},
              "guidance": {"lv": k.guidance_lv, "en": k.guidance_en}, "max_points": k.max_points, "weight": k.weight}
             for k in c.criteria
+        ],
+        "documents": [
+            {"id": d.id, "kind": d.kind, "title": {"lv": d.title_lv, "en": d.title_en}, "filename": d.filename,
+             "content_type": d.content_type, "size": d.size, "sha256": d.sha256,
+             "url": url_for("public.document", competition_id=c.id, doc_id=d.id, _external=True)}
+            for d in c.documents
         ],
     }  # fmt: skip
 
@@ -400,10 +415,7 @@ def fire(body, idea_id):
     received_at = utcnow()
     user = writer()
     _user, found = _visible_idea(idea_id)
-    if not request.if_match or request.if_match.star_tag:
-        raise ApiError(428, _("Send If-Match with the idea's ETag, so a change made since you read it is not overwritten."))
-    if not request.if_match.contains(str(found.version)):
-        raise ApiError(412, _("The idea changed after you read it (now version %(version)d); read it again.", version=found.version))
+    _check_if_match(found)
     try:
         ideas_ops.take_step(found, body["trigger"], user, body["comment"], received_at=received_at)
     except Refused as refused:
@@ -411,6 +423,188 @@ def fire(body, idea_id):
         raise ApiError(409, " ".join(refused.messages + list(refused.fields.values()))) from None
     found = db.session.get(Idea, idea_id)
     return _idea(found), 200, _etag(found)
+
+
+def _check_if_match(found) -> None:
+    """A change names the idea's version it was based on (If-Match: its ETag): none is 428, an
+    older one 412, so a stale client never overwrites what it has not seen."""
+    if not request.if_match or request.if_match.star_tag:
+        raise ApiError(428, _("Send If-Match with the idea's ETag, so a change made since you read it is not overwritten."))
+    if not request.if_match.contains(str(found.version)):
+        raise ApiError(412, _("The idea changed after you read it (now version %(version)d); read it again.", version=found.version))
+
+
+def _refused(refused: Refused, status: int = 422):
+    """A refusal of the models' checks as a problem: the message, and each field's beside it."""
+    db.session.rollback()
+    error = ApiError(status, " ".join(refused.messages + list(refused.fields.values())))
+    if refused.fields:
+        error.data = {"messages": {"json": {name: [message] for name, message in refused.fields.items()}}}
+    raise error from None
+
+
+# --- messages --------------------------------------------------------------------------------------
+IF_MATCH = {"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+            "description": "the idea's ETag (its version) as last read; required"}  # fmt: skip
+CHANGE_RESPONSES = (
+    (409, "CONFLICT", "Not possible now (answered already, changed at the same moment); `detail` says why"),
+    (412, "PRECONDITION_FAILED", "If-Match names an older version of the idea"),
+    (422, "UNPROCESSABLE_ENTITY", "The content is refused; `errors` names the fields"),
+    (428, "PRECONDITION_REQUIRED", "If-Match is missing"),
+)
+
+
+def _changes(func):
+    for status, response, description in CHANGE_RESPONSES:
+        func = bp.alt_response(status, response=response, description=description)(func)
+    return func
+
+
+def _message(message, user, roles, staff: bool) -> dict:
+    if message.kind == "answer":
+        author = message.author.name if message.author and (staff or message.author_id == user.id) else None
+    else:
+        author = message.author.name if message.author and staff else None
+    return {
+        "id": message.id, "kind": message.kind, "body": message.body, "author": author,
+        "to_applicant": message.to_applicant, "to_evaluators": message.to_evaluators, "open": message.is_open,
+        "open_fields": list(message.open_fields or []), "changes": list(message.changes or []),
+        "files": [{"id": f.id, "filename": f.filename, "content_type": f.content_type, "size": f.size, "sha256": f.sha256}
+                  for f in message.files],
+        "created_at": message.created_at, "closed_at": message.closed_at,
+    }  # fmt: skip
+
+
+@bp.route("/ideas/<int:idea_id>/messages")
+@bp.response(200, s.MessageOut(many=True), headers={"ETag": {"description": "the idea's version", "schema": {"type": "string"}}})
+@bp.doc(**SECURED)
+def messages(idea_id):
+    """The idea's questions and notes, each with its answers, as its page shows them to the
+    caller (staff see all; the applicant what is addressed to them; evaluators what is shared)."""
+    user, found = _visible_idea(idea_id)
+    roles = found.roles_of(user)
+    staff = is_staff(roles)
+    return [
+        {**_message(m, user, roles, staff), "answers": [_message(a, user, roles, staff) for a in answers]}
+        for m, answers in messages_ops.thread(found, user, roles)
+    ], 200, _etag(found)
+
+
+@bp.route("/ideas/<int:idea_id>/messages", methods=["POST"])
+@bp.arguments(s.MessageIn)
+@bp.response(201, s.MessageOut, headers={"ETag": {"description": "the idea's version", "schema": {"type": "string"}}})
+@_changes
+@bp.doc(parameters=[IF_MATCH], **SECURED)
+def write_message(body, idea_id):
+    """Ask the applicant a question or write a staff note (the programme's staff, a read-write
+    token), with the same checks, audit and mails as the idea's page."""
+    user = writer()
+    _user, found = _visible_idea(idea_id)
+    if not can_write(found, user):
+        raise ApiError(403, _("You may not write messages on this idea."))
+    _check_if_match(found)
+    try:
+        message = messages_ops.write(found, user, body["kind"], body["body"], body["to_evaluators"], body["open_fields"])
+    except Refused as refused:
+        _refused(refused)
+    found = db.session.get(Idea, idea_id)
+    return {**_message(message, user, found.roles_of(user), True), "answers": []}, 201, _etag(found)
+
+
+@bp.route("/messages/<int:message_id>/answer", methods=["POST"])
+@bp.arguments(s.AnswerIn)
+@bp.response(201, s.MessageOut, headers={"ETag": {"description": "the idea's new version", "schema": {"type": "string"}}})
+@_changes
+@bp.doc(parameters=[IF_MATCH], **SECURED)
+def answer_message(body, message_id):
+    """Answer a question to the applicant (its organisation's members, a read-write token),
+    with the corrections of the fields it reopened; files are sent on the idea's page."""
+    user = writer()
+    question = db.session.get(Message, message_id)
+    if question is None or not question.can_see(user):
+        raise NotFound(_("No such message, or you may not see it."))
+    if not question.can_answer(user):
+        if question.kind == "question" and not question.is_open and APPLICANT in question.idea.roles_of(user):
+            raise ApiError(409, _("This question has already been answered."))
+        raise ApiError(403, _("Only the applicant answers a question to them."))
+    idea_id = question.idea_id
+    _check_if_match(question.idea)
+    try:
+        reply = messages_ops.answer(question, user, body["body"], body["values"])
+    except Refused as refused:
+        _refused(refused)
+    found = db.session.get(Idea, idea_id)
+    return {**_message(reply, user, found.roles_of(user), False), "answers": []}, 201, _etag(found)
+
+
+# --- amendments ------------------------------------------------------------------------------------
+def _amendment(a) -> dict:
+    return {
+        "id": a.id, "number": a.number, "status": a.status,
+        "status_label": {code: str(label) for code, label in _labels(AMENDMENT_STATUS_LABELS.get(a.status, a.status)).items()},
+        "reason": a.reason, "amount": a.amount, "lines": a.lines, "dates": a.dates, "before": a.before or None,
+        "answer": a.answer, "requested_at": a.requested_at, "decided_at": a.decided_at, "document_id": a.document_id,
+    }  # fmt: skip
+
+
+def _labels(label) -> dict:
+    """A lazy label in each language."""
+    out = {}
+    for code in current_app.config["LANGUAGES"]:
+        with force_locale(code):
+            out[code] = str(label)
+    return out
+
+
+def _amendable_idea(idea_id: int):
+    user, found = _visible_idea(idea_id)
+    if not can_see_amendments(found, user):
+        raise NotFound(_("No such idea, or you may not see it."))
+    return user, found
+
+
+@bp.route("/ideas/<int:idea_id>/amendments")
+@bp.response(200, s.AmendmentOut(many=True), headers={"ETag": {"description": "the idea's version", "schema": {"type": "string"}}})
+@bp.doc(**SECURED)
+def amendments(idea_id):
+    """The amendments asked for on a funded idea, newest first, with what each changes and the
+    answer (its applicants and the administrators, as on the idea's page)."""
+    _user, found = _amendable_idea(idea_id)
+    return [_amendment(a) for a in amendments_ops.amendments_of(found)], 200, _etag(found)
+
+
+@bp.route("/ideas/<int:idea_id>/amendments", methods=["POST"])
+@bp.arguments(s.AmendmentIn)
+@bp.response(201, s.AmendmentOut, headers={"ETag": {"description": "the idea's version", "schema": {"type": "string"}}})
+@_changes
+@bp.doc(parameters=[IF_MATCH], **SECURED)
+def request_amendment(body, idea_id):
+    """Ask to change a funded idea's budget lines (hence the grant) or activity dates (its
+    applicant, a read-write token): the same checks as the request page; the administrator
+    decides on the idea's page."""
+    user = writer()
+    _user, found = _amendable_idea(idea_id)
+    if not amendments_ops.may_request(found, user):
+        raise ApiError(403, _("Only the applicant of a funded idea being carried out may ask for an amendment."))
+    _check_if_match(found)
+    now = amendments_ops.current_values(found)
+    lines = {row["id"]: Decimal(row["amount"]) for row in now["lines"]}
+    dates = {row["id"]: (_day(row["starts_on"]), _day(row["ends_on"])) for row in now["dates"]}
+    unknown = [row["id"] for row in body["lines"] if row["id"] not in lines] + [row["id"] for row in body["dates"] if row["id"] not in dates]
+    if unknown:
+        raise ApiError(422, _("No such budget line or activity on this idea: %(ids)s.", ids=", ".join(map(str, unknown))))
+    lines.update({row["id"]: row["amount"] for row in body["lines"]})
+    dates.update({row["id"]: (row["starts_on"], row["ends_on"]) for row in body["dates"]})
+    try:
+        amendment = amendments_ops.request_amendment(found, user, reason=body["reason"], lines=lines, dates=dates)
+    except Refused as refused:
+        _refused(refused, 409)
+    found = db.session.get(Idea, idea_id)
+    return _amendment(amendment), 201, _etag(found)
+
+
+def _day(text):
+    return date.fromisoformat(text) if text else None
 
 
 def _review(review, user) -> dict:

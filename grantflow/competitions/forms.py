@@ -4,7 +4,9 @@ time and stored in UTC."""
 from datetime import UTC
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import DateField, DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from grantflow.core.forms import Form, MoneyField, NumberField, finite_number
@@ -92,3 +94,17 @@ class CriterionForm(Form):
         data["guidance_lv"] = self.guidance_lv.data or ""
         data["guidance_en"] = self.guidance_en.data or ""
         return data
+
+
+DOCUMENT_KINDS = {"rules": _l("Rules"), "template": _l("Application template"), "other": _l("Other document")}
+
+
+class DocumentForm(Form):
+    """A competition's document: what it is, its title in both languages, the file. On the
+    replace page the file is required again (the new version)."""
+
+    kind = SelectField(_l("What is it?"), choices=[SelectChoice(k, v) for k, v in DOCUMENT_KINDS.items()],
+                       validators=[InputRequired()])  # fmt: skip
+    title_lv = StringField(_l("Title in Latvian"), validators=[DataRequired(), Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)])
+    file = FileField(_l("File (PDF, DOCX, ODT, XLSX or ODS, at most 10 MB)"))

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.core.extensions import db
@@ -45,6 +45,9 @@ class Competition(db.Model):
     criteria: Mapped[list["Criterion"]] = relationship(
         back_populates="competition", order_by="Criterion.position", cascade="all, delete-orphan"
     )
+    documents: Mapped[list["CompetitionDocument"]] = relationship(
+        back_populates="competition", order_by="CompetitionDocument.id", cascade="all, delete-orphan"
+    )
 
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" and self.title_en else self.title_lv
@@ -76,3 +79,33 @@ class Criterion(db.Model):
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name_lv
+
+
+class CompetitionDocument(db.Model):
+    """A document of a competition that visitors download from its public page: the rules,
+    an application template. The file is kept in the database (a backup holds it), checked
+    by its content when uploaded; replacing it keeps the row (and its public address)."""
+
+    __tablename__ = "competition_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="rules")  # a key of DOCUMENT_KINDS (forms)
+    title_lv: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    competition: Mapped[Competition] = relationship(back_populates="documents")
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" and self.title_en else self.title_lv
+
+    @property
+    def extension(self) -> str:
+        return self.filename.rsplit(".", 1)[-1].upper()

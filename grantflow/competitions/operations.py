@@ -1,5 +1,6 @@
 """Setting up competitions and their criteria (fixed once scoring has started)."""
 
+import hashlib
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -11,10 +12,12 @@ from sqlalchemy.exc import IntegrityError
 
 from grantflow.adminlog.operations import log_kind, object_kind, snapshot
 from grantflow.adminlog.operations import record as log
-from grantflow.competitions.models import Competition, Criterion
+from grantflow.competitions.models import Competition, CompetitionDocument, Criterion
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import format_money
+from grantflow.core.types import utcnow
+from grantflow.core.uploads import check_file
 
 # A sensible default set for community ideas: (lv, en, guidance lv, guidance en, max points, weight)
 DEFAULT_CRITERIA = (
@@ -208,4 +211,68 @@ def move_criterion(criterion: Criterion, step: int) -> None:
         _renumber(competition, ordered)
         log("criteria_reordered", "competition", competition.id, competition.code, before={"criteria": before},
             after={"criteria": [c.name_lv for c in ordered]})  # fmt: skip
+    db.session.commit()
+
+
+# --- documents: rules and templates visitors download -------------------------------------
+object_kind("competition_document", _l("Competition document"))
+log_kind("competition_document_added", _l("Competition document added"))
+log_kind("competition_document_replaced", _l("Competition document replaced"))
+log_kind("competition_document_removed", _l("Competition document removed"))
+DOCUMENT_TYPES = ("pdf", "docx", "odt", "xlsx", "ods")
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENTS = 20
+DOCUMENT_FIELDS = ("kind", "title_lv", "title_en", "filename", "size", "sha256")
+
+
+def _checked(upload_name: str, data: bytes) -> tuple[str, str]:
+    """The file's safe name and content type, or Refused with the message for the file field."""
+    try:
+        return check_file(upload_name, data, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES,
+                          _l("This kind of file is not accepted. Upload a PDF, DOCX, ODT, XLSX or ODS file."))  # fmt: skip
+    except Refused as refused:
+        raise Refused(fields={"file": refused.messages[0]}) from None
+
+
+def _document_label(document: CompetitionDocument) -> str:
+    return f"{document.competition.code}: {document.title_lv}"
+
+
+def add_document(competition: Competition, data: dict, upload_name: str, content: bytes, actor) -> CompetitionDocument:
+    """Keep a new document of the competition (its type judged by content), logged. Commits."""
+    filename, content_type = _checked(upload_name, content)
+    if len(competition.documents) >= MAX_DOCUMENTS:
+        raise Refused(fields={"file": _("At most %(count)d documents per competition.", count=MAX_DOCUMENTS)})
+    document = CompetitionDocument(
+        kind=data["kind"], title_lv=data["title_lv"], title_en=data["title_en"], filename=filename,
+        content_type=content_type, size=len(content), sha256=hashlib.sha256(content).hexdigest(), data=content,
+        uploaded_by_id=actor.id,
+    )  # fmt: skip
+    competition.documents.append(document)
+    db.session.flush()
+    log("competition_document_added", "competition_document", document.id, _document_label(document),
+        after=snapshot(document, DOCUMENT_FIELDS), actor=actor)  # fmt: skip
+    db.session.commit()
+    return document
+
+
+def replace_document(document: CompetitionDocument, data: dict, upload_name: str, content: bytes, actor) -> None:
+    """A new version of the document (and its titles) at the same address, logged. Commits.
+    Without a file only the titles and kind change."""
+    before = snapshot(document, DOCUMENT_FIELDS)
+    if content or upload_name:
+        filename, content_type = _checked(upload_name, content)
+        document.filename, document.content_type, document.size = filename, content_type, len(content)
+        document.sha256, document.data = hashlib.sha256(content).hexdigest(), content
+        document.uploaded_by_id, document.uploaded_at = actor.id, utcnow()
+    document.kind, document.title_lv, document.title_en = data["kind"], data["title_lv"], data["title_en"]
+    log("competition_document_replaced", "competition_document", document.id, _document_label(document),
+        before=before, after=snapshot(document, DOCUMENT_FIELDS), actor=actor)  # fmt: skip
+    db.session.commit()
+
+
+def remove_document(document: CompetitionDocument, actor) -> None:
+    log("competition_document_removed", "competition_document", document.id, _document_label(document),
+        before=snapshot(document, DOCUMENT_FIELDS), actor=actor)  # fmt: skip
+    db.session.delete(document)
     db.session.commit()

@@ -2,13 +2,14 @@
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.access import role_required
 from grantflow.accounts.models import ADMINISTRATOR
 from grantflow.competitions import operations as ops
-from grantflow.competitions.forms import CompetitionForm, CriterionForm, to_riga
-from grantflow.competitions.models import Competition, Criterion
+from grantflow.competitions.forms import DOCUMENT_KINDS, CompetitionForm, CriterionForm, DocumentForm, to_riga
+from grantflow.competitions.models import Competition, CompetitionDocument, Criterion
 from grantflow.core import drafts
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -133,6 +134,85 @@ def change_criterion(competition_id: int, criterion_id: int, action: str):
         except Refused as refused:
             flash_refused(refused)
     return redirect(url_for("competitions.criteria", competition_id=competition.id), code=303)
+
+
+def _document(competition: Competition, doc_id: int) -> CompetitionDocument:
+    document = db.session.get(CompetitionDocument, doc_id)
+    if document is None or document.competition_id != competition.id:
+        abort(404)
+    return document
+
+
+def _upload(form: DocumentForm) -> tuple[str, bytes]:
+    """The uploaded file's name and bytes (one byte past the limit at most, so a huge file
+    is refused without reading it all); ("", b"") when none was chosen."""
+    file = form.file.data
+    if not file or not getattr(file, "filename", ""):
+        return "", b""
+    return file.filename, file.read(ops.MAX_DOCUMENT_BYTES + 1)
+
+
+def _documents_page(competition: Competition, form: DocumentForm, status: int = 200, editing=None):
+    return render_template("competitions/documents.html", competition=competition, form=form, editing=editing,
+                           kinds=DOCUMENT_KINDS, action=ActionForm(formdata=None),
+                           max_mb=ops.MAX_DOCUMENT_BYTES // 1048576), status  # fmt: skip
+
+
+@bp.route("/competitions/<int:competition_id>/documents", methods=["GET", "POST"])
+@role_required(ADMINISTRATOR)
+def documents(competition_id: int):
+    """The competition's rules and templates: listed, and a new one uploaded."""
+    competition = _competition(competition_id)
+    form = DocumentForm()
+    if not form.is_submitted():
+        return _documents_page(competition, DocumentForm(formdata=None))
+    if form.validate():
+        name, content = _upload(form)
+        if not name:
+            form.file.errors = [_("Choose a file to upload.")]
+        else:
+            try:
+                ops.add_document(competition, form.data, name, content, current_user)
+            except Refused as refused:
+                db.session.rollback()
+                form.file.errors = list(refused.fields.values()) or refused.messages
+            else:
+                flash(_("The document is added; visitors download it from the competition's public page."), "success")
+                return redirect(url_for("competitions.documents", competition_id=competition.id), code=303)
+    return _documents_page(competition, form, 422)
+
+
+@bp.route("/competitions/<int:competition_id>/documents/<int:doc_id>/edit", methods=["GET", "POST"])
+@role_required(ADMINISTRATOR)
+def edit_document(competition_id: int, doc_id: int):
+    """Replace the document's file (the same public address) or change its titles."""
+    competition = _competition(competition_id)
+    document = _document(competition, doc_id)
+    form = DocumentForm(obj=document) if request.method == "GET" else DocumentForm()
+    if form.validate_on_submit():
+        name, content = _upload(form)
+        try:
+            ops.replace_document(document, form.data, name, content, current_user)
+        except Refused as refused:
+            db.session.rollback()
+            form.file.errors = list(refused.fields.values()) or refused.messages
+        else:
+            flash(_("The document is saved."), "success")
+            return redirect(url_for("competitions.documents", competition_id=competition.id), code=303)
+    status = 422 if request.method == "POST" else 200
+    return _documents_page(competition, form, status, editing=document)
+
+
+@bp.route("/competitions/<int:competition_id>/documents/<int:doc_id>/remove", methods=["POST"])
+@role_required(ADMINISTRATOR)
+def remove_document(competition_id: int, doc_id: int):
+    competition = _competition(competition_id)
+    document = _document(competition, doc_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    ops.remove_document(document, current_user)
+    flash(_("The document is removed."), "success")
+    return redirect(url_for("competitions.documents", competition_id=competition.id), code=303)
 
 
 @bp.route("/admin/workflows/<name>")

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import parse_pattern
-from flask import current_app, has_request_context, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from num2words import num2words
@@ -28,9 +28,16 @@ LOGIN_MESSAGE = N_("Please log in to see this page.")
 
 
 def select_locale() -> str:
-    """An explicit choice in the session, then the user's preference, then Latvian."""
+    """A page's own language (`?lang=en`, the addresses search engines are given for each
+    language, kept as the choice from then on), an explicit choice in the session, then the
+    user's preference, then Latvian."""
     languages = current_app.config["LANGUAGES"]
     if has_request_context():
+        asked = request.args.get("lang")
+        if asked in languages:
+            if session.get("locale") != asked:
+                session["locale"] = asked
+            return asked
         chosen = session.get("locale")
         if chosen in languages:
             return chosen

@@ -4,7 +4,7 @@ is shown.
 Error pages first roll the request's transaction back: the error may have left it failed, and
 the page itself reads (the user, the language) through the same session."""
 
-from flask import current_app, flash, redirect, render_template, request, session
+from flask import current_app, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -41,6 +41,50 @@ def flash_refused(refused: Refused, wrap=None) -> None:
     fields, put there by the view); `wrap(message)` may put each in a sentence of the page's."""
     for message in refused.messages:
         flash(wrap(message) if wrap else message, "error")
+
+
+def filesize(size: int) -> str:
+    """A file's size for people: "6 KB", "1,2 MB" (in the page's way of writing numbers)."""
+    if size < 1024 * 1024:
+        return f"{max(1, -(-size // 1024))} KB"
+    return f"{i18n.format_number(round(size / 1048576, 1))} MB"
+
+
+def public_page(view):
+    """Marks a page visitors and search engines read: it gets `hreflang` alternates (lv, en,
+    x-default) and a canonical address, language links a crawler follows (`?lang=`), and a
+    place in the sitemap's alternates."""
+    view.public_page = True
+    return view
+
+
+def language_url(code: str | None, external: bool = False) -> str:
+    """This page's address in language `code` (`?lang=code`), or without a language (None:
+    the x-default, which shows the visitor's own choice, else Latvian)."""
+    args = {k: v for k, v in request.args.items(multi=False) if k != "lang"}
+    if code:
+        args["lang"] = code
+    return url_for(request.endpoint, **(request.view_args or {}), **args, _external=external)
+
+
+def alternates(endpoint: str, values: dict | None = None) -> dict[str, str]:
+    """{hreflang: absolute URL} of a public page: one per language and x-default."""
+    values = values or {}
+    links = {code: url_for(endpoint, **values, lang=code, _external=True) for code in current_app.config["LANGUAGES"]}
+    links["x-default"] = url_for(endpoint, **values, _external=True)
+    return links
+
+
+def _public_links() -> dict:
+    """The template's `alternates` and `canonical` on a public page (else empty)."""
+    if not request.endpoint or request.method != "GET":
+        return {}
+    view = current_app.view_functions.get(request.endpoint)
+    if not getattr(view, "public_page", False):
+        return {}
+    links = {code: language_url(code, external=True) for code in current_app.config["LANGUAGES"]}
+    links["x-default"] = language_url(None, external=True)
+    return {"alternates": links, "canonical": links.get(i18n.locale_code())}
 
 
 # A state's tag colour says what it means, read from its tags (first match wins), never from
@@ -88,6 +132,7 @@ def init_app(app) -> None:
         score=lambda value: i18n.format_points(value, empty="—"),
         quoted=i18n.quoted,
         pick=i18n.pick,
+        filesize=filesize,
     )
 
     @app.context_processor
@@ -98,6 +143,7 @@ def init_app(app) -> None:
             "languages": app.config["LANGUAGES"],
             "user": current_user,
             "programme_name": i18n.pick(name) if isinstance(name, dict) else name,
+            **(_public_links() if has_request_context() else {}),
         }
 
     @app.after_request

@@ -2,24 +2,27 @@
 final reports, and an open competition with ideas in every state, all moved through the real
 workflow engine so their histories are genuine. Loading twice changes nothing."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from markupsafe import escape
 from sqlalchemy import delete, func, select
 from stdnum import iban
 from werkzeug.security import generate_password_hash
 
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, MUNICIPALITY, User
 from grantflow.accounts.operations import create_user, find_user
-from grantflow.competitions.models import Competition
+from grantflow.competitions.models import Competition, CompetitionDocument
 from grantflow.competitions.operations import add_default_criteria
 from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA
 from grantflow.core.types import utcnow
 from grantflow.documents import operations as documents
+from grantflow.documents.pdf import html_to_pdf
 from grantflow.funding.models import CooperationConfirmation
 from grantflow.funding.operations import authority_name
 from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity, Partner
@@ -96,6 +99,7 @@ def _load() -> Loaded:
     if db.session.scalar(select(Competition.id).where(Competition.code == "DK-2026")) is None:
         _open_competition(users, admin, evaluators)
         created = True
+    _rules_documents(admin)
     db.session.flush()
     logins = [(email, PASSWORD, ", ".join(roles)) for email, _, roles, _ in DEMO_USERS]
     contacts = db.session.scalars(
@@ -103,6 +107,26 @@ def _load() -> Loaded:
     )
     logins += [(email, PASSWORD, f"{APPLICANT} (contact person)") for email in contacts]
     return Loaded(created, logins)
+
+
+def _rules_documents(admin) -> None:
+    """Each demo competition without documents gets its rules as a PDF (made here from the
+    competition's own settings), for visitors to download from its public page."""
+    bare = db.session.scalars(
+        select(Competition).where(Competition.is_demo.is_(True), ~Competition.documents.any()).order_by(Competition.id)
+    ).all()
+    for competition in bare:
+        criteria = "".join(f"<li>{escape(c.name_lv)} ({c.max_points} p., × {c.weight})</li>" for c in competition.criteria)
+        html = (f"<html lang='lv'><body style='font-family: DejaVu Sans'><h1>{escape(competition.title_lv)}</h1>"
+                f"<h2>Nolikums (demonstrācijas dati)</h2><p>{escape(competition.description_lv)}</p>"
+                f"<p>Finansējums vienai idejai: {competition.min_grant}–{competition.max_grant} €; "
+                f"konkursa budžets {competition.budget} €.</p><h2>Vērtēšanas kritēriji</h2><ol>{criteria}</ol></body></html>")  # fmt: skip
+        data = html_to_pdf(html)
+        competition.documents.append(CompetitionDocument(
+            kind="rules", title_lv=f"{competition.code} nolikums", title_en=f"{competition.code} rules",
+            filename=f"{competition.code.lower()}-nolikums.pdf", content_type="application/pdf", size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_by_id=admin.id,
+        ))  # fmt: skip
 
 
 def _municipality(name: str) -> Municipality:

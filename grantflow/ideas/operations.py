@@ -3,11 +3,9 @@
 import hashlib
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
-import filetype
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -19,6 +17,7 @@ from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
+from grantflow.core.uploads import check_file
 from grantflow.ideas import parsing
 from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.mail.operations import queue_mails
@@ -532,36 +531,13 @@ def store_attachment(idea: Idea, upload_name: str, data: bytes, purpose: str, ac
 
 
 def check_upload(upload_name: str, data: bytes) -> tuple[str, str]:
-    """(safe file name, content type) of an upload whose size and real type (judged by its
-    first bytes, not its name) are acceptable; raises Refused with a message for the person.
-    Every area that takes files from people checks them here."""
-    if not data:
-        raise Refused([_l("Choose a file to upload.")])
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise Refused(
-            [_l("The file is too large (%(size)s MB); at most 5 MB.", size=f"{len(data) / 1048576:.1f}")]
-        )
-    kind = filetype.guess(data)
-    if kind is None or kind.extension not in ALLOWED_TYPES:
-        raise Refused(
-            [_l("This kind of file is not accepted. Upload a PDF, JPEG, PNG, DOCX or ODT file.")]
-        )
-    return safe_filename(upload_name, kind.extension), ALLOWED_TYPES[kind.extension]
+    """(safe file name, content type) of an attachment whose size and real type (judged by its
+    first bytes, not its name) are acceptable; raises Refused with a message for the person."""
+    return check_file(upload_name, data, tuple(ALLOWED_TYPES), MAX_ATTACHMENT_BYTES,
+                      _l("This kind of file is not accepted. Upload a PDF, JPEG, PNG, DOCX or ODT file."))  # fmt: skip
 
 
 PURPOSES = ("quote", "support_letter", "photo", "receipt", "other")
-
-
-def safe_filename(name: str, extension: str) -> str:
-    """The uploaded name without any path, control or format characters (Unicode category Cf:
-    the direction overrides U+202A–U+202E and isolates U+2066–U+2069 that make "fdp.exe" look
-    like "exe.pdf", zero-width characters), with the extension of its real type:
-    "../../x.exe" holding a PDF becomes "x.pdf"."""
-    name = "".join(c for c in name or "" if unicodedata.category(c) not in ("Cf", "Cc", "Zl", "Zp"))
-    name = re.split(r"[\\/]", name)[-1]
-    stem = name.rsplit(".", 1)[0] if "." in name else name
-    stem = re.sub(r"[\x00-\x1f\x7f\"<>|:*?]", "", stem).strip(" .")[:120] or "file"
-    return f"{stem}.{'jpg' if extension == 'jpg' else extension}"
 
 
 def delete_attachment(attachment: Attachment, actor) -> None:

@@ -5,6 +5,7 @@ Each chart is a horizontal bar chart (labels such as municipality names are long
 value written at each bar; the page puts the figures beside it as a table, which is what
 screen readers and the links to the reports use."""
 
+import hashlib
 import io
 import re
 import textwrap
@@ -53,6 +54,12 @@ def bar_chart(rows: list[tuple[str, float, bool]], title: str, number_format=str
     svg = svg[svg.index("<svg") :]
     # Scale with the page: keep the viewBox, drop the fixed size; name it for screen readers.
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
+    # Matplotlib numbers its ids (patch_5, text_11) the same way in every chart: prefix them
+    # with the chart's own, so the page and the PDF, which hold several, have each id once.
+    prefix = "c" + hashlib.sha1(title.encode()).hexdigest()[:8] + "-"
+    for name in set(re.findall(r'id="([^"]+)"', svg)):
+        svg = svg.replace(f'id="{name}"', f'id="{prefix}{name}"').replace(f"#{name})", f"#{prefix}{name})")
+        svg = svg.replace(f'"#{name}"', f'"#{prefix}{name}"')
     return svg.replace("<svg", f'<svg role="img" aria-label={quoteattr(title)} class="chart"', 1)
 
 

@@ -6,12 +6,14 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 
 from grantflow.core.safety import small_int
+from grantflow.core.web import public_page
 from grantflow.opendata import operations as ops
 
 bp = Blueprint("opendata", __name__, url_prefix="/open-data")
 
 
 @bp.route("/")
+@public_page
 def index():
     return render_template(
         "opendata/index.html", competitions=ops.competitions_with_grants(), licence=current_app.config["OPEN_DATA_LICENSE"]

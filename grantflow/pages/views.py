@@ -14,6 +14,7 @@ from grantflow.competitions.models import Competition
 from grantflow.core.extensions import csrf, db
 from grantflow.core.safety import safe_next
 from grantflow.core.types import utcnow
+from grantflow.core.web import public_page
 from grantflow.documents.models import BATCH_STATUS_LABELS
 from grantflow.documents.tasks import batches_of
 from grantflow.funding.operations import committed
@@ -29,6 +30,7 @@ bp = Blueprint("pages", __name__)
 
 
 @bp.route("/")
+@public_page
 def index():
     now = utcnow()
     open_competitions = competitions_ops.open_competitions(now)
@@ -64,11 +66,13 @@ def set_language():
 
 
 @bp.route("/privacy")
+@public_page
 def privacy():
     return render_template("pages/privacy.html")
 
 
 @bp.route("/accessibility")
+@public_page
 def accessibility():
     return render_template("pages/accessibility.html")
 

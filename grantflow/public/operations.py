@@ -7,9 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from grantflow.competitions.models import Competition
+from grantflow.competitions.models import Competition, CompetitionDocument
 from grantflow.core.extensions import db
 from grantflow.funding.models import Decision, DecisionKind
 from grantflow.ideas.models import Idea
@@ -36,10 +36,24 @@ def public_competitions(now: datetime) -> tuple[list[Competition], list[Competit
 def public_competition(competition_id: int, now: datetime) -> Competition | None:
     competition = db.session.scalars(
         select(Competition)
-        .options(selectinload(Competition.criteria))
+        .options(selectinload(Competition.criteria), selectinload(Competition.documents))
         .where(Competition.id == competition_id, Competition.opens_at <= now)
     ).first()
     return competition
+
+
+def public_document(competition_id: int, document_id: int, now: datetime, preview: bool = False) -> CompetitionDocument | None:
+    """A document of a public competition (any competition when `preview`: administrators see
+    a competition's documents before it opens), with its bytes."""
+    query = (
+        select(CompetitionDocument)
+        .join(Competition, Competition.id == CompetitionDocument.competition_id)
+        .options(undefer(CompetitionDocument.data))
+        .where(CompetitionDocument.id == document_id, CompetitionDocument.competition_id == competition_id)
+    )
+    if not preview:
+        query = query.where(Competition.opens_at <= now)
+    return db.session.scalars(query).first()
 
 
 @dataclass

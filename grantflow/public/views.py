@@ -1,11 +1,17 @@
 """Pages for visitors (no login): competitions, funded ideas, impact figures, the sitemap and
 the Atom feed of open competitions."""
 
-from flask import Blueprint, abort, render_template, request, url_for
-from flask_babel import get_locale
+from urllib.parse import quote
 
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from grantflow.accounts.models import ADMINISTRATOR
+from grantflow.competitions.forms import DOCUMENT_KINDS
 from grantflow.core.safety import small_int
 from grantflow.core.types import utcnow
+from grantflow.core.web import alternates, public_page
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.impact import charts
 from grantflow.impact.operations import impact
@@ -22,6 +28,7 @@ def _time_left(closes, now) -> dict:
 
 
 @bp.route("/calls/")
+@public_page
 def competitions():
     now = utcnow()
     open_, past = ops.public_competitions(now)
@@ -30,6 +37,7 @@ def competitions():
 
 
 @bp.route("/calls/<int:competition_id>")
+@public_page
 def competition(competition_id: int):
     now = utcnow()
     competition = ops.public_competition(competition_id, now) or abort(404)
@@ -42,8 +50,21 @@ def competition(competition_id: int):
         legal_forms=list(LEGAL_FORM_LABELS.values())[:-1],
         municipalities=ops.municipalities(),
         total_weight=total_weight,
+        document_kinds=DOCUMENT_KINDS,
         demo_data=competition.is_demo,
     )
+
+
+@bp.route("/calls/<int:competition_id>/documents/<int:doc_id>")
+def document(competition_id: int, doc_id: int):
+    """A competition's rules or template, as uploaded (its type checked by content then)."""
+    preview = current_user.is_authenticated and current_user.has_role(ADMINISTRATOR)
+    found = ops.public_document(competition_id, doc_id, utcnow(), preview=preview) or abort(404)
+    return Response(found.data, content_type=found.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "ETag": f'"{found.sha256}"',
+    })  # fmt: skip
 
 
 def _filters() -> ops.Filters:
@@ -55,6 +76,7 @@ def _filters() -> ops.Filters:
 
 
 @bp.route("/results/")
+@public_page
 def results():
     filters = _filters()
     rows = ops.grants(filters)
@@ -70,6 +92,7 @@ def results():
 
 
 @bp.route("/results/<int:idea_id>")
+@public_page
 def idea(idea_id: int):
     grant = ops.grant(idea_id) or abort(404)
     return render_template("public/idea.html", grant=grant, idea=grant.idea, demo_data=grant.idea.is_demo,
@@ -77,6 +100,7 @@ def idea(idea_id: int):
 
 
 @bp.route("/impact")
+@public_page
 def impact_page():
     data = impact()
     return render_template("public/impact.html", data=data, groups=charts.target_groups(data),
@@ -87,12 +111,11 @@ def impact_page():
 def sitemap():
     now = utcnow()
     open_, past = ops.public_competitions(now)
-    urls = [url_for("pages.index", _external=True), url_for("public.competitions", _external=True),
-            url_for("public.results", _external=True), url_for("public.impact_page", _external=True),
-            url_for("opendata.index", _external=True)]
-    urls += [url_for("public.competition", competition_id=c.id, _external=True) for c in open_ + past]
-    urls += [url_for("public.idea", idea_id=g.idea.id, _external=True) for g in ops.grants()]
-    body = render_template("public/sitemap.xml", urls=urls)
+    pages = [alternates(endpoint) for endpoint in ("pages.index", "public.competitions", "public.results",
+                                                   "public.impact_page", "opendata.index")]
+    pages += [alternates("public.competition", {"competition_id": c.id}) for c in open_ + past]
+    pages += [alternates("public.idea", {"idea_id": g.idea.id}) for g in ops.grants()]
+    body = render_template("public/sitemap.xml", pages=pages)
     return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 
 

@@ -45,7 +45,7 @@ def pages_of(role: str, i: dict) -> list[str]:
     c = i["competition"]
     return {
         "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere", "/open-data/",
-                      "/calls/", f"/calls/{c}", "/results/", f"/results/{i['funded']}", "/impact"],
+                      "/calls/", f"/calls/{c}", f"/calls/{c}?lang=en", "/results/", f"/results/{i['funded']}", "/impact"],
         "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}", "/profile",
                       f"/ideas/{i['submitted']}/steps/withdraw/confirm", f"/apply/{i['draft']}/submit",
                       f"/ideas/{i['funded']}", f"/reports/{i['funded']}", f"/amendments/ideas/{i['funded']}/new",
@@ -60,7 +60,7 @@ def pages_of(role: str, i: dict) -> list[str]:
             "/admin/impact/", "/admin/impact/reports", "/admin/people", "/admin/people/invite", "/admin/log",
             "/admin/exports", f"/admin/people/{i['person']}/erase",
             "/payments/", f"/payments/competitions/{c}", f"/payments/competitions/{c}/plan",
-            f"/competitions/{c}/reminders", "/competitions/new", f"/admin/people/{i['person']}",
+            f"/competitions/{c}/reminders", f"/competitions/{c}/documents", "/competitions/new", f"/admin/people/{i['person']}",
             f"/ideas/{i['submitted']}/messages/new", "/admin/workflows/community_ideas", "/account/tokens",
         ],
         "municipality": ["/", f"/ideas/{i['theirs']}", f"/decide/ideas/{i['theirs']}/cooperation", "/profile"],

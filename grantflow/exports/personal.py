@@ -7,8 +7,8 @@ by id now show the pseudonym (the audit rows keep the actor id). The administrat
 that held the person's e-mail addresses or names (labels, before and after) are rewritten
 with the pseudonym (adminlog.operations.pseudonymise, the one change its triggers allow). What identifies them goes:
 name and e-mail (replaced), password and every session, roles, municipalities, memberships,
-API tokens, unaccepted invitations and mails addressed to them, and the contact details on
-the drafts they made."""
+API tokens, unaccepted invitations and mails addressed to them, the address on the
+invitations they accepted, and the contact details on the drafts they made."""
 
 import io
 import json
@@ -185,6 +185,11 @@ def _pseudonymise(user: User) -> tuple[int, list[int]]:
     db.session.execute(delete(Membership).where(Membership.user_id == user.id))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.execute(delete(Invitation).where(Invitation.email == address, Invitation.accepted_at.is_(None)))
+    # Accepted ones are the organisation's record of who joined when: kept, without the address.
+    db.session.execute(
+        update(Invitation).where(or_(Invitation.email == address, Invitation.accepted_by_id == user.id))
+        .values(email=f"{pseudonym(user.id).lower()}@erased.invalid").execution_options(synchronize_session=False)
+    )  # fmt: skip
     db.session.execute(delete(OutboxMail).where(OutboxMail.to_addr == address))
     drafts = _empty_contacts([Idea.created_by_id == user.id, Idea.tagged("editable")])
     for row in list(user.role_rows):

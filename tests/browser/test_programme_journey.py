@@ -126,6 +126,7 @@ def test_invite_a_representative_confirm_a_cooperation_and_answer_a_question(pag
     messages = page.locator("#messages")
     expect(messages.get_by_text("Pievienoju tāmi")).to_be_visible()
     expect(messages.get_by_role("link", name="kraesns-tame.pdf")).to_be_visible()
+    expect(messages.get_by_role("cell", name="800,00 €", exact=True).first).to_be_visible()  # the corrected price
     shots(page, tmp_path, "6-thread")
     log_out(page)
 

@@ -1,6 +1,7 @@
 """Fills one competition with N ideas (default 10,000), each scored by 3 of 12 evaluators,
-then times the ranking page (first page of 100, with the running total over all) and its
-CSV export (every idea) through the test client, and prints the median server time.
+then times the ranking page (first page of 100, with the running total over all) through the
+test client, and prints the median server time. (The CSV/XLSX of every idea is built on the
+task queue by the exports area, not in a request.)
 Goal: the page under 300 ms.
 
     .venv/bin/python bench/ranking.py [--ideas 10000] [--runs 15] [--database-url postgresql+psycopg://...]
@@ -58,7 +59,6 @@ def main() -> None:
         for label, path in (
             ("ranking page (100 rows)", f"{base}/ranking"),
             ("ranking page, filtered", f"{base}/ranking?target_group=youth&order=normalised"),
-            ("CSV export (all rows)", f"{base}/ranking.csv"),
         ):
             median, size = timed(client, path, args.runs)
             print(f"{label:28} median {median:7.1f} ms over {args.runs} runs ({size / 1024:.0f} KiB)")

@@ -78,7 +78,7 @@ EXPECT = {
     "reports.edit": E(A, redirect={"municipality", "administrator"}), "reports.save": E(post=A), "reports.upload": E(post=A),
     "review.assign": E(post=ADMIN), "review.assignments": E(ADMIN), "review.auto_assign": E(post=ADMIN),
     "review.conflict": E(post={"evaluator_draft"}), "review.desk": E(EVALUATORS), "review.progress": E(ADMIN),
-    "review.ranking": E(ADMIN), "review.ranking_export": E(ADMIN), "review.reviews": E({"evaluator"} | ADMIN),
+    "review.ranking": E(ADMIN), "exports.ranking": E(post=ADMIN), "review.reviews": E({"evaluator"} | ADMIN),
     "review.score": E({"evaluator", "evaluator_draft"}, {"evaluator", "evaluator_draft"}),
     "review.screening": E(ADMIN, ADMIN), "review.unassign": E(post=ADMIN),
     "static": E(PUBLIC),

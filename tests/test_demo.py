@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
+from grantflow.accounts.models import User
 from grantflow.accounts.operations import find_user
 from grantflow.competitions.models import Competition
 from grantflow.core.extensions import db
@@ -13,6 +14,9 @@ from grantflow.core.types import utcnow
 from grantflow.demo.operations import BROCHURE, PASSWORD, load_demo
 from grantflow.documents.operations import documents_for
 from grantflow.ideas.models import Idea
+from grantflow.mail.models import OutboxMail
+from grantflow.reminders.models import ReminderSettings, SentReminder
+from grantflow.reminders.operations import send_due
 from grantflow.reports.models import Report
 from grantflow.workflow.models import AuditEntry
 from grantflow.workflow.registry import registry
@@ -112,3 +116,25 @@ def test_demo_titles_use_the_languages_quotes(app):
     titles = [c.title_lv for c in competitions] + [c.title_en for c in competitions]
     titles += db.session.scalars(select(Idea.title)).all()
     assert not [t for t in titles if '"' in t]
+
+
+def test_the_demo_sends_reminders_a_newcomer_can_read(app, client):
+    """The demo's schedules make reminders due the day it is loaded: of the demo applicant's
+    draft, of the evaluators' unscored ideas, of the representative's waiting confirmation;
+    they are in the outbox (read on /admin/outbox), and the hourly run sends them no second
+    time. The brochure's closed competitions remind nobody."""
+    load_demo()
+    sent = db.session.execute(select(SentReminder.kind, User.email).join(User, User.id == SentReminder.user_id)).all()
+    kinds = {kind for kind, _email in sent}
+    assert {"draft", "evaluation", "confirmation"} <= kinds, sent
+    assert ("draft", "pieteicejs@demo.grantflow.lv") in sent
+    assert ("confirmation", "pasvaldiba@demo.grantflow.lv") in sent
+    past = set(db.session.scalars(select(Competition.id).where(Competition.code.in_(["DK-2020", "DK-2022", "DK-2024"]))))
+    assert all(db.session.get(ReminderSettings, c).draft_days == "" for c in past)
+    mails = db.session.scalars(select(OutboxMail).where(OutboxMail.to_addr == "pieteicejs@demo.grantflow.lv")).all()
+    assert len(mails) == 1 and mails[0].subject.startswith("Atgādinājums: jūsu ideja"), mails
+    assert "/apply/" in mails[0].body_text and "/profile" in mails[0].body_text  # links to act and to turn it off
+    assert send_due(utcnow()) == 0  # once per person and occasion
+    client.post("/login", data={"email": "admin@demo.grantflow.lv", "password": PASSWORD})
+    outbox = client.get("/admin/outbox").get_data(as_text=True)
+    assert mails[0].subject in outbox

@@ -8,10 +8,13 @@ import json
 import zipfile
 from datetime import timedelta
 
+import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from grantflow.accounts import operations as accounts
 from grantflow.accounts.models import User
+from grantflow.adminlog import operations as adminlog
 from grantflow.adminlog.models import AdminLogEntry
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
@@ -20,7 +23,8 @@ from grantflow.exports import personal, tables
 from grantflow.exports.models import Export, ExportStatus
 from grantflow.funding.models import Decision
 from grantflow.ideas.models import Attachment, Idea
-from grantflow.organisations.models import Membership
+from grantflow.organisations.models import Invitation, Membership
+from grantflow.review import conflicts
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import login
 from tests.querycount import count_queries
@@ -161,6 +165,8 @@ def test_erasure_keeps_the_grant_records_and_removes_the_person(client, factory,
     funded = factory.funded(org=org, created_by_id=applicant.id, title="Atbalstīta")
     draft = factory.idea(org=org, created_by_id=applicant.id, title="Melnraksts", contact_phone="+371 20000000")
     admin = factory.admin()
+    db.session.add(Invitation(organisation_id=org.id, email=email, token_hash="a" * 64, expires_at=utcnow(),
+                              accepted_at=utcnow(), accepted_by_id=applicant_id))  # how they joined  # fmt: skip
     db.session.commit()
     audit_before = db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor_id == applicant_id))
     assert audit_before >= 1
@@ -192,6 +198,7 @@ def test_erasure_keeps_the_grant_records_and_removes_the_person(client, factory,
     entry = db.session.scalars(select(AdminLogEntry).where(AdminLogEntry.kind == "person_erased")).one()
     assert entry.actor_id == admin.id and entry.object_id == applicant_id
     assert email not in json.dumps([entry.object_label, entry.before, entry.after])
+    assert email not in _every_text_in_the_database()  # nowhere, the outbox and the log included
     # the idea's history shows the pseudonym
     history = client.get(f"/ideas/{funded.id}").get_data(as_text=True)
     assert f"P-{applicant_id:06d}" in history
@@ -235,7 +242,7 @@ def test_retention_pseudonymises_old_drafts_and_inactive_accounts(app, factory):
     assert db.session.get(User, stale.id).erased_at and db.session.get(User, recent_user.id).erased_at is None
     assert db.session.get(User, admin.id).erased_at is None
     entry = db.session.scalars(select(AdminLogEntry).where(AdminLogEntry.kind == "retention_applied")).one()
-    assert entry.after == {"drafts_emptied": [draft.id], "accounts_pseudonymised": [stale.id]}
+    assert entry.after == {"drafts_emptied": [draft.id], "accounts_pseudonymised": [stale.id], "log_rows_pseudonymised": []}
     assert personal.retention() == {"drafts": [], "accounts": []}  # a second run finds nothing more
 
 
@@ -246,3 +253,84 @@ def test_only_administrators_export_or_erase(client, factory):
     login(client, applicant.email)
     assert client.get("/admin/exports").status_code == 403
     assert client.get(f"/admin/people/{other.id}/erase").status_code == 403
+
+
+def _every_text_in_the_database() -> str:
+    """Every row of every table, as text (files and exports' bytes decoded where they are text)."""
+    out = []
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(table.select()):
+            for value in row:
+                if isinstance(value, bytes):
+                    value = value.decode("utf-8", "ignore")
+                out.append(json.dumps(value, ensure_ascii=False, default=str))
+    return "\n".join(out)
+
+
+def test_erasure_leaves_no_identifier_in_the_administration_log(client, factory):
+    """The log's rows held the person's address and names (invited as one name, renamed on
+    their profile, named in another evaluator's standing conflict); after erasure none is
+    readable anywhere in the database, and the trail (who, when, what kind, which record) stays."""
+    admin, colleague = factory.admin(), factory.evaluator(email="kolega@example.lv")
+    db.session.commit()
+    person = accounts.invite("Ilze.Ozola@Example.lv", "Ilze Ozola", ["evaluator"], [], "lv", admin)
+    accounts.accept_invitation(person, "parole-123456")
+    accounts.update_profile(person, "Ilze Kalniņa-Ozola", "lv")
+    accounts.change_roles(person, ["evaluator", "applicant"], [], admin)
+    conflicts.declare(colleague, "person", None, None, "ilze.ozola@example.lv", "Māsa", recorded_by=admin)
+    db.session.commit()
+    other = factory.organisation(name="Ilze Ozola un partneri")  # a name inside another name: not hers to erase
+    accounts.update_profile(admin, "Ilze", "lv")  # someone else called just "Ilze": left alone
+    db.session.commit()
+    trail = {e.id: (e.kind, e.object_kind, e.object_id, e.actor_id, e.source, e.created_at)
+             for e in db.session.scalars(select(AdminLogEntry))}  # fmt: skip
+    everything = _every_text_in_the_database()
+    assert "ilze.ozola@example.lv" in everything and "Kalniņa-Ozola" in everything
+
+    personal.erase(person, admin)
+    db.session.expire_all()
+    everything = _every_text_in_the_database()
+    for identifier in ("ilze.ozola@example.lv", "Ilze.Ozola@Example.lv", "Ilze Ozola <", "Ilze Kalniņa-Ozola",
+                       '"Ilze Ozola"'):  # fmt: skip
+        assert identifier not in everything, identifier
+    assert "Ilze Ozola un partneri" == db.session.get(type(other), other.id).name  # another record untouched
+    entries = {e.id: e for e in db.session.scalars(select(AdminLogEntry))}
+    for entry_id, kept in trail.items():  # the trail as it was
+        e = entries[entry_id]
+        assert (e.kind, e.object_kind, e.object_id, e.actor_id, e.source, e.created_at) == kept
+    erased = next(e for e in entries.values() if e.kind == "person_erased")
+    rewritten = erased.after["log_rows_pseudonymised"]
+    assert len(rewritten) >= 4 and all(entries[i].redactions == 1 for i in rewritten)
+    named = next(e for e in entries.values() if e.kind == "conflict_recorded")
+    assert named.after["with"] == f"{person.name} <{person.name}>" and named.object_label == "kolega@example.lv"
+    renamed = next(e for e in entries.values() if e.kind == "profile_changed" and e.object_id == person.id)
+    assert renamed.before["name"] == renamed.after["name"] == person.name == f"P-{person.id:06d}"
+    admins_rename = next(e for e in entries.values() if e.kind == "profile_changed" and e.object_id == admin.id)
+    assert admins_rename.after["name"] == "Ilze" and admins_rename.redactions == 0
+    login(client, admin.email)
+    page = client.get("/admin/log").get_data(as_text=True)
+    assert f"P-{person.id:06d}" in page and "ilze.ozola" not in page.lower()
+
+
+def test_the_log_lets_through_only_a_pseudonymisation(factory):
+    """The triggers' one exception: `redactions` up by one with the trail unchanged. Anything
+    else, and every DELETE, is refused on both databases."""
+    admin = factory.admin()
+    adminlog.record("account_deactivated", "account", admin.id, "a@example.lv", before={"active": True},
+                    after={"active": False}, actor=admin)  # fmt: skip
+    db.session.commit()
+    for statement in (
+        "UPDATE admin_log SET object_label = 'x'",  # no count raised
+        "UPDATE admin_log SET object_label = 'x', redactions = redactions + 2",
+        "UPDATE admin_log SET kind = 'x', redactions = redactions + 1",  # the trail changed
+        "UPDATE admin_log SET actor_id = NULL, redactions = redactions + 1",
+        "UPDATE admin_log SET created_at = '2000-01-01 00:00:00+00:00', redactions = redactions + 1",
+        "DELETE FROM admin_log",
+    ):  # fmt: skip
+        with pytest.raises(Exception, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+    db.session.execute(text("UPDATE admin_log SET object_label = 'P-000001', redactions = redactions + 1"))
+    db.session.commit()
+    entry = db.session.scalars(select(AdminLogEntry)).one()
+    assert entry.object_label == "P-000001" and entry.redactions == 1 and entry.kind == "account_deactivated"

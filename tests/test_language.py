@@ -36,7 +36,7 @@ BILINGUAL = {"competitions.criteria", "competitions.edit_criterion", "pages.outb
 # The API's page lists the operations as the OpenAPI document describes them: in English, for
 # developers (the page says so in Latvian).
 API_DOCS = {"tokens.docs"}
-SKIP_ENDPOINTS = BILINGUAL | API_DOCS | {"static", "pages.healthz", "review.ranking_export", "competitions.workflow_svg",
+SKIP_ENDPOINTS = BILINGUAL | API_DOCS | {"static", "pages.healthz", "competitions.workflow_svg",
                   "documents.download", "documents.latest", "ideas.download", "accounts.confirm",
                   "organisations.invitation", "organisations.register_invited", "accounts.reset_password"}  # fmt: skip
 

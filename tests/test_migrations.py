@@ -68,3 +68,35 @@ def test_every_migration_since_0007_keeps_a_filled_database(app, factory):
     assert {model: db.session.scalar(select(func.count()).select_from(model)) for model in (User, Idea)} == counts
     assert all(db.session.scalars(select(User.session_token)))
     assert db.session.get(Idea, idea_id).score == Decimal("80.00")
+
+
+def test_the_programme_migration_pseudonymises_the_log_of_people_erased_before_it(app, factory):
+    """0025_programme: rows of a person erased before the log could be rewritten lose their
+    address and names; the trail stays and the rows count one redaction; other rows stay."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select, text
+
+    from grantflow.accounts import operations as accounts
+    from grantflow.adminlog.models import AdminLogEntry
+
+    admin = factory.admin(name="Vecā Admine")
+    db.session.commit()
+    person = accounts.invite("janis.vecais@example.lv", "Jānis Vecais", ["evaluator"], [], "lv", admin)
+    person_id, admin_id = person.id, admin.id
+    accounts.update_profile(admin, "Vecā Admine-Jaunā", "lv")
+    db.session.commit()
+    db.session.remove()
+    downgrade(revision="0025_programme-1")
+    # As erasure did before 0025: the account pseudonymised, the log left as it was.
+    db.session.execute(text("UPDATE users SET name = :n, email = :e, erased_at = CURRENT_TIMESTAMP WHERE id = :id"),
+                       {"n": f"P-{person_id:06d}", "e": f"p-{person_id:06d}@erased.invalid", "id": person_id})  # fmt: skip
+    db.session.commit()
+    db.session.remove()
+    upgrade()
+    rows = db.session.scalars(select(AdminLogEntry).order_by(AdminLogEntry.id)).all()
+    invited = next(r for r in rows if r.object_id == person_id)
+    assert invited.object_label == f"P-{person_id:06d}" and invited.redactions == 1
+    assert invited.after["email"] == invited.after["name"] == f"P-{person_id:06d}"
+    assert invited.kind == "account_invited" and invited.object_kind == "account"
+    untouched = next(r for r in rows if r.object_id == admin_id)
+    assert untouched.after["name"] == "Vecā Admine-Jaunā" and untouched.redactions == 0

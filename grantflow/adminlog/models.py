@@ -1,5 +1,12 @@
 """The administration log's rows: append-only, like the ideas' audit (workflow.models), and
-enforced the same way, by the ORM here and by database triggers (migration 0011_people)."""
+enforced the same way, by the ORM here and by database triggers (migration 0011_people).
+
+One exception, narrow and itself on record: erasing a person rewrites the personal values
+(their e-mail addresses and names) in the rows that hold them, so the log does not keep what
+was erased (`adminlog.operations.pseudonymise`). The triggers (migration 0025_programme) let
+an UPDATE through only when it raises the row's `redactions` by exactly one and leaves who,
+when, what kind of change and which record as they were; deleting stays impossible. The ORM
+refuses every change; the rewrite goes through one Core UPDATE per row."""
 
 from datetime import datetime
 
@@ -31,6 +38,7 @@ class AdminLogEntry(db.Model):
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    redactions: Mapped[int] = mapped_column(default=0, server_default="0")  # times personal values were pseudonymised
 
     actor: Mapped["User | None"] = relationship()  # noqa: F821
 

@@ -6,13 +6,14 @@ shows it is the people area's. Kinds of change and kinds of object are declared 
 that records them, with their labels (translated in that area's catalogue), as audit kinds
 are (workflow.registry.audit_kind): the page shows labels, never keys."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select, update
 
 from grantflow.adminlog.models import CLI, WEB, AdminLogEntry
 from grantflow.core.extensions import db
@@ -116,3 +117,93 @@ def query(kind=None, actor_id=None, object_kind=None, object_id=None, since=None
     if until is not None:
         stmt = stmt.where(AdminLogEntry.created_at < until)
     return stmt
+
+
+# --- erasure: the log keeps who did what, not what identified an erased person -------------------
+PERSONAL_KEYS = ("email", "name")  # the values of an account's rows that identify the person
+
+
+def identifiers_of(account_id: int) -> tuple[set[str], set[str]]:
+    """(e-mail addresses, names) the log has held for the account: the labels of its rows (an
+    account's rows are labelled with its address then) and their "email" and "name" values."""
+    emails, names = set(), set()
+    rows = db.session.scalars(
+        select(AdminLogEntry).where(AdminLogEntry.object_kind == "account", AdminLogEntry.object_id == account_id)
+    )
+    for entry in rows:
+        if "@" in entry.object_label:
+            emails.add(entry.object_label)
+        for side in (entry.before or {}, entry.after or {}):
+            for key, found in (("email", emails), ("name", names)):
+                if isinstance(side.get(key), str) and side[key].strip():
+                    found.add(side[key])
+    return emails, names
+
+
+def _replace(value, texts: list[str], exact: set[str], pseudonym: str):
+    """`value` (a JSON value) with every text in `texts` replaced inside strings, and every
+    string equal to one in `exact` replaced whole."""
+    if isinstance(value, str):
+        if value in exact:
+            return pseudonym
+        for text in texts:
+            value = value.replace(text, pseudonym)
+        return value
+    if isinstance(value, list):
+        return [_replace(v, texts, exact, pseudonym) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace(v, texts, exact, pseudonym) for k, v in value.items()}
+    return value
+
+
+def redact(label: str, before, after, emails: set[str], names: set[str], pseudonym: str, linked: bool):
+    """A row's (label, before, after) with the person's identifiers replaced by `pseudonym`.
+    E-mail addresses are replaced wherever they appear; names inside text only in rows
+    `linked` to the person (on their account, or naming one of their addresses), and
+    elsewhere only where a value is exactly the name, so "Anna" erased leaves the
+    organisation "Annas biedrība" alone. Pure: the migration uses it on old rows too."""
+    emails = {e for e in emails if e}
+    names = {n for n in names if n and n.strip()}
+    texts = sorted(emails | (names if linked else set()), key=len, reverse=True)
+    exact = names | emails
+    return (_replace(label or "", texts, exact, pseudonym), _replace(before, texts, exact, pseudonym),
+            _replace(after, texts, exact, pseudonym))  # fmt: skip
+
+
+def _mentions(column, text: str):
+    """The JSON or text column holds `text` (as typed, or as JSON escapes non-ASCII letters)."""
+    escaped = json.dumps(text)[1:-1]
+    forms = {text, escaped}
+    return or_(*(cast(column, String).contains(form, autoescape=True) for form in forms))
+
+
+def pseudonymise(account_id: int, emails: set[str], names: set[str], pseudonym: str) -> list[int]:
+    """Rewrite every log row that holds one of the person's e-mail addresses or names, in the
+    caller's transaction; who, when, which kind of change and which record stay as they were,
+    and the row's `redactions` goes up by one (the only UPDATE the triggers allow). Returns
+    the ids of the rows rewritten (the erasure's own log row lists them)."""
+    emails, names = {e for e in emails if e} - {pseudonym}, {n for n in names if n and n.strip()} - {pseudonym}
+    table = AdminLogEntry.__table__
+    conditions = [(AdminLogEntry.object_kind == "account") & (AdminLogEntry.object_id == account_id)]
+    for text in emails | names:
+        conditions += [_mentions(AdminLogEntry.object_label, text), _mentions(AdminLogEntry.before, text),
+                       _mentions(AdminLogEntry.after, text)]  # fmt: skip
+    rows = db.session.execute(
+        select(table.c.id, table.c.object_kind, table.c.object_id, table.c.object_label, table.c.before, table.c.after)
+        .where(or_(*conditions)).order_by(table.c.id)
+    ).all()  # fmt: skip
+    changed = []
+    for row in rows:
+        on_account = row.object_kind == "account" and row.object_id == account_id
+        linked = on_account or any(e in json.dumps([row.object_label, row.before, row.after], ensure_ascii=False)
+                                   for e in emails)  # fmt: skip
+        new = dict(zip(("object_label", "before", "after"),
+                       redact(row.object_label, row.before, row.after, emails, names, pseudonym, linked), strict=True))
+        values = {k: v for k, v in new.items() if v != getattr(row, k)}  # an untouched JSON NULL stays NULL
+        if not values:
+            continue
+        db.session.execute(update(table).where(table.c.id == row.id).values(**values, redactions=table.c.redactions + 1))
+        changed.append(row.id)
+    for entry in [e for e in db.session.identity_map.values() if isinstance(e, AdminLogEntry)]:
+        db.session.expire(entry)
+    return changed

@@ -31,6 +31,8 @@ from grantflow.mail.models import OutboxMail
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.payments import operations as payments
 from grantflow.payments.models import PaymentPlan
+from grantflow.reminders.models import ReminderSettings
+from grantflow.reminders.operations import send_due
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.review.models import Assignment, EligibilityCheck, Recommendation, Review, ReviewStatus, Score
 from grantflow.review.operations import refresh_score, weighted_total
@@ -65,13 +67,40 @@ def at_riga(day, hour: int = 12) -> datetime:
 
 
 def load_demo() -> Loaded:
-    """Build the demo, then drop the mails its invented history queued: they would go to
-    demo addresses and crowd out real mail."""
+    """Build the demo, then drop the mails its invented history queued (they would go to
+    demo addresses and crowd out real mail), then send the reminders the demo's schedules
+    make due today, as the hourly task would: a newcomer finds them on the outbox page."""
     before = db.session.scalar(select(func.coalesce(func.max(OutboxMail.id), 0)))
     loaded = _load()
     db.session.execute(delete(OutboxMail).where(OutboxMail.id > before))
     db.session.commit()
+    if loaded.created:
+        send_due(utcnow())
     return loaded
+
+
+# The demo's reminder schedules (reminders area), so reminders go out in the demo as they would
+# in a real round. The open competition (closing in 45 days) reminds of unfinished drafts two
+# months, one month, a week and a day before it closes, so the first is due the day the demo is
+# loaded; last year's and the resource centre's evaluations close in 10 days and remind
+# evaluators two weeks, three days and a day before; a municipality's confirmation is asked for
+# again after a week. The brochure's competitions closed years ago, every report accepted:
+# nothing of theirs is reminded.
+DEMO_REMINDERS = {
+    "DK-2026": {"draft_days": "60,30,7,1"},
+    "DK-2025": {"evaluation_days": "14,3,1"},
+    "KRC-2026": {"evaluation_days": "14,3,1", "confirmation_wait_days": 7},
+}
+PAST_REMINDERS = {"draft_days": "", "evaluation_days": "", "report_due_days": 0, "report_overdue_max": 0,
+                  "confirmation_wait_days": 0}  # fmt: skip
+
+
+def _reminder_schedules() -> None:
+    for competition in db.session.scalars(select(Competition).where(Competition.is_demo.is_(True))):
+        if db.session.get(ReminderSettings, competition.id) is not None:
+            continue
+        values = {**ReminderSettings.DEFAULTS, **DEMO_REMINDERS.get(competition.code, PAST_REMINDERS)}
+        db.session.add(ReminderSettings(competition_id=competition.id, **values))
 
 
 def _load() -> Loaded:
@@ -100,6 +129,8 @@ def _load() -> Loaded:
         _open_competition(users, admin, evaluators)
         created = True
     _rules_documents(admin)
+    db.session.flush()
+    _reminder_schedules()
     db.session.flush()
     logins = [(email, PASSWORD, ", ".join(roles)) for email, _, roles, _ in DEMO_USERS]
     contacts = db.session.scalars(

@@ -20,8 +20,9 @@ class ExportStatus(StrEnum):
 
 
 class Export(db.Model):
-    """`kind` (applications, reviews, decisions, documents, reports), `format` (csv, xlsx),
-    `filters` ({"competition": id, "tag": tag, "municipality": id}, each optional). A worker
+    """`kind` (applications, reviews, decisions, documents, reports, or a competition's
+    ranking), `format` (csv, xlsx), `filters` ({"competition": id, "tag": tag, "municipality":
+    id}, each optional; a ranking's: its competition and the ranking page's filters). A worker
     claims a queued export (status running, `started_at`); one that stays running past
     EXPORT_LEASE_SECONDS was left by a dead worker and the sweep builds it again."""
 

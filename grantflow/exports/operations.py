@@ -12,18 +12,21 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
 from grantflow.accounts.models import User
+from grantflow.competitions.models import Competition
 from grantflow.core import queue, spreadsheet
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.exports import personal, tables
 from grantflow.exports.models import Export, ExportStatus
+from grantflow.review import ranking as agg
 
 log = logging.getLogger(__name__)
 BUILD_TASK = "exports.build"
 SWEEP_TASK = "exports.sweep"
 RETENTION_TASK = "exports.retention"
 UNFINISHED = (ExportStatus.QUEUED, ExportStatus.RUNNING)
+RANKING = "ranking"  # a competition's ranking, asked for on its ranking page, with that page's filters
 
 
 def request_export(kind: str, fmt: str, filters: dict, actor: User) -> int:
@@ -37,6 +40,34 @@ def request_export(kind: str, fmt: str, filters: dict, actor: User) -> int:
     export_id = export.id  # read before the commit: after it, this request touches the database no more
     db.session.commit()
     return export_id
+
+
+def request_ranking(competition: Competition, fmt: str, args, actor: User) -> int:
+    """Record an export of `competition`'s ranking as the ranking page shows it with `args`
+    (municipality, target group, state, order; nonsense is dropped as the page drops it) and
+    commit it; the caller then enqueues it."""
+    if fmt not in tables.FORMATS:
+        raise Refused(_("Choose the file format."))
+    wanted = {k: str(v) for k, v in agg.Filters.from_args(args, competition).as_args().items()}
+    if "municipality" in wanted:
+        wanted["municipality"] = int(wanted["municipality"])  # as the other exports keep it
+    export = Export(kind=RANKING, format=fmt, filters={"competition": competition.id, **wanted},
+                    requested_by_id=actor.id, status=ExportStatus.QUEUED)  # fmt: skip
+    db.session.add(export)
+    db.session.flush()
+    export_id = export.id
+    db.session.commit()
+    return export_id
+
+
+def _ranking_table(filters: dict) -> tuple[str, list, list]:
+    competition = db.session.get(Competition, filters["competition"])
+    if competition is None:
+        raise LookupError(f"competition {filters['competition']} no longer exists")
+    args = {k: str(v) for k, v in filters.items() if k != "competition"}
+    result = agg.ranking(competition, agg.Filters.from_args(args, competition), page=None)
+    header, rows = agg.export_table(competition, result)
+    return competition.code, header, rows
 
 
 def enqueue_build(export_id: int) -> None:
@@ -69,17 +100,26 @@ def render(export: Export) -> tuple[bytes, int, str]:
     """The file's bytes, its number of rows and its name, in the requester's language."""
     locale = export.requested_by.locale if export.requested_by else "lv"
     with force_locale(locale):
-        label, build = tables.KINDS[export.kind]
-        header, rows = build(tables.Filters.of(export.filters))
+        if export.kind == RANKING:
+            label, header, rows = _ranking_table(export.filters)
+            name_part = f"ranking-{_safe(label)}"
+        else:
+            label, build = tables.KINDS[export.kind]
+            header, rows = build(tables.Filters.of(export.filters))
+            name_part = export.kind
         header = [str(h) for h in header]
         rows = list(rows)
         stamp = export.created_at.strftime("%Y%m%d-%H%M")
-        name = f"{export.kind}-{stamp}.{export.format}"
+        name = f"{name_part}-{stamp}.{export.format}"
         if export.format == "xlsx":
             data = spreadsheet.xlsx_bytes(str(label), header, rows)
         else:
             data = spreadsheet.csv_bytes(header, rows)
     return data, len(rows), name
+
+
+def _safe(name: str) -> str:
+    return "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch in "-_")) or "competition"
 
 
 @queue.task(BUILD_TASK)

@@ -3,10 +3,13 @@
 
 Erasure keeps what the law on public funds requires be kept: organisations' ideas, decisions,
 documents, reports, payments, reviews and both audit trails stay, and rows naming the person
-by id now show the pseudonym (the audit rows keep the actor id). What identifies them goes:
+by id now show the pseudonym (the audit rows keep the actor id). The administration log's rows
+that held the person's e-mail addresses or names (labels, before and after) are rewritten
+with the pseudonym (adminlog.operations.pseudonymise, the one change its triggers allow). What identifies them goes:
 name and e-mail (replaced), password and every session, roles, municipalities, memberships,
-API tokens, unaccepted invitations and mails addressed to them, the forms they had typed and
-not sent (core.drafts), and the contact details on the drafts they made."""
+API tokens, unaccepted invitations and mails addressed to them, the address on the
+invitations they accepted, the forms they had typed and not sent (core.drafts), and the
+contact details on the drafts they made."""
 
 import io
 import json
@@ -176,13 +179,22 @@ def _empty_contacts(ideas_where) -> int:
     ).rowcount  # fmt: skip
 
 
-def _pseudonymise(user: User) -> int:
-    """Replace what identifies the person; returns how many drafts lost their contacts."""
+def _pseudonymise(user: User) -> tuple[int, list[int]]:
+    """Replace what identifies the person, in their account and in the administration log;
+    returns how many drafts lost their contacts and the ids of the log rows rewritten."""
     address = user.email
+    emails, names = adminlog.identifiers_of(user.id)
+    emails.add(user.email)
+    names.add(user.name)
     db.session.execute(delete(Membership).where(Membership.user_id == user.id))
     db.session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     db.session.execute(delete(FormDraft).where(FormDraft.user_id == user.id))
     db.session.execute(delete(Invitation).where(Invitation.email == address, Invitation.accepted_at.is_(None)))
+    # Accepted ones are the organisation's record of who joined when: kept, without the address.
+    db.session.execute(
+        update(Invitation).where(or_(Invitation.email == address, Invitation.accepted_by_id == user.id))
+        .values(email=f"{pseudonym(user.id).lower()}@erased.invalid").execution_options(synchronize_session=False)
+    )  # fmt: skip
     db.session.execute(delete(OutboxMail).where(OutboxMail.to_addr == address))
     drafts = _empty_contacts([Idea.created_by_id == user.id, Idea.tagged("editable")])
     for row in list(user.role_rows):
@@ -194,17 +206,18 @@ def _pseudonymise(user: User) -> int:
     user.end_sessions()
     user.erased_at = utcnow()
     db.session.expire(user, ["memberships"])
-    return drafts
+    db.session.flush()
+    return drafts, adminlog.pseudonymise(user.id, emails, names, user.name)
 
 
 def erase(user: User, actor: User | None) -> None:
     """Pseudonymise the person (see the module's docstring) and log it; the log row names only
     the pseudonym, so the log does not keep what was erased."""
     _check_erasable(user, actor)
-    drafts = _pseudonymise(user)
+    drafts, rows = _pseudonymise(user)
     db.session.flush()
     adminlog.record("person_erased", "account", user.id, user.name, before={"erased": False},
-                    after={"erased": True, "drafts_emptied": drafts}, actor=actor)  # fmt: skip
+                    after={"erased": True, "drafts_emptied": drafts, "log_rows_pseudonymised": rows}, actor=actor)  # fmt: skip
     db.session.commit()
 
 
@@ -217,6 +230,7 @@ def retention(now=None) -> dict:
     now = now or utcnow()
     config = current_app.config
     done = {"drafts": [], "accounts": []}
+    log_rows = []  # administration log rows rewritten for the accounts pseudonymised
     if int(config["RETENTION_DRAFT_DAYS"]) > 0:
         cutoff = now - timedelta(days=int(config["RETENTION_DRAFT_DAYS"]))
         where = [Idea.tagged("editable"), Idea.updated_at < cutoff,
@@ -232,11 +246,13 @@ def retention(now=None) -> dict:
                                func.coalesce(User.last_login_at, User.created_at) < cutoff).order_by(User.id)
         ).all()  # fmt: skip
         for user in stale:
-            _pseudonymise(user)
+            _drafts, rows = _pseudonymise(user)
             done["accounts"].append(user.id)
+            log_rows.extend(rows)
     if done["drafts"] or done["accounts"]:
         db.session.flush()
         adminlog.record("retention_applied", "retention", None, "", before={},
-                        after={"drafts_emptied": done["drafts"], "accounts_pseudonymised": done["accounts"]})  # fmt: skip
+                        after={"drafts_emptied": done["drafts"], "accounts_pseudonymised": done["accounts"],
+                               "log_rows_pseudonymised": log_rows})  # fmt: skip
     db.session.commit()
     return done

@@ -1,7 +1,7 @@
 """Administrators' exports (/admin/exports), a person's own data (/profile/data) and erasure
 of a person (/admin/people/<id>/erase)."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -20,6 +20,7 @@ from grantflow.exports import operations as ops
 from grantflow.exports import personal, tables
 from grantflow.exports.forms import ExportForm
 from grantflow.exports.models import Export, ExportStatus
+from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.territory.models import Municipality
 
 bp = Blueprint("exports", __name__)
@@ -47,10 +48,15 @@ def _form(formdata=True) -> ExportForm:
     return form
 
 
+def _kind_labels() -> dict:
+    return {**{k: label for k, (label, _build) in tables.KINDS.items()}, ops.RANKING: _l("Ranking")}
+
+
 def _page(form, status: int = 200):
     exports = ops.recent()
     return render_template(
-        "exports/index.html", form=form, exports=exports, kinds=tables.KINDS, tag_labels=tables.TAG_LABELS,
+        "exports/index.html", form=form, exports=exports, kind_labels=_kind_labels(), tag_labels=tables.TAG_LABELS,
+        target_groups=TARGET_GROUP_LABELS,
         status_labels=STATUS_LABELS, formats=tables.FORMATS,
         names={c.id: c.code for c in db.session.scalars(select(Competition))},
         municipalities={m.id: m.name for m in db.session.scalars(select(Municipality))},
@@ -73,6 +79,26 @@ def index():
         db.session.rollback()
         flash_refused(refused)
         return _page(form, 422)
+    ops.enqueue_build(export_id)
+    flash(_("The export is being built; refresh this page to download it when it is ready."), "success")
+    return redirect(url_for("exports.index"), code=303)
+
+
+@bp.route("/admin/exports/ranking/<int:competition_id>", methods=["POST"])
+@role_required(ADMINISTRATOR)
+def ranking(competition_id: int):
+    """The ranking page's CSV and XLSX buttons: the file is built on the queue like every
+    export, and this page shows its progress and the download."""
+    competition = db.session.get(Competition, competition_id) or abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        export_id = ops.request_ranking(competition, request.form.get("format", ""), request.form,
+                                        current_user._get_current_object())  # fmt: skip
+    except Refused as refused:
+        db.session.rollback()
+        flash_refused(refused)
+        return redirect(url_for("review.ranking", competition_id=competition_id), code=303)
     ops.enqueue_build(export_id)
     flash(_("The export is being built; refresh this page to download it when it is ready."), "success")
     return redirect(url_for("exports.index"), code=303)

@@ -1,12 +1,15 @@
 """Writing a message (staff) and answering a question (the applicant), and the names of the
 idea's fields a question may reopen, as the idea's form calls them."""
 
+from decimal import Decimal, InvalidOperation
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from grantflow.core.forms import Form
+from grantflow.core.i18n import format_money, format_number
 from grantflow.ideas import operations as ideas_ops
 from grantflow.ideas.forms import BudgetRow, CheckboxesField, IdeaForm, options
 from grantflow.messages.models import MAX_BODY, NOTE, QUESTION
@@ -39,6 +42,25 @@ def change_label(change: dict):
     if field == "requested_amount":
         return _l("Requested grant")
     return _label(field) if field in ideas_ops.REOPENABLE else field
+
+
+MONEY_FIELDS = ("budget_lines.unit_cost", "requested_amount")
+NUMBER_FIELDS = ("budget_lines.quantity",)
+
+
+def change_value(change: dict, side: str) -> str:
+    """A corrected value as the idea page writes it: money as euros, numbers the locale's way."""
+    value = change.get(side)
+    if value in (None, ""):
+        return "—"
+    field = change.get("field", "")
+    if field in MONEY_FIELDS or field in NUMBER_FIELDS:
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        return format_money(number) if field in MONEY_FIELDS else format_number(number)
+    return str(value)
 
 
 class MessageForm(Form):

@@ -13,7 +13,7 @@ from grantflow.ideas import operations as ideas_ops
 from grantflow.ideas import panels
 from grantflow.ideas.views import idea_for, send_file_download
 from grantflow.messages import operations as ops
-from grantflow.messages.forms import KINDS, MessageForm, answer_form, change_label, field_labels
+from grantflow.messages.forms import KINDS, MessageForm, answer_form, change_label, change_value, field_labels
 from grantflow.messages.models import Message, MessageFile, can_write, is_staff
 
 bp = Blueprint("messages", __name__)
@@ -37,6 +37,7 @@ def messages_panel(idea, user, roles) -> panels.Panel | None:
             "roles": roles,
             "field_labels": lambda m: field_labels(idea, m.open_fields or []),
             "change_label": change_label,
+            "change_value": change_value,
         },
     )
 

@@ -257,7 +257,7 @@ def _confirmations(now, competitions, settings) -> list[Due]:
 def due(now: datetime) -> list[Due]:
     """Every reminder owed at `now`, sent or not (send_due leaves out what was sent), to
     active people who have not turned its kind off."""
-    competitions = db.session.scalars(select(Competition).where(Competition.is_demo.is_(False))).all()
+    competitions = db.session.scalars(select(Competition)).all()
     settings = _all_settings(competitions)
     found = [
         *_drafts(now, competitions, settings),

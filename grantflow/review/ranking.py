@@ -19,7 +19,6 @@ from sqlalchemy import Float, Numeric, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from grantflow.accounts.models import User
-from grantflow.core import spreadsheet
 from grantflow.core.extensions import db
 from grantflow.core.i18n import pick
 from grantflow.core.safety import small_int
@@ -346,14 +345,11 @@ def _cells(row: Row, workflow) -> list:
     ]  # fmt: skip
 
 
-def export_csv(competition, result: Ranking) -> bytes:
+def export_table(competition, result: Ranking) -> tuple[list[str], list[list]]:
+    """The ranking as a spreadsheet's header and rows (all of them, in ranking order). The
+    file is built by the exports area on the task queue, never in the request."""
     workflow = workflow_for(competition.workflow)
-    return spreadsheet.csv_bytes(_header(), (_cells(row, workflow) for row in result.rows))
-
-
-def export_xlsx(competition, result: Ranking) -> bytes:
-    workflow = workflow_for(competition.workflow)
-    return spreadsheet.xlsx_bytes(competition.code, _header(), (_cells(row, workflow) for row in result.rows))
+    return _header(), [_cells(row, workflow) for row in result.rows]
 
 
 def progress_by_evaluator(competition_id: int) -> list[dict]:

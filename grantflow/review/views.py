@@ -1,7 +1,7 @@
 """Evaluation pages: the evaluator's desk, scoring and conflicts; the administrators'
 screening, assignment, ranking (with exports) and progress."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -323,26 +323,8 @@ def ranking(competition_id: int):
         municipalities=agg.municipalities_in(competition.id),
         target_groups=agg.TARGET_GROUP_LABELS,
         demo_data=competition.is_demo,
+        export_form=ActionForm(),
     )
-
-@bp.route("/competitions/<int:competition_id>/ranking.<any(csv, xlsx):fmt>")
-@role_required(ADMINISTRATOR)
-def ranking_export(competition_id: int, fmt: str):
-    competition = _competition(competition_id)
-    result = agg.ranking(competition, agg.Filters.from_args(request.args, competition), page=None)
-    if fmt == "csv":
-        body, mimetype = agg.export_csv(competition, result), "text/csv; charset=utf-8"
-    else:
-        body = agg.export_xlsx(competition, result)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body,
-        mimetype=mimetype,
-        headers={"Content-Disposition": f'attachment; filename="ranking-{_safe(competition.code)}.{fmt}"'},
-    )
-
-def _safe(name: str) -> str:
-    return "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch in "-_")) or "competition"
 
 @bp.route("/competitions/<int:competition_id>/progress")
 @role_required(ADMINISTRATOR)

@@ -60,6 +60,6 @@ def test_an_applicant_answers_a_clarification_question(page, journey, tmp_path):
     messages = page.locator("#messages")
     expect(messages.get_by_text("Atradām lētāku piegādātāju")).to_be_visible()
     expect(messages.get_by_role("link", name="tame.pdf")).to_be_visible()
-    expect(messages.get_by_role("cell", name="750", exact=True).first).to_be_visible()
+    expect(messages.get_by_role("cell", name="750,00 €", exact=True).first).to_be_visible()
     expect(messages.get_by_role("link", name="Atbildēt uz jautājumu")).to_have_count(0)
     page.screenshot(path=str(tmp_path / "thread.png"), full_page=True)

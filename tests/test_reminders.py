@@ -42,7 +42,7 @@ def test_draft_reminders_go_once_per_person_and_occasion_in_their_language(facto
     (lv,) = mails(anna.email)
     (en,) = mails(john.email)
     assert en.subject == "Reminder: your idea “Dārzs” is not submitted yet"
-    assert lv.subject == "Atgādinājums: jūsu ideja “Dārzs” vēl nav iesniegta"
+    assert lv.subject == "Atgādinājums: jūsu ideja „Dārzs” vēl nav iesniegta"
     assert f"/apply/{draft.id}" in en.body_text and "/profile" in en.body_text
     assert not mails(quiet.email)
     assert send_due(closes - timedelta(hours=20)) == 2  # the one-day reminder
@@ -58,7 +58,7 @@ def test_a_run_that_missed_an_earlier_moment_sends_only_the_latest(factory):
     db.session.commit()
     assert send_due(competition.closes_at - timedelta(hours=5)) == 1
     assert send_due(competition.closes_at - timedelta(hours=4)) == 0
-    assert [m.subject for m in mails("late@example.lv")] == ["Atgādinājums: jūsu ideja “Kopienas dārzs” vēl nav iesniegta"]
+    assert [m.subject for m in mails("late@example.lv")] == ["Atgādinājums: jūsu ideja „Kopienas dārzs” vēl nav iesniegta"]
 
 
 def test_evaluators_with_unscored_assignments_are_reminded_before_evaluation_closes(factory):

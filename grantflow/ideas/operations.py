@@ -23,6 +23,8 @@ from grantflow.ideas import parsing
 from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.mail.operations import queue_mails
 from grantflow.organisations.models import Membership
+from grantflow.questionnaires import operations as forms_ops
+from grantflow.questionnaires.definition import FormDef
 from grantflow.territory.models import Municipality, Parish
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
@@ -100,12 +102,74 @@ def create_idea(competition: Competition, organisation, actor, now) -> Idea:
         municipality_id=organisation.municipality_id,
         parish_id=organisation.parish_id,
         draft_raw={},
+        answers={},
+        form_version=forms_ops.version_for(competition, "application"),
     )
     idea.activities = [IdeaActivity(position=1)]
     idea.budget_lines = [BudgetLine(position=1)]
+    sync_answers(idea)
     db.session.add(idea)
     db.session.commit()
     return idea
+
+
+# --- the answers document --------------------------------------------------------------------
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _money(value) -> str:
+    return f"{(value or ZERO).quantize(Decimal('0.01')):f}"
+
+
+def _quantity(value) -> str:
+    return f"{Decimal(1 if value is None else value).quantize(Decimal('0.01')):f}"
+
+
+# What each meaning of an application form reads from the idea's typed columns and rows: the
+# answers document holds the same value (sync_answers), in the JSON form of its question type.
+IDEA_MEANINGS = {
+    "title": lambda idea: idea.title or "",
+    "summary": lambda idea: idea.summary or "",
+    "place": lambda idea: idea.place or "",
+    "contact_name": lambda idea: idea.contact_name or "",
+    "contact_email": lambda idea: idea.contact_email or "",
+    "contact_phone": lambda idea: idea.contact_phone or "",
+    "target_groups": lambda idea: list(idea.target_groups or []),
+    "expected_participants": lambda idea: idea.expected_participants,
+    "publish_consent": lambda idea: bool(idea.publish_consent),
+    "municipality": lambda idea: {"municipality": idea.municipality_id, "parish": idea.parish_id},
+    "requested_amount": lambda idea: _money(idea.requested_amount),
+    "own_contribution": lambda idea: _money(idea.own_contribution),
+    "activities": lambda idea: [
+        {"description": a.description or "", "starts_on": _iso(a.starts_on), "ends_on": _iso(a.ends_on)}
+        for a in idea.activities
+    ],
+    "partners": lambda idea: [
+        {"name": p.name or "", "kind": p.kind or None, "contribution": p.contribution or ""} for p in idea.partners
+    ],
+    "budget_lines": lambda idea: [
+        {"item": l.item or "", "quantity": _quantity(l.quantity), "unit_cost": _money(l.unit_cost), "own": bool(l.own)}
+        for l in idea.budget_lines
+    ],
+}
+
+
+def form_of(idea: Idea) -> FormDef:
+    """The application form the idea is answered under."""
+    return idea.form_version.form if idea.form_version is not None else forms_ops.default_form("application")
+
+
+def sync_answers(idea: Idea) -> None:
+    """Write the answers of questions with a meaning into the idea's answers document, as the
+    typed columns and rows hold them (answers without a meaning are written there directly)."""
+    answers = dict(idea.answers or {})
+    for question in form_of(idea).questions:
+        read = IDEA_MEANINGS.get(question.meaning)
+        if read is not None:
+            answers[question.key] = read(idea)
+    if answers != idea.answers:
+        idea.answers = answers
 
 
 def competition_workflow_initial(competition: Competition) -> str:
@@ -228,6 +292,7 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
             line.own = bool(row.get("own"))
     recompute_budget(idea)
     idea.draft_raw = r.raw
+    sync_answers(idea)
     if commit:
         db.session.commit()
     else:
@@ -288,6 +353,7 @@ def correct_fields(idea: Idea, values: dict, open_fields: list[str], actor) -> t
     recompute_budget(idea)
     if changes:
         note("requested_amount", before_total, idea.requested_amount)
+    sync_answers(idea)
     db.session.flush()
     return r.problems, changes
 
@@ -322,6 +388,7 @@ def add_row(idea: Idea, which: str, actor) -> int:
     if len(rows) >= MAX_ROWS:
         raise Refused([_l("At most %(count)d rows.", count=MAX_ROWS)])
     rows.append(model(position=len(rows) + 1))
+    sync_answers(idea)
     db.session.commit()
     return len(rows) - 1
 
@@ -339,6 +406,7 @@ def remove_row(idea: Idea, which: str, index: int, actor) -> None:
         row.position = i + 1
     idea.draft_raw = _shift_raw(idea.draft_raw or {}, which, index)
     recompute_budget(idea)
+    sync_answers(idea)
     db.session.commit()
 
 
@@ -436,6 +504,8 @@ def submit_idea(idea: Idea, actor, received_at) -> str:
     transaction, which in a SQLite request queues for the write lock a second time behind
     everyone else's submission."""
     engine.fire(idea, idea.workflow.part("submit"), actor, "", received_at=received_at)
+    # The first submission under the form version freezes it (editing it is refused from now).
+    forms_ops.freeze(idea.form_version_id, received_at)
     reference = idea.reference
     db.session.commit()
     return reference

@@ -1,0 +1,273 @@
+"""Forms as data (issue #10 part 1): form files checked at load, the answers store, and the
+migration that moved every existing idea's and report's answers into it."""
+
+import copy
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+from werkzeug.datastructures import MultiDict
+
+from grantflow.questionnaires import answers as form_answers
+from grantflow.questionnaires.definition import FormError, load, load_dir, parse
+
+FORMS = Path(__file__).resolve().parents[1] / "workflows" / "forms"
+
+
+def idea_file() -> dict:
+    return yaml.safe_load((FORMS / "community_idea.yaml").read_text(encoding="utf-8"))
+
+
+def problems_of(data) -> list[str]:
+    with pytest.raises(FormError) as raised:
+        parse(data, "test.yaml")
+    return raised.value.problems
+
+
+# --- loading --------------------------------------------------------------------------------
+def test_the_default_forms_load_with_every_meaning_the_rest_of_grantflow_reads():
+    forms, broken = load_dir(FORMS)
+    assert broken == {}
+    idea, report = forms["community_idea"], forms["community_report"]
+    assert idea.kind == "application" and report.kind == "report"
+    assert {q.meaning for q in idea.questions} >= {
+        "title", "summary", "budget_lines", "activities", "partners", "municipality", "place", "target_groups",
+        "expected_participants", "publish_consent", "contact_name", "contact_email", "contact_phone",
+    }  # fmt: skip
+    assert {q.meaning for q in report.questions} >= {"participants", "reach", "spending", "volunteers", "activities"}
+    # The questions without a meaning are the columns the migration moved into the answers.
+    assert {q.key for q in idea.questions if q.meaning is None} == {
+        "community_need", "goals", "less_active_reach", "coop_premises", "coop_inventory", "coop_upkeep", "sustainability",
+    }  # fmt: skip
+    assert {q.key for q in report.questions if q.meaning is None} == {"changed", "continues"}
+
+
+def test_a_broken_file_is_refused_with_every_problem_named():
+    data = idea_file()
+    questions = data["sections"][0]["questions"]
+    questions[0]["type"] = "essay"  # unknown type
+    questions[1]["key"] = "title"  # duplicate key
+    questions[2]["colour"] = "red"  # unknown key
+    questions[3]["label"] = {"lv": "Mērķi", "en": "Goals", "de": "Ziele"}  # not exactly lv+en
+    data["sections"][2]["questions"][1]["shown_when"] = {"question": "no_such", "any_of": ["youth"]}
+    data["sections"][2]["questions"][2]["meaning"] = "shoe_size"
+    data["sections"][1]["questions"][0]["limits"] = {"max_length": 10}  # not a rows limit
+    problems = problems_of(data)
+    text = "\n".join(problems)
+    assert "unknown type 'essay'" in text
+    assert "question key 'title' is used twice" in text
+    assert "unknown key(s) 'colour'" in text
+    assert "label has unknown key(s) 'de'" in text
+    assert "shown_when names the missing question 'no_such'" in text
+    assert "unknown meaning 'shoe_size'" in text
+    assert "limit 'max_length' does not apply to a rows question" in text
+    assert len(problems) >= 7
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["sections"][5]["questions"][0].pop("columns"), "repeating rows need 'columns'"),
+        (lambda d: d["sections"][5]["questions"][0]["columns"].pop(2), "meaning 'budget_lines' needs the column(s) unit_cost"),
+        (lambda d: d["sections"][0]["questions"][0].update(meaning="summary"), "meaning 'summary' is already given to"),
+        (lambda d: d["sections"][0]["questions"][0].update(type="number"), "meaning 'title' needs a question of type"),
+        (lambda d: d["sections"][2]["questions"][1]["shown_when"].update(any_of=["pensioners"]), "does not offer"),
+        (lambda d: d["sections"][0]["questions"][0].update(required=True), "'required' must be the message"),
+        (lambda d: d["sections"][0]["questions"][0].update(label="Nosaukums"), "must give both languages"),
+        (lambda d: d["sections"][0]["questions"][0]["label"].update(en=3), "label 'en' must be text"),
+        (lambda d: d["sections"][2]["questions"][0].pop("choices"), "a choice question needs 'choices'"),
+        (lambda d: d["sections"][2]["questions"][2].update(limits={"min": 5, "max": 1}), "limit 'min' is above 'max'"),
+        (lambda d: d.update(kind="survey"), "'kind' must be one of"),
+        (lambda d: [s["questions"].__setitem__(0, {**s["questions"][0], "meaning": None}) for s in d["sections"][:1]],
+         "must have a question with the meaning 'title'"),
+    ],
+)  # fmt: skip
+def test_each_kind_of_mistake_is_named(change, expected):
+    data = idea_file()
+    change(data)
+    assert any(expected in problem for problem in problems_of(data)), problems_of(data)
+
+
+def test_a_comma_in_an_unquoted_label_is_caught(tmp_path):
+    text = (FORMS / "community_idea.yaml").read_text(encoding="utf-8")
+    text = text.replace("label: {lv: Mērķi, en: Goals}", "label: {lv: Mērķi, uzdevumi, en: Goals}")
+    path = tmp_path / "broken.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FormError) as raised:
+        load(path)
+    assert any("unknown key(s) 'uzdevumi'" in p for p in raised.value.problems)
+
+
+def test_one_broken_file_does_not_stop_the_others_and_two_files_with_one_name_are_both_refused(tmp_path):
+    good = (FORMS / "community_report.yaml").read_text(encoding="utf-8")
+    (tmp_path / "a.yaml").write_text(good, encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(good, encoding="utf-8")
+    (tmp_path / "c.yaml").write_text((FORMS / "community_idea.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "d.yaml").write_text("name: [unclosed", encoding="utf-8")
+    forms, broken = load_dir(tmp_path)
+    assert list(forms) == ["community_idea"]
+    assert set(broken) == {str(tmp_path / n) for n in ("a.yaml", "b.yaml", "d.yaml")}
+    assert "not valid YAML" in broken[str(tmp_path / "d.yaml")][0]
+
+
+def test_a_stored_definition_reads_back_as_the_file():
+    form = load(FORMS / "community_idea.yaml")
+    assert parse(copy.deepcopy(form.as_json()), "stored") == form
+
+
+# --- the form a definition makes -------------------------------------------------------------
+def test_the_generated_form_keeps_what_was_typed_with_a_message_beside_the_field(app):
+    form_def = load(FORMS / "community_idea.yaml")
+    with app.test_request_context():
+        form_class = form_answers.build_form(form_def, places=([(1, "Ludzas novads")], [(2, "Cirmas pagasts")]))
+        form = form_class(
+            formdata=MultiDict(
+                {
+                    "title": "T" * 301,
+                    "summary": "Kopsavilkums",
+                    "expected_participants": "četrdesmit",
+                    "target_groups": ["youth", "men_over_35"],
+                    "activities-0-description": "Talka",
+                    "activities-0-starts_on": "31.02.2026",
+                    "budget_lines-0-item": "Krāsa",
+                    "budget_lines-0-quantity": "2",
+                    "budget_lines-0-unit_cost": "1 234,50",
+                    "municipality": "1",
+                    "contact_email": "nav-adrese",
+                }
+            ),
+            meta={"csrf": False},
+        )
+        assert not form.validate()
+        answers, kept, messages = form_answers.read(form_def, form)
+        assert kept == {
+            "title": "T" * 301,
+            "expected_participants": "četrdesmit",
+            "activities-0-starts_on": "31.02.2026",
+            "contact_email": "nav-adrese",
+        }
+        assert set(messages) == set(kept)
+        assert 'value="četrdesmit"' in form["expected_participants"]()  # shown back as typed
+        assert answers["summary"] == "Kopsavilkums"
+        assert answers["budget_lines"] == [{"item": "Krāsa", "quantity": "2.00", "unit_cost": "1234.50", "own": False}]
+        assert answers["municipality"] == {"municipality": 1, "parish": None}
+        assert answers["target_groups"] == ["youth", "men_over_35"]
+        missing = form_answers.missing(form_def, answers, (Decimal("100"), Decimal("2000")))
+        # less_active_reach is shown (men_over_35 chosen), so required; the grant is out of range.
+        assert "less_active_reach" in missing and "goals" in missing
+        assert "2469.00" in missing["budget_lines"]
+        # Hidden by its condition: neither required nor kept.
+        answers["target_groups"] = ["seniors"]
+        assert "less_active_reach" not in form_answers.missing(form_def, answers)
+        assert "less_active_reach" not in form_answers.visible(form_def, {**answers, "less_active_reach": "x"})
+
+
+# --- the answers store ----------------------------------------------------------------------
+def test_saving_a_draft_keeps_every_answer_in_the_document_and_submission_freezes_the_version(app, factory):
+    from grantflow.core.extensions import db
+    from grantflow.ideas import operations as ops
+    from grantflow.questionnaires.models import FormVersion
+
+    competition = factory.competition()
+    org = factory.organisation()
+    applicant = factory.applicant(org)
+    idea = ops.create_idea(competition, org, applicant, competition.opens_at)
+    version = idea.form_version
+    assert version is not None and version.name == "community_idea" and not version.frozen
+    data = ops.form_data(idea)
+    data.update(
+        title="Dārzs", summary="Kopā", community_need="Vieta", goals="Satikties", sustainability="Paliek",
+        target_groups=["seniors"], expected_participants="40", contact_name="Anna", contact_email="anna@example.lv",
+        municipality_id=str(org.municipality_id or ""), parish_id="",
+        activities=[{"description": "Talka", "starts_on": "2027-05-01", "ends_on": ""}],
+        budget_lines=[{"item": "Dēļi", "quantity": "2", "unit_cost": "250,50", "own": False}],
+    )  # fmt: skip
+    assert ops.save_idea(idea, data, applicant) == {}
+    db.session.expire_all()
+    idea = db.session.get(type(idea), idea.id)
+    assert idea.goals == "Satikties" and idea.answers["goals"] == "Satikties"
+    assert idea.answers["title"] == "Dārzs"
+    assert idea.answers["budget_lines"] == [{"item": "Dēļi", "quantity": "2.00", "unit_cost": "250.50", "own": False}]
+    assert idea.answers["activities"] == [{"description": "Talka", "starts_on": "2027-05-01", "ends_on": None}]
+    assert idea.requested_amount == Decimal("501.00")  # the meaning's typed column
+    db.session.commit()
+    # Submitted (through the workflow, as the apply page does): the version is frozen.
+    applicant.email_confirmed_at = competition.opens_at
+    ops.submit_idea(idea, applicant, competition.opens_at)
+    db.session.expire_all()
+    assert db.session.get(FormVersion, version.id).frozen
+
+
+def test_the_migration_moves_every_answer_into_the_store(app, factory):
+    """A database at 0016_exports filled with ideas and a report, upgraded: every text that
+    lived in a dropped column is in the answers, and every answer with a meaning too."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from grantflow.core.extensions import db
+    from grantflow.ideas.models import Idea, Partner
+    from grantflow.reports.models import Report
+    from grantflow.reports.operations import start_report
+
+    funded = factory.funded()
+    funded.partners = [Partner(position=1, name="Skola", kind="organisation", contribution="Telpas")]
+    applicant = factory.member_of(funded.organisation)
+    report = start_report(funded, applicant)
+    draft = factory.idea(title="Melnraksts")
+    db.session.commit()
+    ids = (funded.id, draft.id)
+    report_id = report.id
+    db.session.remove()
+    downgrade(revision="0016_exports")
+    texts = {
+        "community_need": "Ciemā nav vietas — „kur” satikties.\nOtrā rinda",
+        "goals": "Mērķi ✓",
+        "less_active_reach": "Uzrunāsim personīgi",
+        "coop_premises": "Tautas nams",
+        "coop_inventory": "Galdi",
+        "coop_upkeep": "Pašvaldība",
+        "sustainability": "Paliek kopienai",
+    }
+    with db.engine.begin() as connection:
+        for i, idea_id in enumerate(ids):
+            values = {name: f"{value} {i}" for name, value in texts.items()}
+            sets = ", ".join(f"{name} = :{name}" for name in values)
+            connection.execute(text(f"UPDATE ideas SET {sets} WHERE id = :id"), {**values, "id": idea_id})
+        connection.execute(
+            text("UPDATE reports SET changed = :c, continues = :n, participants = 41, volunteers = 5 WHERE id = :id"),
+            {"c": "Mainījās daudz", "n": "Turpinās talkas", "id": report_id},
+        )
+        connection.execute(text("INSERT INTO report_activities (report_id, held_on, description, participants) VALUES (:r, :d, 'Talka', 30)"),
+                           {"r": report_id, "d": date(2027, 5, 1)})  # fmt: skip
+    upgrade()
+    for i, idea_id in enumerate(ids):
+        idea = db.session.get(Idea, idea_id)
+        for name, value in texts.items():
+            assert getattr(idea, name) == f"{value} {i}"
+            assert idea.answers[name] == f"{value} {i}"
+        assert idea.form_version is not None and idea.form_version.name == "community_idea"
+        assert idea.answers["title"] == idea.title
+        assert idea.answers["municipality"] == {"municipality": idea.municipality_id, "parish": idea.parish_id}
+        assert idea.answers["target_groups"] == idea.target_groups
+        assert idea.answers["expected_participants"] == idea.expected_participants
+        assert [Decimal(l["unit_cost"]) for l in idea.answers["budget_lines"]] == [l.unit_cost for l in idea.budget_lines]
+        assert len(idea.answers["activities"]) == len(idea.activities)
+    funded = db.session.get(Idea, ids[0])
+    assert funded.answers["partners"] == [{"name": "Skola", "kind": "organisation", "contribution": "Telpas"}]
+    assert funded.form_version.frozen  # submitted under it
+    report = db.session.get(Report, report_id)
+    assert (report.changed, report.continues) == ("Mainījās daudz", "Turpinās talkas")
+    assert report.answers["participants"] == 41 and report.answers["volunteers"] == 5
+    assert report.answers["activities"][-1] == {"held_on": "2027-05-01", "description": "Talka", "participants": 30}
+    assert [s["planned"] for s in report.answers["spending"]] == [f"{s.planned:f}" for s in report.spending]
+    assert {r["target_group"] for r in report.answers["reach"]} == {r.target_group for r in report.reach}
+    assert report.form_version.name == "community_report" and not report.form_version.frozen
+    # And back: the columns return with their texts.
+    db.session.remove()
+    downgrade(revision="0016_exports")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT goals FROM ideas WHERE id = :id"), {"id": ids[1]}).scalar() == "Mērķi ✓ 1"
+        assert connection.execute(text("SELECT changed FROM reports WHERE id = :id"), {"id": report_id}).scalar() == "Mainījās daudz"
+    upgrade()

@@ -271,3 +271,58 @@ def test_the_migration_moves_every_answer_into_the_store(app, factory):
         assert connection.execute(text("SELECT goals FROM ideas WHERE id = :id"), {"id": ids[1]}).scalar() == "Mērķi ✓ 1"
         assert connection.execute(text("SELECT changed FROM reports WHERE id = :id"), {"id": report_id}).scalar() == "Mainījās daudz"
     upgrade()
+
+
+# --- the form as a task list of section pages (issue #14 part 1) ------------------------------
+def test_sections_save_a_draft_each_keep_what_was_typed_and_lead_to_checking_and_submitting(client, factory):
+    from tests.conftest import login
+
+    from grantflow.core.extensions import db
+    from grantflow.ideas import operations as ops
+    from grantflow.ideas.models import Idea
+
+    user = factory.applicant()
+    org = user.memberships[0].organisation
+    competition = factory.competition()
+    db.session.commit()
+    idea = ops.create_idea(competition, org, user, competition.opens_at)
+    idea_id = idea.id
+    login(client, user.email)
+    page = client.get(f"/apply/{idea_id}/sections").get_data(as_text=True)
+    assert page.count('<li class="govuk-task-list__item') == 8
+    assert "Nav sākts" in page or "Not started" in page
+    page = client.get(f"/apply/{idea_id}/sections/idea").get_data(as_text=True)
+    assert 'name="title"' in page and 'name="community_need"' in page and 'name="budget_lines' not in page
+    # Nothing complete is required to save: a half-filled section is kept, and on to the next.
+    response = client.post(f"/apply/{idea_id}/sections/idea", data={"title": "Dārzs", "goals": "Satikties", "action": "continue"})
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/apply/{idea_id}/sections/activities")
+    idea = db.session.get(Idea, idea_id)
+    assert (idea.title, idea.goals, idea.summary) == ("Dārzs", "Satikties", "")
+    # A number that is not one: the message beside the field, the text kept, never a 500.
+    response = client.post(
+        f"/apply/{idea_id}/sections/people",
+        data={"target_groups": ["seniors"], "expected_participants": "četrdesmit", "action": "continue"},
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'value="četrdesmit"' in page and "govuk-error-message" in page
+    db.session.expire_all()
+    idea = db.session.get(Idea, idea_id)
+    assert idea.target_groups == ["seniors"] and idea.draft_raw == {"expected_participants": "četrdesmit"}
+    page = client.get(f"/apply/{idea_id}/sections/people").get_data(as_text=True)
+    assert 'value="četrdesmit"' in page  # still there on coming back
+    # Rows without JavaScript: add saves first, then adds.
+    response = client.post(
+        f"/apply/{idea_id}/sections/budget",
+        data={"budget_lines-0-item": "Dēļi", "budget_lines-0-quantity": "2", "budget_lines-0-unit_cost": "250,50", "action": "add:budget_lines"},
+    )
+    assert response.status_code == 303 and "#budget_lines-1" in response.headers["Location"]
+    db.session.expire_all()
+    idea = db.session.get(Idea, idea_id)
+    assert len(idea.budget_lines) == 2 and idea.requested_amount == Decimal("501.00")
+    states = dict((s.key, state) for s, state in ops.section_states(idea))
+    assert states["idea"] == "in_progress" and states["people"] == "in_progress" and states["partners"] == "not_started"
+    # The check page names what is missing, with a link to each section.
+    page = client.get(f"/apply/{idea_id}/check").get_data(as_text=True)
+    assert f"/apply/{idea_id}/sections/contact" in page and "govuk-error-summary" in page
+    assert "Dēļi" in page

@@ -5,6 +5,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import filetype
@@ -23,6 +24,7 @@ from grantflow.ideas import parsing
 from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.mail.operations import queue_mails
 from grantflow.organisations.models import Membership
+from grantflow.questionnaires import answers as form_answers
 from grantflow.questionnaires import operations as forms_ops
 from grantflow.questionnaires.definition import FormDef
 from grantflow.territory.models import Municipality, Parish
@@ -160,16 +162,147 @@ def form_of(idea: Idea) -> FormDef:
     return idea.form_version.form if idea.form_version is not None else forms_ops.default_form("application")
 
 
-def sync_answers(idea: Idea) -> None:
-    """Write the answers of questions with a meaning into the idea's answers document, as the
-    typed columns and rows hold them (answers without a meaning are written there directly)."""
+def current_answers(idea: Idea) -> dict:
+    """The idea's whole answers document as it stands: the answers kept only there, and the
+    typed columns' and rows' values for questions with a meaning."""
     answers = dict(idea.answers or {})
     for question in form_of(idea).questions:
         read = IDEA_MEANINGS.get(question.meaning)
         if read is not None:
             answers[question.key] = read(idea)
+    return answers
+
+
+def sync_answers(idea: Idea) -> None:
+    """Write the answers of questions with a meaning into the idea's answers document, as the
+    typed columns and rows hold them (answers without a meaning are written there directly)."""
+    answers = current_answers(idea)
     if answers != idea.answers:
         idea.answers = answers
+
+
+# --- a section of the form, on its own page ---------------------------------------------------
+ROW_MODELS = {"activities": IdeaActivity, "partners": Partner, "budget_lines": BudgetLine}
+ROW_DEFAULTS = {"quantity": Decimal("1"), "unit_cost": ZERO, "own": False, "kind": "organisation"}
+SCALAR_COLUMNS = {
+    "title": "title", "summary": "summary", "place": "place", "contact_name": "contact_name",
+    "contact_email": "contact_email", "contact_phone": "contact_phone", "target_groups": "target_groups",
+    "expected_participants": "expected_participants", "publish_consent": "publish_consent",
+    "requested_amount": "requested_amount", "own_contribution": "own_contribution",
+}  # fmt: skip
+
+
+def _typed(column: str, value):
+    """An answer's JSON value as the typed column holds it."""
+    if value is None:
+        return None
+    if column in ("starts_on", "ends_on"):
+        return date.fromisoformat(value)
+    if column in ("quantity", "unit_cost", "requested_amount", "own_contribution"):
+        return Decimal(str(value))
+    return value
+
+
+def save_section(idea: Idea, section: str, answers: dict, kept: dict[str, str], actor, commit: bool = True) -> None:
+    """Save one section's answers as a draft (nothing needs to be complete): answers with a
+    meaning into their columns and rows, the others into the answers document. An answer that
+    could not be read (None, its typed text in `kept`) leaves what was saved before; the typed
+    text is kept in draft_raw, as save_idea keeps it."""
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    engine.bump_version(idea)
+    form = form_of(idea)
+    questions = form.section(section).questions
+    document = dict(idea.answers or {})
+    for question in questions:
+        if question.type == "file" or question.key not in answers:
+            continue
+        value = answers[question.key]
+        if question.meaning == "municipality":
+            _set_place(idea, (value or {}).get("municipality"), (value or {}).get("parish"), _Reader())
+        elif question.meaning in ROW_MODELS:
+            rows = getattr(idea, question.meaning)
+            given = (value or [])[:MAX_ROWS]
+            _resize(rows, len(given), ROW_MODELS[question.meaning])
+            for i, (row, stored) in enumerate(zip(given, rows, strict=False)):
+                stored.position = i + 1
+                for column in question.columns:
+                    if hasattr(stored, column.key) and row.get(column.key) is not None:
+                        setattr(stored, column.key, _typed(column.key, row[column.key]))
+                    elif f"{question.key}-{i}-{column.key}" not in kept and hasattr(stored, column.key):
+                        setattr(stored, column.key, ROW_DEFAULTS.get(column.key, "" if column.type != "date" else None))
+        elif question.meaning in SCALAR_COLUMNS:
+            if value is not None or question.key not in kept:
+                column = SCALAR_COLUMNS[question.meaning]
+                if column == "target_groups":
+                    value = [g for g in TARGET_GROUPS if g in (value or [])]
+                setattr(idea, column, _typed(column, value) if value is not None else ("" if question.type in
+                        ("short_text", "long_text", "email", "phone") else None))
+        elif value is not None or question.key not in kept:
+            document[question.key] = value
+    idea.answers = {**document, "_saved": sorted({*document.get("_saved", []), section})}
+    prefixes = tuple(q.key for q in questions)
+    raw = {k: v for k, v in (idea.draft_raw or {}).items() if k.split("-", 1)[0] not in prefixes}
+    raw.update({k: v[:100_000] for k, v in kept.items()})
+    idea.draft_raw = raw
+    recompute_budget(idea)
+    sync_answers(idea)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+
+
+def add_answer_row(idea: Idea, key: str, actor) -> int:
+    """Add an empty row to a repeating question (rows with a meaning: add_row)."""
+    question = form_of(idea).question(key)
+    if question is None or question.type != "rows":
+        raise Refused([_l("Unknown list.")])
+    if question.meaning in ROW_MODELS:
+        return add_row(idea, question.meaning, actor)
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    rows = list((idea.answers or {}).get(key) or [])
+    if len(rows) >= question.limits.get("max_rows", MAX_ROWS):
+        raise Refused([_l("At most %(count)d rows.", count=question.limits.get("max_rows", MAX_ROWS))])
+    rows.append({c.key: None for c in question.columns})
+    idea.answers = {**(idea.answers or {}), key: rows}
+    db.session.commit()
+    return len(rows) - 1
+
+
+def remove_answer_row(idea: Idea, key: str, index: int, actor) -> None:
+    question = form_of(idea).question(key)
+    if question is None or question.type != "rows":
+        raise Refused([_l("Unknown list.")])
+    if question.meaning in ROW_MODELS:
+        return remove_row(idea, question.meaning, index, actor)
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    rows = list((idea.answers or {}).get(key) or [])
+    if 0 <= index < len(rows):
+        engine.bump_version(idea)
+        del rows[index]
+        idea.answers = {**(idea.answers or {}), key: rows}
+        idea.draft_raw = _shift_raw(idea.draft_raw or {}, key, index)
+        db.session.commit()
+    return None
+
+
+def section_states(idea: Idea) -> list[tuple]:
+    """(section, state) for the task list: not_started, in_progress or complete (every
+    required question shown now answered, nothing kept that could not be read)."""
+    form = form_of(idea)
+    answers = current_answers(idea)
+    saved = set(answers.get("_saved") or [])
+    raw_keys = {k.split("-", 1)[0] for k in (idea.draft_raw or {})}
+    states = []
+    for section in form.sections:
+        state = form_answers.section_state(form, section.key, answers, saved)
+        if state == "complete" and raw_keys & {q.key for q in section.questions}:
+            state = "in_progress"
+        states.append((section, state))
+    return states
 
 
 def competition_workflow_initial(competition: Competition) -> str:
@@ -479,6 +612,14 @@ def missing_fields(idea: Idea) -> dict[str, str]:
             problems.setdefault(f"budget_lines-{i}-unit_cost", str(_l("Give the cost of this item.")))
     if not any(not l.own and l.total > 0 for l in idea.budget_lines):
         problems["budget_lines"] = str(_l("Add at least one budget line paid from the grant."))
+    # The form's own questions without a meaning (an edited form's new ones too): required when
+    # shown. The default form's give the same messages as the rules above.
+    form = form_of(idea)
+    answers = current_answers(idea)
+    general = form_answers.missing(form, answers)
+    for question in form.questions:
+        if question.meaning is None and question.key in general:
+            problems.setdefault(question.key, general[question.key])
     competition = idea.competition
     requested = idea.requested_amount or ZERO
     if requested and not (competition.min_grant <= requested <= competition.max_grant):

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FormField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
@@ -155,21 +156,23 @@ def _field(question: Question, locale: str | None):
     return None  # files: uploaded on their own
 
 
+def _choices(items) -> list[SelectChoice]:
+    items = [c if isinstance(c, SelectChoice) else SelectChoice(str(c[0]), c[1]) for c in items]
+    return items if items and items[0].value == "" else [SelectChoice("", ""), *items]
+
+
 def build_form(definition: FormDef, section: str | None = None, locale: str | None = None, places=None) -> type[Form]:
     """The form class of a whole definition, or of one section. `places` are the choices of
-    a municipality question: (municipalities [(id, name)], parishes [(id, name)])."""
+    a municipality question: (municipalities, parishes), each a list of SelectChoice or of
+    (id, name) pairs (a blank choice is put first)."""
     questions = definition.section(section).questions if section else definition.questions
     fields = {}
     for question in questions:
         if question.type == "municipality_parish":
             municipalities, parishes = places or ([], [])
-            fields[question.key] = SelectField(
-                pick(question.label, locale), choices=[SelectChoice("", "")] + [SelectChoice(str(i), n) for i, n in municipalities]
-            )
+            fields[question.key] = SelectField(pick(question.label, locale), choices=_choices(municipalities), validate_choice=False)
             fields[f"{question.key}_parish"] = SelectField(
-                _l("Parish or town"),
-                choices=[SelectChoice("", "")] + [SelectChoice(str(i), n) for i, n in parishes],
-                validate_choice=False,
+                _l("Parish or town"), choices=_choices(parishes), validate_choice=False,
             )
             continue
         made = _field(question, locale)
@@ -275,6 +278,24 @@ def form_data(definition: FormDef, answers: dict, kept: dict | None = None) -> d
         elif name in data:
             data[name] = text
     return data
+
+
+def restore_kept(form, kept: dict[str, str] | None) -> None:
+    """Put text kept as typed back in its fields, with the message it had (a page drawn again
+    after the save that kept it)."""
+    for name, text in (kept or {}).items():
+        match = ROW_KEY.match(name)
+        field = None
+        if match and match[1] in form._fields and form[match[1]].type == "RowList":
+            entries = form[match[1]].entries
+            if int(match[2]) < len(entries):
+                field = entries[int(match[2])].form._fields.get(match[3])
+        else:
+            field = form._fields.get(name)
+        if field is None or field.type in ("RowList", "FormField"):
+            continue
+        field.process(MultiDict({field.name: text}))
+        field.validate(form)
 
 
 def _shown(question: Question, value):

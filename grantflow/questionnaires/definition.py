@@ -206,8 +206,12 @@ def _unknown(data: dict, allowed: set, where: str, problems: list[str]) -> None:
 
 
 def _key(value, where: str, problems: list[str]) -> str:
-    if not isinstance(value, str) or not value.isidentifier() or not value.isascii() or value != value.lower():
-        problems.append(f"{where}: 'key' must be a lower-case name of letters, digits and _ (got {value!r})")
+    if (
+        not isinstance(value, str) or not value.isidentifier() or not value.isascii()
+        or value != value.lower() or value.startswith("_")
+    ):  # fmt: skip
+        # Keys starting with _ are GrantFlow's own in an answers document (_saved: the sections saved).
+        problems.append(f"{where}: 'key' must be a lower-case name of letters, digits and _, not starting with _ (got {value!r})")
         return str(value)
     return value
 

@@ -1,6 +1,8 @@
 """The idea: the page every role shares (each sees what its role allows), its workflow steps,
 and filing it: choose the competition, fill the form in sittings, attach files, submit."""
 
+from datetime import date
+from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -576,6 +578,8 @@ def check_answers(idea_id: int):
         shown=lambda q: form_def.shown(q, answers),
         locale=locale_code(),
         place_names=_place_names(idea),
+        as_decimal=lambda v: Decimal(str(v)),
+        as_date=date.fromisoformat,
         is_open=idea.competition.is_open(utcnow()),
     )
 

@@ -63,6 +63,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["message_file"]
         elif name == "export_id":
             values[name] = ids["export"]
+        elif name == "version_id":
+            values[name] = ids["form_version"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

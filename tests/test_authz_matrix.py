@@ -55,6 +55,8 @@ EXPECT = {
     "ideas.step": E(post=A), "ideas.confirm_step": E(A), "ideas.confirm_submit": E(A, redirect={"administrator"}), "ideas.submit": E(post=A), "ideas.upload": E(post=A),
     "ideas.sections": E(A, redirect={"administrator"}), "ideas.section": E(A, redirect={"administrator"}),
     "ideas.check_answers": E(A, redirect={"administrator"}), "ideas.save_section": E(post=A),
+    "questionnaires.index": E(ADMIN), "questionnaires.edit": E(ADMIN),
+    "questionnaires.change": E(post=ADMIN), "questionnaires.copy": E(post=ADMIN),
     "organisations.create": E(LOGGED_IN, LOGGED_IN), "organisations.edit": E(A, A), "organisations.index": E(LOGGED_IN),
     "organisations.invitation": E(PUBLIC, PUBLIC), "organisations.invite": E(post=A),
     "organisations.register_invited": E(PUBLIC, PUBLIC), "organisations.show": E(A | ADMIN),

@@ -275,11 +275,10 @@ def test_the_migration_moves_every_answer_into_the_store(app, factory):
 
 # --- the form as a task list of section pages (issue #14 part 1) ------------------------------
 def test_sections_save_a_draft_each_keep_what_was_typed_and_lead_to_checking_and_submitting(client, factory):
-    from tests.conftest import login
-
     from grantflow.core.extensions import db
     from grantflow.ideas import operations as ops
     from grantflow.ideas.models import Idea
+    from tests.conftest import login
 
     user = factory.applicant()
     org = user.memberships[0].organisation
@@ -326,3 +325,67 @@ def test_sections_save_a_draft_each_keep_what_was_typed_and_lead_to_checking_and
     page = client.get(f"/apply/{idea_id}/check").get_data(as_text=True)
     assert f"/apply/{idea_id}/sections/contact" in page and "govuk-error-summary" in page
     assert "Dēļi" in page
+
+
+# --- the editor -----------------------------------------------------------------------------
+def test_administrators_copy_and_edit_a_form_until_it_is_frozen_and_every_change_is_logged(client, factory):
+    from grantflow.adminlog.models import AdminLogEntry
+    from grantflow.core.extensions import db
+    from grantflow.questionnaires.models import FormVersion
+    from grantflow.questionnaires.operations import default_version, freeze
+    from tests.conftest import login
+
+    admin = factory.admin()
+    version = default_version("application")
+    db.session.commit()
+    version_id = version.id
+    login(client, admin.email)
+    assert "Kopienu ideju pieteikums" in client.get("/admin/forms").get_data(as_text=True)
+    response = client.post(f"/admin/forms/{version_id}/copy")
+    assert response.status_code == 303
+    copy = db.session.scalars(select_versions()).all()[-1]
+    assert copy.number == 2 and copy.definition["sections"] == version.definition["sections"]
+    url = f"/admin/forms/{copy.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="label_lv-goals"' in page
+    # Texts: the label and help of one question.
+    data = {f"{part}-{q.key}": q.label[part[-2:]] if part.startswith("label") else "" for q in copy.form.questions
+            if q.type != "rows" or True for part in ("label_lv", "label_en", "help_lv", "help_en")}  # fmt: skip
+    data.update({"label_lv-goals": "Idejas mērķi", "help_en-goals": "Two or three.", "help_lv-goals": "Divi vai trīs.", "action": "texts"})
+    assert client.post(url, data=data).status_code == 303
+    # Order, adding, removing.
+    assert client.post(url, data={"action": "up:goals"}).status_code == 303
+    assert client.post(url, data={"action": "remove:coop_upkeep"}).status_code == 303
+    added = {"action": "add", "section": "idea", "key": "volunteers_planned", "kind": "number",
+             "label_lv": "Cik brīvprātīgo?", "label_en": "How many volunteers?", "required_lv": "", "required_en": ""}  # fmt: skip
+    assert client.post(url, data=added).status_code == 303
+    # Removing what GrantFlow needs is refused with the reason.
+    response = client.post(url, data={"action": "remove:title"}, follow_redirects=True)
+    assert "title" in response.get_data(as_text=True)
+    db.session.expire_all()
+    form = db.session.get(FormVersion, copy.id).form
+    keys = [q.key for q in form.section("idea").questions]
+    assert keys == ["title", "summary", "goals", "community_need", "volunteers_planned"]
+    assert form.question("goals").label["lv"] == "Idejas mērķi" and form.question("goals").help["en"] == "Two or three."
+    assert form.question("coop_upkeep") is None and form.question("title") is not None
+    kinds = [e.kind for e in db.session.scalars(sa_select(AdminLogEntry).order_by(AdminLogEntry.id))]
+    assert kinds.count("form_edited") == 4 and kinds.count("form_copied") == 1
+    # Frozen at the first submission: editing refused with the way out.
+    freeze(copy.id)
+    db.session.commit()
+    page = client.post(url, data={"action": "up:goals"}, follow_redirects=True).get_data(as_text=True)
+    assert "vairs nevar mainīt" in page and f"/admin/forms/{copy.id}/copy" in page
+    db.session.expire_all()
+    assert [q.key for q in db.session.get(FormVersion, copy.id).form.section("idea").questions] == keys
+
+
+def select_versions():
+    from grantflow.questionnaires.models import FormVersion
+
+    return sa_select(FormVersion).order_by(FormVersion.id)
+
+
+def sa_select(*args):
+    from sqlalchemy import select
+
+    return select(*args)

@@ -21,6 +21,7 @@ from grantflow.exports.models import Export
 from grantflow.ideas.models import Attachment
 from grantflow.messages.models import Message, MessageFile
 from grantflow.payments.models import Instalment, PaymentRun, Refund
+from grantflow.questionnaires.operations import default_version
 from grantflow.reports.operations import start_report
 from grantflow.review.models import Assignment
 from grantflow.territory.operations import load_territories
@@ -120,6 +121,7 @@ def build(app) -> World:
     export = Export(kind="applications", format="csv", filters={}, status="done", content=b"\xef\xbb\xbfa,b\r\n",
                     size=7, rows=0, filename="applications.csv", requested_by_id=u["administrator"].id)  # fmt: skip
     db.session.add(export)
+    form_version = default_version("application")  # the default application form, editable
     db.session.flush()
     world.ids = {
         "competition": competition.id, "criterion": competition.criteria[0].id,
@@ -128,7 +130,7 @@ def build(app) -> World:
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
         "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id, "instalment": instalment.id, "run": run.id, "amendment": amendment.id, "api_token": api_token.id,
         "message": question.id, "message_file": answered.files[0].id,
-        "export": export.id,
+        "export": export.id, "form_version": form_version.id,
     }  # fmt: skip
     db.session.commit()
     return world

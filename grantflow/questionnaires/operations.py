@@ -118,3 +118,65 @@ def edit_version(version: FormVersion, definition: dict, actor, what: str) -> Fo
         after={"change": what, "questions": [q.key for q in form.questions]}, actor=actor,
     )
     return form
+
+
+# --- the editor's changes: each builds the new definition and goes through edit_version -----
+EDITABLE_TYPES = ("short_text", "long_text", "number", "money", "date", "yes_no")
+
+
+def _located(definition: dict, key: str) -> tuple[list, int]:
+    for section in definition.get("sections", []):
+        for index, question in enumerate(section.get("questions", [])):
+            if question.get("key") == key:
+                return section["questions"], index
+    raise Refused([_l("There is no such question in this form.")])
+
+
+def change_texts(version: FormVersion, texts: dict[str, dict], actor) -> FormDef:
+    """New labels and help of questions: {key: {"label": {lv, en}, "help": {lv, en}}} (empty
+    help in both languages removes it)."""
+    definition = copy.deepcopy(version.definition)
+    for key, given in texts.items():
+        questions, index = _located(definition, key)
+        question = questions[index]
+        question["label"] = {lang: given["label"].get(lang, "").strip() for lang in ("lv", "en")}
+        help_text = {lang: given.get("help", {}).get(lang, "").strip() for lang in ("lv", "en")}
+        if any(help_text.values()):
+            question["help"] = help_text
+        else:
+            question.pop("help", None)
+    return edit_version(version, definition, actor, "texts")
+
+
+def move_question(version: FormVersion, key: str, step: int, actor) -> FormDef:
+    """One place up (-1) or down (+1) within its section."""
+    definition = copy.deepcopy(version.definition)
+    questions, index = _located(definition, key)
+    target = index + step
+    if 0 <= target < len(questions):
+        questions[index], questions[target] = questions[target], questions[index]
+    return edit_version(version, definition, actor, f"{'up' if step < 0 else 'down'}: {key}")
+
+
+def remove_question(version: FormVersion, key: str, actor) -> FormDef:
+    """Refused (with the loader's reasons) when GrantFlow needs its meaning or another
+    question's condition names it."""
+    definition = copy.deepcopy(version.definition)
+    questions, index = _located(definition, key)
+    del questions[index]
+    definition["sections"] = [s for s in definition["sections"] if s.get("questions")]
+    return edit_version(version, definition, actor, f"removed: {key}")
+
+
+def add_question(version: FormVersion, section: str, key: str, kind: str, label: dict, required: dict | None, actor) -> FormDef:
+    if kind not in EDITABLE_TYPES:
+        raise Refused([_l("Choose the kind of question.")])
+    definition = copy.deepcopy(version.definition)
+    target = next((s for s in definition["sections"] if s.get("key") == section), None)
+    if target is None:
+        raise Refused([_l("There is no such section in this form.")])
+    question = {"key": key, "type": kind, "label": label}
+    if required and any(required.values()):
+        question["required"] = required
+    target["questions"].append(question)
+    return edit_version(version, definition, actor, f"added: {key}")

@@ -645,8 +645,6 @@ def submit_idea(idea: Idea, actor, received_at) -> str:
     transaction, which in a SQLite request queues for the write lock a second time behind
     everyone else's submission."""
     engine.fire(idea, idea.workflow.part("submit"), actor, "", received_at=received_at)
-    # The first submission under the form version freezes it (editing it is refused from now).
-    forms_ops.freeze(idea.form_version_id, received_at)
     reference = idea.reference
     db.session.commit()
     return reference
@@ -674,6 +672,8 @@ def assign_reference(idea: Idea, ctx) -> None:
     and the counter row is locked (PostgreSQL) only from here to the commit: the workflow
     runs this last among the submission's writes, and nothing slow follows it (the receipt's
     PDF is made after the commit)."""
+    # The first submission under the form version freezes it (editing it is refused from now).
+    forms_ops.freeze(idea.form_version_id, ctx.params.get("received_at") or ctx.now)
     if idea.reference:
         return  # returned for changes and submitted again: keeps its number
     number = db.session.execute(

@@ -631,7 +631,15 @@ def missing_fields(idea: Idea) -> dict[str, str]:
                 max=competition.max_grant,
             )
         )
-    return problems
+    # A rule about a question the idea's form does not ask (an edited form without it) does not hold.
+    asked = {q.meaning for q in form.questions if q.meaning} | {q.key for q in form.questions}
+    return {key: message for key, message in problems.items() if _asked_by(key) in asked}
+
+
+def _asked_by(key: str) -> str:
+    """The question (its key or meaning) a problem's field key belongs to."""
+    base = key.split("-", 1)[0]
+    return "municipality" if base in ("municipality_id", "parish_id") else base
 
 
 # The application form's submit button fires the transition the workflow names for it.

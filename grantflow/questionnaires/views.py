@@ -15,6 +15,7 @@ from grantflow.core.forms import ActionForm
 from grantflow.core.i18n import pick
 from grantflow.core.web import flash_refused
 from grantflow.questionnaires import operations as ops
+from grantflow.questionnaires.definition import REQUIRED_MEANINGS
 from grantflow.questionnaires.forms import NewQuestionForm
 from grantflow.questionnaires.models import FormVersion
 
@@ -63,6 +64,7 @@ def _render(version, new_question, status=200):
         form_def=form,
         new_question=new_question,
         action=ActionForm(formdata=None),
+        needed={m for group in REQUIRED_MEANINGS.get(form.kind, ()) for m in group},
     ), status
 
 

@@ -389,3 +389,39 @@ def sa_select(*args):
     from sqlalchemy import select
 
     return select(*args)
+
+
+def test_a_competition_asks_its_own_form_version_and_its_new_questions_are_asked_and_required(client, factory):
+    from tests.conftest import login
+
+    from grantflow.core.extensions import db
+    from grantflow.ideas import operations as ops
+    from grantflow.ideas.models import Idea
+    from grantflow.questionnaires import operations as forms_ops
+
+    admin = factory.admin()
+    copy = forms_ops.copy_version(forms_ops.default_version("application"), admin)
+    forms_ops.add_question(copy, "idea", "volunteers_planned", "long_text", {"lv": "Kas palīdzēs?", "en": "Who will help?"},
+                           {"lv": "Pastāstiet, kas palīdzēs.", "en": "Say who will help."}, admin)  # fmt: skip
+    user = factory.applicant()
+    org = user.memberships[0].organisation
+    competition = factory.competition()
+    db.session.commit()
+    login(client, admin.email)
+    page = client.get(f"/competitions/{competition.id}/edit").get_data(as_text=True)
+    assert f'value="{copy.id}"' in page
+    db.session.expire_all()
+    competition = db.session.get(type(competition), competition.id)
+    competition.application_form_id = copy.id
+    db.session.commit()
+    idea = ops.create_idea(competition, org, user, competition.opens_at)
+    assert idea.form_version_id == copy.id
+    assert ops.missing_fields(idea)["volunteers_planned"] == "Pastāstiet, kas palīdzēs."
+    client.post("/logout")
+    login(client, user.email)
+    page = client.get(f"/apply/{idea.id}/sections/idea").get_data(as_text=True)
+    assert "Kas palīdzēs?" in page and 'name="volunteers_planned"' in page
+    client.post(f"/apply/{idea.id}/sections/idea", data={"volunteers_planned": "Skolēni", "action": "save"})
+    db.session.expire_all()
+    idea = db.session.get(Idea, idea.id)
+    assert idea.answers["volunteers_planned"] == "Skolēni" and "volunteers_planned" not in ops.missing_fields(idea)

@@ -392,12 +392,11 @@ def sa_select(*args):
 
 
 def test_a_competition_asks_its_own_form_version_and_its_new_questions_are_asked_and_required(client, factory):
-    from tests.conftest import login
-
     from grantflow.core.extensions import db
     from grantflow.ideas import operations as ops
     from grantflow.ideas.models import Idea
     from grantflow.questionnaires import operations as forms_ops
+    from tests.conftest import login
 
     admin = factory.admin()
     copy = forms_ops.copy_version(forms_ops.default_version("application"), admin)

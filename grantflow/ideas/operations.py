@@ -294,6 +294,9 @@ def section_states(idea: Idea) -> list[tuple]:
     required question shown now answered, nothing kept that could not be read)."""
     form = form_of(idea)
     answers = current_answers(idea)
+    for question in form.questions:
+        if question.type == "file":  # a file question is answered by the files uploaded
+            answers[question.key] = [a.id for a in idea.attachments] or None
     saved = set(answers.get("_saved") or [])
     raw_keys = {k.split("-", 1)[0] for k in (idea.draft_raw or {})}
     states = []

@@ -361,10 +361,11 @@ def visible(definition: FormDef, answers: dict) -> dict:
 
 
 def section_state(definition: FormDef, section: str, answers: dict, visited: set | frozenset = frozenset()) -> str:
-    """not_started / in_progress / complete: complete once every required question of the
-    section shown now is answered and the section has been saved at least once."""
+    """not_started / in_progress / complete: not started while nothing in it is answered and
+    it was never saved (`visited`); complete once every required question it shows now is
+    answered; in progress between."""
     questions = definition.section(section).questions
-    answered = [q for q in questions if q.type != "file" and not _empty(q, answers.get(q.key))]
+    answered = [q for q in questions if not _empty(q, answers.get(q.key))]
     if section not in visited and not answered:
         return "not_started"
     for question in questions:

@@ -69,7 +69,7 @@ def seed(n: int) -> Bench:
         rows = [
             dict(competition_id=competition.id, organisation_id=orgs[i % len(orgs)].id, state=state, version=1,
                  reference=f"{competition.code}-{i + 1:05d}", title=f"Kopienas ideja Nr. {i + 1}",
-                 summary="Kopsavilkums", community_need="Vajadzība", goals="Mērķi",
+                 summary="Kopsavilkums", answers={"community_need": "Vajadzība", "goals": "Mērķi"},
                  target_groups=[TARGET_GROUPS[i % len(TARGET_GROUPS)], TARGET_GROUPS[(i * 7) % len(TARGET_GROUPS)]],
                  expected_participants=30, contact_name="Anna", contact_email="anna@example.lv",
                  municipality_id=municipalities[i % len(municipalities)],

@@ -62,8 +62,8 @@ def seed(n: int):
     for start in range(0, n, 1000):
         rows = [
             dict(competition_id=competition.id, organisation_id=org.id, state="draft", version=1, title=f"Ideja {i}",
-                 summary="Kopsavilkums", community_need="Vajadzība", goals="Mērķi", target_groups=["youth"],
-                 sustainability="Inventārs paliek kopienai",
+                 summary="Kopsavilkums", target_groups=["youth"],
+                 answers={"community_need": "Vajadzība", "goals": "Mērķi", "sustainability": "Inventārs paliek kopienai"},
                  expected_participants=30, contact_name="Anna", contact_email="anna@example.lv",
                  municipality_id=org.municipality_id, requested_amount=Decimal("500.00"),
                  own_contribution=Decimal("0.00"), created_at=now, updated_at=now, is_demo=False)
@@ -94,7 +94,7 @@ def seed(n: int):
     db.session.execute(
         insert(Report),
         [dict(idea_id=i, status="submitted", participants=30, organisations_count=2, organisations_names="",
-              volunteers=3, changed="", continues="", return_comment="", updated_at=now) for i in ids],
+              volunteers=3, answers={"changed": "", "continues": ""}, return_comment="", updated_at=now) for i in ids],
     )  # fmt: skip
     db.session.commit()
     return ids, {"submit": applicant.id}, admin.id

@@ -43,6 +43,7 @@ from grantflow.pages import views as pages_views
 from grantflow.payments import views as payments_views
 from grantflow.people import views as people_views
 from grantflow.public import views as public_views
+from grantflow.questionnaires import views as questionnaires_views
 from grantflow.reminders import views as reminders_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
@@ -70,6 +71,7 @@ BLUEPRINTS = (
     people_views.bp,
     reminders_views.bp,
     exports_views.bp,
+    questionnaires_views.bp,
 )
 
 

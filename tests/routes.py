@@ -9,6 +9,7 @@ from tests.conftest import BASE_CONFIG
 IDEA_FOR = {
     "ideas.edit": "draft", "ideas.save": "draft", "ideas.upload": "draft", "ideas.step": "draft",
     "ideas.confirm_step": "draft", "ideas.confirm_submit": "draft", "ideas.submit": "draft",
+    "ideas.sections": "draft", "ideas.section": "draft", "ideas.save_section": "draft", "ideas.check_answers": "draft",
     "ideas.show": "in_review", "public.idea": "funded",
     "documents.latest": "funded", "documents.issue": "funded", "documents.upload_signed": "funded",
     "funding.cooperation": "funded", "funding.decide": "reviewed", "funding.decide_page": "reviewed",
@@ -19,7 +20,7 @@ IDEA_FOR = {
     "review.score": "in_review", "review.screening": "submitted",
 }  # fmt: skip
 FIXED = {"action": "up", "name": "community_ideas", "kind": "decision", "trigger": "withdraw", "fmt": "csv",
-         "filename": "app.css"}  # fmt: skip
+         "filename": "app.css", "key": "idea"}  # fmt: skip
 
 
 def rules():
@@ -66,6 +67,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["summary"]
         elif name == "export_id":
             values[name] = ids["export"]
+        elif name == "version_id":
+            values[name] = ids["form_version"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

@@ -53,6 +53,10 @@ EXPECT = {
     "ideas.new": E(LOGGED_IN, {"applicant_a", "applicant_b"}),
     "ideas.save": E(post=A), "ideas.show": E(A | ADMIN | {"evaluator", "evaluator_draft", "municipality"}),
     "ideas.step": E(post=A), "ideas.confirm_step": E(A), "ideas.confirm_submit": E(A, redirect={"administrator"}), "ideas.submit": E(post=A), "ideas.upload": E(post=A),
+    "ideas.sections": E(A, redirect={"administrator"}), "ideas.section": E(A, redirect={"administrator"}),
+    "ideas.check_answers": E(A, redirect={"administrator"}), "ideas.save_section": E(post=A),
+    "questionnaires.index": E(ADMIN), "questionnaires.edit": E(ADMIN),
+    "questionnaires.change": E(post=ADMIN), "questionnaires.copy": E(post=ADMIN),
     "organisations.create": E(LOGGED_IN, LOGGED_IN), "organisations.edit": E(A, A), "organisations.index": E(LOGGED_IN),
     "organisations.invitation": E(PUBLIC, PUBLIC), "organisations.invite": E(post=A),
     "organisations.register_invited": E(PUBLIC, PUBLIC), "organisations.show": E(A | ADMIN),
@@ -125,6 +129,7 @@ def _body(endpoint: str, world) -> dict:
         return body | {f"comment_{c.id}": "x" for c in idea.competition.criteria}
     return {
         "ideas.save": {"title": "Pārrakstīts", "action": "save"},
+        "ideas.save_section": {"title": "Pārrakstīts", "action": "save"},
         "ideas.step": {"version": str(idea.version), "comment": "x"},
         "ideas.upload": {"purpose": "quote", "file": (io.BytesIO(PDF), "x.pdf")},
         "reports.upload": {"purpose": "receipt", "file": (io.BytesIO(PDF), "x.pdf")},

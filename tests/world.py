@@ -23,6 +23,7 @@ from grantflow.ideas.models import Attachment
 from grantflow.impact.models import ImpactSummary
 from grantflow.messages.models import Message, MessageFile
 from grantflow.payments.models import Instalment, PaymentRun, Refund
+from grantflow.questionnaires.operations import default_version
 from grantflow.reports.operations import start_report
 from grantflow.review.models import Assignment
 from grantflow.territory.operations import load_territories
@@ -128,6 +129,7 @@ def build(app) -> World:
     summary = ImpactSummary(locale="lv", status="done", content=PDF, size=len(PDF), filename="impact.pdf",
                             requested_by_id=u["administrator"].id)  # fmt: skip
     db.session.add_all([rules, summary])
+    form_version = default_version("application")  # the default application form, editable
     db.session.flush()
     world.ids = {
         "competition": competition.id, "criterion": competition.criteria[0].id,
@@ -136,7 +138,7 @@ def build(app) -> World:
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
         "assignment": assignment.id, "municipality": home.id, "person": u["evaluator_other"].id, "instalment": instalment.id, "run": run.id, "amendment": amendment.id, "api_token": api_token.id,
         "message": question.id, "message_file": answered.files[0].id,
-        "export": export.id, "competition_document": rules.id, "summary": summary.id,
+        "export": export.id, "competition_document": rules.id, "summary": summary.id, "form_version": form_version.id,
     }  # fmt: skip
     db.session.commit()
     return world

@@ -41,6 +41,9 @@ class CompetitionForm(Form):
     min_grant = MoneyField(_l("Smallest grant (EUR)"), validators=[InputRequired()])
     max_grant = MoneyField(_l("Largest grant (EUR)"), validators=[InputRequired()])
     workflow = SelectField(_l("Workflow"), validators=[InputRequired()])
+    # The form versions it asks (questionnaires area); "": the default form file's current version.
+    application_form_id = SelectField(_l("Application form"), default="")
+    report_form_id = SelectField(_l("Final report form"), default="")
     evaluators_per_idea = IntegerField(_l("Evaluators per idea"), default=2, validators=[InputRequired(), NumberRange(min=1, max=10)])
     disagreement_threshold = NumberField(
         _l("Flag disagreement above (points of 100)"), places=2, default=15,
@@ -74,6 +77,9 @@ class CompetitionForm(Form):
     def model_data(self) -> dict:
         data = {name: self[name].data for name in ("code", "title_lv", "title_en", "workflow", "evaluators_per_idea",
                                                     "report_due", "budget", "min_grant", "max_grant", "disagreement_threshold")}  # fmt: skip
+        for name in ("application_form_id", "report_form_id"):
+            value = self[name].data or ""
+            data[name] = int(value) if value.isdecimal() else None
         data["description_lv"] = self.description_lv.data or ""
         data["description_en"] = self.description_en.data or ""
         for name in ("opens_at", "closes_at", "evaluation_closes_at"):

@@ -41,6 +41,10 @@ class Competition(db.Model):
     # so what depends on all of its reviews (the ranking's evaluator scaling) can be kept
     # until it moves.
     scores_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The versions of the application and final-report forms it asks (questionnaires area);
+    # none: the current version of the default form files.
+    application_form_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
+    report_form_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
 
     criteria: Mapped[list["Criterion"]] = relationship(
         back_populates="competition", order_by="Criterion.position", cascade="all, delete-orphan"

@@ -3,6 +3,7 @@
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.access import role_required
@@ -16,6 +17,7 @@ from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
 from grantflow.core.i18n import locale_code, pick
 from grantflow.core.web import flash_refused
+from grantflow.questionnaires.models import FormVersion
 from grantflow.workflow import diagram
 
 bp = Blueprint("competitions", __name__)
@@ -41,6 +43,16 @@ def _competition_form(competition: Competition | None) -> CompetitionForm:
     form = CompetitionForm(data=data)
     workflows = current_app.extensions["grantflow.workflows"]
     form.workflow.choices = [SelectChoice(name, pick(w.label)) for name, w in sorted(workflows.items())]
+    if competition is not None and request.method == "GET":
+        for name in ("application_form_id", "report_form_id"):
+            form[name].data = str(getattr(competition, name) or "")
+    versions = db.session.scalars(select(FormVersion).order_by(FormVersion.name, FormVersion.number)).all()
+    for name, kind in (("application_form_id", "application"), ("report_form_id", "report")):
+        form[name].choices = [SelectChoice("", _("The default form"))] + [
+            SelectChoice(str(v.id), _("%(title)s, version %(number)d", title=pick(v.definition["title"]), number=v.number))
+            for v in versions
+            if v.kind == kind
+        ]
     return form
 
 

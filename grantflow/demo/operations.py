@@ -25,6 +25,7 @@ from grantflow.documents import operations as documents
 from grantflow.documents.pdf import html_to_pdf
 from grantflow.funding.models import CooperationConfirmation
 from grantflow.funding.operations import authority_name
+from grantflow.ideas import operations as ideas_ops
 from grantflow.ideas.models import BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.ideas.operations import recompute_budget
 from grantflow.mail.models import OutboxMail
@@ -33,6 +34,8 @@ from grantflow.payments import operations as payments
 from grantflow.payments.models import PaymentPlan
 from grantflow.reminders.models import ReminderSettings
 from grantflow.reminders.operations import send_due
+from grantflow.questionnaires import operations as forms_ops
+from grantflow.reports import operations as reports_ops
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.review.models import Assignment, EligibilityCheck, Recommendation, Review, ReviewStatus, Score
 from grantflow.review.operations import refresh_score, weighted_total
@@ -260,6 +263,9 @@ def _new_idea(competition, org, spec, contact) -> Idea:
     idea.partners = [Partner(position=1, name=authority_name(municipality), kind="municipality",
                              contribution="Telpas un inventāra uzglabāšana")]  # fmt: skip
     _budget(idea, Decimal(spec["amount"]))
+    # Given under the competition's application form, the whole answers document written.
+    idea.form_version = forms_ops.version_for(competition, "application")
+    ideas_ops.sync_answers(idea)
     db.session.add(idea)
     db.session.flush()
     return idea
@@ -316,6 +322,9 @@ def _report(idea, spec: dict, when: datetime) -> None:
             report.spending.append(
                 ReportSpending(budget_line_id=line.id, item=line.item, planned=line.total, actual=_spent(idea, number, line.total))
             )
+    report.form_version = forms_ops.version_for(idea.competition, "report")
+    reports_ops.sync_answers(report)
+    forms_ops.freeze(report.form_version.id, when)
     db.session.add(report)
     db.session.flush()
 

@@ -13,6 +13,7 @@ from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, MUNICIPALITY
 from grantflow.competitions.models import Competition
 from grantflow.core.extensions import db
 from grantflow.core.types import Money, UTCDateTime, utcnow
+from grantflow.questionnaires.models import Answer, FormVersion
 from grantflow.workflow.registry import loaded_workflows, role, role_scopes, roles_of, staff_roles, workflow_for
 
 TARGET_GROUPS = (
@@ -52,15 +53,8 @@ class Idea(db.Model):
 
     title: Mapped[str] = mapped_column(String(300), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
-    community_need: Mapped[str] = mapped_column(Text, default="")
-    goals: Mapped[str] = mapped_column(Text, default="")
     target_groups: Mapped[list] = mapped_column(JSON, default=list)
-    less_active_reach: Mapped[str] = mapped_column(Text, default="")
     expected_participants: Mapped[int | None] = mapped_column()
-    coop_premises: Mapped[str] = mapped_column(Text, default="")
-    coop_inventory: Mapped[str] = mapped_column(Text, default="")
-    coop_upkeep: Mapped[str] = mapped_column(Text, default="")
-    sustainability: Mapped[str] = mapped_column(Text, default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
@@ -75,6 +69,13 @@ class Idea(db.Model):
     # Derived from the budget lines by the server on every save; kept for ranking queries.
     requested_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     own_contribution: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    # Every answer to the application form, one JSON document (questionnaires.answers), and
+    # the form version it was given under. Answers whose question declares a meaning are also
+    # kept in the typed columns and child tables above and below (what ranking, funding,
+    # documents, exports and the API read); the others live only here, read and written as
+    # attributes (below: idea.goals).
+    answers: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
     # What the applicant typed that the server could not take as it was (a number that is not
     # one, a text too long): form field name -> the text, kept so nothing typed is lost.
     draft_raw: Mapped[dict | None] = mapped_column(JSON, default=dict)
@@ -90,7 +91,17 @@ class Idea(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # The community-ideas form's questions without a meaning: in the answers document only.
+    community_need = Answer()
+    goals = Answer()
+    less_active_reach = Answer()
+    coop_premises = Answer()
+    coop_inventory = Answer()
+    coop_upkeep = Answer()
+    sustainability = Answer()
+
     competition: Mapped[Competition] = relationship()
+    form_version: Mapped[FormVersion | None] = relationship()
     organisation: Mapped["Organisation"] = relationship()  # noqa: F821
     municipality: Mapped["Municipality | None"] = relationship()  # noqa: F821
     parish: Mapped["Parish | None"] = relationship()  # noqa: F821

@@ -4,6 +4,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
@@ -22,6 +23,9 @@ from grantflow.ideas import parsing
 from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
 from grantflow.mail.operations import queue_mails
 from grantflow.organisations.models import Membership
+from grantflow.questionnaires import answers as form_answers
+from grantflow.questionnaires import operations as forms_ops
+from grantflow.questionnaires.definition import FormDef
 from grantflow.territory.models import Municipality, Parish
 from grantflow.workflow import engine
 from grantflow.workflow.models import AuditEntry
@@ -99,12 +103,208 @@ def create_idea(competition: Competition, organisation, actor, now) -> Idea:
         municipality_id=organisation.municipality_id,
         parish_id=organisation.parish_id,
         draft_raw={},
+        answers={},
+        form_version=forms_ops.version_for(competition, "application"),
     )
     idea.activities = [IdeaActivity(position=1)]
     idea.budget_lines = [BudgetLine(position=1)]
+    sync_answers(idea)
     db.session.add(idea)
     db.session.commit()
     return idea
+
+
+# --- the answers document --------------------------------------------------------------------
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _money(value) -> str:
+    return f"{(value or ZERO).quantize(Decimal('0.01')):f}"
+
+
+def _quantity(value) -> str:
+    return f"{Decimal(1 if value is None else value).quantize(Decimal('0.01')):f}"
+
+
+# What each meaning of an application form reads from the idea's typed columns and rows: the
+# answers document holds the same value (sync_answers), in the JSON form of its question type.
+IDEA_MEANINGS = {
+    "title": lambda idea: idea.title or "",
+    "summary": lambda idea: idea.summary or "",
+    "place": lambda idea: idea.place or "",
+    "contact_name": lambda idea: idea.contact_name or "",
+    "contact_email": lambda idea: idea.contact_email or "",
+    "contact_phone": lambda idea: idea.contact_phone or "",
+    "target_groups": lambda idea: list(idea.target_groups or []),
+    "expected_participants": lambda idea: idea.expected_participants,
+    "publish_consent": lambda idea: bool(idea.publish_consent),
+    "municipality": lambda idea: {"municipality": idea.municipality_id, "parish": idea.parish_id},
+    "requested_amount": lambda idea: _money(idea.requested_amount),
+    "own_contribution": lambda idea: _money(idea.own_contribution),
+    "activities": lambda idea: [
+        {"description": a.description or "", "starts_on": _iso(a.starts_on), "ends_on": _iso(a.ends_on)}
+        for a in idea.activities
+    ],
+    "partners": lambda idea: [
+        {"name": p.name or "", "kind": p.kind or None, "contribution": p.contribution or ""} for p in idea.partners
+    ],
+    "budget_lines": lambda idea: [
+        {"item": l.item or "", "quantity": _quantity(l.quantity), "unit_cost": _money(l.unit_cost), "own": bool(l.own)}
+        for l in idea.budget_lines
+    ],
+}
+
+
+def form_of(idea: Idea) -> FormDef:
+    """The application form the idea is answered under."""
+    return idea.form_version.form if idea.form_version is not None else forms_ops.default_form("application")
+
+
+def current_answers(idea: Idea) -> dict:
+    """The idea's whole answers document as it stands: the answers kept only there, and the
+    typed columns' and rows' values for questions with a meaning."""
+    answers = dict(idea.answers or {})
+    for question in form_of(idea).questions:
+        read = IDEA_MEANINGS.get(question.meaning)
+        if read is not None:
+            answers[question.key] = read(idea)
+    return answers
+
+
+def sync_answers(idea: Idea) -> None:
+    """Write the answers of questions with a meaning into the idea's answers document, as the
+    typed columns and rows hold them (answers without a meaning are written there directly)."""
+    answers = current_answers(idea)
+    if answers != idea.answers:
+        idea.answers = answers
+
+
+# --- a section of the form, on its own page ---------------------------------------------------
+ROW_MODELS = {"activities": IdeaActivity, "partners": Partner, "budget_lines": BudgetLine}
+ROW_DEFAULTS = {"quantity": Decimal("1"), "unit_cost": ZERO, "own": False, "kind": "organisation"}
+SCALAR_COLUMNS = {
+    "title": "title", "summary": "summary", "place": "place", "contact_name": "contact_name",
+    "contact_email": "contact_email", "contact_phone": "contact_phone", "target_groups": "target_groups",
+    "expected_participants": "expected_participants", "publish_consent": "publish_consent",
+    "requested_amount": "requested_amount", "own_contribution": "own_contribution",
+}  # fmt: skip
+
+
+def _typed(column: str, value):
+    """An answer's JSON value as the typed column holds it."""
+    if value is None:
+        return None
+    if column in ("starts_on", "ends_on"):
+        return date.fromisoformat(value)
+    if column in ("quantity", "unit_cost", "requested_amount", "own_contribution"):
+        return Decimal(str(value))
+    return value
+
+
+def save_section(idea: Idea, section: str, answers: dict, kept: dict[str, str], actor, commit: bool = True) -> None:
+    """Save one section's answers as a draft (nothing needs to be complete): answers with a
+    meaning into their columns and rows, the others into the answers document. An answer that
+    could not be read (None, its typed text in `kept`) leaves what was saved before; the typed
+    text is kept in draft_raw, as save_idea keeps it."""
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    engine.bump_version(idea)
+    form = form_of(idea)
+    questions = form.section(section).questions
+    document = dict(idea.answers or {})
+    for question in questions:
+        if question.type == "file" or question.key not in answers:
+            continue
+        value = answers[question.key]
+        if question.meaning == "municipality":
+            _set_place(idea, (value or {}).get("municipality"), (value or {}).get("parish"), _Reader())
+        elif question.meaning in ROW_MODELS:
+            rows = getattr(idea, question.meaning)
+            given = (value or [])[:MAX_ROWS]
+            _resize(rows, len(given), ROW_MODELS[question.meaning])
+            for i, (row, stored) in enumerate(zip(given, rows, strict=False)):
+                stored.position = i + 1
+                for column in question.columns:
+                    if hasattr(stored, column.key) and row.get(column.key) is not None:
+                        setattr(stored, column.key, _typed(column.key, row[column.key]))
+                    elif f"{question.key}-{i}-{column.key}" not in kept and hasattr(stored, column.key):
+                        setattr(stored, column.key, ROW_DEFAULTS.get(column.key, "" if column.type != "date" else None))
+        elif question.meaning in SCALAR_COLUMNS:
+            if value is not None or question.key not in kept:
+                column = SCALAR_COLUMNS[question.meaning]
+                if column == "target_groups":
+                    value = [g for g in TARGET_GROUPS if g in (value or [])]
+                setattr(idea, column, _typed(column, value) if value is not None else ("" if question.type in
+                        ("short_text", "long_text", "email", "phone") else None))
+        elif value is not None or question.key not in kept:
+            document[question.key] = value
+    idea.answers = {**document, "_saved": sorted({*document.get("_saved", []), section})}
+    prefixes = tuple(q.key for q in questions)
+    raw = {k: v for k, v in (idea.draft_raw or {}).items() if k.split("-", 1)[0] not in prefixes}
+    raw.update({k: v[:100_000] for k, v in kept.items()})
+    idea.draft_raw = raw
+    recompute_budget(idea)
+    sync_answers(idea)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+
+
+def add_answer_row(idea: Idea, key: str, actor) -> int:
+    """Add an empty row to a repeating question (rows with a meaning: add_row)."""
+    question = form_of(idea).question(key)
+    if question is None or question.type != "rows":
+        raise Refused([_l("Unknown list.")])
+    if question.meaning in ROW_MODELS:
+        return add_row(idea, question.meaning, actor)
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    rows = list((idea.answers or {}).get(key) or [])
+    if len(rows) >= question.limits.get("max_rows", MAX_ROWS):
+        raise Refused([_l("At most %(count)d rows.", count=question.limits.get("max_rows", MAX_ROWS))])
+    rows.append({c.key: None for c in question.columns})
+    idea.answers = {**(idea.answers or {}), key: rows}
+    db.session.commit()
+    return len(rows) - 1
+
+
+def remove_answer_row(idea: Idea, key: str, index: int, actor) -> None:
+    question = form_of(idea).question(key)
+    if question is None or question.type != "rows":
+        raise Refused([_l("Unknown list.")])
+    if question.meaning in ROW_MODELS:
+        return remove_row(idea, question.meaning, index, actor)
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    rows = list((idea.answers or {}).get(key) or [])
+    if 0 <= index < len(rows):
+        engine.bump_version(idea)
+        del rows[index]
+        idea.answers = {**(idea.answers or {}), key: rows}
+        idea.draft_raw = _shift_raw(idea.draft_raw or {}, key, index)
+        db.session.commit()
+    return None
+
+
+def section_states(idea: Idea) -> list[tuple]:
+    """(section, state) for the task list: not_started, in_progress or complete (every
+    required question shown now answered, nothing kept that could not be read)."""
+    form = form_of(idea)
+    answers = current_answers(idea)
+    for question in form.questions:
+        if question.type == "file":  # a file question is answered by the files uploaded
+            answers[question.key] = [a.id for a in idea.attachments] or None
+    saved = set(answers.get("_saved") or [])
+    raw_keys = {k.split("-", 1)[0] for k in (idea.draft_raw or {})}
+    states = []
+    for section in form.sections:
+        state = form_answers.section_state(form, section.key, answers, saved)
+        if state == "complete" and raw_keys & {q.key for q in section.questions}:
+            state = "in_progress"
+        states.append((section, state))
+    return states
 
 
 def competition_workflow_initial(competition: Competition) -> str:
@@ -227,6 +427,7 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
             line.own = bool(row.get("own"))
     recompute_budget(idea)
     idea.draft_raw = r.raw
+    sync_answers(idea)
     if commit:
         db.session.commit()
     else:
@@ -287,6 +488,7 @@ def correct_fields(idea: Idea, values: dict, open_fields: list[str], actor) -> t
     recompute_budget(idea)
     if changes:
         note("requested_amount", before_total, idea.requested_amount)
+    sync_answers(idea)
     db.session.flush()
     return r.problems, changes
 
@@ -321,6 +523,7 @@ def add_row(idea: Idea, which: str, actor) -> int:
     if len(rows) >= MAX_ROWS:
         raise Refused([_l("At most %(count)d rows.", count=MAX_ROWS)])
     rows.append(model(position=len(rows) + 1))
+    sync_answers(idea)
     db.session.commit()
     return len(rows) - 1
 
@@ -338,6 +541,7 @@ def remove_row(idea: Idea, which: str, index: int, actor) -> None:
         row.position = i + 1
     idea.draft_raw = _shift_raw(idea.draft_raw or {}, which, index)
     recompute_budget(idea)
+    sync_answers(idea)
     db.session.commit()
 
 
@@ -410,6 +614,14 @@ def missing_fields(idea: Idea) -> dict[str, str]:
             problems.setdefault(f"budget_lines-{i}-unit_cost", str(_l("Give the cost of this item.")))
     if not any(not l.own and l.total > 0 for l in idea.budget_lines):
         problems["budget_lines"] = str(_l("Add at least one budget line paid from the grant."))
+    # The form's own questions without a meaning (an edited form's new ones too): required when
+    # shown. The default form's give the same messages as the rules above.
+    form = form_of(idea)
+    answers = current_answers(idea)
+    general = form_answers.missing(form, answers)
+    for question in form.questions:
+        if question.meaning is None and question.key in general:
+            problems.setdefault(question.key, general[question.key])
     competition = idea.competition
     requested = idea.requested_amount or ZERO
     if requested and not (competition.min_grant <= requested <= competition.max_grant):
@@ -421,7 +633,15 @@ def missing_fields(idea: Idea) -> dict[str, str]:
                 max=competition.max_grant,
             )
         )
-    return problems
+    # A rule about a question the idea's form does not ask (an edited form without it) does not hold.
+    asked = {q.meaning for q in form.questions if q.meaning} | {q.key for q in form.questions}
+    return {key: message for key, message in problems.items() if _asked_by(key) in asked}
+
+
+def _asked_by(key: str) -> str:
+    """The question (its key or meaning) a problem's field key belongs to."""
+    base = key.split("-", 1)[0]
+    return "municipality" if base in ("municipality_id", "parish_id") else base
 
 
 # The application form's submit button fires the transition the workflow names for it.
@@ -462,6 +682,8 @@ def assign_reference(idea: Idea, ctx) -> None:
     and the counter row is locked (PostgreSQL) only from here to the commit: the workflow
     runs this last among the submission's writes, and nothing slow follows it (the receipt's
     PDF is made after the commit)."""
+    # The first submission under the form version freezes it (editing it is refused from now).
+    forms_ops.freeze(idea.form_version_id, ctx.params.get("received_at") or ctx.now)
     if idea.reference:
         return  # returned for changes and submitted again: keeps its number
     number = db.session.execute(

@@ -1,6 +1,8 @@
 """The idea: the page every role shares (each sees what its role allows), its workflow steps,
 and filing it: choose the competition, fill the form in sittings, attach files, submit."""
 
+from datetime import date
+from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -34,6 +36,7 @@ from grantflow.ideas.forms import (
 )
 from grantflow.ideas.models import PARTNER_KINDS, Attachment, Idea
 from grantflow.organisations.models import Organisation
+from grantflow.questionnaires import answers as form_answers
 from grantflow.territory.models import Municipality
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_label
@@ -438,3 +441,166 @@ def _audit_label(kind: str) -> str:
     """What a history line says of an audited act other than a transition."""
     return audit_label(kind)
 
+
+
+# --- the form as a task list of sections, each on its own page --------------------------------
+SECTION_STATES = {"not_started": "grey", "in_progress": "light-blue", "complete": ""}
+
+
+def _editable(idea_id: int):
+    idea = idea_for(idea_id, current_user)
+    if not idea.can_edit(current_user):
+        return idea, redirect(url_for("ideas.show", idea_id=idea.id), code=303)
+    return idea, None
+
+
+def _section_places():
+    municipalities = db.session.scalars(
+        select(Municipality).options(selectinload(Municipality.units)).order_by(Municipality.name)
+    ).all()
+    return (
+        [SelectChoice("", _("— choose —"))] + [SelectChoice(str(m.id), m.name) for m in municipalities],
+        [SelectChoice("", _("— none or not known —"))]
+        + [SelectChoice(str(p.id), p.name, optgroup=m.name) for m in municipalities for p in m.units],
+    )
+
+
+def _state_label(state: str) -> str:
+    return {"not_started": _("Not started"), "in_progress": _("In progress"), "complete": _("Completed")}[state]
+
+
+@bp.route("/apply/<int:idea_id>/sections")
+@login_required
+def sections(idea_id: int):
+    """The application form as a task list: each section with its state, then checking the
+    answers and submitting."""
+    idea, away = _editable(idea_id)
+    if away:
+        return away
+    locale = locale_code()
+    items = [
+        (url_for("ideas.section", idea_id=idea.id, key=s.key), pick(s.title, locale), _state_label(state), SECTION_STATES[state])
+        for s, state in ops.section_states(idea)
+    ]
+    return render_template("ideas/sections.html", idea=idea, items=items, is_open=idea.competition.is_open(utcnow()))
+
+
+def _render_section(idea, section, form, status=200):
+    form_def = ops.form_of(idea)
+    keys = [s.key for s in form_def.sections]
+    index = keys.index(section.key)
+    return render_template(
+        "ideas/section.html",
+        idea=idea,
+        section=section,
+        form=form,
+        locale=locale_code(),
+        number=index + 1,
+        count=len(keys),
+        previous=keys[index - 1] if index else None,
+        budget=any(q.meaning == "budget_lines" for q in section.questions),
+    ), status
+
+
+def _section_or_404(idea, key):
+    section = ops.form_of(idea).section(key)
+    if section is None:
+        abort(404)
+    return section
+
+
+@bp.route("/apply/<int:idea_id>/sections/<key>")
+@login_required
+def section(idea_id: int, key: str):
+    idea, away = _editable(idea_id)
+    if away:
+        return away
+    section = _section_or_404(idea, key)
+    form_def = ops.form_of(idea)
+    form_class = form_answers.build_form(form_def, key, locale_code(), places=_section_places())
+    form = form_class(formdata=None, data=form_answers.form_data(form_def, ops.current_answers(idea)))
+    # What was kept as typed is shown with its message, as on the save that kept it.
+    form_answers.restore_kept(form, idea.draft_raw)
+    return _render_section(idea, section, form)
+
+
+@bp.route("/apply/<int:idea_id>/sections/<key>", methods=["POST"])
+@login_required
+def save_section(idea_id: int, key: str):
+    """Save and continue (the no-JavaScript autosave): a plain POST that saves the section as
+    a draft, complete or not; add and remove a row save first too."""
+    idea, away = _editable(idea_id)
+    if away:
+        return away
+    section = _section_or_404(idea, key)
+    form_def = ops.form_of(idea)
+    form_class = form_answers.build_form(form_def, key, locale_code(), places=_section_places())
+    form = form_class(formdata=request.form)
+    form.validate()
+    if "csrf_token" in form.errors:
+        flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
+        return _render_section(idea, section, form, 400)
+    answers, kept, messages = form_answers.read(form_def, form, key)
+    action = request.form.get("action", "continue")
+    try:
+        ops.save_section(idea, key, answers, kept, current_user)
+        if action.startswith("add:"):
+            index = ops.add_answer_row(idea, action.removeprefix("add:"), current_user)
+            return redirect(url_for("ideas.section", idea_id=idea.id, key=key) + f"#{action[4:]}-{index}", code=303)
+        if action.startswith("remove:"):
+            which, _sep, index = action.removeprefix("remove:").partition(":")
+            if index.isdecimal():
+                ops.remove_answer_row(idea, which, int(index), current_user)
+            return redirect(url_for("ideas.section", idea_id=idea.id, key=key) + f"#{which}", code=303)
+    except Refused as refused:
+        flash_refused(refused)
+        return redirect(url_for("ideas.section", idea_id=idea.id, key=key), code=303)
+    except Conflict:
+        db.session.rollback()
+        flash(_("Someone else changed this idea at the same moment; nothing was saved. Please check and save again."), "error")
+        return _render_section(db.session.get(Idea, idea_id), section, form, 409)
+    if messages:
+        flash(_("Saved. %(count)d field(s) could not be taken as typed; they are marked below and kept as you typed them.", count=len(messages)), "error")
+        return _render_section(idea, section, form)
+    flash(_("Saved."), "success")
+    keys = [s.key for s in form_def.sections]
+    following = keys[keys.index(key) + 1] if keys.index(key) + 1 < len(keys) else None
+    if action == "continue" and following:
+        return redirect(url_for("ideas.section", idea_id=idea.id, key=following), code=303)
+    if action == "continue":
+        return redirect(url_for("ideas.check_answers", idea_id=idea.id), code=303)
+    return redirect(url_for("ideas.section", idea_id=idea.id, key=key), code=303)
+
+
+@bp.route("/apply/<int:idea_id>/check")
+@login_required
+def check_answers(idea_id: int):
+    """Every answer by section, each with a link to change it, what still needs attention, and
+    the way on to the submission's confirmation."""
+    idea, away = _editable(idea_id)
+    if away:
+        return away
+    form_def = ops.form_of(idea)
+    missing = ops.missing_fields(idea)
+    answers = ops.current_answers(idea)
+    return render_template(
+        "ideas/check_answers.html",
+        idea=idea,
+        form_def=form_def,
+        answers=answers,
+        missing=missing,
+        problems={
+            q.key: [m for k, m in missing.items() if k in (q.key, f"{q.key}_id") or k.startswith(f"{q.key}-")]
+            for q in form_def.questions
+        },
+        shown=lambda q: form_def.shown(q, answers),
+        locale=locale_code(),
+        place_names=_place_names(idea),
+        as_decimal=lambda v: Decimal(str(v)),
+        as_date=date.fromisoformat,
+        is_open=idea.competition.is_open(utcnow()),
+    )
+
+
+def _place_names(idea) -> dict:
+    return {"municipality": idea.municipality.name if idea.municipality else "", "parish": idea.parish.name if idea.parish else ""}

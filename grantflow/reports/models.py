@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from grantflow.accounts.models import APPLICANT
 from grantflow.core.extensions import db
 from grantflow.core.types import Money, UTCDateTime, utcnow
+from grantflow.questionnaires.models import Answer, FormVersion
 
 
 class ReportStatus(StrEnum):
@@ -32,16 +33,23 @@ class Report(db.Model):
     organisations_count: Mapped[int] = mapped_column(default=0)
     organisations_names: Mapped[str] = mapped_column(Text, default="")
     volunteers: Mapped[int] = mapped_column(default=0)
-    changed: Mapped[str] = mapped_column(Text, default="")
-    continues: Mapped[str] = mapped_column(Text, default="")
     return_comment: Mapped[str] = mapped_column(Text, default="")
+    # Every answer to the report form (see Idea.answers) and the form version it was given
+    # under; answers with a meaning are also in the columns and child tables.
+    answers: Mapped[dict | None] = mapped_column(JSON, default=dict)
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
     # Typed text the server could not take as it was (see Idea.draft_raw).
     draft_raw: Mapped[dict | None] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    # The community report's questions without a meaning: in the answers document only.
+    changed = Answer()
+    continues = Answer()
+
     idea: Mapped["Idea"] = relationship()  # noqa: F821
+    form_version: Mapped[FormVersion | None] = relationship()
     activities: Mapped[list["ReportActivity"]] = relationship(
         back_populates="report", order_by="ReportActivity.id", cascade="all, delete-orphan"
     )

@@ -16,6 +16,7 @@ from grantflow.core.types import utcnow
 from grantflow.ideas import parsing
 from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.mail.operations import queue_mail
+from grantflow.questionnaires import operations as forms_ops
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect, guard, part
@@ -60,7 +61,7 @@ def may_report(idea, user) -> bool:
 def blank_report(idea) -> Report:
     """The report as it starts, with one spending row per planned grant line, not stored: a
     page shows it before the first save (a GET must not write), start_report stores it."""
-    report = Report(idea_id=idea.id, idea=idea, status=ReportStatus.DRAFT, draft_raw={}, return_comment="")
+    report = Report(idea_id=idea.id, idea=idea, status=ReportStatus.DRAFT, draft_raw={}, return_comment="", answers={})
     report.spending = [
         ReportSpending(budget_line_id=line.id, item=line.item, planned=line.total, actual=Decimal("0.00"))
         for line in idea.budget_lines
@@ -79,12 +80,50 @@ def start_report(idea, actor) -> Report:
     if not may_report(idea, actor):
         raise Refused([_l("A final report is not expected for this idea now.")])
     report = blank_report(idea)
+    report.form_version = forms_ops.version_for(idea.competition, "report")
+    sync_answers(report)
     db.session.add(report)
     try:
         db.session.commit()
     except IntegrityError:  # two first visits at once: the unique idea_id keeps one
         db.session.rollback()
     return report_of(idea)
+
+
+def _money(value) -> str:
+    return f"{(value or Decimal('0.00')).quantize(Decimal('0.01')):f}"
+
+
+# What each meaning of a report form reads from the report's typed columns and rows.
+REPORT_MEANINGS = {
+    "participants": lambda r: r.participants,
+    "volunteers": lambda r: r.volunteers,
+    "organisations_count": lambda r: r.organisations_count,
+    "organisations_names": lambda r: r.organisations_names or "",
+    "activities": lambda r: [
+        {"held_on": a.held_on.isoformat() if a.held_on else None, "description": a.description or "",
+         "participants": a.participants}
+        for a in r.activities
+    ],
+    "reach": lambda r: [{"target_group": x.target_group, "people": x.people} for x in r.reach],
+    "spending": lambda r: [
+        {"item": x.item or "", "planned": _money(x.planned), "actual": _money(x.actual), "budget_line_id": x.budget_line_id}
+        for x in r.spending
+    ],
+}
+
+
+def sync_answers(report: Report) -> None:
+    """Write the answers of questions with a meaning into the report's answers document (see
+    ideas.operations.sync_answers)."""
+    form = report.form_version.form if report.form_version is not None else forms_ops.default_form("report")
+    answers = dict(report.answers or {})
+    for question in form.questions:
+        read = REPORT_MEANINGS.get(question.meaning)
+        if read is not None:
+            answers[question.key] = read(report)
+    if answers != report.answers:
+        report.answers = answers
 
 
 def form_data(report: Report) -> dict:
@@ -164,6 +203,7 @@ def save_report(report: Report, data: dict, actor) -> dict[str, str]:
             value = read(f"spending-{i}-actual", row.get("actual"), spent.actual)
             spent.actual = Decimal("0.00") if value is None else value
     report.draft_raw = raw
+    sync_answers(report)
     db.session.commit()
     return problems
 
@@ -180,6 +220,7 @@ def change_rows(report: Report, action: str, actor) -> str:
     if action == "add":
         if len(report.activities) < MAX_ROWS:
             report.activities.append(ReportActivity())
+        sync_answers(report)
         db.session.commit()
         return f"activities-{len(report.activities) - 1}"
     index = action.removeprefix("remove:")
@@ -196,6 +237,7 @@ def change_rows(report: Report, action: str, actor) -> str:
                 key = f"activities-{i - 1 if i > removed else i}-{match[3]}"
             shifted[key] = text
         report.draft_raw = shifted
+        sync_answers(report)
         db.session.commit()
     return "activities"
 
@@ -233,8 +275,7 @@ def submit_report(report: Report, actor) -> None:
     report.status = ReportStatus.SUBMITTED
     report.submitted_at = utcnow()
     engine.record(idea, "report_submitted", actor)
-
-
+    forms_ops.freeze(report.form_version_id, report.submitted_at)
     for admin in administrators():
         queue_mail(admin.email, "admin_notice", locale=admin.locale, idea=idea, comment=str(_l("The final report has been submitted.")))
     db.session.commit()

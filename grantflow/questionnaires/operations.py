@@ -1,0 +1,182 @@
+"""Form versions: the default ones from the form files, freezing at the first submission,
+and administrators' copies and edits (each in the administration log)."""
+
+import copy
+from functools import cache
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from grantflow.adminlog.operations import log_kind, object_kind, record
+from grantflow.core.errors import Refused
+from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
+from grantflow.questionnaires.definition import FormDef, FormError, load, parse
+from grantflow.questionnaires.models import FormVersion
+
+FORMS_DIR = Path(__file__).resolve().parents[2] / "workflows" / "forms"
+# The form file each kind of form defaults to.
+DEFAULT_FORMS = {"application": "community_idea.yaml", "report": "community_report.yaml"}
+
+object_kind("form_version", _l("Form version"))
+log_kind("form_copied", _l("Form copied as a new version"))
+log_kind("form_edited", _l("Form edited"))
+
+
+@cache
+def default_form(kind: str) -> FormDef:
+    """The default form file of `kind`, loaded once (a broken one raises FormError)."""
+    return load(FORMS_DIR / DEFAULT_FORMS[kind])
+
+
+def default_version(kind: str) -> FormVersion:
+    """The version of the default form file as it is now: the latest stored version of its
+    name when that says the same, else a new version (added to the session, not committed)."""
+    form = default_form(kind)
+    latest = db.session.scalars(
+        select(FormVersion).where(FormVersion.name == form.name).order_by(FormVersion.number.desc()).limit(1)
+    ).first()
+    if latest is not None and latest.definition == form.as_json():
+        return latest
+    version = FormVersion(
+        name=form.name,
+        number=(latest.number + 1) if latest else 1,
+        kind=form.kind,
+        definition=copy.deepcopy(form.as_json()),
+        source=f"workflows/forms/{DEFAULT_FORMS[kind]}",
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def version_for(competition, kind: str) -> FormVersion:
+    """The form version a competition asks for `kind` (application or report)."""
+    chosen = competition.application_form_id if kind == "application" else competition.report_form_id
+    if chosen is not None:
+        version = db.session.get(FormVersion, chosen)
+        if version is not None:
+            return version
+    return default_version(kind)
+
+
+def freeze(version_id: int | None, now=None) -> None:
+    """The first submission under a version freezes it (one conditional UPDATE: a second
+    submission at the same moment changes nothing)."""
+    if version_id is None:
+        return
+    db.session.execute(
+        update(FormVersion)
+        .where(FormVersion.id == version_id, FormVersion.frozen_at.is_(None))
+        .values(frozen_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- administrators' copies and edits --------------------------------------------------------
+def copy_version(version: FormVersion, actor, name: str | None = None) -> FormVersion:
+    """A new, editable version with the same questions (under the same name, next number,
+    or under a new name as its version 1)."""
+    name = name or version.name
+    number = (db.session.scalar(select(func.max(FormVersion.number)).where(FormVersion.name == name)) or 0) + 1
+    definition = copy.deepcopy(version.definition)
+    definition["name"] = name
+    new = FormVersion(
+        name=name,
+        number=number,
+        kind=version.kind,
+        definition=definition,
+        source=f"{version.name} v{version.number}",
+        created_by_id=getattr(actor, "id", None),
+    )
+    db.session.add(new)
+    db.session.flush()
+    record(
+        "form_copied", "form_version", new.id, f"{name} v{number}",
+        before={"from": f"{version.name} v{version.number}"}, after={"from": None}, actor=actor,
+    )
+    return new
+
+
+def edit_version(version: FormVersion, definition: dict, actor, what: str) -> FormDef:
+    """Replace an unfrozen version's definition with `definition` (checked as a file is);
+    refused for a frozen version or a definition with problems (every one named)."""
+    if version.frozen:
+        raise Refused(
+            [_l("This form version has been submitted under and can no longer be changed. Copy it as a new version to change it.")]
+        )
+    try:
+        form = parse(definition, f"{version.name} v{version.number}")
+    except FormError as error:
+        raise Refused(error.problems) from None
+    before = version.definition
+    version.definition = copy.deepcopy(definition)
+    record(
+        "form_edited", "form_version", version.id, f"{version.name} v{version.number}",
+        before={"change": "", "questions": [q.key for q in parse(before).questions]},
+        after={"change": what, "questions": [q.key for q in form.questions]}, actor=actor,
+    )
+    return form
+
+
+# --- the editor's changes: each builds the new definition and goes through edit_version -----
+EDITABLE_TYPES = ("short_text", "long_text", "number", "money", "date", "yes_no")
+
+
+def _located(definition: dict, key: str) -> tuple[list, int]:
+    for section in definition.get("sections", []):
+        for index, question in enumerate(section.get("questions", [])):
+            if question.get("key") == key:
+                return section["questions"], index
+    raise Refused([_l("There is no such question in this form.")])
+
+
+def change_texts(version: FormVersion, texts: dict[str, dict], actor) -> FormDef:
+    """New labels and help of questions: {key: {"label": {lv, en}, "help": {lv, en}}} (empty
+    help in both languages removes it)."""
+    definition = copy.deepcopy(version.definition)
+    for key, given in texts.items():
+        questions, index = _located(definition, key)
+        question = questions[index]
+        question["label"] = {lang: given["label"].get(lang, "").strip() for lang in ("lv", "en")}
+        help_text = {lang: given.get("help", {}).get(lang, "").strip() for lang in ("lv", "en")}
+        if any(help_text.values()):
+            question["help"] = help_text
+        else:
+            question.pop("help", None)
+    return edit_version(version, definition, actor, "texts")
+
+
+def move_question(version: FormVersion, key: str, step: int, actor) -> FormDef:
+    """One place up (-1) or down (+1) within its section."""
+    definition = copy.deepcopy(version.definition)
+    questions, index = _located(definition, key)
+    target = index + step
+    if 0 <= target < len(questions):
+        questions[index], questions[target] = questions[target], questions[index]
+    return edit_version(version, definition, actor, f"{'up' if step < 0 else 'down'}: {key}")
+
+
+def remove_question(version: FormVersion, key: str, actor) -> FormDef:
+    """Refused (with the loader's reasons) when GrantFlow needs its meaning or another
+    question's condition names it."""
+    definition = copy.deepcopy(version.definition)
+    questions, index = _located(definition, key)
+    del questions[index]
+    definition["sections"] = [s for s in definition["sections"] if s.get("questions")]
+    return edit_version(version, definition, actor, f"removed: {key}")
+
+
+def add_question(version: FormVersion, section: str, key: str, kind: str, label: dict, required: dict | None, actor) -> FormDef:
+    if kind not in EDITABLE_TYPES:
+        raise Refused([_l("Choose the kind of question.")])
+    definition = copy.deepcopy(version.definition)
+    target = next((s for s in definition["sections"] if s.get("key") == section), None)
+    if target is None:
+        raise Refused([_l("There is no such section in this form.")])
+    question = {"key": key, "type": kind, "label": label}
+    if required and any(required.values()):
+        question["required"] = required
+    target["questions"].append(question)
+    return edit_version(version, definition, actor, f"added: {key}")

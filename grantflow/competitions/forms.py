@@ -92,3 +92,18 @@ class CriterionForm(Form):
         data["guidance_lv"] = self.guidance_lv.data or ""
         data["guidance_en"] = self.guidance_en.data or ""
         return data
+
+
+class RoundForm(Form):
+    """A review round's names and evaluation deadline (its key comes from the workflow)."""
+
+    label_lv = StringField(_l("Name in Latvian"), validators=[DataRequired(), Length(max=200)])
+    label_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
+    evaluation_closes_at = DateTimeLocalField(_l("Evaluation closes (Riga time)"), format=RIGA_TIME, validators=[Optional()])
+
+    def model_data(self) -> dict:
+        return {
+            "label_lv": self.label_lv.data.strip(),
+            "label_en": self.label_en.data.strip(),
+            "evaluation_closes_at": to_utc(self.evaluation_closes_at.data),
+        }

@@ -22,6 +22,7 @@ from grantflow.ideas.models import PARTNER_KINDS, Idea
 from grantflow.ideas.views import idea_for
 from grantflow.review import operations as ops
 from grantflow.review import ranking as agg
+from grantflow.review import rounds
 from grantflow.review.forms import (
     CHECKLIST_LABELS,
     RECOMMENDATION_LABELS,
@@ -69,7 +70,7 @@ def _scoring_context(idea_id: int):
 @login_required
 def score(idea_id: int):
     idea, assignment = _scoring_context(idea_id)
-    criteria = idea.competition.criteria
+    criteria = assignment.round.criteria
     review = assignment.review
     form = score_form(criteria, review)
     if request.method == "POST":
@@ -100,9 +101,9 @@ def _score_page(idea, assignment, form) -> dict:
         "idea": idea,
         "review": review,
         "form": form,
-        "criteria": idea.competition.criteria,
+        "criteria": assignment.round.criteria,
         "refusal": ops.scoring_refusal(idea, current_user),
-        "others": _visible_reviews(idea, exclude=current_user.id),
+        "others": _visible_reviews(idea, assignment.round_id, exclude=current_user.id),
         "conflict_form": ConflictForm(formdata=None),
         "recommendations": RECOMMENDATION_LABELS,
         "target_group_labels": TARGET_GROUP_LABELS,
@@ -110,13 +111,13 @@ def _score_page(idea, assignment, form) -> dict:
         "demo_data": idea.is_demo,
     }
 
-def _visible_reviews(idea, exclude: int | None = None) -> list[Review]:
-    """The reviews of the idea that the current user may see (Review.can_see)."""
+def _visible_reviews(idea, round_id: int | None, exclude: int | None = None) -> list[Review]:
+    """The reviews of the idea in the round that the current user may see (Review.can_see)."""
     reviews = db.session.scalars(
         select(Review)
         .join(Assignment, Assignment.id == Review.assignment_id)
         .options(selectinload(Review.scores), selectinload(Review.assignment).joinedload(Assignment.evaluator))
-        .where(Review.idea_id == idea.id, Assignment.active.is_(True))
+        .where(Review.idea_id == idea.id, Review.round_id == round_id, Assignment.active.is_(True))
         .order_by(Review.submitted_at, Review.id)
     ).all()
     return [r for r in reviews if r.evaluator_id != exclude and r.can_see(current_user)]
@@ -138,7 +139,7 @@ def conflict(idea_id: int):
             return redirect(url_for("review.desk"), code=303)
     else:
         flash(_("Nothing was saved: please correct the marked fields."), "error")
-    page = _score_page(idea, assignment, score_form(idea.competition.criteria, assignment.review))
+    page = _score_page(idea, assignment, score_form(assignment.round.criteria, assignment.review))
     page["conflict_form"] = form
     return render_template(**page), 422
 
@@ -148,16 +149,22 @@ def reviews(idea_id: int):
     """All reviews of an idea the user may see, with the idea's aggregate. Evaluators get
     here only once they have submitted their own."""
     idea = idea_for(idea_id, current_user)
+    review_round = rounds.current_round(idea)
     if not current_user.is_admin:
         assignment = ops.active_assignment(idea, current_user)
         if assignment is None or assignment.review is None or not assignment.review.submitted:
             abort(404)
+    else:  # staff see earlier rounds too
+        chosen = request.args.get("round")
+        review_round = next((r for r in idea.competition.rounds if str(r.id) == chosen), review_round)
+    round_id = review_round.id if review_round is not None else None
     return render_template(
         "review/reviews.html",
         idea=idea,
-        reviews=_visible_reviews(idea),
-        summary=agg.idea_summary(idea),
-        criteria=idea.competition.criteria,
+        review_round=review_round,
+        reviews=_visible_reviews(idea, round_id),
+        summary=agg.idea_summary(idea, round_id),
+        criteria=review_round.criteria if review_round is not None else [],
         recommendations=RECOMMENDATION_LABELS,
         demo_data=idea.is_demo,
     )
@@ -299,6 +306,9 @@ def ranking(competition_id: int):
         workflow=workflow_for(competition.workflow),
         result=result,
         filters=filters,
+        review_round=next((r for r in competition.rounds if r.id == result.round_id), None),
+        round_endpoint="review.ranking",
+        round_args={k: v for k, v in filters.as_args().items() if k != "round"} | {"competition_id": competition.id},
         municipalities=agg.municipalities_in(competition.id),
         target_groups=agg.TARGET_GROUP_LABELS,
         demo_data=competition.is_demo,

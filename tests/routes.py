@@ -62,6 +62,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["message_file"]
         elif name == "export_id":
             values[name] = ids["export"]
+        elif name == "round_id":
+            values[name] = ids["round"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

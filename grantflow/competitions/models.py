@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.core.extensions import db
 from grantflow.core.types import Money, UTCDateTime, utcnow
+from grantflow.workflow.registry import capable
 
 
 class Competition(db.Model):
@@ -60,6 +61,20 @@ class Competition(db.Model):
         if not self.rounds:
             raise ValueError("the competition has no review round yet")
         self.rounds[0].evaluation_closes_at = value
+
+    # Staff pages of the competition by capability (workflow.registry.CAPABILITIES), the same
+    # answer as the ideas' permission methods.
+    def can_assign(self, user) -> bool:
+        """The assignment and evaluation progress pages."""
+        return capable(user, "assign")
+
+    def can_fund(self, user) -> bool:
+        """The funding board."""
+        return capable(user, "fund")
+
+    def can_see_reviews(self, user) -> bool:
+        """The ranking and its exports."""
+        return capable(user, "see_reviews")
 
     def round(self, key: str) -> "ReviewRound | None":
         return next((r for r in self.rounds if r.key == key), None)

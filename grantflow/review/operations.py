@@ -46,8 +46,8 @@ ELIGIBLE_LEGAL_FORMS = frozenset(LEGAL_FORMS) - {"other"}
 CONFLICT_SCOPES = ("idea", "organisation", "municipality")
 
 # Screening's two outcomes fire the transitions the workflow names for them.
-part("screen_accept", _l("Screening finds the idea eligible"), tag="screening")
-part("screen_reject", _l("Screening finds the idea not eligible"), tag="screening")
+part("screen_accept", _l("Screening finds the idea eligible"), tag="screening", capability="screen")
+part("screen_reject", _l("Screening finds the idea not eligible"), tag="screening", capability="screen")
 audit_kind("review_submitted", _l("An evaluator submitted a review"), applicant_sees=False)
 audit_kind("conflict_declared", _l("An evaluator declared a conflict of interest and stepped back"), applicant_sees=False)
 audit_kind("evaluator_removed", _l("An evaluator was removed from the idea"), applicant_sees=False)

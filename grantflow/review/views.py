@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.access import role_required
-from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, User
+from grantflow.accounts.models import EVALUATOR, User
 from grantflow.competitions.models import Competition
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -47,7 +47,9 @@ def evaluation_panel(idea, user, roles) -> panels.Panel:
     """What the shared idea page shows about the evaluation to this user: the eligibility
     outcome (the applicant sees the reason), the administrator's and the evaluator's links."""
     check = ops.latest_check(idea)
-    panel = {"check": check, "admin": user.is_admin, "assignment": None}
+    panel = {"check": check, "assignment": None, "screen": idea.can_screen(user), "assign": idea.can_assign(user),
+             "reviews": idea.can_see_reviews(user)}  # fmt: skip
+    panel["admin"] = panel["screen"] or panel["assign"] or panel["reviews"]  # staff: any of the links
     if user.has_role(EVALUATOR):
         panel["assignment"] = ops.active_assignment(idea, user)
     return panels.Panel("review/_idea_panel.html", {"idea": idea, "panel": panel})
@@ -150,7 +152,7 @@ def reviews(idea_id: int):
     here only once they have submitted their own."""
     idea = idea_for(idea_id, current_user)
     review_round = rounds.current_round(idea)
-    if not current_user.is_admin:
+    if not idea.can_see_reviews(current_user):
         assignment = ops.active_assignment(idea, current_user)
         if assignment is None or assignment.review is None or not assignment.review.submitted:
             abort(404)
@@ -171,9 +173,11 @@ def reviews(idea_id: int):
 
 # --- administrator: screening ---------------------------------------------------------------
 @bp.route("/ideas/<int:idea_id>/screening", methods=["GET", "POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def screening(idea_id: int):
     idea = db.session.get(Idea, idea_id) or abort(404)
+    if not idea.can_screen(current_user):
+        abort(403)
     prefill = ops.checklist_prefill(idea)
     form = ScreeningForm(data=prefill) if request.method == "GET" else ScreeningForm()
     status = 200
@@ -211,9 +215,11 @@ def _competition(competition_id: int) -> Competition:
     return db.session.get(Competition, competition_id) or abort(404)
 
 @bp.route("/competitions/<int:competition_id>/assignments")
-@role_required(ADMINISTRATOR)
+@login_required
 def assignments(competition_id: int):
     competition = _competition(competition_id)
+    if not competition.can_assign(current_user):
+        abort(403)
     workflow = workflow_for(competition.workflow)
     ideas = db.session.scalars(
         select(Idea)
@@ -245,9 +251,11 @@ def assignments(competition_id: int):
     )
 
 @bp.route("/competitions/<int:competition_id>/assignments/auto", methods=["POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def auto_assign(competition_id: int):
     competition = _competition(competition_id)
+    if not competition.can_assign(current_user):
+        abort(403)
     if ActionForm().validate_on_submit():
         made, short = ops.auto_assign(competition, current_user)
         flash(_("%(count)d assignment(s) made.", count=made), "success")
@@ -260,9 +268,11 @@ def auto_assign(competition_id: int):
     return redirect(url_for("review.assignments", competition_id=competition.id), code=303)
 
 @bp.route("/ideas/<int:idea_id>/assignments", methods=["POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def assign(idea_id: int):
     idea = db.session.get(Idea, idea_id) or abort(404)
+    if not idea.can_assign(current_user):
+        abort(403)
     form = AssignForm()
     form.evaluator_id.choices = [SelectChoice(str(e.id), e.name) for e in ops.evaluators()]
     if not form.validate_on_submit():
@@ -278,9 +288,11 @@ def assign(idea_id: int):
     return redirect(url_for("review.assignments", competition_id=idea.competition_id) + f"#idea-{idea.id}", code=303)
 
 @bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def unassign(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    if not assignment.idea.can_moderate(current_user):
+        abort(403)
     competition_id = assignment.idea.competition_id
     form = RemoveForm()
     if form.validate_on_submit():
@@ -294,9 +306,11 @@ def unassign(assignment_id: int):
 
 # --- administrator: ranking and progress ----------------------------------------------------
 @bp.route("/competitions/<int:competition_id>/ranking")
-@role_required(ADMINISTRATOR)
+@login_required
 def ranking(competition_id: int):
     competition = _competition(competition_id)
+    if not competition.can_see_reviews(current_user):
+        abort(403)
     filters = agg.Filters.from_args(request.args, competition)
     page = request.args.get("page", "1")
     result = agg.ranking(competition, filters, page=small_int(page, maximum=100_000) or 1)
@@ -315,9 +329,11 @@ def ranking(competition_id: int):
     )
 
 @bp.route("/competitions/<int:competition_id>/ranking.<any(csv, xlsx):fmt>")
-@role_required(ADMINISTRATOR)
+@login_required
 def ranking_export(competition_id: int, fmt: str):
     competition = _competition(competition_id)
+    if not competition.can_see_reviews(current_user):
+        abort(403)
     result = agg.ranking(competition, agg.Filters.from_args(request.args, competition), page=None)
     if fmt == "csv":
         body, mimetype = agg.export_csv(competition, result), "text/csv; charset=utf-8"
@@ -334,9 +350,11 @@ def _safe(name: str) -> str:
     return "".join(ch for ch in name if ch.isascii() and (ch.isalnum() or ch in "-_")) or "competition"
 
 @bp.route("/competitions/<int:competition_id>/progress")
-@role_required(ADMINISTRATOR)
+@login_required
 def progress(competition_id: int):
     competition = _competition(competition_id)
+    if not competition.can_assign(current_user):
+        abort(403)
     return render_template(
         "review/progress.html",
         competition=competition,

@@ -61,7 +61,10 @@ class Assignment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
+    # No index of its own: a round's assignments are read through their ideas (the unique
+    # index starts with idea_id); an index on the round alone, which every assignment of a
+    # one-round competition shares, lured SQLite's planner into scanning it once per idea.
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"))
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -137,8 +140,9 @@ class Review(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
-    # The assignment's round, kept beside it so that a round's reviews are read without it.
-    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
+    # The assignment's round, kept beside it so that a round's reviews are read without it
+    # (through the idea's index, as the assignments' round: no index of its own).
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"))
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.DRAFT)  # a ReviewStatus
     recommendation: Mapped[str] = mapped_column(String(20), default="")  # a Recommendation, or "" while none is chosen

@@ -63,7 +63,6 @@ def upgrade():
         batch_op.alter_column("round_id", existing_type=sa.Integer(), nullable=False)
         batch_op.drop_constraint("uq_assignments_idea_id", type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_assignments_idea_id"), ["idea_id", "evaluator_id", "round_id"])
-        batch_op.create_index(batch_op.f("ix_assignments_round_id"), ["round_id"], unique=False)
         batch_op.create_foreign_key(batch_op.f("fk_assignments_round_id_review_rounds"), "review_rounds",
                                     ["round_id"], ["id"], ondelete="CASCADE")  # fmt: skip
 
@@ -74,7 +73,6 @@ def upgrade():
     )
     with op.batch_alter_table("reviews") as batch_op:
         batch_op.alter_column("round_id", existing_type=sa.Integer(), nullable=False)
-        batch_op.create_index(batch_op.f("ix_reviews_round_id"), ["round_id"], unique=False)
         batch_op.create_foreign_key(batch_op.f("fk_reviews_round_id_review_rounds"), "review_rounds",
                                     ["round_id"], ["id"], ondelete="CASCADE")  # fmt: skip
 
@@ -98,11 +96,9 @@ def downgrade():
     )
     with op.batch_alter_table("reviews") as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_reviews_round_id_review_rounds"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_reviews_round_id"))
         batch_op.drop_column("round_id")
     with op.batch_alter_table("assignments") as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_assignments_round_id_review_rounds"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_assignments_round_id"))
         batch_op.drop_constraint("uq_assignments_idea_id", type_="unique")
         batch_op.create_unique_constraint(batch_op.f("uq_assignments_idea_id"), ["idea_id", "evaluator_id"])
         batch_op.drop_column("round_id")

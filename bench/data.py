@@ -79,13 +79,15 @@ def seed(n: int) -> Bench:
         ]  # fmt: skip
         ids += db.session.scalars(insert(Idea).returning(Idea.id), rows).all()
     pairs = [(idea_id, evaluators[(k + j * 5) % EVALUATORS]) for k, idea_id in enumerate(ids) for j in range(PER_IDEA)]
+    round_id = competition.rounds[0].id  # the one review round of the default workflow
     assignment_ids = db.session.scalars(
         insert(Assignment).returning(Assignment.id),
-        [dict(idea_id=i, evaluator_id=e.id, active=True, assigned_at=now, removed_reason="") for i, e in pairs],
+        [dict(idea_id=i, evaluator_id=e.id, round_id=round_id, active=True, assigned_at=now, removed_reason="")
+         for i, e in pairs],
     ).all()
     db.session.execute(
         insert(Review),
-        [dict(assignment_id=a, idea_id=i, evaluator_id=e.id, status="submitted", recommendation="fund", comment="",
+        [dict(assignment_id=a, idea_id=i, evaluator_id=e.id, round_id=round_id, status="submitted", recommendation="fund", comment="",
               total=Decimal(30 + (i * 13 + e.id * 7) % 70), updated_at=now, submitted_at=now)
          for a, (i, e) in zip(assignment_ids, pairs, strict=True)],
     )  # fmt: skip

@@ -17,6 +17,7 @@ from grantflow.ideas.operations import recompute_budget
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.review.models import Assignment, EligibilityCheck, Review, Score
 from grantflow.review.operations import refresh_score, weighted_total
+from grantflow.review.rounds import current_round_id
 from grantflow.territory.models import Municipality
 from grantflow.workflow import engine
 
@@ -103,6 +104,7 @@ class Factory:
     def competition(self, workflow="community_ideas", budget="10000.00", open_=True, **kw) -> Competition:
         now = utcnow()
         n = next(_seq)
+        evaluation_closes_at = kw.pop("evaluation_closes_at", None)  # the first review round's
         competition = Competition(
             code=kw.pop("code", f"T{n}-2026"),
             title_lv=kw.pop("title_lv", f"Konkurss {n}"),
@@ -116,6 +118,7 @@ class Factory:
             **kw,
         )
         add_default_criteria(competition)
+        competition.evaluation_closes_at = evaluation_closes_at
         db.session.add(competition)
         db.session.flush()
         return competition
@@ -165,17 +168,20 @@ class Factory:
         db.session.add(EligibilityCheck(idea_id=idea.id, checklist={}, eligible=True, checked_by_id=admin.id))
         engine.fire(idea, idea.workflow.part("screen_accept"), admin)
         for evaluator in evaluators if evaluators is not None else [self.evaluator(), self.evaluator()]:
-            db.session.add(Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id))
+            db.session.add(Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id,
+                                      round_id=current_round_id(idea)))
         db.session.flush()
         return idea
 
     def review(self, idea, evaluator, points=8, submit=True) -> Review:
         assignment = db.session.scalars(
-            select(Assignment).where(Assignment.idea_id == idea.id, Assignment.evaluator_id == evaluator.id)
+            select(Assignment).where(Assignment.idea_id == idea.id, Assignment.evaluator_id == evaluator.id,
+                                     Assignment.round_id == current_round_id(idea))
         ).one()
-        review = Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id, recommendation="fund")
+        review = Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id, recommendation="fund",
+                        round_id=assignment.round_id)
         db.session.add(review)
-        for criterion in idea.competition.criteria:
+        for criterion in assignment.round.criteria:
             review.scores.append(Score(criterion=criterion, points=Decimal(points)))
         if submit:
             review.status = "submitted"

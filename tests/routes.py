@@ -69,6 +69,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["export"]
         elif name == "version_id":
             values[name] = ids["form_version"]
+        elif name == "round_id":
+            values[name] = ids["round"]
         elif name == "assignment_id":
             values[name] = ids["assignment"]
         elif name == "token":

@@ -17,6 +17,9 @@ from tests.world import PDF, PERSONAS, snapshot, world_fixture
 ANY = frozenset(PERSONAS)
 LOGGED_IN = ANY - {"anonymous"}
 ADMIN = frozenset({"administrator"})
+# Programme staff (tests/world.py STAFF_ROLES): they screen, assign, moderate and read the
+# reviews, by the permission methods on the models; they never fund.
+STAFF = frozenset({"staff"})
 EVALUATORS = frozenset({"evaluator", "evaluator_draft", "evaluator_other"})
 A = frozenset({"applicant_a"})
 PUBLIC = "public"  # anyone; only "never a 500" is checked
@@ -40,18 +43,18 @@ EXPECT = {
     "accounts.resend_confirmation": E(PUBLIC, PUBLIC), "accounts.reset_password": E(PUBLIC, PUBLIC),
     "competitions.change_criterion": E(post=ADMIN), "competitions.criteria": E(ADMIN, ADMIN),
     "competitions.edit": E(ADMIN, ADMIN), "competitions.edit_criterion": E(ADMIN, ADMIN),
-    "competitions.new": E(ADMIN, ADMIN), "competitions.workflow": E(ADMIN), "competitions.workflow_svg": E(ADMIN),
+    "competitions.new": E(ADMIN, ADMIN), "competitions.rounds": E(ADMIN, ADMIN), "competitions.edit_round": E(ADMIN, ADMIN), "competitions.workflow": E(ADMIN), "competitions.workflow_svg": E(ADMIN),
     "documents.download": E(A | {"municipality", "administrator"}),
     "documents.issue": E(post=ADMIN), "documents.start_batch": E(post=ADMIN),
     "documents.latest": E(A | {"municipality", "administrator"}),
     "documents.upload_signed": E(post=A | {"municipality", "administrator"}),
     "documents.verify": E(PUBLIC, PUBLIC), "documents.verify_index": E(PUBLIC, PUBLIC),
-    "messages.new": E(ADMIN, ADMIN), "messages.answer": E(A, A), "messages.download": E(A | ADMIN),
+    "messages.new": E(ADMIN | STAFF, ADMIN | STAFF), "messages.answer": E(A, A), "messages.download": E(A | ADMIN | STAFF),
     "funding.board": E(ADMIN), "funding.cooperation": E({"municipality"}, {"municipality"}),
     "funding.decide": E(post=ADMIN), "funding.decide_page": E(ADMIN),
     "ideas.delete": E(post=A), "ideas.download": E(A | ADMIN), "ideas.edit": E(A, redirect={"administrator"}),
     "ideas.new": E(LOGGED_IN, {"applicant_a", "applicant_b"}),
-    "ideas.save": E(post=A), "ideas.show": E(A | ADMIN | {"evaluator", "evaluator_draft", "municipality"}),
+    "ideas.save": E(post=A), "ideas.show": E(A | ADMIN | STAFF | {"evaluator", "evaluator_draft", "municipality"}),
     "ideas.step": E(post=A), "ideas.confirm_step": E(A), "ideas.confirm_submit": E(A, redirect={"administrator"}), "ideas.submit": E(post=A), "ideas.upload": E(post=A),
     "ideas.sections": E(A, redirect={"administrator"}), "ideas.section": E(A, redirect={"administrator"}),
     "ideas.check_answers": E(A, redirect={"administrator"}), "ideas.save_section": E(post=A),
@@ -79,12 +82,12 @@ EXPECT = {
     "payments.plan": E(ADMIN, ADMIN), "payments.record": E(ADMIN, ADMIN), "payments.refund_request": E(post=ADMIN),
     "payments.refund_returned": E(ADMIN, ADMIN), "payments.run": E(ADMIN), "payments.run_cancel": E(post=ADMIN),
     "payments.run_file": E(ADMIN), "payments.run_paid": E(post=ADMIN),
-    "reports.edit": E(A, redirect={"municipality", "administrator"}), "reports.save": E(post=A), "reports.upload": E(post=A),
-    "review.assign": E(post=ADMIN), "review.assignments": E(ADMIN), "review.auto_assign": E(post=ADMIN),
-    "review.conflict": E(post={"evaluator_draft"}), "review.desk": E(EVALUATORS), "review.progress": E(ADMIN),
-    "review.ranking": E(ADMIN), "exports.ranking": E(post=ADMIN), "review.reviews": E({"evaluator"} | ADMIN),
+    "reports.edit": E(A, redirect={"municipality", "administrator", "staff"}), "reports.save": E(post=A), "reports.upload": E(post=A),
+    "review.assign": E(post=ADMIN | STAFF), "review.assignments": E(ADMIN | STAFF), "review.auto_assign": E(post=ADMIN | STAFF),
+    "review.conflict": E(post={"evaluator_draft"}), "review.desk": E(EVALUATORS), "review.progress": E(ADMIN | STAFF),
+    "review.ranking": E(ADMIN | STAFF), "exports.ranking": E(post=ADMIN), "review.reviews": E({"evaluator"} | ADMIN | STAFF),
     "review.score": E({"evaluator", "evaluator_draft"}, {"evaluator", "evaluator_draft"}),
-    "review.screening": E(ADMIN, ADMIN), "review.unassign": E(post=ADMIN),
+    "review.screening": E(ADMIN | STAFF, ADMIN | STAFF), "review.unassign": E(post=ADMIN | STAFF),
     "static": E(PUBLIC),
     "api.competitions": E(PUBLIC), "api.competition": E(PUBLIC), "api.impact": E(PUBLIC), "api.grants": E(PUBLIC),
     "api.grant": E(PUBLIC), "api-docs.openapi_json": E(PUBLIC), "tokens.docs": E(PUBLIC),

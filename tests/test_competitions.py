@@ -147,7 +147,7 @@ def test_criteria_are_fixed_once_scoring_has_started(client, factory):
         client.post(f"{base}/{criterion.id}/edit", data={"name_lv": "Z", "name_en": "Z", "max_points": "5", "weight": "1"},
                     follow_redirects=True),
     ):  # fmt: skip
-        assert "Šajā konkursā vērtēšana jau ir sākusies, tāpēc tā kritērijus vairs nevar mainīt." in response.get_data(as_text=True)
+        assert "Šajā kārtā vērtēšana jau ir sākusies, tāpēc tās kritērijus vairs nevar mainīt." in response.get_data(as_text=True)
     assert names(competition) == before
     assert db.session.get(Criterion, criterion.id).name_en == before[0]
 

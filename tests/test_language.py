@@ -32,7 +32,7 @@ NAMES = re.compile(r"Rēzeknes novads|Ludzas novads|biedrība \"Kopiena \d+\"|Li
 # Pages that show stored text in both languages by design: the criteria an administrator
 # edits (Latvian and English names side by side) and the outbox (each mail in its recipient's
 # language); their own words are still checked on the pages that use the same templates.
-BILINGUAL = {"competitions.criteria", "competitions.edit_criterion", "pages.outbox"}
+BILINGUAL = {"competitions.criteria", "competitions.edit_criterion", "competitions.rounds", "competitions.edit_round", "pages.outbox"}
 # The API's page lists the operations as the OpenAPI document describes them: in English, for
 # developers (the page says so in Latvian).
 API_DOCS = {"tokens.docs"}

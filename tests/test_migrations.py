@@ -45,7 +45,7 @@ def test_the_idea_score_migration_fills_the_scores_of_existing_ideas(app, factor
     expected = dict(db.session.execute(select(Idea.id, Idea.score).where(Idea.id.in_(ids))).all())
     assert expected == {scored.id: Decimal("70.00"), mixed.id: Decimal("71.67"), unscored.id: None}
     db.session.remove()
-    downgrade(revision="-1")  # 0009_idea_score only, whatever it follows
+    downgrade(revision="0009_idea_score-1")  # down through 0009_idea_score, whatever follows it
     upgrade()
     assert dict(db.session.execute(select(Idea.id, Idea.score).where(Idea.id.in_(ids))).all()) == expected
 

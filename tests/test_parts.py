@@ -18,6 +18,7 @@ from grantflow.ideas import operations as idea_ops
 from grantflow.mail.models import OutboxMail
 from grantflow.review.models import CHECKLIST, Assignment
 from grantflow.review.operations import screen
+from grantflow.review.rounds import current_round_id
 from grantflow.workflow.definition import WorkflowError, load, parse
 from grantflow.workflow.models import AuditEntry
 from grantflow.workflow.registry import parse_staff_roles, role_catalogue
@@ -55,7 +56,8 @@ def test_a_workflow_renaming_every_trigger_runs_end_to_end(app, client, factory)
     assert idea.state == "in_review"
     evaluators = [factory.evaluator(), factory.evaluator()]
     for evaluator in evaluators:
-        db.session.add(Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id))
+        db.session.add(Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id,
+                                  round_id=current_round_id(idea)))
     db.session.flush()
     for evaluator in evaluators:
         factory.review(idea, evaluator)

@@ -331,7 +331,7 @@ def test_the_evaluator_scaling_is_kept_until_a_score_of_the_competition_changes(
     assert len(again) == 1  # the page; the scaling was kept
     factory.review(second, a, points=10)
     db.session.commit()
-    assert competition.scores_version  # loaded again after the commit, before counting
+    assert competition.scores_version and competition.rounds  # loaded again after the commit, before counting
     with count_queries(db.engine) as changed:
         result = ranking(competition, Filters())
     assert len(changed) == 2 and result.scaling["mean"] == pytest.approx(80.0)  # the scaling, the page; 60, 80, 100

@@ -40,7 +40,15 @@ PERSONAS = (
     "municipality",  # representative of the ideas' municipality
     "municipality_other",  # representative of another municipality
     "administrator",
+    "staff",  # programme staff (STAFF below): screen, assign, moderate, read reviews; never fund
 )
+# The world's deployment declares one staff role beyond the built-in four.
+STAFF_ROLES = {
+    "programme": {
+        "label": {"lv": "Programmas darbinieks", "en": "Programme staff"},
+        "capabilities": ["screen", "assign", "moderate", "see_reviews"],
+    }
+}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -72,6 +80,7 @@ def build(app) -> World:
     u["municipality"] = f.user(MUNICIPALITY, municipality=home)
     u["municipality_other"] = f.user(MUNICIPALITY, municipality=elsewhere)
     u["administrator"] = f.admin()
+    u["staff"] = f.user("programme")
     competition = f.competition()
     draft = f.idea(competition=competition, org=org_a, title="Melnraksts A")
     submitted = f.submitted(competition=competition, org=org_a, title="Iesniegta A")
@@ -132,7 +141,7 @@ def build(app) -> World:
     form_version = default_version("application")  # the default application form, editable
     db.session.flush()
     world.ids = {
-        "competition": competition.id, "criterion": competition.criteria[0].id,
+        "competition": competition.id, "criterion": competition.criteria[0].id, "round": competition.rounds[0].id,
         "draft": draft.id, "submitted": submitted.id, "in_review": in_review.id, "reviewed": reviewed.id,
         "funded": funded.id, "org_a": org_a.id, "org_b": org_b.id, "attachment": attachment.id,
         "report_file": report_file.id, "document": document.id, "document_token": document.token,
@@ -153,7 +162,7 @@ def world_fixture(request, tmp_path_factory, **config):
     else:
         url = request.getfixturevalue("postgres_url")
         request.getfixturevalue("postgres_cleaner").clean()
-    app = create_app({**BASE_CONFIG, "DATABASE_URL": url, **config})
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url, "STAFF_ROLES": STAFF_ROLES, **config})
     app.test_client_class = IsolatedClient
     with app.app_context():
         load_territories()

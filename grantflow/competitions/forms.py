@@ -114,3 +114,18 @@ class DocumentForm(Form):
     title_lv = StringField(_l("Title in Latvian"), validators=[DataRequired(), Length(max=200)])
     title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=200)])
     file = FileField(_l("File (PDF, DOCX, ODT, XLSX or ODS, at most 10 MB)"))
+
+
+class RoundForm(Form):
+    """A review round's names and evaluation deadline (its key comes from the workflow)."""
+
+    label_lv = StringField(_l("Name in Latvian"), validators=[DataRequired(), Length(max=200)])
+    label_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
+    evaluation_closes_at = DateTimeLocalField(_l("Evaluation closes (Riga time)"), format=RIGA_TIME, validators=[Optional()])
+
+    def model_data(self) -> dict:
+        return {
+            "label_lv": self.label_lv.data.strip(),
+            "label_en": self.label_en.data.strip(),
+            "evaluation_closes_at": to_utc(self.evaluation_closes_at.data),
+        }

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.core.extensions import db
 from grantflow.core.types import Money, UTCDateTime, utcnow
+from grantflow.workflow.registry import capable
 
 
 class Competition(db.Model):
@@ -22,7 +23,6 @@ class Competition(db.Model):
     description_en: Mapped[str] = mapped_column(Text, default="")
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    evaluation_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     report_due: Mapped[date | None] = mapped_column()
     budget: Mapped[Decimal] = mapped_column(Money())
     min_grant: Mapped[Decimal] = mapped_column(Money())
@@ -46,12 +46,46 @@ class Competition(db.Model):
     application_form_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
     report_form_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
 
+    # Every round's criteria (ReviewRound.criteria are one round's), by round and position.
     criteria: Mapped[list["Criterion"]] = relationship(
-        back_populates="competition", order_by="Criterion.position", cascade="all, delete-orphan"
+        order_by="[Criterion.round_id, Criterion.position]", viewonly=True
     )
     documents: Mapped[list["CompetitionDocument"]] = relationship(
         back_populates="competition", order_by="CompetitionDocument.id", cascade="all, delete-orphan"
     )
+
+    rounds: Mapped[list["ReviewRound"]] = relationship(
+        back_populates="competition", order_by="ReviewRound.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def evaluation_closes_at(self) -> datetime | None:
+        """The first review round's evaluation deadline (the competition form edits it; the
+        rounds page edits every round's)."""
+        return self.rounds[0].evaluation_closes_at if self.rounds else None
+
+    @evaluation_closes_at.setter
+    def evaluation_closes_at(self, value: datetime | None) -> None:
+        if not self.rounds:
+            raise ValueError("the competition has no review round yet")
+        self.rounds[0].evaluation_closes_at = value
+
+    # Staff pages of the competition by capability (workflow.registry.CAPABILITIES), the same
+    # answer as the ideas' permission methods.
+    def can_assign(self, user) -> bool:
+        """The assignment and evaluation progress pages."""
+        return capable(user, "assign")
+
+    def can_fund(self, user) -> bool:
+        """The funding board."""
+        return capable(user, "fund")
+
+    def can_see_reviews(self, user) -> bool:
+        """The ranking and its exports."""
+        return capable(user, "see_reviews")
+
+    def round(self, key: str) -> "ReviewRound | None":
+        return next((r for r in self.rounds if r.key == key), None)
 
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" and self.title_en else self.title_lv
@@ -63,14 +97,47 @@ class Competition(db.Model):
         return self.title_lv
 
 
+class ReviewRound(db.Model):
+    """One round of evaluation in a competition: its criteria, assignments, reviews and
+    evaluation deadline. The competition's workflow declares its rounds (`rounds:`, by key)
+    and which state opens which; a two-stage competition reviews the concept in one round
+    and the full proposal in the next."""
+
+    __tablename__ = "review_rounds"
+    __table_args__ = (
+        UniqueConstraint("competition_id", "key", name="uq_review_rounds_key"),
+        UniqueConstraint("competition_id", "position", name="uq_review_rounds_position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    label_lv: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column()
+    evaluation_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    competition: Mapped[Competition] = relationship(back_populates="rounds")
+    criteria: Mapped[list["Criterion"]] = relationship(
+        back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" and self.label_en else self.label_lv
+
+    def __str__(self) -> str:
+        return self.label_lv
+
+
 class Criterion(db.Model):
     __tablename__ = "criteria"
-    __table_args__ = (UniqueConstraint("competition_id", "position"),)
+    __table_args__ = (UniqueConstraint("round_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     competition_id: Mapped[int] = mapped_column(
         ForeignKey("competitions.id", ondelete="CASCADE"), index=True
     )
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column()
     name_lv: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
@@ -79,7 +146,8 @@ class Criterion(db.Model):
     max_points: Mapped[int] = mapped_column()
     weight: Mapped[Decimal] = mapped_column(Numeric(6, 2), default=Decimal("1"))
 
-    competition: Mapped[Competition] = relationship(back_populates="criteria")
+    competition: Mapped[Competition] = relationship()
+    round: Mapped[ReviewRound] = relationship(back_populates="criteria")
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" and self.name_en else self.name_lv

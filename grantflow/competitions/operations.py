@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from grantflow.adminlog.operations import log_kind, object_kind, snapshot
 from grantflow.adminlog.operations import record as log
-from grantflow.competitions.models import Competition, CompetitionDocument, Criterion
+from grantflow.competitions.models import Competition, CompetitionDocument, Criterion, ReviewRound
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import format_money
 from grantflow.core.types import utcnow
 from grantflow.core.uploads import check_file
+from grantflow.workflow.registry import WorkflowUnavailable, workflow_for
 
 # A sensible default set for community ideas: (lv, en, guidance lv, guidance en, max points, weight)
 DEFAULT_CRITERIA = (
@@ -39,10 +40,37 @@ DEFAULT_CRITERIA = (
 )  # fmt: skip
 
 
+def add_rounds(competition: Competition) -> list[ReviewRound]:
+    """Give the competition every review round its workflow declares that it lacks (in the
+    workflow's order, after those it has); returns the rounds added. A workflow that did not
+    load adds none."""
+    try:
+        declared = workflow_for(competition.workflow).rounds
+    except WorkflowUnavailable:
+        return []
+    added = []
+    have = {r.key for r in competition.rounds}
+    position = max((r.position for r in competition.rounds), default=0)
+    for spec in declared.values():
+        if spec.key in have:
+            continue
+        position += 1
+        added.append(ReviewRound(key=spec.key, label_lv=spec.label["lv"], label_en=spec.label["en"], position=position))
+        competition.rounds.append(added[-1])
+    return added
+
+
 def add_default_criteria(competition: Competition) -> None:
+    """The workflow's review rounds, each with the default criteria."""
+    for review_round in add_rounds(competition):
+        _default_criteria(competition, review_round)
+
+
+def _default_criteria(competition: Competition, review_round: ReviewRound) -> None:
     for position, (name_lv, name_en, guide_lv, guide_en, points, weight) in enumerate(DEFAULT_CRITERIA, 1):
-        competition.criteria.append(
+        review_round.criteria.append(
             Criterion(
+                competition=competition,
                 position=position,
                 name_lv=name_lv,
                 name_en=name_en,
@@ -85,9 +113,9 @@ def has_ideas(competition: Competition) -> bool:
     return _USAGE["ideas"](competition)
 
 
-def scoring_started(competition: Competition) -> bool:
-    """Once any review (even a draft) exists, the criteria are fixed."""
-    return _USAGE["scoring"](competition)
+def scoring_started(review_round: ReviewRound) -> bool:
+    """Once any review (even a draft) exists in the round, its criteria are fixed."""
+    return _USAGE["scoring"](review_round)
 
 
 def committed(competition: Competition) -> Decimal:
@@ -104,28 +132,65 @@ log_kind("criterion_added", _l("Criterion added"))
 log_kind("criterion_changed", _l("Criterion changed"))
 log_kind("criterion_removed", _l("Criterion removed"))
 log_kind("criteria_reordered", _l("Criteria reordered"))
+log_kind("round_added", _l("Review round added"))
+log_kind("round_changed", _l("Review round changed"))
+object_kind("review_round", _l("Review round"))
+ROUND_FIELDS = ("label_lv", "label_en", "evaluation_closes_at")
 CRITERION_FIELDS = ("name_lv", "name_en", "guidance_lv", "guidance_en", "max_points", "weight")
 
 
 def _criterion_label(criterion: Criterion) -> str:
-    return f"{criterion.competition.code}: {criterion.name_lv}"
+    return f"{criterion.competition.code} {criterion.round.key}: {criterion.name_lv}"
 
 
-def _order(competition: Competition) -> list[str]:
-    return [c.name_lv for c in competition.criteria]
+def _round_label(review_round: ReviewRound) -> str:
+    return f"{review_round.competition.code}: {review_round.label_lv}"
 
 
-def _criteria_open(competition: Competition) -> None:
-    if scoring_started(competition):
-        raise Refused(_("Scoring has started in this competition, so its criteria can no longer change."))
+def _order(review_round: ReviewRound) -> list[str]:
+    return [c.name_lv for c in review_round.criteria]
+
+
+def _criteria_open(review_round: ReviewRound) -> None:
+    if scoring_started(review_round):
+        raise Refused(_("Scoring has started in this round, so its criteria can no longer change."))
+
+
+def sync_rounds(competition: Competition) -> list[ReviewRound]:
+    """Add the rounds the competition's workflow declares and it lacks, each with the default
+    criteria (logged)."""
+    added = add_rounds(competition)
+    for review_round in added:
+        _default_criteria(competition, review_round)
+    db.session.flush()
+    for review_round in added:
+        log("round_added", "review_round", review_round.id, _round_label(review_round),
+            after=snapshot(review_round, ROUND_FIELDS))  # fmt: skip
+    db.session.commit()
+    return added
+
+
+def update_round(review_round: ReviewRound, data: dict) -> None:
+    """Change a round's labels and evaluation deadline (logged)."""
+    before = snapshot(review_round, ROUND_FIELDS)
+    for name, value in data.items():
+        setattr(review_round, name, value)
+    log("round_changed", "review_round", review_round.id, _round_label(review_round), before=before,
+        after=snapshot(review_round, ROUND_FIELDS))  # fmt: skip
+    db.session.commit()
 
 
 def save_competition(competition: Competition | None, data: dict) -> Competition:
     """Create a competition (with the default criteria) or change one; its workflow can
     change only while it has no ideas."""
     if competition is None:
+        data = dict(data)
+        closes = data.pop("evaluation_closes_at", None)
         competition = Competition(**data)
         add_default_criteria(competition)
+        if competition.rounds:
+            competition.evaluation_closes_at = closes
+        data["evaluation_closes_at"] = closes
         db.session.add(competition)
         db.session.flush()
         log("competition_created", "competition", competition.id, competition.code, after=snapshot(competition, data))
@@ -143,7 +208,8 @@ def save_competition(competition: Competition | None, data: dict) -> Competition
                             committed=format_money(spent))  # fmt: skip
                 raise Refused(fields={"budget": message})
         for name, value in data.items():
-            setattr(competition, name, value)
+            if name != "evaluation_closes_at" or competition.rounds:
+                setattr(competition, name, value)
         log("competition_changed", "competition", competition.id, competition.code, before=before,
             after=snapshot(competition, data))  # fmt: skip
     try:
@@ -154,8 +220,8 @@ def save_competition(competition: Competition | None, data: dict) -> Competition
     return competition
 
 
-def _renumber(competition: Competition, ordered: list[Criterion]) -> None:
-    """Positions are unique per competition: park them out of the way, then number 1..n."""
+def _renumber(ordered: list[Criterion]) -> None:
+    """Positions are unique per round: park them out of the way, then number 1..n."""
     for index, criterion in enumerate(ordered, 1):
         criterion.position = -index
     db.session.flush()
@@ -164,11 +230,11 @@ def _renumber(competition: Competition, ordered: list[Criterion]) -> None:
     db.session.flush()
 
 
-def add_criterion(competition: Competition, data: dict) -> Criterion:
-    _criteria_open(competition)
-    position = max((c.position for c in competition.criteria), default=0) + 1
-    criterion = Criterion(position=position, **data)
-    competition.criteria.append(criterion)
+def add_criterion(review_round: ReviewRound, data: dict) -> Criterion:
+    _criteria_open(review_round)
+    position = max((c.position for c in review_round.criteria), default=0) + 1
+    criterion = Criterion(position=position, competition=review_round.competition, **data)
+    review_round.criteria.append(criterion)
     db.session.flush()
     log("criterion_added", "criterion", criterion.id, _criterion_label(criterion), after=snapshot(criterion, CRITERION_FIELDS))
     db.session.commit()
@@ -176,7 +242,7 @@ def add_criterion(competition: Competition, data: dict) -> Criterion:
 
 
 def update_criterion(criterion: Criterion, data: dict) -> None:
-    _criteria_open(criterion.competition)
+    _criteria_open(criterion.round)
     before = snapshot(criterion, CRITERION_FIELDS)
     for name, value in data.items():
         setattr(criterion, name, value)
@@ -186,29 +252,29 @@ def update_criterion(criterion: Criterion, data: dict) -> None:
 
 
 def remove_criterion(criterion: Criterion) -> None:
-    competition = criterion.competition
-    _criteria_open(competition)
-    if len(competition.criteria) <= 1:
+    review_round = criterion.round
+    _criteria_open(review_round)
+    if len(review_round.criteria) <= 1:
         raise Refused(_("A competition needs at least one criterion."))
-    rest = [c for c in competition.criteria if c.id != criterion.id]
+    rest = [c for c in review_round.criteria if c.id != criterion.id]
     log("criterion_removed", "criterion", criterion.id, _criterion_label(criterion), before=snapshot(criterion, CRITERION_FIELDS))
-    competition.criteria.remove(criterion)
+    review_round.criteria.remove(criterion)
     db.session.flush()
-    _renumber(competition, rest)
+    _renumber(rest)
     db.session.commit()
 
 
 def move_criterion(criterion: Criterion, step: int) -> None:
     """Move one place up (-1) or down (+1)."""
-    competition = criterion.competition
-    _criteria_open(competition)
-    ordered = list(competition.criteria)
+    review_round, competition = criterion.round, criterion.competition
+    _criteria_open(review_round)
+    ordered = list(review_round.criteria)
     index = ordered.index(criterion)
     target = index + step
     if 0 <= target < len(ordered):
-        before = _order(competition)
+        before = _order(review_round)
         ordered[index], ordered[target] = ordered[target], ordered[index]
-        _renumber(competition, ordered)
+        _renumber(ordered)
         log("criteria_reordered", "competition", competition.id, competition.code, before={"criteria": before},
             after={"criteria": [c.name_lv for c in ordered]})  # fmt: skip
     db.session.commit()

@@ -32,13 +32,14 @@ from grantflow.mail.models import OutboxMail
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.payments import operations as payments
 from grantflow.payments.models import PaymentPlan
+from grantflow.questionnaires import operations as forms_ops
 from grantflow.reminders.models import ReminderSettings
 from grantflow.reminders.operations import send_due
-from grantflow.questionnaires import operations as forms_ops
 from grantflow.reports import operations as reports_ops
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.review.models import Assignment, EligibilityCheck, Recommendation, Review, ReviewStatus, Score
 from grantflow.review.operations import refresh_score, weighted_total
+from grantflow.review.rounds import current_round_id
 from grantflow.territory.models import Municipality, Parish
 from grantflow.territory.operations import load_territories
 from grantflow.workflow import engine
@@ -283,13 +284,14 @@ def _screen(idea, admin, eligible: bool, when: datetime, reason: str = "") -> No
 
 
 def _review(idea, evaluator, admin, points: list[int], when: datetime, submit: bool = True) -> None:
-    assignment = Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id, assigned_at=when)
+    assignment = Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id, assigned_at=when,
+                            round_id=current_round_id(idea))
     db.session.add(assignment)
     db.session.flush()
-    review = Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id,
+    review = Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id, round_id=assignment.round_id,
                     recommendation=Recommendation.FUND if sum(points) >= 30 else Recommendation.REJECT,
                     comment="Pārdomāta ideja ar skaidru kopienas vajadzību.")  # fmt: skip
-    for criterion, value in zip(idea.competition.criteria, points, strict=True):
+    for criterion, value in zip(assignment.round.criteria, points, strict=True):
         review.scores.append(Score(criterion=criterion, points=Decimal(value)))
     db.session.add(review)
     if submit:

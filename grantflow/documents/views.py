@@ -57,6 +57,8 @@ def documents_panel(idea, user, roles) -> panels.Panel:
 def latest(idea_id: int, kind: str):
     """The latest version of a kind of document (decision, agreement, receipt)."""
     idea = idea_for(idea_id, current_user)
+    if not idea.can_see_documents(current_user):
+        abort(404)
     found = {d.kind: d for d in ops.documents_for(idea)}.get(kind) or abort(404)
     return send_file_download(found.pdf, "application/pdf", found.filename)
 
@@ -65,7 +67,7 @@ def latest(idea_id: int, kind: str):
 @login_required
 def download(document_id: int):
     document = db.session.get(Document, document_id)
-    if document is None or not document.idea.can_view(current_user):
+    if document is None or not document.idea.can_see_documents(current_user):
         abort(404)
     return Response(
         document.pdf,

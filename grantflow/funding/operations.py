@@ -24,16 +24,17 @@ from grantflow.core.types import CENT, utcnow
 from grantflow.funding.models import CooperationConfirmation, Decision, DecisionKind, current_ids
 from grantflow.ideas.models import Idea
 from grantflow.review.models import Assignment, Review, ReviewStatus, Score
-from grantflow.review.ranking import Filters, ranked
+from grantflow.review.ranking import Filters, ranked, round_of
+from grantflow.review.rounds import current_round_id
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect, guard, part, workflow_for
 
 # The municipality's answers to an idea (answer_cooperation); the comment is theirs.
 # The funding board's and the municipality's steps fire the transitions the workflow names.
-part("fund", _l("The funding board funds the idea in full"), tag="decidable")
+part("fund", _l("The funding board funds the idea in full"), tag="decidable", capability="fund")
 part("part_fund", _l("The funding board funds part of the amount (the full funding step where not named)"),
-     tag="decidable", required=False)  # fmt: skip
-part("reject", _l("The funding board rejects the idea"), tag="decidable")
+     tag="decidable", required=False, capability="fund")  # fmt: skip
+part("reject", _l("The funding board rejects the idea"), tag="decidable", capability="fund")
 part("confirm_cooperation", _l("The municipality confirms its cooperation"), required=False)
 audit_kind("cooperation_confirmed", _l("The municipality confirmed its cooperation"))
 audit_kind("cooperation_commented", _l("The municipality commented on the cooperation without confirming it"))
@@ -270,7 +271,8 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
     page = max(1, page)
     workflow = workflow_for(competition.workflow)
     decidable = workflow.states_tagged("decidable")
-    order = ranked(competition, Filters())
+    round_id = round_of(competition, Filters())  # the current review round counts
+    order = ranked(competition, Filters(), round_id=round_id)
     decided = select(Decision.idea_id).where(Decision.competition_id == competition.id)
     on_board = or_(order.c.state.in_(decidable), order.c.id.in_(decided))
     window = {"order_by": order.c.position, "rows": (None, 0)}
@@ -303,7 +305,7 @@ def board(competition: Competition, balance: bool = False, page: int = 1, page_s
         db.session.execute(
             select(Review.idea_id, func.count(Review.id))
             .join(Assignment, and_(Assignment.id == Review.assignment_id, Assignment.active.is_(True)))
-            .where(Review.idea_id.in_(ids), Review.status == ReviewStatus.SUBMITTED)
+            .where(Review.idea_id.in_(ids), Review.round_id == round_id, Review.status == ReviewStatus.SUBMITTED)
             .group_by(Review.idea_id)
         ).all()
     )
@@ -388,17 +390,20 @@ def further_decision(previous: Decision, actor, *, amount: Decimal, reason: str)
 
 def score_summary(idea) -> dict:
     """What the letter says of the evaluation: the average total and each criterion's
-    average points over the submitted reviews."""
+    average points over the submitted reviews of the idea's current review round."""
+    round_id = current_round_id(idea)
     rows = db.session.execute(
         select(Criterion, func.avg(Score.points))
         .join(Score, Score.criterion_id == Criterion.id)
         .join(Review, Review.id == Score.review_id)
-        .where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED)
+        .where(Review.idea_id == idea.id, Review.round_id == round_id, Review.status == ReviewStatus.SUBMITTED)
         .group_by(Criterion.id)
         .order_by(Criterion.position)
     ).all()
     total, count = db.session.execute(
-        select(func.avg(Review.total), func.count(Review.id)).where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED)
+        select(func.avg(Review.total), func.count(Review.id)).where(
+            Review.idea_id == idea.id, Review.round_id == round_id, Review.status == ReviewStatus.SUBMITTED
+        )
     ).one()
     as_decimal = lambda v: None if v is None else Decimal(str(v)).quantize(CENT)  # noqa: E731
     return {

@@ -6,8 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from grantflow.accounts.access import role_required
-from grantflow.accounts.models import ADMINISTRATOR, MUNICIPALITY
+from grantflow.accounts.models import MUNICIPALITY
 from grantflow.competitions.models import Competition
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
@@ -63,9 +62,11 @@ def _idea_or_404(idea_id: int) -> Idea:
 
 
 @bp.route("/competitions/<int:competition_id>")
-@role_required(ADMINISTRATOR)
+@login_required
 def board(competition_id: int):
     competition = db.session.get(Competition, competition_id) or abort(404)
+    if not competition.can_fund(current_user):
+        abort(403)
     balance = request.args.get("balance") == "1"
     page = request.args.get("page", "1")
     data = ops.board(competition, balance=balance, page=int(page) if page.isdigit() else 1)
@@ -98,9 +99,11 @@ def _decide_page(idea, fund=None, partial=None, reject=None, status=200):
 
 
 @bp.route("/ideas/<int:idea_id>")
-@role_required(ADMINISTRATOR)
+@login_required
 def decide_page(idea_id: int):
     idea = _idea_or_404(idea_id)
+    if not idea.can_fund(current_user):
+        abort(403)
     if not idea.has_tag("decidable"):
         flash(_("This idea cannot be decided now: it is “%(state)s”.", state=pick(idea.state_def.label)), "error")
         return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
@@ -108,9 +111,11 @@ def decide_page(idea_id: int):
 
 
 @bp.route("/ideas/<int:idea_id>", methods=["POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def decide(idea_id: int):
     idea = _idea_or_404(idea_id)
+    if not idea.can_fund(current_user):
+        abort(403)
     board_url = url_for("funding.board", competition_id=idea.competition_id)
     if not idea.has_tag("decidable"):
         flash(_("This idea cannot be decided now: it is “%(state)s”.", state=pick(idea.state_def.label)), "error")

@@ -14,7 +14,15 @@ from grantflow.competitions.models import Competition
 from grantflow.core.extensions import db
 from grantflow.core.types import Money, UTCDateTime, utcnow
 from grantflow.questionnaires.models import Answer, FormVersion
-from grantflow.workflow.registry import loaded_workflows, role, role_scopes, roles_of, staff_roles, workflow_for
+from grantflow.workflow.registry import (
+    capable,
+    loaded_workflows,
+    role,
+    role_scopes,
+    roles_of,
+    staff_roles,
+    workflow_for,
+)
 
 TARGET_GROUPS = (
     "families_with_children",
@@ -144,6 +152,40 @@ class Idea(db.Model):
 
     def can_edit(self, user) -> bool:
         return APPLICANT in self.roles_of(user) and self.has_tag("editable")
+
+    # Staff work on a filed idea by capability (workflow.registry.CAPABILITIES):
+    # administrators may do all, a deployment's staff role what it declares.
+    def _staff_may(self, user, capability: str) -> bool:
+        return self.has_tag("filed") and capable(user, capability)
+
+    def can_screen(self, user) -> bool:
+        """Check the idea's eligibility (the screening page)."""
+        return self._staff_may(user, "screen")
+
+    def can_assign(self, user) -> bool:
+        """Assign evaluators to the idea."""
+        return self._staff_may(user, "assign")
+
+    def can_moderate(self, user) -> bool:
+        """Moderate its evaluation and messages: remove evaluators, ask the applicant, write notes."""
+        return self._staff_may(user, "moderate")
+
+    def can_fund(self, user) -> bool:
+        """Decide on its funding (the funding board)."""
+        return self._staff_may(user, "fund")
+
+    def can_see_reviews(self, user) -> bool:
+        """Read every evaluator's review of it and its score (staff)."""
+        return self._staff_may(user, "see_reviews")
+
+    def can_see_documents(self, user) -> bool:
+        """Read its decision letters and agreements: whoever sees the idea in a role of their
+        own (the applicant, the municipality, administrators); a deployment's staff role only
+        with the capability."""
+        roles = self.roles_of(user)
+        if roles - staff_roles().keys():
+            return True
+        return bool(roles) and self._staff_may(user, "see_documents")
 
     @classmethod
     def visible_to(cls, user):

@@ -27,9 +27,11 @@ def is_staff(roles) -> bool:
 
 
 def can_write(idea: Idea, user, roles=None) -> bool:
-    """Staff ask questions and write notes on filed ideas (a draft is still the applicant's own)."""
+    """Staff who may moderate (Idea.can_moderate: administrators, staff roles with the
+    capability) ask questions and write notes on filed ideas (a draft is still the
+    applicant's own)."""
     roles = idea.roles_of(user) if roles is None else roles
-    return is_staff(roles) and idea.has_tag("filed")
+    return is_staff(roles) and idea.can_moderate(user)
 
 
 class Message(db.Model):

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
-from grantflow.competitions.models import Competition
+from grantflow.competitions.models import Competition, ReviewRound
 from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA
 from grantflow.documents.models import Document
@@ -164,11 +164,11 @@ def administrator_desk(now: datetime) -> list[Task]:
             select(Idea.competition_id, Idea.state, func.count(Assignment.id))
             .select_from(Assignment)
             .join(Idea, Idea.id == Assignment.idea_id)
-            .join(Competition, Competition.id == Idea.competition_id)
+            .join(ReviewRound, ReviewRound.id == Assignment.round_id)
             .outerjoin(Review, Review.assignment_id == Assignment.id)
             .where(
                 Assignment.active.is_(True),
-                Competition.evaluation_closes_at < now,
+                ReviewRound.evaluation_closes_at < now,
                 func.coalesce(Review.status, ReviewStatus.DRAFT) != ReviewStatus.SUBMITTED,
             )
             .group_by(Idea.competition_id, Idea.state)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from grantflow.accounts.models import MUNICIPALITY, User, UserRole, user_municipalities
 from grantflow.adminlog.operations import log_kind, record, snapshot
-from grantflow.competitions.models import Competition
+from grantflow.competitions.models import Competition, ReviewRound
 from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA
 from grantflow.funding.models import CooperationConfirmation
@@ -143,31 +143,41 @@ def _drafts(now, competitions, settings) -> list[Due]:
 
 
 def _evaluations(now, competitions, settings) -> list[Due]:
+    """Unscored assignments of ideas being scored, per evaluator and competition, reminded of
+    by their review round's evaluation deadline."""
     occasion_of = {}
-    for competition in competitions:
-        if competition.evaluation_closes_at is None:
-            continue
-        days = _latest_started(ReminderSettings.days(settings[competition.id].evaluation_days), competition.evaluation_closes_at, now)
+    every_round = db.session.scalars(
+        select(ReviewRound).where(
+            ReviewRound.competition_id.in_([c.id for c in competitions]), ReviewRound.evaluation_closes_at.is_not(None)
+        )
+    ).all()  # one query for every competition's rounds
+    for review_round in every_round:
+        competition_id = review_round.competition_id
+        days = _latest_started(ReminderSettings.days(settings[competition_id].evaluation_days),
+                               review_round.evaluation_closes_at, now)  # fmt: skip
         if days is not None:
-            occasion_of[competition.id] = days
+            occasion_of[review_round.id] = (competition_id, days)
     if not occasion_of:
         return []
-    unscored = db.session.execute(
-        select(Idea.competition_id, Assignment.evaluator_id, Assignment.id)
+    found = db.session.execute(
+        select(Assignment.round_id, Assignment.evaluator_id, Assignment.id)
         .join(Idea, Idea.id == Assignment.idea_id)
         .where(
             Assignment.active.is_(True),
-            Idea.competition_id.in_(occasion_of),
+            Assignment.round_id.in_(occasion_of),
             Idea.tagged("scoring"),
             ~exists().where(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED),
         )
     ).all()
     counts: dict[tuple[int, int], int] = {}
-    for competition_id, evaluator_id, _assignment in unscored:
+    days_of: dict[int, int] = {}
+    for round_id, evaluator_id, _assignment in found:
+        competition_id, days = occasion_of[round_id]
         counts[(competition_id, evaluator_id)] = counts.get((competition_id, evaluator_id), 0) + 1
+        days_of[competition_id] = min(days, days_of.get(competition_id, days))
     by_id = {c.id: c for c in competitions}
     return [
-        Due(EVALUATION, evaluator_id, competition_id, f"{occasion_of[competition_id]}d",
+        Due(EVALUATION, evaluator_id, competition_id, f"{days_of[competition_id]}d",
             {"competition": by_id[competition_id], "count": count})
         for (competition_id, evaluator_id), count in sorted(counts.items())
     ]

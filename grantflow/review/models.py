@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grantflow.accounts.models import EVALUATOR
+from grantflow.competitions.models import ReviewRound
 from grantflow.core.extensions import db
 from grantflow.core.types import UTCDateTime, utcnow
 from grantflow.ideas.models import Idea
@@ -51,14 +52,19 @@ class EligibilityCheck(db.Model):
 
 
 class Assignment(db.Model):
-    """An evaluator asked to review an idea. Removed assignments stay, inactive, as a record
-    (one row per evaluator and idea: assigning again reactivates it)."""
+    """An evaluator asked to review an idea in a review round. Removed assignments stay,
+    inactive, as a record (one row per evaluator, idea and round: assigning again in the same
+    round reactivates it; the next round has rows of its own)."""
 
     __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("idea_id", "evaluator_id"),)
+    __table_args__ = (UniqueConstraint("idea_id", "evaluator_id", "round_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    # No index of its own: a round's assignments are read through their ideas (the unique
+    # index starts with idea_id); an index on the round alone, which every assignment of a
+    # one-round competition shares, lured SQLite's planner into scanning it once per idea.
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"))
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -67,6 +73,7 @@ class Assignment(db.Model):
 
     idea: Mapped[Idea] = relationship()
     evaluator: Mapped["User"] = relationship(foreign_keys=[evaluator_id])  # noqa: F821
+    round: Mapped[ReviewRound] = relationship()
     review: Mapped["Review | None"] = relationship(back_populates="assignment", uselist=False)
 
 
@@ -133,6 +140,9 @@ class Review(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    # The assignment's round, kept beside it so that a round's reviews are read without it
+    # (through the idea's index, as the assignments' round: no index of its own).
+    round_id: Mapped[int] = mapped_column(ForeignKey("review_rounds.id", ondelete="CASCADE"))
     evaluator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.DRAFT)  # a ReviewStatus
     recommendation: Mapped[str] = mapped_column(String(20), default="")  # a Recommendation, or "" while none is chosen
@@ -164,6 +174,7 @@ class Review(db.Model):
             .join(Assignment, Assignment.id == Review.assignment_id)
             .where(
                 Review.idea_id == self.idea_id,
+                Review.round_id == self.round_id,
                 Review.evaluator_id == user.id,
                 Review.status == ReviewStatus.SUBMITTED,
                 Assignment.active.is_(True),

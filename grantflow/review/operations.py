@@ -27,6 +27,7 @@ from grantflow.ideas.models import Idea
 from grantflow.ideas.operations import missing_fields
 from grantflow.mail.operations import queue_mail
 from grantflow.organisations.models import LEGAL_FORMS, Membership
+from grantflow.review import rounds
 from grantflow.review.models import (
     CHECKLIST,
     Assignment,
@@ -45,22 +46,23 @@ ELIGIBLE_LEGAL_FORMS = frozenset(LEGAL_FORMS) - {"other"}
 CONFLICT_SCOPES = ("idea", "organisation", "municipality")
 
 # Screening's two outcomes fire the transitions the workflow names for them.
-part("screen_accept", _l("Screening finds the idea eligible"), tag="screening")
-part("screen_reject", _l("Screening finds the idea not eligible"), tag="screening")
+part("screen_accept", _l("Screening finds the idea eligible"), tag="screening", capability="screen")
+part("screen_reject", _l("Screening finds the idea not eligible"), tag="screening", capability="screen")
 audit_kind("review_submitted", _l("An evaluator submitted a review"), applicant_sees=False)
 audit_kind("conflict_declared", _l("An evaluator declared a conflict of interest and stepped back"), applicant_sees=False)
 audit_kind("evaluator_removed", _l("An evaluator was removed from the idea"), applicant_sees=False)
 
 
 # --- the idea's stored score ----------------------------------------------------------------
-def score_of(idea_id):
+def score_of(idea_id, round_id):
     """The idea's score as the ranking orders by it, as a correlated SQL expression: the mean
-    of the weighted totals of its submitted reviews under active assignments, rounded to
-    hundredths by the database (NULL without one)."""
+    of the weighted totals of its submitted reviews in the round under active assignments,
+    rounded to hundredths by the database (NULL without one)."""
     return (
         select(func.round(cast(func.avg(cast(Review.total, Float)), Numeric), 2))
         .join(Assignment, Assignment.id == Review.assignment_id)
-        .where(Review.idea_id == idea_id, Review.status == ReviewStatus.SUBMITTED, Assignment.active.is_(True))
+        .where(Review.idea_id == idea_id, Review.round_id == round_id, Review.status == ReviewStatus.SUBMITTED,
+               Assignment.active.is_(True))  # fmt: skip
         .scalar_subquery()
     )
 
@@ -76,22 +78,36 @@ def refresh_score(*ideas: Idea, competition_id: int | None = None) -> None:
     The ideas' rows are locked first (PostgreSQL; SQLite writes one at a time anyway), so of
     two evaluators submitting on one idea at once the second waits for the first to commit
     and then computes from both reviews: the UPDATE that follows is a new statement, which
-    sees what was committed meanwhile."""
+    sees what was committed meanwhile. The score counts the idea's current round only
+    (review.rounds.current_round)."""
+
     db.session.flush()
     if competition_id is not None:
         where, competitions = Idea.competition_id == competition_id, [competition_id]
+        by_round: dict = defaultdict(list)
+        for state, round_id in rounds.round_ids_by_state(db.session.get(Competition, competition_id)).items():
+            by_round[round_id].append(state)
+        groups = [(round_id, Idea.state.in_(states)) for round_id, states in by_round.items()]
     else:
         if not ideas:
             return
         where = Idea.id.in_(sorted({idea.id for idea in ideas}))
         competitions = sorted({idea.competition_id for idea in ideas})
+        by_idea: dict = defaultdict(set)
+        for idea in ideas:
+            by_idea[rounds.current_round_id(idea)].add(idea.id)
+        groups = [(round_id, Idea.id.in_(sorted(ids))) for round_id, ids in by_idea.items()]
     # FOR NO KEY UPDATE, as an UPDATE of the row takes: it does not wait on the key-share locks
     # that the reviews' and audit rows' foreign keys take (FOR UPDATE would, and two
     # submissions on one idea would deadlock).
     db.session.execute(select(Idea.id).where(where).order_by(Idea.id).with_for_update(key_share=True)).all()
-    db.session.execute(
-        update(Idea).where(where).values(score=score_of(Idea.id)).execution_options(synchronize_session=False)
-    )
+    for round_id, which in groups:
+        db.session.execute(
+            update(Idea)
+            .where(where, which)
+            .values(score=score_of(Idea.id, round_id))
+            .execution_options(synchronize_session=False)
+        )
     db.session.execute(
         update(Competition)
         .where(Competition.id.in_(competitions))
@@ -107,11 +123,9 @@ def refresh_score(*ideas: Idea, competition_id: int | None = None) -> None:
 
 # --- guards the workflow names --------------------------------------------------------------
 @competitions_ops.usage("scoring")
-def scoring_started(competition) -> bool:
-    """Once any review (even a draft) exists, the competition's criteria are fixed."""
-    found = db.session.scalar(
-        select(Review.id).join(Idea, Idea.id == Review.idea_id).where(Idea.competition_id == competition.id).limit(1)
-    )
+def scoring_started(review_round) -> bool:
+    """Once any review (even a draft) exists in the round, its criteria are fixed."""
+    found = db.session.scalar(select(Review.id).where(Review.round_id == review_round.id).limit(1))
     return found is not None
 
 
@@ -144,10 +158,13 @@ def all_reviews_in(idea, ctx) -> bool:
     """Every active assignment has its review submitted, and there are at least the
     competition's `evaluators_per_idea` of them: an evaluator who steps back (a conflict) or
     is removed leaves the idea waiting for a replacement, not settled with fewer reviews."""
+    round_id = rounds.current_round_id(idea)
+    if round_id is None:
+        return False
     rows = db.session.execute(
         select(Assignment.id, Review.status)
         .outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Assignment.idea_id == idea.id, Assignment.active.is_(True))
+        .where(Assignment.idea_id == idea.id, Assignment.round_id == round_id, Assignment.active.is_(True))
     ).all()
     submitted = sum(1 for _, status in rows if status == ReviewStatus.SUBMITTED)
     return bool(rows) and submitted == len(rows) and submitted >= idea.competition.evaluators_per_idea
@@ -262,16 +279,20 @@ def conflict_with(evaluator_id: int, idea) -> ConflictOfInterest | None:
 
 
 def active_assignment(idea, user) -> Assignment | None:
+    """The user's active assignment on the idea in its current round."""
     return db.session.scalars(
         select(Assignment)
         .options(selectinload(Assignment.review))
-        .where(Assignment.idea_id == idea.id, Assignment.evaluator_id == user.id, Assignment.active.is_(True))
+        .where(Assignment.idea_id == idea.id, Assignment.evaluator_id == user.id, Assignment.active.is_(True),
+               Assignment.round_id == rounds.current_round_id(idea))  # fmt: skip
     ).first()
 
 
 def _assignable_refusal(idea, evaluator) -> str | None:
     if not idea.has_tag("scoring"):
         return _("Evaluators can be assigned only while the idea is being scored.")
+    if rounds.current_round(idea) is None:
+        return _("The competition has no review round for this stage; add it under Review rounds.")
     if not (evaluator.active and evaluator.has_role(EVALUATOR)):
         return _("%(name)s is not an evaluator.", name=evaluator.name)
     if conflict_with(evaluator.id, idea) is not None:
@@ -279,8 +300,8 @@ def _assignable_refusal(idea, evaluator) -> str | None:
     return None
 
 
-def _activate(idea, evaluator, admin, existing: Assignment | None) -> Assignment:
-    assignment = existing or Assignment(idea_id=idea.id, evaluator_id=evaluator.id)
+def _activate(idea, evaluator, admin, existing: Assignment | None, round_id: int) -> Assignment:
+    assignment = existing or Assignment(idea_id=idea.id, evaluator_id=evaluator.id, round_id=round_id)
     assignment.active = True
     assignment.removed_reason = ""
     assignment.assigned_by_id = admin.id
@@ -294,12 +315,15 @@ def assign(idea, evaluator, admin) -> Assignment:
     refusal = _assignable_refusal(idea, evaluator)
     if refusal:
         raise Refused([refusal])
+    round_id = rounds.current_round_id(idea)
     existing = db.session.scalars(
-        select(Assignment).where(Assignment.idea_id == idea.id, Assignment.evaluator_id == evaluator.id)
+        select(Assignment).where(
+            Assignment.idea_id == idea.id, Assignment.evaluator_id == evaluator.id, Assignment.round_id == round_id
+        )
     ).first()
     if existing is not None and existing.active:
         raise Refused([_("%(name)s is already assigned to this idea.", name=evaluator.name)])
-    assignment = _activate(idea, evaluator, admin, existing)
+    assignment = _activate(idea, evaluator, admin, existing, round_id)
     refresh_score(idea)
     _commit_assignments()
     return assignment
@@ -325,15 +349,21 @@ def auto_assign(competition, admin) -> tuple[int, list[Idea]]:
     one with a conflict or one removed from that idea before. Returns (assignments made,
     ideas still short of evaluators)."""
     scoring = Idea.state.in_(_states_tagged(competition, "scoring"))
-    ideas = db.session.scalars(
-        select(Idea).where(Idea.competition_id == competition.id, scoring).order_by(Idea.id)
-    ).all()
+    by_state = rounds.round_ids_by_state(competition)
+    ideas = [
+        idea
+        for idea in db.session.scalars(
+            select(Idea).where(Idea.competition_id == competition.id, scoring).order_by(Idea.id)
+        ).all()
+        if idea.state in by_state
+    ]
     existing: dict[int, dict[int, Assignment]] = defaultdict(dict)
     load: Counter = Counter()
-    for assignment in db.session.scalars(
-        select(Assignment).join(Idea, Idea.id == Assignment.idea_id).where(Idea.competition_id == competition.id)
+    for assignment, state in db.session.execute(
+        select(Assignment, Idea.state).join(Idea, Idea.id == Assignment.idea_id).where(Idea.competition_id == competition.id)
     ):
-        existing[assignment.idea_id][assignment.evaluator_id] = assignment
+        if assignment.round_id == by_state.get(state):  # the idea's current round only
+            existing[assignment.idea_id][assignment.evaluator_id] = assignment
         if assignment.active:
             load[assignment.evaluator_id] += 1
     pool = evaluators()
@@ -359,7 +389,7 @@ def auto_assign(competition, admin) -> tuple[int, list[Idea]]:
             key=lambda e: (load[e.id], e.id),
         )
         for evaluator in candidates[:need]:
-            taken[evaluator.id] = _activate(idea, evaluator, admin, None)
+            taken[evaluator.id] = _activate(idea, evaluator, admin, None, by_state[idea.state])
             load[evaluator.id] += 1
             made += 1
         if len(candidates) < need:
@@ -469,7 +499,7 @@ def scoring_refusal(idea, evaluator, now=None) -> str | None:
         return _("You have already submitted your review of this idea; it cannot be changed.")
     if not idea.has_tag("scoring"):
         return _("This idea is not being scored now.")
-    closes = idea.competition.evaluation_closes_at
+    closes = assignment.round.evaluation_closes_at
     if closes is not None and now >= closes:
         return _("The evaluation closed on %(when)s; scores can no longer be changed.", when=format_when(closes))
     return None
@@ -484,8 +514,10 @@ def save_review(idea, evaluator, points: dict, comments: dict, recommendation: s
     refusal = scoring_refusal(idea, evaluator, now)
     if refusal:
         raise Refused([refusal])
+    assignment = active_assignment(idea, evaluator)
+    criteria = assignment.round.criteria
     errors, values = {}, {}
-    for criterion in idea.competition.criteria:
+    for criterion in criteria:
         key = f"points_{criterion.id}"
         try:
             values[criterion.id] = parse_points(points.get(criterion.id), criterion)
@@ -500,11 +532,12 @@ def save_review(idea, evaluator, points: dict, comments: dict, recommendation: s
         errors["recommendation"] = _("Choose your recommendation.")
     if errors:
         raise Refused([_("Nothing was saved: please correct the marked fields.")], errors)
-    assignment = active_assignment(idea, evaluator)
-    review = assignment.review or Review(assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id)
+    review = assignment.review or Review(
+        assignment=assignment, idea_id=idea.id, evaluator_id=evaluator.id, round_id=assignment.round_id
+    )
     db.session.add(review)
     kept = {score.criterion_id: score for score in review.scores}
-    for criterion in idea.competition.criteria:
+    for criterion in criteria:
         value, score = values[criterion.id], kept.get(criterion.id)
         if value is None:
             if score is not None:

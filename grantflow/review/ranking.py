@@ -19,6 +19,7 @@ from sqlalchemy import Float, Numeric, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from grantflow.accounts.models import User
+from grantflow.competitions.models import Competition, ReviewRound
 from grantflow.core.extensions import db
 from grantflow.core.i18n import pick
 from grantflow.core.safety import small_int
@@ -26,6 +27,7 @@ from grantflow.core.types import CENT, utcnow
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import TARGET_GROUPS, Idea
 from grantflow.organisations.models import Organisation
+from grantflow.review import rounds
 from grantflow.review.models import Assignment, Review, ReviewStatus
 from grantflow.territory.models import Municipality
 from grantflow.workflow.registry import workflow_for
@@ -40,9 +42,11 @@ class Filters:
     target_group: str | None = None
     state: str | None = None
     order: str = "mean"
+    round_id: int | None = None  # the review round counted; None: the competition's current one
 
     @classmethod
     def from_args(cls, args, competition) -> "Filters":
+        chosen = rounds.chosen_round(competition, args.get("round"))
         municipality = args.get("municipality", "")
         group = args.get("target_group") or None
         state = args.get("state") or None
@@ -52,6 +56,7 @@ class Filters:
             target_group=group if group in TARGET_GROUPS else None,
             state=state if state in workflow_for(competition.workflow).states else None,
             order=order if order in ORDERS else "mean",
+            round_id=chosen.id if chosen is not None and str(chosen.id) == args.get("round") else None,
         )
 
     def as_args(self) -> dict:
@@ -62,6 +67,7 @@ class Filters:
                 ("target_group", self.target_group),
                 ("state", self.state),
                 ("order", self.order if self.order != "mean" else None),
+                ("round", self.round_id),
             )
             if v
         }
@@ -96,20 +102,21 @@ class Ranking:
     pages: int
     budget: Decimal
     scaling: dict
+    round_id: int | None = None  # the review round counted
 
 
 def _decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(round(float(value), 2))).quantize(CENT)
 
 
-def evaluator_scaling(competition_id: int) -> dict:
-    """Per evaluator (count, mean, sd) of their submitted totals in the competition, and the
-    competition's overall mean and sd, from one GROUP BY query."""
+def evaluator_scaling(competition_id: int, round_id: int | None = None) -> dict:
+    """Per evaluator (count, mean, sd) of their submitted totals in the competition's review
+    round, and the round's overall mean and sd, from one GROUP BY query."""
     total = cast(Review.total, Float)
     rows = db.session.execute(
         select(Review.evaluator_id, func.count(Review.id), func.sum(total), func.sum(total * total))
         .select_from(Idea)  # ideas → assignments → reviews, along the indexes
-        .join(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .join(Assignment, _assignments_of(round_id))
         .join(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
         .where(Idea.competition_id == competition_id)
         .group_by(Review.evaluator_id)
@@ -131,16 +138,29 @@ _SCALING: dict[tuple, dict] = {}
 _SCALING_KEPT = 64
 
 
-def scaling_of(competition) -> dict:
+def _assignments_of(round_id: int | None):
+    """The join of an idea's active assignments in the round."""
+    return and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True), Assignment.round_id == round_id)
+
+
+def round_of(competition, filters: "Filters") -> int | None:
+    """The id of the round `filters` count: theirs, or the competition's current one."""
+    if filters.round_id is not None:
+        return filters.round_id
+    chosen = rounds.default_round(competition)
+    return chosen.id if chosen is not None else None
+
+
+def scaling_of(competition, round_id: int | None = None) -> dict:
     """`evaluator_scaling` of the competition, computed once per version of its scores in
     each process: it depends on every submitted review of the competition, and a page of
     the ranking would otherwise group them all for every request. The key also holds the
     database and the competition's creation time, so a test database or a restored one
     reusing ids and versions never reads another's."""
-    key = (str(db.engine.url), competition.id, competition.created_at, competition.scores_version)
+    key = (str(db.engine.url), competition.id, competition.created_at, competition.scores_version, round_id)
     found = _SCALING.get(key)
     if found is None:
-        found = evaluator_scaling(competition.id)
+        found = evaluator_scaling(competition.id, round_id)
         if len(_SCALING) >= _SCALING_KEPT:
             _SCALING.clear()
         _SCALING[key] = found
@@ -175,7 +195,14 @@ def _where(competition, filters: Filters) -> list:
     return where
 
 
-def ranked(competition, filters: Filters, scaling: dict | None = None, upto: int | None = None):
+def _stored_score_counts(competition) -> bool:
+    """Whether Idea.score (the mean of the current round's reviews) is the round's mean for
+    every idea: so in a competition of one review round."""
+    return len(competition.rounds) <= 1
+
+
+def ranked(competition, filters: Filters, scaling: dict | None = None, upto: int | None = None,
+           round_id: int | None = None):  # fmt: skip
     """The ranking as a subquery of narrow rows, one per filed idea matching `filters`:
     id, state, municipality_id, requested_amount, score (None without a submitted review),
     position (1, 2, … in the ranking's order) and running (the requested amounts of the
@@ -195,9 +222,12 @@ def ranked(competition, filters: Filters, scaling: dict | None = None, upto: int
     review.operations.refresh_score, already rounded) along ix_ideas_ranking, which is that
     order: no review is read and nothing is sorted. The normalised order depends on every
     evaluator's totals in the competition, so it is computed from the reviews (`scaling` is
-    needed for it)."""
+    needed for it). Both count the review round `round_id` only: in a competition of several
+    rounds the mean is computed from that round's reviews too, as the normalised one is."""
     if filters.order == "normalised":
-        return _ranked_normalised(competition, filters, scaling, upto)
+        return _ranked_normalised(competition, filters, _normalised_expression(scaling), upto, round_id)
+    if not _stored_score_counts(competition):
+        return _ranked_normalised(competition, filters, cast(Review.total, Float), upto, round_id)
     score = Idea.score
     ordering = (score.desc().nulls_last(), Idea.reference, Idea.id)
     # One window, framed by rows (cheaper than the default range frame, and the same here:
@@ -215,10 +245,9 @@ def _first(rows, ordering, upto: int | None):
     return rows if upto is None else rows.order_by(*ordering).limit(upto)
 
 
-def _ranked_normalised(competition, filters: Filters, scaling: dict, upto: int | None):
-    """`ranked` in the normalised order: the mean of the reviews' normalised totals per idea,
-    grouped from the competition's reviews."""
-    value = _normalised_expression(scaling)
+def _ranked_normalised(competition, filters: Filters, value, upto: int | None, round_id: int | None):
+    """`ranked` in the order of the mean of `value` (a review's normalised total, or its
+    total) per idea, grouped from the round's reviews."""
     # One join and GROUP BY over the ideas, not an aggregate subquery joined to them: with
     # stale statistics (right after a bulk of submissions) a planner can take such a
     # subquery for one row and re-run it per idea; window functions then run over the
@@ -226,7 +255,7 @@ def _ranked_normalised(competition, filters: Filters, scaling: dict, upto: int |
     stats = (
         select(Idea.id, Idea.reference, Idea.state, Idea.municipality_id, Idea.requested_amount,
                func.avg(value).label("score"))  # fmt: skip
-        .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .outerjoin(Assignment, _assignments_of(round_id))
         .outerjoin(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
         .where(*_where(competition, filters))
         .group_by(Idea.id)
@@ -262,8 +291,9 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     their order, rank numbers and scores from here (see `ranked` for the order)."""
     page_size = page_size or PAGE_SIZE
     page = max(1, page) if page is not None else None
-    scaling = scaling_of(competition)
-    order = ranked(competition, filters, scaling, upto=page * page_size if page is not None else None)
+    round_id = round_of(competition, filters)
+    scaling = scaling_of(competition, round_id)
+    order = ranked(competition, filters, scaling, upto=page * page_size if page is not None else None, round_id=round_id)
     rows_of_page = select(order)
     if page is not None:  # the rows up to the page's last, cut by the database, less those before it
         rows_of_page = rows_of_page.where(order.c.position > (page - 1) * page_size)
@@ -272,10 +302,11 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
     # The page's figures by one join and GROUP BY (no aggregate subquery joined to the page:
     # see `ranked`), the page's rows being the grouped ones.
     columns = (shown.c.id, shown.c.state, shown.c.requested_amount, shown.c.running, shown.c.position)
+    mean = Idea.score if _stored_score_counts(competition) else func.round(cast(func.avg(total), Numeric), 2)
     result = db.session.execute(
         select(
             shown.c.id, Idea.reference, Idea.title, shown.c.state, shown.c.requested_amount, Idea.target_groups,
-            Organisation.name, Municipality.name, func.count(Assignment.id), func.count(Review.id), Idea.score,
+            Organisation.name, Municipality.name, func.count(Assignment.id), func.count(Review.id), mean,
             func.avg(_normalised_expression(scaling)), func.max(total) - func.min(total), shown.c.running,
             count(competition, filters).label("total"), shown.c.position,
         )  # fmt: skip
@@ -283,7 +314,7 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
         .join(Idea, Idea.id == shown.c.id)
         .join(Organisation, Organisation.id == Idea.organisation_id)
         .outerjoin(Municipality, Municipality.id == Idea.municipality_id)
-        .outerjoin(Assignment, and_(Assignment.idea_id == Idea.id, Assignment.active.is_(True)))
+        .outerjoin(Assignment, _assignments_of(round_id))
         .outerjoin(Review, and_(Review.assignment_id == Assignment.id, Review.status == ReviewStatus.SUBMITTED))
         .group_by(*columns, Idea.id, Organisation.name, Municipality.name)
         .order_by(shown.c.position)
@@ -307,7 +338,7 @@ def ranking(competition, filters: Filters, page: int | None = 1, page_size: int 
             )  # fmt: skip
         )
     pages = max(1, math.ceil(total_count / page_size)) if page is not None else 1
-    return Ranking(rows, total_count, page or 1, pages, competition.budget, scaling)
+    return Ranking(rows, total_count, page or 1, pages, competition.budget, scaling, round_id)
 
 
 def municipalities_in(competition_id: int) -> list[Municipality]:
@@ -352,8 +383,10 @@ def export_table(competition, result: Ranking) -> tuple[list[str], list[list]]:
     return _header(), [_cells(row, workflow) for row in result.rows]
 
 
-def progress_by_evaluator(competition_id: int) -> list[dict]:
-    """Per evaluator in the competition: assigned, drafts, submitted, removed (one query)."""
+def progress_by_evaluator(competition_id: int, round_id: int | None = None) -> list[dict]:
+    """Per evaluator in the competition (in the round `round_id`, when given): assigned,
+    drafts, submitted, removed (one query)."""
+    in_round = [Assignment.round_id == round_id] if round_id is not None else []
 
     rows = db.session.execute(
         select(
@@ -367,7 +400,7 @@ def progress_by_evaluator(competition_id: int) -> list[dict]:
         .join(Idea, Idea.id == Assignment.idea_id)
         .join(User, User.id == Assignment.evaluator_id)
         .outerjoin(Review, Review.assignment_id == Assignment.id)
-        .where(Idea.competition_id == competition_id)
+        .where(Idea.competition_id == competition_id, *in_round)
         .group_by(User.id, User.name, User.email)
         .order_by(User.name, User.id)
     ).all()
@@ -378,13 +411,17 @@ def progress_by_evaluator(competition_id: int) -> list[dict]:
     ]
 
 
-def idea_summary(idea) -> dict:
-    """The idea's aggregate from its submitted reviews (for the reviews page)."""
+def idea_summary(idea, round_id: int | None = None) -> dict:
+    """The idea's aggregate from its submitted reviews in the round (its current one unless
+    given; for the reviews page)."""
+    if round_id is None:
+        round_id = rounds.current_round_id(idea)
     total = cast(Review.total, Float)
     n, mean, spread = db.session.execute(
         select(func.count(Review.id), func.avg(total), func.max(total) - func.min(total))
         .join(Assignment, Assignment.id == Review.assignment_id)
-        .where(Review.idea_id == idea.id, Review.status == ReviewStatus.SUBMITTED, Assignment.active.is_(True))
+        .where(Review.idea_id == idea.id, Review.round_id == round_id, Review.status == ReviewStatus.SUBMITTED,
+               Assignment.active.is_(True))  # fmt: skip
     ).one()
     spread = _decimal(spread)
     return {
@@ -399,23 +436,30 @@ def idea_summary(idea) -> dict:
 def desk(user) -> dict:
     """An evaluator's assigned ideas with what is left on each (to do, draft, submitted),
     their progress and deadlines: those waiting for a score first. Two queries."""
-    status = dict(
-        db.session.execute(
-            select(Assignment.idea_id, Review.status)
-            .outerjoin(Review, Review.assignment_id == Assignment.id)
-            .where(Assignment.evaluator_id == user.id, Assignment.active.is_(True))
-        ).all()
-    )
+    found: dict[int, dict] = {}
+    for idea_id, round_id, review_status, closes in db.session.execute(
+        select(Assignment.idea_id, Assignment.round_id, Review.status, ReviewRound.evaluation_closes_at)
+        .join(ReviewRound, ReviewRound.id == Assignment.round_id)
+        .outerjoin(Review, Review.assignment_id == Assignment.id)
+        .where(Assignment.evaluator_id == user.id, Assignment.active.is_(True))
+        .order_by(ReviewRound.position)
+    ):
+        found.setdefault(idea_id, {})[round_id] = (review_status, closes)
+    status = {}
     ideas = db.session.scalars(
         select(Idea)
-        .options(joinedload(Idea.competition), joinedload(Idea.organisation), joinedload(Idea.municipality))
-        .where(Idea.id.in_(list(status)))
+        .options(joinedload(Idea.competition).selectinload(Competition.rounds), joinedload(Idea.organisation),
+                 joinedload(Idea.municipality))
+        .where(Idea.id.in_(list(found)))
         .order_by(Idea.competition_id, Idea.reference, Idea.id)
     ).all()
     now = utcnow()
     rows = []
     for idea in ideas:
-        closes = idea.competition.evaluation_closes_at
+        # The assignment of the idea's current round; of an earlier one, its latest.
+        per_round = found[idea.id]
+        current = per_round.get(rounds.current_round_id(idea)) or next(reversed(per_round.values()))
+        status[idea.id], closes = current
         rows.append(
             {
                 "idea": idea,

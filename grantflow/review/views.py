@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.access import role_required
-from grantflow.accounts.models import ADMINISTRATOR, EVALUATOR, User
+from grantflow.accounts.models import EVALUATOR, User
 from grantflow.competitions.models import Competition
 from grantflow.core import drafts
 from grantflow.core.errors import Refused
@@ -23,6 +23,7 @@ from grantflow.ideas.models import PARTNER_KINDS, Idea
 from grantflow.ideas.views import idea_for
 from grantflow.review import operations as ops
 from grantflow.review import ranking as agg
+from grantflow.review import rounds
 from grantflow.review.forms import (
     CHECKLIST_LABELS,
     RECOMMENDATION_LABELS,
@@ -47,7 +48,9 @@ def evaluation_panel(idea, user, roles) -> panels.Panel:
     """What the shared idea page shows about the evaluation to this user: the eligibility
     outcome (the applicant sees the reason), the administrator's and the evaluator's links."""
     check = ops.latest_check(idea)
-    panel = {"check": check, "admin": user.is_admin, "assignment": None}
+    panel = {"check": check, "assignment": None, "screen": idea.can_screen(user), "assign": idea.can_assign(user),
+             "reviews": idea.can_see_reviews(user)}  # fmt: skip
+    panel["admin"] = panel["screen"] or panel["assign"] or panel["reviews"]  # staff: any of the links
     if user.has_role(EVALUATOR):
         panel["assignment"] = ops.active_assignment(idea, user)
     return panels.Panel("review/_idea_panel.html", {"idea": idea, "panel": panel})
@@ -70,7 +73,7 @@ def _scoring_context(idea_id: int):
 @login_required
 def score(idea_id: int):
     idea, assignment = _scoring_context(idea_id)
-    criteria = idea.competition.criteria
+    criteria = assignment.round.criteria
     review = assignment.review
     form = score_form(criteria, review)
     if drafts.is_autosave():
@@ -121,9 +124,9 @@ def _score_page(idea, assignment, form) -> dict:
         "idea": idea,
         "review": review,
         "form": form,
-        "criteria": idea.competition.criteria,
+        "criteria": assignment.round.criteria,
         "refusal": ops.scoring_refusal(idea, current_user),
-        "others": _visible_reviews(idea, exclude=current_user.id),
+        "others": _visible_reviews(idea, assignment.round_id, exclude=current_user.id),
         "conflict_form": ConflictForm(formdata=None),
         "recommendations": RECOMMENDATION_LABELS,
         "target_group_labels": TARGET_GROUP_LABELS,
@@ -131,13 +134,13 @@ def _score_page(idea, assignment, form) -> dict:
         "demo_data": idea.is_demo,
     }
 
-def _visible_reviews(idea, exclude: int | None = None) -> list[Review]:
-    """The reviews of the idea that the current user may see (Review.can_see)."""
+def _visible_reviews(idea, round_id: int | None, exclude: int | None = None) -> list[Review]:
+    """The reviews of the idea in the round that the current user may see (Review.can_see)."""
     reviews = db.session.scalars(
         select(Review)
         .join(Assignment, Assignment.id == Review.assignment_id)
         .options(selectinload(Review.scores), selectinload(Review.assignment).joinedload(Assignment.evaluator))
-        .where(Review.idea_id == idea.id, Assignment.active.is_(True))
+        .where(Review.idea_id == idea.id, Review.round_id == round_id, Assignment.active.is_(True))
         .order_by(Review.submitted_at, Review.id)
     ).all()
     return [r for r in reviews if r.evaluator_id != exclude and r.can_see(current_user)]
@@ -159,7 +162,7 @@ def conflict(idea_id: int):
             return redirect(url_for("review.desk"), code=303)
     else:
         flash(_("Nothing was saved: please correct the marked fields."), "error")
-    page = _score_page(idea, assignment, score_form(idea.competition.criteria, assignment.review))
+    page = _score_page(idea, assignment, score_form(assignment.round.criteria, assignment.review))
     page["conflict_form"] = form
     return render_template(**page), 422
 
@@ -169,25 +172,33 @@ def reviews(idea_id: int):
     """All reviews of an idea the user may see, with the idea's aggregate. Evaluators get
     here only once they have submitted their own."""
     idea = idea_for(idea_id, current_user)
-    if not current_user.is_admin:
+    review_round = rounds.current_round(idea)
+    if not idea.can_see_reviews(current_user):
         assignment = ops.active_assignment(idea, current_user)
         if assignment is None or assignment.review is None or not assignment.review.submitted:
             abort(404)
+    else:  # staff see earlier rounds too
+        chosen = request.args.get("round")
+        review_round = next((r for r in idea.competition.rounds if str(r.id) == chosen), review_round)
+    round_id = review_round.id if review_round is not None else None
     return render_template(
         "review/reviews.html",
         idea=idea,
-        reviews=_visible_reviews(idea),
-        summary=agg.idea_summary(idea),
-        criteria=idea.competition.criteria,
+        review_round=review_round,
+        reviews=_visible_reviews(idea, round_id),
+        summary=agg.idea_summary(idea, round_id),
+        criteria=review_round.criteria if review_round is not None else [],
         recommendations=RECOMMENDATION_LABELS,
         demo_data=idea.is_demo,
     )
 
 # --- administrator: screening ---------------------------------------------------------------
 @bp.route("/ideas/<int:idea_id>/screening", methods=["GET", "POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def screening(idea_id: int):
     idea = db.session.get(Idea, idea_id) or abort(404)
+    if not idea.can_screen(current_user):
+        abort(403)
     prefill = ops.checklist_prefill(idea)
     form = ScreeningForm(data=prefill) if request.method == "GET" else ScreeningForm()
     status = 200
@@ -225,9 +236,11 @@ def _competition(competition_id: int) -> Competition:
     return db.session.get(Competition, competition_id) or abort(404)
 
 @bp.route("/competitions/<int:competition_id>/assignments")
-@role_required(ADMINISTRATOR)
+@login_required
 def assignments(competition_id: int):
     competition = _competition(competition_id)
+    if not competition.can_assign(current_user):
+        abort(403)
     workflow = workflow_for(competition.workflow)
     ideas = db.session.scalars(
         select(Idea)
@@ -259,9 +272,11 @@ def assignments(competition_id: int):
     )
 
 @bp.route("/competitions/<int:competition_id>/assignments/auto", methods=["POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def auto_assign(competition_id: int):
     competition = _competition(competition_id)
+    if not competition.can_assign(current_user):
+        abort(403)
     if ActionForm().validate_on_submit():
         made, short = ops.auto_assign(competition, current_user)
         flash(_("%(count)d assignment(s) made.", count=made), "success")
@@ -274,9 +289,11 @@ def auto_assign(competition_id: int):
     return redirect(url_for("review.assignments", competition_id=competition.id), code=303)
 
 @bp.route("/ideas/<int:idea_id>/assignments", methods=["POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def assign(idea_id: int):
     idea = db.session.get(Idea, idea_id) or abort(404)
+    if not idea.can_assign(current_user):
+        abort(403)
     form = AssignForm()
     form.evaluator_id.choices = [SelectChoice(str(e.id), e.name) for e in ops.evaluators()]
     if not form.validate_on_submit():
@@ -292,9 +309,11 @@ def assign(idea_id: int):
     return redirect(url_for("review.assignments", competition_id=idea.competition_id) + f"#idea-{idea.id}", code=303)
 
 @bp.route("/assignments/<int:assignment_id>/remove", methods=["POST"])
-@role_required(ADMINISTRATOR)
+@login_required
 def unassign(assignment_id: int):
     assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    if not assignment.idea.can_moderate(current_user):
+        abort(403)
     competition_id = assignment.idea.competition_id
     form = RemoveForm()
     if form.validate_on_submit():
@@ -308,9 +327,11 @@ def unassign(assignment_id: int):
 
 # --- administrator: ranking and progress ----------------------------------------------------
 @bp.route("/competitions/<int:competition_id>/ranking")
-@role_required(ADMINISTRATOR)
+@login_required
 def ranking(competition_id: int):
     competition = _competition(competition_id)
+    if not competition.can_see_reviews(current_user):
+        abort(403)
     filters = agg.Filters.from_args(request.args, competition)
     page = request.args.get("page", "1")
     result = agg.ranking(competition, filters, page=small_int(page, maximum=100_000) or 1)
@@ -320,16 +341,23 @@ def ranking(competition_id: int):
         workflow=workflow_for(competition.workflow),
         result=result,
         filters=filters,
+        review_round=next((r for r in competition.rounds if r.id == result.round_id), None),
+        round_endpoint="review.ranking",
+        round_args={k: v for k, v in filters.as_args().items() if k != "round"} | {"competition_id": competition.id},
         municipalities=agg.municipalities_in(competition.id),
         target_groups=agg.TARGET_GROUP_LABELS,
         demo_data=competition.is_demo,
-        export_form=ActionForm(),
+        # Exports are the administrators' (their page holds the files): staff who read the ranking
+        # are not offered a button that would refuse them.
+        export_form=ActionForm() if current_user.is_admin else None,
     )
 
 @bp.route("/competitions/<int:competition_id>/progress")
-@role_required(ADMINISTRATOR)
+@login_required
 def progress(competition_id: int):
     competition = _competition(competition_id)
+    if not competition.can_assign(current_user):
+        abort(403)
     return render_template(
         "review/progress.html",
         competition=competition,

@@ -65,6 +65,20 @@ class TransitionDef:
         return self.comment_to == "internal"
 
 
+@dataclass(frozen=True)
+class RoundDef:
+    """A review round the workflow declares: its key (a competition's ReviewRound has it),
+    labels, and the states that open it (entering one makes it the idea's current round)."""
+
+    key: str
+    label: dict
+    opens: tuple
+    position: int
+
+
+ROUND_KEYS = {"label", "opens"}
+
+
 @dataclass
 class Workflow:
     name: str
@@ -78,6 +92,15 @@ class Workflow:
     source: str = ""  # the file it was loaded from
     # part name -> trigger (registry.PartDef): which transition plays what the pages need
     parts: dict[str, str] = field(default_factory=dict)
+    # round key -> RoundDef, in the order of the file; state -> the key of its current round
+    rounds: dict[str, RoundDef] = field(default_factory=dict)
+    round_at: dict[str, str] = field(default_factory=dict)
+
+    def round_of(self, state: str) -> str | None:
+        """The key of the review round current in `state`: the latest round (in the file's
+        order) that a path to it may have opened, the first round before any opened; None in a
+        workflow without rounds."""
+        return self.round_at.get(state)
 
     def transition(self, trigger: str, source: str) -> TransitionDef | None:
         return self.by_key.get((trigger, source))
@@ -133,7 +156,7 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
     if not isinstance(data, dict):
         raise WorkflowError(source, ["the file must hold a mapping with 'states' and 'transitions'"])
     known_roles = set(registry.roles) | set(staff_roles)
-    for key in set(data) - {"name", "label", "description", "initial", "states", "transitions", "parts"}:
+    for key in set(data) - {"name", "label", "description", "initial", "states", "transitions", "parts", "rounds"}:
         problems.append(f"unknown key {key!r} at top level")
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str):
@@ -236,10 +259,14 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
 
     problems += _graph_problems(initial, states, transitions)
     parts = _parts(data.get("parts"), states, transitions, registry, problems)
+    rounds = _rounds(data.get("rounds"), states, problems)
     if problems:
         raise WorkflowError(source, problems)
 
-    workflow = Workflow(str(name), workflow_label, initial, states, transitions, source=source, parts=parts)
+    workflow = Workflow(
+        str(name), workflow_label, initial, states, transitions, source=source, parts=parts, rounds=rounds,
+        round_at=_round_at(initial, states, transitions, rounds),
+    )
     for t in transitions:
         for src in t.sources:
             workflow.by_key[(t.trigger, src)] = t
@@ -276,6 +303,74 @@ def _parts(value, states, transitions, registry: Registry, problems: list[str]) 
             why = f" (a state is tagged {spec.tag!r})" if spec.tag else ""
             problems.append(f"part {name!r} is missing{why}: say which trigger plays it under 'parts'")
     return dict(value)
+
+
+def _rounds(value, states, problems: list[str]) -> dict[str, RoundDef]:
+    """`rounds:` maps a round key to {label: {lv, en}, opens: state or [states]}. Refused: a
+    key that is not a name, unknown keys, an unknown state, a state opening two rounds, a state
+    tagged 'scoring' that opens no round."""
+    rounds: dict[str, RoundDef] = {}
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        problems.append("'rounds' must map round keys to {label: {lv, en}, opens: [states]}")
+        return {}
+    opened_by: dict[str, str] = {}
+    for position, (key, spec) in enumerate(value.items(), 1):
+        where = f"round {key!r}"
+        if not isinstance(key, str) or not key.isidentifier() or len(key) > 40:
+            problems.append(f"{where}: the key must be a name of letters, digits and _ (at most 40)")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: must be a mapping with 'label' and 'opens'")
+            continue
+        for extra in sorted(set(map(str, spec)) - ROUND_KEYS):
+            problems.append(f"{where}: unknown key {extra!r}")
+        label = _labels(spec.get("label"), where, problems)
+        opens = _names(spec.get("opens"), where, "opens", problems)
+        if not opens:
+            problems.append(f"{where}: 'opens' names no state")
+        for state in opens:
+            if state not in states:
+                problems.append(f"{where}: opens unknown state {state!r}")
+            elif state in opened_by:
+                problems.append(f"{where}: state {state!r} already opens round {opened_by[state]!r}")
+            else:
+                opened_by[state] = key
+        rounds[key] = RoundDef(key, label, tuple(opens), position)
+    for name, state in states.items():
+        if "scoring" in state.tags and name not in opened_by:
+            problems.append(
+                f"state {name!r} is tagged 'scoring' but opens no review round: name it under a round's 'opens' in 'rounds'"
+            )
+    return rounds
+
+
+def _round_at(initial, states, transitions, rounds: dict[str, RoundDef]) -> dict[str, str]:
+    """Per state, the key of its current round: the latest (in the file's order) that any
+    path from the initial state to it opens, the first round where none does. Computed once,
+    as a fixed point over the graph (positions only grow, so it ends)."""
+    if not rounds:
+        return {}
+    first = next(iter(rounds.values()))
+    opens = {state: spec for spec in rounds.values() for state in spec.opens}
+    into: dict[str, set] = {name: set() for name in states}
+    for t in transitions:
+        for src in t.sources:
+            if t.dest in into:
+                into[t.dest].add(src)
+    position = {name: (opens[name].position if name in opens else 0) for name in states}
+    changed = True
+    while changed:
+        changed = False
+        for name in states:
+            if name in opens:
+                continue
+            best = max((position[p] for p in into[name] if p in position), default=0)
+            if best > position[name]:
+                position[name], changed = best, True
+    by_position = {spec.position: spec.key for spec in rounds.values()}
+    return {name: by_position.get(position[name], first.key) for name in states}
 
 
 def _graph_problems(initial, states, transitions) -> list[str]:

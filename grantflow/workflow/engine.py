@@ -42,7 +42,7 @@ from grantflow.core.i18n import pick
 from grantflow.core.types import utcnow
 from grantflow.workflow.definition import TransitionDef
 from grantflow.workflow.models import AuditEntry
-from grantflow.workflow.registry import registry
+from grantflow.workflow.registry import registry, staff_roles
 
 
 @dataclass
@@ -157,8 +157,21 @@ def _not_now(idea) -> str:
 
 
 def _role(t: TransitionDef, idea, actor) -> str | None:
-    held = idea.roles_of(actor) & t.roles
-    return min(held) if held else None
+    """The role in which `actor` fires `t`: one the transition names, or a staff role whose
+    capability covers a part the transition plays (PartDef.capability)."""
+    roles = idea.roles_of(actor)
+    held = roles & t.roles
+    if held:
+        return min(held)
+    staff = staff_roles()
+    for part_name, trigger in idea.workflow.parts.items():
+        spec = registry.parts.get(part_name)
+        if trigger != t.trigger or spec is None or spec.capability is None:
+            continue
+        for name in sorted(roles & staff.keys()):
+            if spec.capability in staff[name].capabilities:
+                return name
+    return None
 
 
 def _guard_failures(t: TransitionDef, idea, ctx: Context) -> list[str]:

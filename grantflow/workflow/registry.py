@@ -37,6 +37,10 @@ class PartDef:
     description: str  # plain words (lazy), for the workflow page and the loader's messages
     tag: str | None = None
     required: bool = True
+    # The staff-role capability (CAPABILITIES) that lets a staff role play the part even where
+    # the transition's `roles:` names only built-in roles: programme staff who may screen fire
+    # screening's outcomes without the workflow file naming their deployment's role.
+    capability: str | None = None
 
 
 @dataclass
@@ -198,10 +202,23 @@ def effect(name: str, description: str = ""):
     return decorate
 
 
-def part(name: str, description, tag: str | None = None, required: bool = True) -> None:
+def part(name: str, description, tag: str | None = None, required: bool = True, capability: str | None = None) -> None:
     """Declare a part the caller's pages play through a transition (see PartDef). Declared by
     the area whose code fires it, next to that code."""
-    registry.parts[name] = PartDef(name, description, tag, required)
+    registry.parts[name] = PartDef(name, description, tag, required, capability)
+
+
+def capable(user, capability: str) -> bool:
+    """Whether `user` may do what `capability` names (CAPABILITIES): administrators may do
+    all; a deployment's staff role grants the capabilities it declares. The one answer every
+    permission method on the models asks, for the web pages and the API alike."""
+    if getattr(user, "id", None) is None:
+        return False
+    roles = user.roles
+    if "administrator" in roles:
+        return True
+    staff = staff_roles()
+    return any(capability in staff[name].capabilities for name in roles if name in staff)
 
 
 def tag(name: str, meaning: str) -> None:

@@ -62,6 +62,7 @@ def fund(live_server, reference: str) -> None:
     from grantflow.core.extensions import db
     from grantflow.ideas.models import Idea
     from grantflow.review.models import Assignment, EligibilityCheck
+    from grantflow.review.rounds import current_round_id
     from grantflow.workflow import engine
     from tests.factories import Factory
 
@@ -73,7 +74,8 @@ def fund(live_server, reference: str) -> None:
         engine.fire(idea, "accept_eligible", admin)
         evaluators = [factory.evaluator(), factory.evaluator()]
         for evaluator in evaluators:
-            db.session.add(Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id))
+            db.session.add(Assignment(idea_id=idea.id, evaluator_id=evaluator.id, assigned_by_id=admin.id,
+                                      round_id=current_round_id(idea)))
         db.session.flush()
         for evaluator in evaluators:
             factory.review(idea, evaluator, 9)

@@ -133,3 +133,30 @@ def test_organisation_form_typed_is_kept_and_dropped_when_saved(app, factory):
     page = client.get(url).get_data(as_text=True)
     assert 'value="Biedrība Jaunais nosaukums"' in page and 'value="nav IBAN"' in page
     assert drafts_count() == 1
+
+
+def test_a_section_page_autosaves_its_answers_as_save_and_continue_does(app, factory):
+    """The form-as-data section pages (/apply/<id>/sections/<key>) carry data-autosave: a
+    background post keeps the half-typed section as a draft and goes nowhere."""
+    idea = factory.idea(title="Sākums")
+    applicant = factory.member_of(idea.organisation)
+    db.session.commit()
+    client = client_of(app, applicant)
+    assert "data-autosave" in client.get(f"/apply/{idea.id}/sections/idea").get_data(as_text=True)
+    response = client.post(f"/apply/{idea.id}/sections/idea", data={"title": "Dārzs pie skolas", "goals": "Satikties"},
+                           headers=AUTOSAVE)  # fmt: skip
+    assert response.status_code == 204 and re.fullmatch(r"\d\d:\d\d", response.headers["X-Saved-At"])
+    db.session.expire_all()
+    saved = db.session.get(Idea, idea.id)
+    assert saved.title == "Dārzs pie skolas" and saved.goals == "Satikties" and saved.reference is None
+
+
+def test_a_section_autosave_is_refused_once_the_idea_is_filed(app, factory):
+    idea = factory.submitted()
+    applicant = factory.member_of(idea.organisation)
+    db.session.commit()
+    title = idea.title
+    response = client_of(app, applicant).post(f"/apply/{idea.id}/sections/idea", data={"title": "Vēlāk"}, headers=AUTOSAVE)
+    assert response.status_code == 409 and response.get_data() == b""
+    db.session.expire_all()
+    assert db.session.get(Idea, idea.id).title == title

@@ -528,19 +528,29 @@ def section(idea_id: int, key: str):
 @login_required
 def save_section(idea_id: int, key: str):
     """Save and continue (the no-JavaScript autosave): a plain POST that saves the section as
-    a draft, complete or not; add and remove a row save first too."""
+    a draft, complete or not; add and remove a row save first too. An autosave (core.drafts)
+    saves the section the same way and does nothing else."""
     idea, away = _editable(idea_id)
     if away:
-        return away
+        return drafts.autosave_refused() if drafts.is_autosave() else away
     section = _section_or_404(idea, key)
     form_def = ops.form_of(idea)
     form_class = form_answers.build_form(form_def, key, locale_code(), places=_section_places())
     form = form_class(formdata=request.form)
     form.validate()
     if "csrf_token" in form.errors:
+        if drafts.is_autosave():
+            return drafts.autosave_refused(400)
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return _render_section(idea, section, form, 400)
     answers, kept, messages = form_answers.read(form_def, form, key)
+    if drafts.is_autosave():
+        try:
+            ops.save_section(idea, key, answers, kept, current_user)
+        except (Refused, Conflict):
+            db.session.rollback()
+            return drafts.autosave_refused()
+        return drafts.autosaved()
     action = request.form.get("action", "continue")
     try:
         ops.save_section(idea, key, answers, kept, current_user)

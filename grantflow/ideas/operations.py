@@ -179,12 +179,25 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
     returns field key -> message for them. Commits, unless the caller goes on in the same
     transaction (submitting what was saved).
 
-    The version moves on first (engine.bump_version): a save racing a transition (the same
-    idea submitted from another tab) raises Conflict instead of changing a filed idea, and a
-    step button drawn before the save is refused as stale."""
+    Everything is read and parsed before anything is written; the first write is the version
+    moving on (engine.bump_version), so a save racing a transition (the same idea submitted
+    from another tab) raises Conflict instead of changing a filed idea, a step button drawn
+    before the save is refused as stale, and on SQLite the write lock is taken only there
+    (`core.database.reads_first`)."""
     if not idea.can_edit(actor):
         raise Refused([_l("This idea can no longer be changed.")])
-    engine.bump_version(idea)
+    with db.session.no_autoflush:  # read and parse everything first: no write before the version check
+        problems = _apply_form(idea, data)
+        engine.bump_version(idea)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return problems
+
+
+def _apply_form(idea: Idea, data: dict) -> dict[str, str]:
+    """Put what was typed on the idea and its rows, in memory; returns the problems."""
     r = _Reader()
     for name in TEXT_LIMITS:
         if "." not in name and name in data:
@@ -228,10 +241,6 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
             line.own = bool(row.get("own"))
     recompute_budget(idea)
     idea.draft_raw = r.raw
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
     return r.problems
 
 

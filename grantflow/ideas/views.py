@@ -7,13 +7,13 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.models import APPLICANT
 from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
-from grantflow.core.database import Conflict
+from grantflow.core.database import Conflict, reads_first
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
@@ -42,7 +42,8 @@ bp = Blueprint("ideas", __name__)
 
 def idea_for(idea_id: int, user) -> Idea:
     """The idea if `user` may see it; 404 otherwise, so others' ideas are not even confirmed to exist."""
-    idea = db.session.get(Idea, idea_id)
+    # Its competition (its workflow) and organisation are asked for on every page of it.
+    idea = db.session.get(Idea, idea_id, options=[joinedload(Idea.competition), joinedload(Idea.organisation)])
     if idea is None or not idea.can_view(user):
         abort(404)
     return idea
@@ -221,6 +222,7 @@ def _render_edit(idea, form, problems, check):
 
 @bp.route("/apply/<int:idea_id>", methods=["POST"])
 @login_required
+@reads_first  # every button's first write is the idea's version check (ops.save_idea)
 def save(idea_id: int):
     """One form, several buttons: save, add or remove a row, submit. Every button saves what
     was typed first, so nothing is lost whichever is pressed."""
@@ -324,6 +326,7 @@ def confirm_submit(idea_id: int):
 
 @bp.route("/apply/<int:idea_id>/submit", methods=["POST"])
 @login_required
+@reads_first  # its first write is the submission's savepoint, then the version check
 def submit(idea_id: int):
     received_at = utcnow()
     idea = idea_for(idea_id, current_user)

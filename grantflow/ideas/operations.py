@@ -438,13 +438,20 @@ def missing_fields(idea: Idea) -> dict[str, str]:
 part("submit", _l("The applicant submits the idea from the application form"), tag="editable")
 
 
-def submit_idea(idea: Idea, actor, received_at) -> str:
+def submit_idea(idea: Idea, actor, received_at, recipients: list[tuple[str, str]] | None = None) -> str:
     """Submit through the workflow (its `submit` part); its guards check the e-mail is
     confirmed and judge the deadline by `received_at`, when the request arrived. Commits, and
     returns the reference number, read before the commit: reading it after would begin a new
     transaction, which in a SQLite request queues for the write lock a second time behind
-    everyone else's submission."""
-    engine.fire(idea, idea.workflow.part("submit"), actor, "", received_at=received_at)
+    everyone else's submission.
+
+    `recipients`: the receipt's addresses (applicant_addresses), read by the caller before it
+    began writing, so that the reference counter's lock (PostgreSQL) or the write lock (SQLite)
+    is not held over that query."""
+    params = {"received_at": received_at}
+    if recipients is not None:
+        params["recipients"] = recipients
+    engine.fire(idea, idea.workflow.part("submit"), actor, "", **params)
     reference = idea.reference
     db.session.commit()
     return reference

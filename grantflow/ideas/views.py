@@ -236,6 +236,8 @@ def save(idea_id: int):
             flash(_("This idea can no longer be changed."), "error")
         return redirect(url_for("ideas.show", idea_id=idea.id), code=303)
     form = _build_form(idea, request.form)
+    # Read before anything is written (the write lock, SQLite; the reference counter, PostgreSQL).
+    recipients = ops.applicant_addresses(idea) if action == "submit" else None
     if not form.validate_on_submit():  # only the CSRF token is validated here
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return _render_edit(idea, form, {}, False), 400
@@ -254,7 +256,7 @@ def save(idea_id: int):
                 ops.remove_row(idea, which, int(index), current_user)
             anchor = which
         elif action == "submit":
-            return _submit(idea, received_at)
+            return _submit(idea, received_at, recipients)
         elif action == "check":
             # "Check and submit": saved; what is missing is marked, or the confirmation page says what submitting does.
             db.session.commit()
@@ -280,7 +282,7 @@ def save(idea_id: int):
     return redirect(url_for("ideas.edit", idea_id=idea_id) + (f"#{anchor}" if anchor else ""), code=303)
 
 
-def _submit(idea: Idea, received_at):
+def _submit(idea: Idea, received_at, recipients=None):
     """Submit what was just saved (uncommitted): the save is committed with the submission,
     or alone when the submission is refused, so nothing typed is lost either way."""
     missing = ops.missing_fields(idea)
@@ -290,7 +292,7 @@ def _submit(idea: Idea, received_at):
         return redirect(url_for("ideas.edit", idea_id=idea.id, check=1) + "#problems", code=303)
     idea_id = idea.id
     try:
-        reference = ops.submit_idea(idea, current_user, received_at)
+        reference = ops.submit_idea(idea, current_user, received_at, recipients)
     except Refused as refused:
         db.session.commit()  # the save; the refused step left nothing (its savepoint is undone)
         idea = db.session.get(Idea, idea_id)
@@ -340,7 +342,7 @@ def submit(idea_id: int):
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return redirect(url_for("ideas.confirm_submit", idea_id=idea.id), code=303)
     try:
-        return _submit(idea, received_at)
+        return _submit(idea, received_at, ops.applicant_addresses(idea))
     except Conflict:
         db.session.rollback()
         flash(_("Someone else changed this idea at the same moment; nothing was saved. Please check and save again."), "error")

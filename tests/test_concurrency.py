@@ -10,7 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from grantflow.accounts.models import User
+from grantflow.core.database import Conflict
 from grantflow.core.extensions import db
+from grantflow.core.types import utcnow
+from grantflow.ideas import operations as ops
 from grantflow.ideas.models import Idea
 from grantflow.workflow.models import AuditEntry
 from tests.conftest import IsolatedClient, login
@@ -141,3 +144,34 @@ def test_the_error_page_renders_after_a_failed_transaction(failing_app):
     assert anonymous.status_code == 500 and "Radās kļūda" in latvian and "Kļūda ir reģistrēta" in latvian
     with failing_app.app_context():
         assert db.session.scalar(select(func.count(User.id)).where(User.email == "twice@example.lv")) == 0
+
+
+def test_a_save_racing_a_submission_of_the_same_idea_gets_conflict(app, factory):
+    """The idea is read before anything is written (on SQLite without the write lock): a
+    submission of the same idea committed meanwhile makes the save a Conflict, nothing
+    written, on both databases."""
+    idea = factory.idea()
+    person = factory.member_of(idea.organisation)
+    db.session.commit()
+    idea_id, person_id = idea.id, person.id
+    data = ops.form_data(idea)
+
+    def submit_elsewhere():
+        with app.app_context(), app.test_request_context(f"/apply/{idea_id}/submit", method="POST"):
+            other = db.session.get(Idea, idea_id)
+            ops.submit_idea(other, db.session.get(User, person_id), utcnow())
+            db.session.remove()
+
+    with app.test_request_context(f"/apply/{idea_id}", method="POST"):
+        mine = db.session.get(Idea, idea_id)
+        actor = db.session.get(User, person_id)
+        assert mine.can_edit(actor)  # read, as the view does, before the other commits
+        thread = threading.Thread(target=submit_elsewhere)
+        thread.start()
+        thread.join(30)
+        with pytest.raises(Conflict):
+            ops.save_idea(mine, {**data, "title": "Par vēlu"}, actor)
+        db.session.rollback()
+    db.session.remove()
+    fresh = db.session.get(Idea, idea_id)
+    assert fresh.reference and fresh.title != "Par vēlu"

@@ -71,3 +71,38 @@ def test_the_next_writer_goes_on_when_the_first_commits(sqlite_app):
         db.session.commit()
         assert entered.wait(10)
         thread.join(10)
+
+
+def test_a_reads_first_request_queues_only_at_its_first_write(sqlite_app):
+    """Saving or submitting an idea (`reads_first`) reads without the lock; its first write
+    takes its place in line, and it leaves the line at its end."""
+    with sqlite_app.test_request_context("/apply/1", method="POST"):
+        db.session.execute(text("SELECT 1"))
+        assert _line_is_free(sqlite_app)
+        db.session.execute(text("UPDATE ideas SET version = version WHERE id = 0"))
+        assert not _line_is_free(sqlite_app)
+        db.session.commit()
+        assert _line_is_free(sqlite_app)
+
+
+def test_a_reads_first_request_waits_for_the_writer_before_it(sqlite_app):
+    """While another request holds the line, a reads_first request reads at once, and its
+    first write waits until the other commits."""
+    wrote = threading.Event()
+
+    def second():
+        with sqlite_app.app_context(), sqlite_app.test_request_context("/apply/1", method="POST"):
+            db.session.execute(text("SELECT 1"))
+            db.session.execute(text("UPDATE ideas SET version = version WHERE id = 0"))
+            wrote.set()
+            db.session.commit()
+            db.session.remove()
+
+    with sqlite_app.test_request_context("/", method="POST"):
+        db.session.execute(text("SELECT 1"))
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not wrote.wait(0.3)  # in line behind us
+        db.session.commit()
+        assert wrote.wait(10)
+        thread.join(10)

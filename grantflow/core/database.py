@@ -35,16 +35,31 @@ def writes(view):
     return view
 
 
-def _takes_write_lock() -> bool:
-    """Whether a transaction beginning now is a request's that will write: any request method
-    but GET/HEAD/OPTIONS, or a GET view marked with `writes`. Work outside requests (CLI, mail
-    thread, tests' own sessions) begins as before, deferred."""
+def reads_first(view):
+    """Mark a writing view whose every write is checked against a version it read (the idea's
+    optimistic lock, `workflow.engine.bump_version`, is its first write): on SQLite it reads
+    without the write lock and takes the lock only at its first write, with a fresh view of
+    the database (see `configure_engine`). A deadline crowd's submissions then load, parse and
+    check their ideas side by side, and hold the one write lock only for their writes."""
+    view.reads_first = True
+    return view
+
+
+# How a transaction beginning now takes SQLite's write lock.
+DEFERRED, IMMEDIATE, AT_FIRST_WRITE = "deferred", "immediate", "at first write"
+
+
+def _write_lock_mode() -> str:
+    """How a transaction beginning now takes the write lock: IMMEDIATE for a request that
+    will write (any method but GET/HEAD/OPTIONS, or a GET view marked with `writes`),
+    AT_FIRST_WRITE for a writing view marked `reads_first`, DEFERRED for reading requests and
+    for work outside requests (CLI, mail thread, tests' own sessions)."""
     if not has_request_context():
-        return False
-    if request.method not in READ_METHODS:
-        return True
+        return DEFERRED
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return bool(getattr(view, "writes_on_get", False))
+    if request.method not in READ_METHODS:
+        return AT_FIRST_WRITE if getattr(view, "reads_first", False) else IMMEDIATE
+    return IMMEDIATE if getattr(view, "writes_on_get", False) else DEFERRED
 
 
 def configure_engine(engine: Engine, busy_timeout_ms: int = 30000) -> None:
@@ -62,6 +77,13 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30000) -> None:
     snapshot and never queue behind writers. Work outside requests (CLI commands, the mail
     thread, tests' own sessions) keeps the deferred BEGIN too; a transaction whose first
     statement writes waits within the busy timeout all the same.
+
+    A writing view marked `reads_first` (saving and submitting an idea) begins deferred and
+    reads without the lock; its first write (or savepoint) ends that read transaction and
+    begins again IMMEDIATE, in line for the lock, so only its writes are serialised. It may
+    do so because its first write is the idea's version-checked UPDATE: if another request
+    changed the idea after it was read, nothing is written and the request gets Conflict
+    (the same tab twice: "already submitted").
 
     On SQLite the writing requests thus run one after another, each reading what the one
     before committed: a second submit of the same idea finds it submitted, a workflow step from
@@ -86,16 +108,33 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30000) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        if not _takes_write_lock():
+        mode = _write_lock_mode()
+        if mode != IMMEDIATE:
             connection.exec_driver_sql("BEGIN")
+            connection.info[LOCK_AT_FIRST_WRITE] = mode == AT_FIRST_WRITE
             return
         if queue_path is not None:
             _queue_for_writing(connection.info, queue_path)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    @event.listens_for(engine, "before_cursor_execute")
+    def _first_write(connection, cursor, statement, _parameters, _context, _executemany):
+        """A `reads_first` request's first write (or savepoint) ends its read snapshot and
+        begins again IMMEDIATE, in line for the write lock: what it reads from here on, and
+        what it writes, is the database as the writer before it left it. Its writes are
+        checked against the versions it read, so a change made meanwhile is a Conflict."""
+        if not connection.info.get(LOCK_AT_FIRST_WRITE) or statement.lstrip()[:6].upper() == "SELECT":
+            return
+        connection.info[LOCK_AT_FIRST_WRITE] = False
+        cursor.execute("COMMIT")  # a transaction that has only read: nothing to write
+        if queue_path is not None:
+            _queue_for_writing(connection.info, queue_path)
+        cursor.execute("BEGIN IMMEDIATE")
+
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _end(connection):
+        connection.info.pop(LOCK_AT_FIRST_WRITE, None)
         _leave_queue(connection.info)
 
     @event.listens_for(engine, "checkin")
@@ -108,6 +147,9 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30000) -> None:
         fd = record.info.pop("writers_fd", None)
         if fd is not None:
             os.close(fd)
+
+
+LOCK_AT_FIRST_WRITE = "grantflow.lock_at_first_write"
 
 
 def _queue_for_writing(info: dict, path: str) -> None:

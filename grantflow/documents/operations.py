@@ -396,7 +396,9 @@ def send_receipt(idea, ctx) -> None:
         "submitted": ctx.now.isoformat(),
         "actor_id": getattr(ctx.actor, "id", None),
     }
-    queue_mails(applicant_addresses(idea), "receipt", attachment_job=job, idea=idea)
+    # The addresses may have been read before the submission began writing (ideas.operations.submit_idea).
+    recipients = ctx.params["recipients"] if "recipients" in ctx.params else applicant_addresses(idea)
+    queue_mails(recipients, "receipt", attachment_job=job, idea=idea)
 
 
 @attachment_maker(RECEIPT_COPY)

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from grantflow.accounts.models import ADMINISTRATOR, APPLICANT, EVALUATOR, User
 from grantflow.accounts.operations import administrators
@@ -378,12 +379,25 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
     returns field key -> message for them. Commits, unless the caller goes on in the same
     transaction (submitting what was saved).
 
-    The version moves on first (engine.bump_version): a save racing a transition (the same
-    idea submitted from another tab) raises Conflict instead of changing a filed idea, and a
-    step button drawn before the save is refused as stale."""
+    Everything is read and parsed before anything is written; the first write is the version
+    moving on (engine.bump_version), so a save racing a transition (the same idea submitted
+    from another tab) raises Conflict instead of changing a filed idea, a step button drawn
+    before the save is refused as stale, and on SQLite the write lock is taken only there
+    (`core.database.reads_first`)."""
     if not idea.can_edit(actor):
         raise Refused([_l("This idea can no longer be changed.")])
-    engine.bump_version(idea)
+    with db.session.no_autoflush:  # read and parse everything first: no write before the version check
+        problems = _apply_form(idea, data)
+        engine.bump_version(idea)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return problems
+
+
+def _apply_form(idea: Idea, data: dict) -> dict[str, str]:
+    """Put what was typed on the idea and its rows, in memory; returns the problems."""
     r = _Reader()
     for name in TEXT_LIMITS:
         if "." not in name and name in data:
@@ -428,10 +442,6 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
     recompute_budget(idea)
     idea.draft_raw = r.raw
     sync_answers(idea)
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
     return r.problems
 
 
@@ -648,13 +658,20 @@ def _asked_by(key: str) -> str:
 part("submit", _l("The applicant submits the idea from the application form"), tag="editable")
 
 
-def submit_idea(idea: Idea, actor, received_at) -> str:
+def submit_idea(idea: Idea, actor, received_at, recipients: list[tuple[str, str]] | None = None) -> str:
     """Submit through the workflow (its `submit` part); its guards check the e-mail is
     confirmed and judge the deadline by `received_at`, when the request arrived. Commits, and
     returns the reference number, read before the commit: reading it after would begin a new
     transaction, which in a SQLite request queues for the write lock a second time behind
-    everyone else's submission."""
-    engine.fire(idea, idea.workflow.part("submit"), actor, "", received_at=received_at)
+    everyone else's submission.
+
+    `recipients`: the receipt's addresses (applicant_addresses), read by the caller before it
+    began writing, so that the reference counter's lock (PostgreSQL) or the write lock (SQLite)
+    is not held over that query."""
+    params = {"received_at": received_at}
+    if recipients is not None:
+        params["recipients"] = recipients
+    engine.fire(idea, idea.workflow.part("submit"), actor, "", **params)
     reference = idea.reference
     db.session.commit()
     return reference
@@ -686,6 +703,14 @@ def assign_reference(idea: Idea, ctx) -> None:
     forms_ops.freeze(idea.form_version_id, ctx.params.get("received_at") or ctx.now)
     if idea.reference:
         return  # returned for changes and submitted again: keeps its number
+    submitted_at = ctx.params.get("received_at") or ctx.now
+    if db.session.get_bind().dialect.name == "postgresql":
+        # One statement takes the number and writes it on the idea: the counter's row lock is
+        # then held over one round trip less until the commit.
+        reference = db.session.execute(_numbered(idea.competition_id, idea.id, submitted_at, ctx.now)).scalar_one()
+        set_committed_value(idea, "reference", reference)
+        set_committed_value(idea, "submitted_at", submitted_at)
+        return
     number = db.session.execute(
         update(Competition)
         .where(Competition.id == idea.competition_id)
@@ -693,7 +718,29 @@ def assign_reference(idea: Idea, ctx) -> None:
         .returning(Competition.references_given, Competition.code)
     ).one()
     idea.reference = f"{number.code}-{number.references_given:04d}"
-    idea.submitted_at = ctx.params.get("received_at") or ctx.now
+    idea.submitted_at = submitted_at
+
+
+def _numbered(competition_id: int, idea_id: int, submitted_at, now):
+    """PostgreSQL: the competition's next number, written on the idea as its reference
+    (CODE-0042, as assign_reference writes it), in one statement; returns the reference."""
+    taken = (
+        update(Competition)
+        .where(Competition.id == competition_id)
+        .values(references_given=Competition.references_given + 1)
+        .returning(Competition.id, Competition.references_given, Competition.code)
+        .cte("taken")
+    )
+    number = cast(taken.c.references_given, String)
+    reference = taken.c.code + "-" + func.lpad(number, func.greatest(4, func.length(number)), "0")
+    ideas = Idea.__table__  # a plain statement: the caller puts the values on the idea in memory
+    return (
+        update(ideas)
+        .where(ideas.c.id == idea_id, ideas.c.competition_id == taken.c.id)
+        .values(reference=reference, submitted_at=submitted_at, updated_at=now)
+        .add_cte(taken)
+        .returning(ideas.c.reference)
+    )
 
 
 def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:

@@ -9,14 +9,14 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from grantflow.accounts.models import APPLICANT
 from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
 from grantflow.core import drafts
-from grantflow.core.database import Conflict
+from grantflow.core.database import Conflict, reads_first
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
@@ -46,7 +46,8 @@ bp = Blueprint("ideas", __name__)
 
 def idea_for(idea_id: int, user) -> Idea:
     """The idea if `user` may see it; 404 otherwise, so others' ideas are not even confirmed to exist."""
-    idea = db.session.get(Idea, idea_id)
+    # Its competition (its workflow) and organisation are asked for on every page of it.
+    idea = db.session.get(Idea, idea_id, options=[joinedload(Idea.competition), joinedload(Idea.organisation)])
     if idea is None or not idea.can_view(user):
         abort(404)
     return idea
@@ -225,6 +226,7 @@ def _render_edit(idea, form, problems, check):
 
 @bp.route("/apply/<int:idea_id>", methods=["POST"])
 @login_required
+@reads_first  # every button's first write is the idea's version check (ops.save_idea)
 def save(idea_id: int):
     """One form, several buttons: save, add or remove a row, submit. Every button saves what
     was typed first, so nothing is lost whichever is pressed."""
@@ -242,6 +244,8 @@ def save(idea_id: int):
     form = _build_form(idea, request.form)
     if drafts.is_autosave():
         return _autosave(idea, form)
+    # Read before anything is written (the write lock, SQLite; the reference counter, PostgreSQL).
+    recipients = ops.applicant_addresses(idea) if action == "submit" else None
     if not form.validate_on_submit():  # only the CSRF token is validated here
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return _render_edit(idea, form, {}, False), 400
@@ -260,7 +264,7 @@ def save(idea_id: int):
                 ops.remove_row(idea, which, int(index), current_user)
             anchor = which
         elif action == "submit":
-            return _submit(idea, received_at)
+            return _submit(idea, received_at, recipients)
         elif action == "check":
             # "Check and submit": saved; what is missing is marked, or the confirmation page says what submitting does.
             db.session.commit()
@@ -299,7 +303,7 @@ def _autosave(idea: Idea, form: IdeaForm):
     return drafts.autosaved()
 
 
-def _submit(idea: Idea, received_at):
+def _submit(idea: Idea, received_at, recipients=None):
     """Submit what was just saved (uncommitted): the save is committed with the submission,
     or alone when the submission is refused, so nothing typed is lost either way."""
     missing = ops.missing_fields(idea)
@@ -309,7 +313,7 @@ def _submit(idea: Idea, received_at):
         return redirect(url_for("ideas.edit", idea_id=idea.id, check=1) + "#problems", code=303)
     idea_id = idea.id
     try:
-        reference = ops.submit_idea(idea, current_user, received_at)
+        reference = ops.submit_idea(idea, current_user, received_at, recipients)
     except Refused as refused:
         db.session.commit()  # the save; the refused step left nothing (its savepoint is undone)
         idea = db.session.get(Idea, idea_id)
@@ -345,6 +349,7 @@ def confirm_submit(idea_id: int):
 
 @bp.route("/apply/<int:idea_id>/submit", methods=["POST"])
 @login_required
+@reads_first  # its first write is the submission's savepoint, then the version check
 def submit(idea_id: int):
     received_at = utcnow()
     idea = idea_for(idea_id, current_user)
@@ -358,7 +363,7 @@ def submit(idea_id: int):
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return redirect(url_for("ideas.confirm_submit", idea_id=idea.id), code=303)
     try:
-        return _submit(idea, received_at)
+        return _submit(idea, received_at, ops.applicant_addresses(idea))
     except Conflict:
         db.session.rollback()
         flash(_("Someone else changed this idea at the same moment; nothing was saved. Please check and save again."), "error")

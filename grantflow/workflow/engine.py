@@ -98,7 +98,7 @@ def settle(idea, at: datetime | None = None) -> list[AuditEntry]:
 
 def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEntry:
     """One transition, in order: which transition, who may, the comment, the guards; then the
-    state written with the version check, the effects in the file's order, the audit row."""
+    state written with the version check, the audit row, the effects in the file's order."""
     t = idea.workflow.transition(trigger, idea.state)
     if t is None:
         raise Refused([_not_now(idea)])
@@ -117,9 +117,6 @@ def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEn
 
     source = idea.state
     bump_version(idea, ctx.now, state=t.dest)  # before the effects: they see the new state
-    for name in t.effects:
-        registry.effects[name].func(idea, ctx)
-
     row = {
         "idea_id": idea.id,
         "kind": "transition",
@@ -132,7 +129,11 @@ def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEn
         "internal": t.comment_internal,
         "created_at": ctx.now,
     }
+    # The audit row before the effects: an effect that takes a shared lock (the submission's
+    # reference counter) then holds it over as few statements as possible until the commit.
     result = db.session.execute(_AUDIT_INSERT, row)
+    for name in t.effects:
+        registry.effects[name].func(idea, ctx)
     # What was written, for the caller to read; not attached to the session (it is in the table).
     return AuditEntry(id=result.inserted_primary_key[0], **row)
 

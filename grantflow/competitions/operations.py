@@ -140,7 +140,12 @@ CRITERION_FIELDS = ("name_lv", "name_en", "guidance_lv", "guidance_en", "max_poi
 
 
 def _criterion_label(criterion: Criterion) -> str:
-    return f"{criterion.competition.code} {criterion.round.key}: {criterion.name_lv}"
+    """The log's name for a criterion: its competition, its round's name where there are
+    several (never the round's key, a code word), and its name."""
+    competition = criterion.competition
+    if len(competition.rounds) > 1:
+        return f"{competition.code} · {criterion.round.label_lv}: {criterion.name_lv}"
+    return f"{competition.code}: {criterion.name_lv}"
 
 
 def _round_label(review_round: ReviewRound) -> str:
@@ -207,11 +212,13 @@ def save_competition(competition: Competition | None, data: dict) -> Competition
                 message = _("The budget cannot be less than is already committed to funded ideas: %(committed)s.",
                             committed=format_money(spent))  # fmt: skip
                 raise Refused(fields={"budget": message})
-        for name, value in data.items():
-            if name != "evaluation_closes_at" or competition.rounds:
-                setattr(competition, name, value)
-        log("competition_changed", "competition", competition.id, competition.code, before=before,
-            after=snapshot(competition, data))  # fmt: skip
+        has_rounds = bool(competition.rounds)  # loaded before anything changes: a taken code
+        with db.session.no_autoflush:  # fails at the commit below (a clear message), not in a lazy load
+            for name, value in data.items():
+                if name != "evaluation_closes_at" or has_rounds:
+                    setattr(competition, name, value)
+            log("competition_changed", "competition", competition.id, competition.code, before=before,
+                after=snapshot(competition, data))  # fmt: skip
     try:
         db.session.commit()
     except IntegrityError:

@@ -699,8 +699,10 @@ def assign_reference(idea: Idea, ctx) -> None:
     and the counter row is locked (PostgreSQL) only from here to the commit: the workflow
     runs this last among the submission's writes, and nothing slow follows it (the receipt's
     PDF is made after the commit)."""
-    # The first submission under the form version freezes it (editing it is refused from now).
-    forms_ops.freeze(idea.form_version_id, ctx.params.get("received_at") or ctx.now)
+    # The first submission under the form version freezes it (editing it is refused from now);
+    # later ones find it frozen (the version is loaded with the idea) and write nothing.
+    if idea.form_version is None or idea.form_version.frozen_at is None:
+        forms_ops.freeze(idea.form_version_id, ctx.params.get("received_at") or ctx.now)
     if idea.reference:
         return  # returned for changes and submitted again: keeps its number
     submitted_at = ctx.params.get("received_at") or ctx.now

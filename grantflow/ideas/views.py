@@ -46,8 +46,9 @@ bp = Blueprint("ideas", __name__)
 
 def idea_for(idea_id: int, user) -> Idea:
     """The idea if `user` may see it; 404 otherwise, so others' ideas are not even confirmed to exist."""
-    # Its competition (its workflow) and organisation are asked for on every page of it.
-    idea = db.session.get(Idea, idea_id, options=[joinedload(Idea.competition), joinedload(Idea.organisation)])
+    # Its competition (its workflow), organisation and form version are asked for on every page of it.
+    idea = db.session.get(Idea, idea_id, options=[joinedload(Idea.competition), joinedload(Idea.organisation),
+                                                  joinedload(Idea.form_version)])  # fmt: skip
     if idea is None or not idea.can_view(user):
         abort(404)
     return idea

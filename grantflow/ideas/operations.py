@@ -20,7 +20,16 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.uploads import check_file
 from grantflow.ideas import parsing
-from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
+from grantflow.ideas.models import (
+    PARTNER_KINDS,
+    TARGET_GROUPS,
+    Attachment,
+    BudgetLine,
+    Idea,
+    IdeaActivity,
+    IdeaRevision,
+    Partner,
+)
 from grantflow.mail.operations import queue_mails
 from grantflow.organisations.models import Membership
 from grantflow.questionnaires import answers as form_answers
@@ -77,7 +86,10 @@ def raw_problems(raw: dict | None) -> dict[str, str]:
 
 
 def recompute_budget(idea: Idea) -> None:
-    """The requested grant and the own contribution are the server's sums of the lines."""
+    """The requested grant and the own contribution are the server's sums of the lines (in a
+    form that asks budget lines; a concept's form asks the amount itself)."""
+    if not any(q.meaning == "budget_lines" for q in form_of(idea).questions):
+        return
     idea.requested_amount = sum((l.total for l in idea.budget_lines if not l.own), ZERO)
     idea.own_contribution = sum((l.total for l in idea.budget_lines if l.own), ZERO)
 
@@ -104,7 +116,7 @@ def create_idea(competition: Competition, organisation, actor, now) -> Idea:
         parish_id=organisation.parish_id,
         draft_raw={},
         answers={},
-        form_version=forms_ops.version_for(competition, "application"),
+        form_version=initial_form_version(competition),
     )
     idea.activities = [IdeaActivity(position=1)]
     idea.budget_lines = [BudgetLine(position=1)]
@@ -154,6 +166,28 @@ IDEA_MEANINGS = {
         for l in idea.budget_lines
     ],
 }
+
+
+def initial_form_version(competition: Competition):
+    """The form a new idea is answered under: its first stage's form file where the workflow
+    declares stages, else the competition's application form."""
+    stage = workflow_for(competition.workflow).stage_of(competition_workflow_initial(competition))
+    if stage is not None:
+        return forms_ops.file_version(stage.form)
+    return forms_ops.version_for(competition, "application")
+
+
+def current_stage(idea: Idea):
+    """The application stage (workflow.definition.StageDef) the idea is at, or None where its
+    workflow declares no stages."""
+    return idea.workflow.stage_of(idea.state)
+
+
+def submission_window(idea: Idea) -> tuple:
+    """(opens, closes) of the submission window the idea is judged by: its current stage's
+    in the competition, else the competition's."""
+    stage = current_stage(idea)
+    return idea.competition.window(stage.key if stage is not None else None)
 
 
 def form_of(idea: Idea) -> FormDef:
@@ -654,7 +688,7 @@ def submit_idea(idea: Idea, actor, received_at) -> str:
     returns the reference number, read before the commit: reading it after would begin a new
     transaction, which in a SQLite request queues for the write lock a second time behind
     everyone else's submission."""
-    engine.fire(idea, idea.workflow.part("submit"), actor, "", received_at=received_at)
+    engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", received_at=received_at)
     reference = idea.reference
     db.session.commit()
     return reference
@@ -665,6 +699,41 @@ def submit_idea(idea: Idea, actor, received_at) -> str:
 def competition_open(idea: Idea, ctx) -> bool:
     # `received_at` is when the request arrived, so a slow server does not refuse it.
     return idea.competition.is_open(ctx.params.get("received_at") or ctx.now)
+
+
+@guard("stage_open", _l("The submission window of this stage is not open."),
+       _l("The current stage accepts submissions (within its window, Riga time)"))
+def stage_open(idea: Idea, ctx) -> bool:
+    opens, closes = submission_window(idea)
+    at = ctx.params.get("received_at") or ctx.now
+    return opens <= at < closes
+
+
+@effect("keep_revision", _l("Keeps the stage's submission as a frozen revision (its answers and form version)"))
+def keep_revision(idea: Idea, ctx) -> None:
+    """The answers as submitted, with their form version, kept unchanged: the concept stays
+    readable after the proposal is written. Also freezes the form version."""
+    stage = idea.workflow.stage_of(ctx.source) if ctx.source else None
+    at = ctx.params.get("received_at") or ctx.now
+    forms_ops.freeze(idea.form_version_id, at)
+    idea.revisions.append(
+        IdeaRevision(
+            stage=stage.key if stage is not None else "",
+            form_version_id=idea.form_version_id,
+            answers=current_answers(idea),
+            submitted_at=at,
+            submitted_by_id=getattr(ctx.actor, "id", None),
+        )
+    )
+
+
+@effect("open_stage", _l("Gives the idea the form of the stage it enters (its earlier answers stay)"))
+def open_stage(idea: Idea, ctx) -> None:
+    stage = idea.workflow.stage_of(idea.state)
+    if stage is None:
+        return
+    idea.form_version = forms_ops.file_version(stage.form)
+    sync_answers(idea)
 
 
 @guard("idea_complete", description=_l("Every required part of the application is filled in"))

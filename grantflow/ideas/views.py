@@ -187,6 +187,12 @@ def _attach(form: IdeaForm, problems: dict[str, str]) -> dict[str, str]:
     return attach_problems(form, problems, ops.ROW_KEY)
 
 
+def _window_open(idea) -> bool:
+    """Whether the idea's submission window (its stage's, else the competition's) is open now."""
+    opens, closes = ops.submission_window(idea)
+    return opens <= utcnow() < closes
+
+
 @bp.route("/apply/<int:idea_id>", methods=["GET"])
 @login_required
 def edit(idea_id: int):
@@ -202,7 +208,7 @@ def edit(idea_id: int):
 def _render_edit(idea, form, problems, check):
     _place_choices(form)
     loose = _attach(form, problems)
-    closes = idea.competition.closes_at
+    opens, closes = ops.submission_window(idea)
     now = utcnow()
     return render_template(
         "ideas/edit.html",
@@ -218,7 +224,8 @@ def _render_edit(idea, form, problems, check):
         confirm=ActionForm(formdata=None),
         last_day=riga(now).date() == riga(closes).date() and now < closes,
         seconds_left=max(0, int((closes - now).total_seconds())),
-        is_open=idea.competition.is_open(now),
+        is_open=opens <= now < closes,
+        closes_at=closes,
         max_mb=ops.MAX_ATTACHMENT_BYTES // (1024 * 1024),
     )
 
@@ -338,7 +345,7 @@ def confirm_submit(idea_id: int):
         idea=idea,
         form=ActionForm(formdata=None),
         missing=ops.missing_fields(idea),
-        is_open=idea.competition.is_open(utcnow()),
+        is_open=_window_open(idea),
         demo_data=idea.is_demo,
     )
 
@@ -482,7 +489,9 @@ def sections(idea_id: int):
         (url_for("ideas.section", idea_id=idea.id, key=s.key), pick(s.title, locale), _state_label(state), SECTION_STATES[state])
         for s, state in ops.section_states(idea)
     ]
-    return render_template("ideas/sections.html", idea=idea, items=items, is_open=idea.competition.is_open(utcnow()))
+    return render_template(
+        "ideas/sections.html", idea=idea, items=items, is_open=_window_open(idea), closes_at=ops.submission_window(idea)[1]
+    )
 
 
 def _render_section(idea, section, form, status=200):
@@ -608,7 +617,7 @@ def check_answers(idea_id: int):
         place_names=_place_names(idea),
         as_decimal=lambda v: Decimal(str(v)),
         as_date=date.fromisoformat,
-        is_open=idea.competition.is_open(utcnow()),
+        is_open=_window_open(idea),
     )
 
 

@@ -224,3 +224,34 @@ def test_saving_a_competition_moves_its_first_stage_window_with_it(app, factory)
     db.session.expire_all()
     stages = db.session.get(Competition, competition.id).stages
     assert stages[0].closes_at == later and stages[1].key == "proposal"
+
+
+def test_administrators_set_each_stages_window_in_riga_time_logged(client, factory):
+    from grantflow.adminlog.models import AdminLogEntry  # noqa: PLC0415 (kept beside its one use)
+    from tests.conftest import login  # noqa: PLC0415
+
+    competition = factory.competition(workflow="concept_proposal")
+    plain = factory.competition()
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    concept, proposal = competition.stages
+    page = client.get(f"/competitions/{competition.id}/stages").get_data(as_text=True)
+    assert "Koncepcija" in page and "Pilns projekts" in page and f'name="closes_{proposal.id}"' in page
+    assert f"/competitions/{competition.id}/stages" in client.get(f"/competitions/{competition.id}/rounds").get_data(as_text=True)
+    data = {f"opens_{concept.id}": "2027-01-10T09:00", f"closes_{concept.id}": "2027-02-10T17:00",
+            f"opens_{proposal.id}": "2027-04-01T09:00", f"closes_{proposal.id}": "2027-03-01T17:00"}  # fmt: skip
+    bad = client.post(f"/competitions/{competition.id}/stages", data=data)
+    assert bad.status_code == 422
+    body = bad.get_data(as_text=True)
+    assert "Posmam jānoslēdzas pēc tā atvēršanas." in body and 'value="2027-03-01T17:00"' in body  # nothing lost
+    data[f"closes_{proposal.id}"] = "2027-05-01T17:00"
+    assert client.post(f"/competitions/{competition.id}/stages", data=data).status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(Competition, competition.id)
+    assert saved.stages[1].closes_at.hour == 14  # 17:00 Riga (summer time) is 14:00 UTC
+    assert saved.closes_at == saved.stages[0].closes_at  # the first stage's window is the competition's
+    kinds = db.session.scalars(select(AdminLogEntry.kind).where(AdminLogEntry.kind == "stage_window_changed")).all()
+    assert len(kinds) == 2
+    # A competition of one stage says so.
+    assert "viens posms" in client.get(f"/competitions/{plain.id}/stages").get_data(as_text=True)

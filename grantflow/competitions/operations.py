@@ -166,6 +166,28 @@ log_kind("criteria_reordered", _l("Criteria reordered"))
 log_kind("round_added", _l("Review round added"))
 log_kind("round_changed", _l("Review round changed"))
 object_kind("review_round", _l("Review round"))
+log_kind("stage_window_changed", _l("Submission window of a stage changed"))
+object_kind("competition_stage", _l("Application stage"))
+STAGE_FIELDS = ("opens_at", "closes_at")
+
+
+def update_stages(competition: Competition, windows: dict) -> None:
+    """New submission windows {stage id: (opens, closes)}, each change logged. The first
+    stage's window is the competition's own, so it moves the competition's with it."""
+    for stage in competition.stages:
+        if stage.id not in windows:
+            continue
+        before = snapshot(stage, STAGE_FIELDS)
+        stage.opens_at, stage.closes_at = windows[stage.id]
+        if stage.position == competition.stages[0].position:
+            competition.opens_at, competition.closes_at = stage.opens_at, stage.closes_at
+        after = snapshot(stage, STAGE_FIELDS)
+        if after != before:
+            log("stage_window_changed", "competition_stage", stage.id, f"{competition.code}: {stage.label_lv}",
+                before=before, after=after)  # fmt: skip
+    db.session.commit()
+
+
 ROUND_FIELDS = ("label_lv", "label_en", "evaluation_closes_at")
 CRITERION_FIELDS = ("name_lv", "name_en", "guidance_lv", "guidance_en", "max_points", "weight")
 

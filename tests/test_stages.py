@@ -22,6 +22,7 @@ from grantflow.review import operations as review_ops
 from grantflow.review.models import CHECKLIST
 from grantflow.review.rounds import current_round
 from grantflow.workflow.definition import WorkflowError, load, parse
+from tests.conftest import login
 
 SHIPPED = ROOT / "workflows" / "concept_proposal.yaml"
 
@@ -110,7 +111,7 @@ def _fill_proposal(idea, applicant):
     )  # fmt: skip
 
 
-def test_a_concept_is_invited_to_a_full_proposal_reviewed_twice_and_funded(app, factory):
+def test_a_concept_is_invited_to_a_full_proposal_reviewed_twice_and_funded(app, client, factory):
     competition = factory.competition(workflow="concept_proposal")
     concept_stage, proposal_stage = competition.stages
     assert (concept_stage.key, proposal_stage.key) == ("concept", "proposal")
@@ -184,6 +185,14 @@ def test_a_concept_is_invited_to_a_full_proposal_reviewed_twice_and_funded(app, 
     assert proposal.answers["title"] == "Kopienas dārzs un darbnīca"
     assert proposal.answers["budget_lines"][0]["item"] == "Dēļi"
     assert idea.reference == reference  # one reference number through both stages
+    # The idea page shows both submissions as submitted, the newest first.
+    login(client, applicant.email)
+    page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert 'id="stage-submissions"' in page and f'id="revision-{concept.id}"' in page
+    assert page.index(f'id="revision-{proposal.id}"') < page.index(f'id="revision-{concept.id}"')
+    concept_part = page[page.index(f'id="revision-{concept.id}"'):]
+    assert "Aptuvenais prasītais finansējums" in concept_part and "900,00" in concept_part
+    assert "Kopienas dārzs</dd>" in concept_part.replace("\n", "").replace("  ", "")
 
     # The second round reviews the proposal; the board funds it.
     idea_ops.take_step(idea, "accept_proposal", admin)
@@ -228,7 +237,6 @@ def test_saving_a_competition_moves_its_first_stage_window_with_it(app, factory)
 
 def test_administrators_set_each_stages_window_in_riga_time_logged(client, factory):
     from grantflow.adminlog.models import AdminLogEntry  # noqa: PLC0415 (kept beside its one use)
-    from tests.conftest import login  # noqa: PLC0415
 
     competition = factory.competition(workflow="concept_proposal")
     plain = factory.competition()

@@ -190,6 +190,23 @@ def submission_window(idea: Idea) -> tuple:
     return idea.competition.window(stage.key if stage is not None else None)
 
 
+def place_names_of(documents) -> dict:
+    """{("municipality"|"parish", id): name} for every place the answers documents name (two
+    queries at most), so a kept revision shows the place it named, not the idea's current one."""
+    ids: dict[str, set] = {"municipality": set(), "parish": set()}
+    for answers in documents:
+        for value in (answers or {}).values():
+            if isinstance(value, dict) and set(value) == {"municipality", "parish"}:
+                for kind in ids:
+                    if isinstance(value[kind], int):
+                        ids[kind].add(value[kind])
+    names = {}
+    for kind, model in (("municipality", Municipality), ("parish", Parish)):
+        if ids[kind]:
+            names.update({(kind, i): n for i, n in db.session.execute(select(model.id, model.name).where(model.id.in_(ids[kind])))})
+    return names
+
+
 def form_of(idea: Idea) -> FormDef:
     """The application form the idea is answered under."""
     return idea.form_version.form if idea.form_version is not None else forms_ops.default_form("application")

@@ -87,6 +87,28 @@ def idea_panel(idea: Idea, user, roles) -> panels.Panel:
     )
 
 
+@panels.panel("stages", order=105)
+def stages_panel(idea: Idea, user, roles) -> panels.Panel | None:
+    """Each stage's submission as it was submitted (a concept stays readable after the full
+    proposal is written): its answers under the form version they were given under."""
+    if not idea.workflow.stages or not idea.revisions:
+        return None
+    stages = idea.workflow.stages
+    return panels.Panel(
+        "ideas/_revisions.html",
+        {
+            "idea": idea,
+            "revisions": [
+                (revision, stages.get(revision.stage), revision.form_version.form if revision.form_version else None)
+                for revision in reversed(idea.revisions)
+            ],
+            "place_names": ops.place_names_of(answers for answers in (r.answers for r in idea.revisions)),
+            "as_decimal": lambda v: Decimal(str(v)),
+            "as_date": date.fromisoformat,
+        },
+    )
+
+
 @bp.route("/ideas/<int:idea_id>/steps/<trigger>", methods=["POST"])
 @login_required
 def step(idea_id: int, trigger: str):

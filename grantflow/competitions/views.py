@@ -11,11 +11,11 @@ from grantflow.accounts.models import ADMINISTRATOR
 from grantflow.competitions import operations as ops
 from grantflow.competitions.forms import (
     DOCUMENT_KINDS,
-    stages_form,
     CompetitionForm,
     CriterionForm,
     DocumentForm,
     RoundForm,
+    stages_form,
     to_riga,
 )
 from grantflow.competitions.models import Competition, CompetitionDocument, Criterion, ReviewRound

@@ -396,7 +396,12 @@ def send_receipt(idea, ctx) -> None:
         "submitted": ctx.now.isoformat(),
         "actor_id": getattr(ctx.actor, "id", None),
     }
-    queue_mails(applicant_addresses(idea), "receipt", attachment_job=job, idea=idea)
+    # In a staged competition each stage's submission has its own receipt: it names the stage
+    # and the moment of this submission (submitted_at is the first stage's).
+    stage = idea.workflow.stage_of(ctx.source) if ctx.source else None
+    queue_mails(applicant_addresses(idea), "receipt", attachment_job=job, idea=idea,
+                stage=stage.label if stage is not None else None,
+                received=ctx.params.get("received_at") or ctx.now)  # fmt: skip
 
 
 @attachment_maker(RECEIPT_COPY)

@@ -73,11 +73,15 @@ def show(idea_id: int):
 @panels.panel("idea", order=100)
 def idea_panel(idea: Idea, user, roles) -> panels.Panel:
     """The idea's content, its files and the other areas' (documents), the way back to editing."""
+    can_edit = idea.can_edit(user)
+    stage = ops.current_stage(idea) if can_edit else None
     return panels.Panel(
         "ideas/_idea_panels.html",
         {
             "idea": idea,
-            "can_edit": idea.can_edit(user),
+            "can_edit": can_edit,
+            # A stage not yet submitted (an invited full proposal) is new, not returned.
+            "new_stage": stage if stage is not None and all(r.stage != stage.key for r in idea.revisions) else None,
             "target_group_labels": TARGET_GROUP_LABELS,
             "partner_kinds": PARTNER_KINDS,
             "attachment_purposes": ATTACHMENT_PURPOSES,

@@ -261,15 +261,17 @@ def save_competition(competition: Competition | None, data: dict) -> Competition
                 message = _("The budget cannot be less than is already committed to funded ideas: %(committed)s.",
                             committed=format_money(spent))  # fmt: skip
                 raise Refused(fields={"budget": message})
-        for name, value in data.items():
-            if name != "evaluation_closes_at" or competition.rounds:
-                setattr(competition, name, value)
-        add_stages(competition)
-        # The competition's window is its first stage's.
-        for stage in competition.stages[:1]:
-            stage.opens_at, stage.closes_at = competition.opens_at, competition.closes_at
-        log("competition_changed", "competition", competition.id, competition.code, before=before,
-            after=snapshot(competition, data))  # fmt: skip
+        has_rounds = bool(competition.rounds)  # loaded before anything changes: a taken code
+        with db.session.no_autoflush:  # fails at the commit below (a clear message), not in a lazy load
+            for name, value in data.items():
+                if name != "evaluation_closes_at" or has_rounds:
+                    setattr(competition, name, value)
+            # The competition's window is its first stage's.
+            add_stages(competition)
+            for stage in competition.stages[:1]:
+                stage.opens_at, stage.closes_at = competition.opens_at, competition.closes_at
+            log("competition_changed", "competition", competition.id, competition.code, before=before,
+                after=snapshot(competition, data))  # fmt: skip
     try:
         db.session.commit()
     except IntegrityError:

@@ -43,7 +43,7 @@ EXPECT = {
     "accounts.resend_confirmation": E(PUBLIC, PUBLIC), "accounts.reset_password": E(PUBLIC, PUBLIC),
     "competitions.change_criterion": E(post=ADMIN), "competitions.criteria": E(ADMIN, ADMIN),
     "competitions.edit": E(ADMIN, ADMIN), "competitions.edit_criterion": E(ADMIN, ADMIN),
-    "competitions.new": E(ADMIN, ADMIN), "competitions.rounds": E(ADMIN, ADMIN), "competitions.edit_round": E(ADMIN, ADMIN), "competitions.workflow": E(ADMIN), "competitions.workflow_svg": E(ADMIN),
+    "competitions.new": E(ADMIN, ADMIN), "competitions.rounds": E(ADMIN, ADMIN), "competitions.stages": E(ADMIN, ADMIN), "competitions.edit_round": E(ADMIN, ADMIN), "competitions.workflow": E(ADMIN), "competitions.workflow_svg": E(ADMIN),
     "documents.download": E(A | {"municipality", "administrator"}),
     "documents.issue": E(post=ADMIN), "documents.start_batch": E(post=ADMIN),
     "documents.latest": E(A | {"municipality", "administrator"}),

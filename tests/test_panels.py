@@ -14,7 +14,7 @@ QUERYING_HELPERS = {
 
 
 def test_the_areas_register_the_idea_page_panels_in_order(app):
-    assert panels.registered() == ["idea", "messages", "report", "evaluation", "funding", "payments", "amendments", "documents"]
+    assert panels.registered() == ["idea", "stages", "messages", "report", "evaluation", "funding", "payments", "amendments", "documents"]
 
 
 def test_the_template_context_asks_the_database_nothing(app, factory):

@@ -129,3 +129,32 @@ class RoundForm(Form):
             "label_en": self.label_en.data.strip(),
             "evaluation_closes_at": to_utc(self.evaluation_closes_at.data),
         }
+
+
+def stages_form(stages, data: dict | None = None) -> Form:
+    """The submission windows of a competition's stages: an opening and a closing moment (Riga
+    time) per stage, fields named opens_<id> and closes_<id>."""
+
+    class StagesForm(Form):
+        def validate(self, extra_validators=None) -> bool:
+            valid = super().validate(extra_validators)
+            for stage in stages:
+                opens, closes = self[f"opens_{stage.id}"], self[f"closes_{stage.id}"]
+                if opens.data and closes.data and closes.data <= opens.data:
+                    closes.errors.append(_l("A stage must close after it opens."))
+                    valid = False
+            return valid
+
+        def windows(self) -> dict:
+            """{stage id: (opens, closes)} in UTC."""
+            return {
+                stage.id: (to_utc(self[f"opens_{stage.id}"].data), to_utc(self[f"closes_{stage.id}"].data))
+                for stage in stages
+            }
+
+    for stage in stages:
+        setattr(StagesForm, f"opens_{stage.id}",
+                DateTimeLocalField(_l("Opens (Riga time)"), format=RIGA_TIME, validators=[InputRequired()]))  # fmt: skip
+        setattr(StagesForm, f"closes_{stage.id}",
+                DateTimeLocalField(_l("Closes (Riga time)"), format=RIGA_TIME, validators=[InputRequired()]))  # fmt: skip
+    return StagesForm(data=data or {})

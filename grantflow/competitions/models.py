@@ -57,6 +57,10 @@ class Competition(db.Model):
     rounds: Mapped[list["ReviewRound"]] = relationship(
         back_populates="competition", order_by="ReviewRound.position", cascade="all, delete-orphan"
     )
+    # The submission windows of the application stages its workflow declares (`stages:`).
+    stages: Mapped[list["CompetitionStage"]] = relationship(
+        back_populates="competition", order_by="CompetitionStage.position", cascade="all, delete-orphan"
+    )
 
     @property
     def evaluation_closes_at(self) -> datetime | None:
@@ -83,6 +87,17 @@ class Competition(db.Model):
     def can_see_reviews(self, user) -> bool:
         """The ranking and its exports."""
         return capable(user, "see_reviews")
+
+    def stage(self, key: str) -> "CompetitionStage | None":
+        return next((s for s in self.stages if s.key == key), None)
+
+    def window(self, stage_key: str | None) -> tuple[datetime, datetime]:
+        """(opens, closes) of the submission window of the stage `stage_key`: the stage's own,
+        or the competition's where there is no stage or it has no window of its own."""
+        stage = self.stage(stage_key) if stage_key else None
+        if stage is None:
+            return self.opens_at, self.closes_at
+        return stage.opens_at, stage.closes_at
 
     def round(self, key: str) -> "ReviewRound | None":
         return next((r for r in self.rounds if r.key == key), None)
@@ -124,6 +139,37 @@ class ReviewRound(db.Model):
 
     def label(self, locale: str) -> str:
         return self.label_en if locale == "en" and self.label_en else self.label_lv
+
+    def __str__(self) -> str:
+        return self.label_lv
+
+
+class CompetitionStage(db.Model):
+    """The submission window, in the competition, of one application stage its workflow
+    declares (a concept, then an invited full proposal): set per competition like its deadline,
+    stored UTC, shown and edited in Riga time."""
+
+    __tablename__ = "competition_stages"
+    __table_args__ = (
+        UniqueConstraint("competition_id", "key", name="uq_competition_stages_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    label_lv: Mapped[str] = mapped_column(String(200))
+    label_en: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column()
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    competition: Mapped[Competition] = relationship(back_populates="stages")
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" and self.label_en else self.label_lv
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens_at <= now < self.closes_at
 
     def __str__(self) -> str:
         return self.label_lv

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from grantflow.adminlog.operations import log_kind, object_kind, snapshot
 from grantflow.adminlog.operations import record as log
-from grantflow.competitions.models import Competition, CompetitionDocument, Criterion, ReviewRound
+from grantflow.competitions.models import Competition, CompetitionDocument, CompetitionStage, Criterion, ReviewRound
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.i18n import format_money
@@ -60,8 +61,38 @@ def add_rounds(competition: Competition) -> list[ReviewRound]:
     return added
 
 
+# A later stage's window until an administrator sets it: from the competition's deadline, this long.
+LATER_STAGE_WINDOW = timedelta(days=60)
+
+
+def add_stages(competition: Competition) -> list[CompetitionStage]:
+    """Give the competition a submission window for every application stage its workflow
+    declares that it lacks: the first stage's is the competition's own window, a later one's
+    opens at the competition's deadline. Returns the stages added; a workflow without stages
+    (or one that did not load) adds none."""
+    try:
+        declared = workflow_for(competition.workflow).stages
+    except WorkflowUnavailable:
+        return []
+    added = []
+    have = {s.key for s in competition.stages}
+    for spec in declared.values():
+        if spec.key in have:
+            continue
+        first = spec.position == 1
+        stage = CompetitionStage(
+            key=spec.key, label_lv=spec.label["lv"], label_en=spec.label["en"], position=spec.position,
+            opens_at=competition.opens_at if first else competition.closes_at,
+            closes_at=competition.closes_at if first else competition.closes_at + LATER_STAGE_WINDOW,
+        )  # fmt: skip
+        competition.stages.append(stage)
+        added.append(stage)
+    return added
+
+
 def add_default_criteria(competition: Competition) -> None:
-    """The workflow's review rounds, each with the default criteria."""
+    """The workflow's review rounds, each with the default criteria, and its stages' windows."""
+    add_stages(competition)
     for review_round in add_rounds(competition):
         _default_criteria(competition, review_round)
 
@@ -135,6 +166,28 @@ log_kind("criteria_reordered", _l("Criteria reordered"))
 log_kind("round_added", _l("Review round added"))
 log_kind("round_changed", _l("Review round changed"))
 object_kind("review_round", _l("Review round"))
+log_kind("stage_window_changed", _l("Submission window of a stage changed"))
+object_kind("competition_stage", _l("Application stage"))
+STAGE_FIELDS = ("opens_at", "closes_at")
+
+
+def update_stages(competition: Competition, windows: dict) -> None:
+    """New submission windows {stage id: (opens, closes)}, each change logged. The first
+    stage's window is the competition's own, so it moves the competition's with it."""
+    for stage in competition.stages:
+        if stage.id not in windows:
+            continue
+        before = snapshot(stage, STAGE_FIELDS)
+        stage.opens_at, stage.closes_at = windows[stage.id]
+        if stage.position == competition.stages[0].position:
+            competition.opens_at, competition.closes_at = stage.opens_at, stage.closes_at
+        after = snapshot(stage, STAGE_FIELDS)
+        if after != before:
+            log("stage_window_changed", "competition_stage", stage.id, f"{competition.code}: {stage.label_lv}",
+                before=before, after=after)  # fmt: skip
+    db.session.commit()
+
+
 ROUND_FIELDS = ("label_lv", "label_en", "evaluation_closes_at")
 CRITERION_FIELDS = ("name_lv", "name_en", "guidance_lv", "guidance_en", "max_points", "weight")
 
@@ -164,6 +217,7 @@ def _criteria_open(review_round: ReviewRound) -> None:
 def sync_rounds(competition: Competition) -> list[ReviewRound]:
     """Add the rounds the competition's workflow declares and it lacks, each with the default
     criteria (logged)."""
+    add_stages(competition)
     added = add_rounds(competition)
     for review_round in added:
         _default_criteria(competition, review_round)
@@ -217,6 +271,10 @@ def save_competition(competition: Competition | None, data: dict) -> Competition
             for name, value in data.items():
                 if name != "evaluation_closes_at" or has_rounds:
                     setattr(competition, name, value)
+            # The competition's window is its first stage's.
+            add_stages(competition)
+            for stage in competition.stages[:1]:
+                stage.opens_at, stage.closes_at = competition.opens_at, competition.closes_at
             log("competition_changed", "competition", competition.id, competition.code, before=before,
                 after=snapshot(competition, data))  # fmt: skip
     try:

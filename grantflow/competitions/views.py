@@ -15,6 +15,7 @@ from grantflow.competitions.forms import (
     CriterionForm,
     DocumentForm,
     RoundForm,
+    stages_form,
     to_riga,
 )
 from grantflow.competitions.models import Competition, CompetitionDocument, Criterion, ReviewRound
@@ -192,6 +193,26 @@ def rounds(competition_id: int):
     return render_template(
         "competitions/rounds.html", competition=competition, action=form, missing=missing, declared=declared
     )
+
+
+@bp.route("/competitions/<int:competition_id>/stages", methods=["GET", "POST"])
+@role_required(ADMINISTRATOR)
+def stages(competition_id: int):
+    """The submission windows of the application stages the competition's workflow declares
+    (a concept, then a full proposal), in Riga time."""
+    competition = _competition(competition_id)
+    data = {}
+    if request.method == "GET":
+        for stage in competition.stages:
+            data[f"opens_{stage.id}"] = to_riga(stage.opens_at)
+            data[f"closes_{stage.id}"] = to_riga(stage.closes_at)
+    form = stages_form(competition.stages, data)
+    if competition.stages and form.validate_on_submit():
+        ops.update_stages(competition, form.windows())
+        flash(_("The submission windows are saved."), "success")
+        return redirect(url_for("competitions.stages", competition_id=competition.id), code=303)
+    status = 422 if request.method == "POST" and competition.stages else 200
+    return render_template("competitions/stages.html", competition=competition, form=form), status
 
 
 @bp.route("/competitions/<int:competition_id>/rounds/<int:round_id>/edit", methods=["GET", "POST"])

@@ -39,7 +39,7 @@ from grantflow.reports import operations as reports_ops
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.review.models import Assignment, EligibilityCheck, Recommendation, Review, ReviewStatus, Score
 from grantflow.review.operations import refresh_score, weighted_total
-from grantflow.review.rounds import current_round_id
+from grantflow.review.rounds import current_round, current_round_id
 from grantflow.territory.models import Municipality, Parish
 from grantflow.territory.operations import load_territories
 from grantflow.workflow import engine
@@ -131,6 +131,9 @@ def _load() -> Loaded:
         created = True
     if db.session.scalar(select(Competition.id).where(Competition.code == "DK-2026")) is None:
         _open_competition(users, admin, evaluators)
+        created = True
+    if db.session.scalar(select(Competition.id).where(Competition.code == "KP-2026")) is None:
+        _two_stage_competition(users, admin, evaluators)
         created = True
     _rules_documents(admin)
     db.session.flush()
@@ -264,8 +267,9 @@ def _new_idea(competition, org, spec, contact) -> Idea:
     idea.partners = [Partner(position=1, name=authority_name(municipality), kind="municipality",
                              contribution="Telpas un inventāra uzglabāšana")]  # fmt: skip
     _budget(idea, Decimal(spec["amount"]))
-    # Given under the competition's application form, the whole answers document written.
-    idea.form_version = forms_ops.version_for(competition, "application")
+    # Given under the competition's application form (its first stage's, in a staged
+    # competition), the whole answers document written.
+    idea.form_version = ideas_ops.initial_form_version(competition)
     ideas_ops.sync_answers(idea)
     db.session.add(idea)
     db.session.flush()
@@ -367,7 +371,7 @@ def _lifecycle(idea, path: list[str], users: dict, start: datetime, report: dict
             rejected = workflow.part("reject") in path or "reject" in path
             base = 3 if rejected else 6 + idea.id % 4  # rejected ideas scored low
             for number, evaluator in enumerate(evaluators[:2]):
-                points = [min(10, base + (number + k) % 3) for k in range(len(idea.competition.criteria))]
+                points = [min(10, base + (number + k) % 3) for k in range(len(current_round(idea).criteria))]
                 _review(idea, evaluator, admin, points, when, submit=not users.get("partial"))
                 users["partial"] = False
             engine.settle(idea, at=when)
@@ -398,6 +402,7 @@ COMMENTS = {
     "reject": "Idejas vērtējums ir zemāks par atbalstīto ideju vērtējumu.",
     "screen_reject": "Pieteicējs nav no programmas teritorijas.",
     "return_for_changes": "Lūdzu, precizējiet budžetu.",
+    "decline_concept": "Koncepcija ir laba, taču citas vairāk atbilst konkursa mērķiem.",
 }
 GAPS = {"fund": 14, "accept_report": 150, "close": 20}
 FUNDED_PATH = ["submit", "screen_accept", "reviews", "fund", "accept_report", "close"]
@@ -479,6 +484,50 @@ def _open_competition(users_by_email: dict, admin: User, evaluators: list[User])
             _lifecycle(idea, entry["path"], users, target.closes_at - timedelta(days=6), entry.get("report"), gaps={})
         if entry.get("documents"):
             _documents(idea, admin, municipality_rep)
+
+
+def _two_stage_competition(users_by_email: dict, admin: User, evaluators: list[User]) -> None:
+    """KP-2026 on the two-stage workflow (concept_proposal): the concepts' window closed 40 days
+    ago and they were reviewed in the first round; the full proposals' window is open now (it
+    closes in 25 days) and some are in the second round. The demo applicant's concept was
+    invited: its full proposal is theirs to write."""
+    now = utcnow()
+    spec = yaml.safe_load(OPEN_FILE.read_text(encoding="utf-8"))["two_stage"]
+    opens = at_riga((now - timedelta(days=100)).astimezone(RIGA).date(), 9)
+    closes = datetime.combine((now - timedelta(days=40)).astimezone(RIGA).date(), time(23, 59), tzinfo=RIGA).astimezone(UTC)
+    competition = _competition(
+        "KP-2026", spec["title_lv"], spec["title_en"], opens, closes, "40000.00", "2000.00", "6000.00",
+        workflow="concept_proposal",
+    )  # fmt: skip
+    proposal = competition.stage("proposal")
+    proposal.opens_at = closes + timedelta(days=10)
+    proposal.closes_at = datetime.combine((now + timedelta(days=25)).astimezone(RIGA).date(), time(23, 59),
+                                          tzinfo=RIGA).astimezone(UTC)  # fmt: skip
+    competition.round("concept").evaluation_closes_at = closes + timedelta(days=9)
+    competition.round("proposal").evaluation_closes_at = now + timedelta(days=35)
+    competition.report_due = (now + timedelta(days=300)).astimezone(RIGA).date()
+    applicant = users_by_email["pieteicejs@demo.grantflow.lv"]
+    for entry in spec["ideas"]:
+        municipality = _municipality(entry["municipality"])
+        org = _organisation(entry["organisation"], entry["legal_form"], municipality, _parish(municipality, entry.get("parish")))
+        if entry.get("demo_applicant"):
+            if not any(m.user_id == applicant.id for m in org.memberships):
+                db.session.add(Membership(user=applicant, organisation=org))
+                db.session.flush()
+            contact = applicant
+        else:
+            contact = _contact(org)
+        idea = _new_idea(competition, org, entry, contact)
+        users = {"admin": admin, "contact": contact, "evaluators": evaluators}
+        path = entry["path"]
+        partial = entry.get("partial_reviews", False) and path[-1] == "reviews"
+        # The concept submitted in its window's last days; the proposal once its window opened.
+        _lifecycle(idea, path[:-1] if partial else path, users, closes - timedelta(days=6), gaps={"submit_proposal": 14})
+        if partial:  # the second round half done: one review in, one still being written
+            points = [7] * len(current_round(idea).criteria)
+            _review(idea, evaluators[0], admin, points, now - timedelta(days=2))
+            _review(idea, evaluators[1], admin, points, now - timedelta(days=2), submit=False)
+    db.session.flush()
 
 
 def _documents(idea: Idea, admin: User, representative: User) -> None:

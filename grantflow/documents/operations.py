@@ -398,7 +398,12 @@ def send_receipt(idea, ctx) -> None:
     }
     # The addresses may have been read before the submission began writing (ideas.operations.submit_idea).
     recipients = ctx.params["recipients"] if "recipients" in ctx.params else applicant_addresses(idea)
-    queue_mails(recipients, "receipt", attachment_job=job, idea=idea)
+    # In a staged competition each stage's submission has its own receipt: it names the stage
+    # and the moment of this submission (submitted_at is the first stage's).
+    stage = idea.workflow.stage_of(ctx.source) if ctx.source else None
+    queue_mails(recipients, "receipt", attachment_job=job, idea=idea,
+                stage=stage.label if stage is not None else None,
+                received=ctx.params.get("received_at") or ctx.now)  # fmt: skip
 
 
 @attachment_maker(RECEIPT_COPY)

@@ -129,6 +129,11 @@ class Idea(db.Model):
         primaryjoin="and_(Idea.id == Attachment.idea_id, Attachment.report_id.is_(None))",
     )
 
+    # The frozen submissions of its stages (a concept, then a full proposal), oldest first.
+    revisions: Mapped[list["IdeaRevision"]] = relationship(
+        back_populates="idea", order_by="IdeaRevision.id", cascade="all, delete-orphan"
+    )
+
     # --- workflow -------------------------------------------------------------------------
     @property
     def workflow(self):
@@ -257,6 +262,25 @@ def _municipality(idea: Idea, user) -> bool:
         and idea.municipality_id in user.municipality_ids()
         and idea.has_tag("filed")
     )
+
+
+class IdeaRevision(db.Model):
+    """One stage's submission as it was submitted: its answers document and the form version
+    it was given under, never changed afterwards, so the concept stays readable after the
+    proposal is written. A stage returned for changes and submitted again adds another."""
+
+    __tablename__ = "idea_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(40))
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
+    answers: Mapped[dict] = mapped_column(JSON)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    idea: Mapped[Idea] = relationship(back_populates="revisions")
+    form_version: Mapped[FormVersion | None] = relationship()
 
 
 class IdeaActivity(db.Model):

@@ -21,7 +21,16 @@ from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.uploads import check_file
 from grantflow.ideas import parsing
-from grantflow.ideas.models import PARTNER_KINDS, TARGET_GROUPS, Attachment, BudgetLine, Idea, IdeaActivity, Partner
+from grantflow.ideas.models import (
+    PARTNER_KINDS,
+    TARGET_GROUPS,
+    Attachment,
+    BudgetLine,
+    Idea,
+    IdeaActivity,
+    IdeaRevision,
+    Partner,
+)
 from grantflow.mail.operations import queue_mails
 from grantflow.organisations.models import Membership
 from grantflow.questionnaires import answers as form_answers
@@ -78,7 +87,10 @@ def raw_problems(raw: dict | None) -> dict[str, str]:
 
 
 def recompute_budget(idea: Idea) -> None:
-    """The requested grant and the own contribution are the server's sums of the lines."""
+    """The requested grant and the own contribution are the server's sums of the lines (in a
+    form that asks budget lines; a concept's form asks the amount itself)."""
+    if not any(q.meaning == "budget_lines" for q in form_of(idea).questions):
+        return
     idea.requested_amount = sum((l.total for l in idea.budget_lines if not l.own), ZERO)
     idea.own_contribution = sum((l.total for l in idea.budget_lines if l.own), ZERO)
 
@@ -105,7 +117,7 @@ def create_idea(competition: Competition, organisation, actor, now) -> Idea:
         parish_id=organisation.parish_id,
         draft_raw={},
         answers={},
-        form_version=forms_ops.version_for(competition, "application"),
+        form_version=initial_form_version(competition),
     )
     idea.activities = [IdeaActivity(position=1)]
     idea.budget_lines = [BudgetLine(position=1)]
@@ -155,6 +167,45 @@ IDEA_MEANINGS = {
         for l in idea.budget_lines
     ],
 }
+
+
+def initial_form_version(competition: Competition):
+    """The form a new idea is answered under: its first stage's form file where the workflow
+    declares stages, else the competition's application form."""
+    stage = workflow_for(competition.workflow).stage_of(competition_workflow_initial(competition))
+    if stage is not None:
+        return forms_ops.file_version(stage.form)
+    return forms_ops.version_for(competition, "application")
+
+
+def current_stage(idea: Idea):
+    """The application stage (workflow.definition.StageDef) the idea is at, or None where its
+    workflow declares no stages."""
+    return idea.workflow.stage_of(idea.state)
+
+
+def submission_window(idea: Idea) -> tuple:
+    """(opens, closes) of the submission window the idea is judged by: its current stage's
+    in the competition, else the competition's."""
+    stage = current_stage(idea)
+    return idea.competition.window(stage.key if stage is not None else None)
+
+
+def place_names_of(documents) -> dict:
+    """{("municipality"|"parish", id): name} for every place the answers documents name (two
+    queries at most), so a kept revision shows the place it named, not the idea's current one."""
+    ids: dict[str, set] = {"municipality": set(), "parish": set()}
+    for answers in documents:
+        for value in (answers or {}).values():
+            if isinstance(value, dict) and set(value) == {"municipality", "parish"}:
+                for kind in ids:
+                    if isinstance(value[kind], int):
+                        ids[kind].add(value[kind])
+    names = {}
+    for kind, model in (("municipality", Municipality), ("parish", Parish)):
+        if ids[kind]:
+            names.update({(kind, i): n for i, n in db.session.execute(select(model.id, model.name).where(model.id.in_(ids[kind])))})
+    return names
 
 
 def form_of(idea: Idea) -> FormDef:
@@ -671,7 +722,7 @@ def submit_idea(idea: Idea, actor, received_at, recipients: list[tuple[str, str]
     params = {"received_at": received_at}
     if recipients is not None:
         params["recipients"] = recipients
-    engine.fire(idea, idea.workflow.part("submit"), actor, "", **params)
+    engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", **params)
     reference = idea.reference
     db.session.commit()
     return reference
@@ -682,6 +733,41 @@ def submit_idea(idea: Idea, actor, received_at, recipients: list[tuple[str, str]
 def competition_open(idea: Idea, ctx) -> bool:
     # `received_at` is when the request arrived, so a slow server does not refuse it.
     return idea.competition.is_open(ctx.params.get("received_at") or ctx.now)
+
+
+@guard("stage_open", _l("The submission window of this stage is not open."),
+       _l("The current stage accepts submissions (within its window, Riga time)"))
+def stage_open(idea: Idea, ctx) -> bool:
+    opens, closes = submission_window(idea)
+    at = ctx.params.get("received_at") or ctx.now
+    return opens <= at < closes
+
+
+@effect("keep_revision", _l("Keeps the stage's submission as a frozen revision (its answers and form version)"))
+def keep_revision(idea: Idea, ctx) -> None:
+    """The answers as submitted, with their form version, kept unchanged: the concept stays
+    readable after the proposal is written. Also freezes the form version."""
+    stage = idea.workflow.stage_of(ctx.source) if ctx.source else None
+    at = ctx.params.get("received_at") or ctx.now
+    forms_ops.freeze(idea.form_version_id, at)
+    idea.revisions.append(
+        IdeaRevision(
+            stage=stage.key if stage is not None else "",
+            form_version_id=idea.form_version_id,
+            answers=current_answers(idea),
+            submitted_at=at,
+            submitted_by_id=getattr(ctx.actor, "id", None),
+        )
+    )
+
+
+@effect("open_stage", _l("Gives the idea the form of the stage it enters (its earlier answers stay)"))
+def open_stage(idea: Idea, ctx) -> None:
+    stage = idea.workflow.stage_of(idea.state)
+    if stage is None:
+        return
+    idea.form_version = forms_ops.file_version(stage.form)
+    sync_answers(idea)
 
 
 @guard("idea_complete", description=_l("Every required part of the application is filled in"))

@@ -75,16 +75,42 @@ def show(idea_id: int):
 @panels.panel("idea", order=100)
 def idea_panel(idea: Idea, user, roles) -> panels.Panel:
     """The idea's content, its files and the other areas' (documents), the way back to editing."""
+    can_edit = idea.can_edit(user)
+    stage = ops.current_stage(idea) if can_edit else None
     return panels.Panel(
         "ideas/_idea_panels.html",
         {
             "idea": idea,
-            "can_edit": idea.can_edit(user),
+            "can_edit": can_edit,
+            # A stage not yet submitted (an invited full proposal) is new, not returned.
+            "new_stage": stage if stage is not None and all(r.stage != stage.key for r in idea.revisions) else None,
             "target_group_labels": TARGET_GROUP_LABELS,
             "partner_kinds": PARTNER_KINDS,
             "attachment_purposes": ATTACHMENT_PURPOSES,
             "files": panels.files_of(idea, user),
             "attachments": idea.attachments,
+        },
+    )
+
+
+@panels.panel("stages", order=105)
+def stages_panel(idea: Idea, user, roles) -> panels.Panel | None:
+    """Each stage's submission as it was submitted (a concept stays readable after the full
+    proposal is written): its answers under the form version they were given under."""
+    if not idea.workflow.stages or not idea.revisions:
+        return None
+    stages = idea.workflow.stages
+    return panels.Panel(
+        "ideas/_revisions.html",
+        {
+            "idea": idea,
+            "revisions": [
+                (revision, stages.get(revision.stage), revision.form_version.form if revision.form_version else None)
+                for revision in reversed(idea.revisions)
+            ],
+            "place_names": ops.place_names_of(answers for answers in (r.answers for r in idea.revisions)),
+            "as_decimal": lambda v: Decimal(str(v)),
+            "as_date": date.fromisoformat,
         },
     )
 
@@ -189,6 +215,12 @@ def _attach(form: IdeaForm, problems: dict[str, str]) -> dict[str, str]:
     return attach_problems(form, problems, ops.ROW_KEY)
 
 
+def _window_open(idea) -> bool:
+    """Whether the idea's submission window (its stage's, else the competition's) is open now."""
+    opens, closes = ops.submission_window(idea)
+    return opens <= utcnow() < closes
+
+
 @bp.route("/apply/<int:idea_id>", methods=["GET"])
 @login_required
 def edit(idea_id: int):
@@ -204,7 +236,7 @@ def edit(idea_id: int):
 def _render_edit(idea, form, problems, check):
     _place_choices(form)
     loose = _attach(form, problems)
-    closes = idea.competition.closes_at
+    opens, closes = ops.submission_window(idea)
     now = utcnow()
     return render_template(
         "ideas/edit.html",
@@ -220,7 +252,8 @@ def _render_edit(idea, form, problems, check):
         confirm=ActionForm(formdata=None),
         last_day=riga(now).date() == riga(closes).date() and now < closes,
         seconds_left=max(0, int((closes - now).total_seconds())),
-        is_open=idea.competition.is_open(now),
+        is_open=opens <= now < closes,
+        closes_at=closes,
         max_mb=ops.MAX_ATTACHMENT_BYTES // (1024 * 1024),
     )
 
@@ -343,7 +376,7 @@ def confirm_submit(idea_id: int):
         idea=idea,
         form=ActionForm(formdata=None),
         missing=ops.missing_fields(idea),
-        is_open=idea.competition.is_open(utcnow()),
+        is_open=_window_open(idea),
         demo_data=idea.is_demo,
     )
 
@@ -488,7 +521,9 @@ def sections(idea_id: int):
         (url_for("ideas.section", idea_id=idea.id, key=s.key), pick(s.title, locale), _state_label(state), SECTION_STATES[state])
         for s, state in ops.section_states(idea)
     ]
-    return render_template("ideas/sections.html", idea=idea, items=items, is_open=idea.competition.is_open(utcnow()))
+    return render_template(
+        "ideas/sections.html", idea=idea, items=items, is_open=_window_open(idea), closes_at=ops.submission_window(idea)[1]
+    )
 
 
 def _render_section(idea, section, form, status=200):
@@ -614,7 +649,7 @@ def check_answers(idea_id: int):
         place_names=_place_names(idea),
         as_decimal=lambda v: Decimal(str(v)),
         as_date=date.fromisoformat,
-        is_open=idea.competition.is_open(utcnow()),
+        is_open=_window_open(idea),
     )
 
 

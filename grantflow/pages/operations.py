@@ -5,10 +5,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from grantflow.core.extensions import db
-from grantflow.core.i18n import format_day, format_when
+from grantflow.core.i18n import format_day, format_when, pick
 from grantflow.core.types import utcnow
 from grantflow.documents.operations import documents_for_ideas
 from grantflow.ideas.models import Idea
+from grantflow.ideas.operations import current_stage, submission_window
 from grantflow.reports.models import Report, ReportStatus
 from grantflow.workflow.models import AuditEntry
 
@@ -66,6 +67,17 @@ def next_step(idea, report) -> tuple[str, str | None] | None:
 
 
     competition = idea.competition
+    stage = current_stage(idea) if idea.has_tag("editable") else None
+    if stage is not None:
+        # A staged competition (a concept, then a full proposal): the current stage's window.
+        opens, closes = submission_window(idea)
+        now, name = utcnow(), pick(stage.label)
+        if now < opens:
+            return _("%(stage)s: submissions open on %(when)s (Riga time).", stage=name, when=format_when(opens)), None
+        if now >= closes:
+            return _("%(stage)s: the submission window has closed; this draft can no longer be submitted.", stage=name), None
+        text = _("%(stage)s: fill in and submit by %(when)s (Riga time).", stage=name, when=format_when(closes))
+        return text, url_for("ideas.edit", idea_id=idea.id)
     if idea.has_tag("editable"):
         if not competition.is_open(utcnow()):
             return _("The competition has closed; this draft can no longer be submitted."), None

@@ -25,15 +25,20 @@ log_kind("form_edited", _l("Form edited"))
 
 
 @cache
+def file_form(filename: str) -> FormDef:
+    """The form file `filename` in workflows/forms, loaded once (a broken one raises FormError)."""
+    return load(FORMS_DIR / filename)
+
+
 def default_form(kind: str) -> FormDef:
-    """The default form file of `kind`, loaded once (a broken one raises FormError)."""
-    return load(FORMS_DIR / DEFAULT_FORMS[kind])
+    """The default form file of `kind`."""
+    return file_form(DEFAULT_FORMS[kind])
 
 
-def default_version(kind: str) -> FormVersion:
-    """The version of the default form file as it is now: the latest stored version of its
+def file_version(filename: str) -> FormVersion:
+    """The version of the form file `filename` as it is now: the latest stored version of its
     name when that says the same, else a new version (added to the session, not committed)."""
-    form = default_form(kind)
+    form = file_form(filename)
     latest = db.session.scalars(
         select(FormVersion).where(FormVersion.name == form.name).order_by(FormVersion.number.desc()).limit(1)
     ).first()
@@ -44,11 +49,16 @@ def default_version(kind: str) -> FormVersion:
         number=(latest.number + 1) if latest else 1,
         kind=form.kind,
         definition=copy.deepcopy(form.as_json()),
-        source=f"workflows/forms/{DEFAULT_FORMS[kind]}",
+        source=f"workflows/forms/{filename}",
     )
     db.session.add(version)
     db.session.flush()
     return version
+
+
+def default_version(kind: str) -> FormVersion:
+    """The version of the default form file of `kind` as it is now (file_version)."""
+    return file_version(DEFAULT_FORMS[kind])
 
 
 def version_for(competition, kind: str) -> FormVersion:

@@ -79,6 +79,24 @@ class RoundDef:
 ROUND_KEYS = {"label", "opens"}
 
 
+@dataclass(frozen=True)
+class StageDef:
+    """A stage of the application the workflow declares (a concept, then a full proposal): its
+    key (a competition's submission window for it has it), labels, the form file the applicant
+    fills in at it, the editable states where that form is filled in, and the trigger that
+    submits it (the stage's own submit part)."""
+
+    key: str
+    label: dict
+    form: str
+    states: tuple
+    submit: str
+    position: int
+
+
+STAGE_KEYS = {"label", "form", "states", "submit"}
+
+
 @dataclass
 class Workflow:
     name: str
@@ -95,6 +113,21 @@ class Workflow:
     # round key -> RoundDef, in the order of the file; state -> the key of its current round
     rounds: dict[str, RoundDef] = field(default_factory=dict)
     round_at: dict[str, str] = field(default_factory=dict)
+    # stage key -> StageDef, in the order of the file; state -> the key of its current stage
+    stages: dict[str, StageDef] = field(default_factory=dict)
+    stage_at: dict[str, str] = field(default_factory=dict)
+
+    def stage_of(self, state: str) -> "StageDef | None":
+        """The application stage current in `state`: the latest stage (in the file's order)
+        whose states a path to it passes, the first before any; None without stages."""
+        key = self.stage_at.get(state)
+        return self.stages[key] if key else None
+
+    def submit_trigger(self, state: str) -> str | None:
+        """The trigger the applicant's submit button fires in `state`: its stage's, else the
+        workflow's `submit` part."""
+        stage = self.stage_of(state)
+        return stage.submit if stage is not None else self.part("submit")
 
     def round_of(self, state: str) -> str | None:
         """The key of the review round current in `state`: the latest round (in the file's
@@ -149,14 +182,17 @@ def _names(value, where: str, what: str, problems: list[str]) -> list[str]:
     return value
 
 
-def parse(data, source: str = "<workflow>", registry: Registry = default_registry, staff_roles=()) -> Workflow:
+def parse(
+    data, source: str = "<workflow>", registry: Registry = default_registry, staff_roles=(), forms_dir=None
+) -> Workflow:
     """Build a Workflow from parsed YAML, or raise WorkflowError naming every problem.
-    `staff_roles`: the role names a deployment declares beyond the registered ones."""
+    `staff_roles`: the role names a deployment declares beyond the registered ones; `forms_dir`:
+    where the stages' form files are (default: `forms/` beside the workflow file)."""
     problems: list[str] = []
     if not isinstance(data, dict):
         raise WorkflowError(source, ["the file must hold a mapping with 'states' and 'transitions'"])
     known_roles = set(registry.roles) | set(staff_roles)
-    for key in set(data) - {"name", "label", "description", "initial", "states", "transitions", "parts", "rounds"}:
+    for key in set(data) - {"name", "label", "description", "initial", "states", "transitions", "parts", "rounds", "stages"}:
         problems.append(f"unknown key {key!r} at top level")
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str):
@@ -260,12 +296,28 @@ def parse(data, source: str = "<workflow>", registry: Registry = default_registr
     problems += _graph_problems(initial, states, transitions)
     parts = _parts(data.get("parts"), states, transitions, registry, problems)
     rounds = _rounds(data.get("rounds"), states, problems)
+    if forms_dir is None:
+        forms_dir = Path(source).parent / "forms"
+    stages = _stages(data.get("stages"), states, transitions, Path(forms_dir), problems)
+    stage_at = _round_at(initial, states, transitions, {k: _as_round(s) for k, s in stages.items()})
+    if stages:
+        # Entering a later stage switches the idea to that stage's form: the transition must say so.
+        stage_states = {state for stage in stages.values() for state in stage.states}
+        for t in transitions:
+            if t.dest in stage_states and "open_stage" not in t.effects and any(
+                stage_at.get(src) != stage_at.get(t.dest) for src in t.sources
+            ):
+                problems.append(
+                    f"transition {t.trigger!r} enters stage {stage_at.get(t.dest)!r} from another stage "
+                    "but lacks the effect 'open_stage' (which gives the idea that stage's form)"
+                )
     if problems:
         raise WorkflowError(source, problems)
 
     workflow = Workflow(
         str(name), workflow_label, initial, states, transitions, source=source, parts=parts, rounds=rounds,
         round_at=_round_at(initial, states, transitions, rounds),
+        stages=stages, stage_at=stage_at,
     )
     for t in transitions:
         for src in t.sources:
@@ -346,6 +398,73 @@ def _rounds(value, states, problems: list[str]) -> dict[str, RoundDef]:
     return rounds
 
 
+def _stages(value, states, transitions, forms_dir: Path, problems: list[str]) -> dict[str, StageDef]:
+    """`stages:` maps a stage key to {label, form (a file in the forms folder), states (the
+    editable states where its form is filled in), submit (the trigger that submits it)}.
+    Refused, each named: a key that is not a name, unknown keys, a missing form file, an unknown
+    state or one not tagged 'editable', a state in two stages, a submit trigger no transition
+    has or that leaves none of the stage's states, an editable state in no stage."""
+    stages: dict[str, StageDef] = {}
+    if value is None:
+        return stages
+    if not isinstance(value, dict) or not value:
+        problems.append("'stages' must map stage keys to {label, form, states, submit}")
+        return stages
+    leaving: dict[str, set] = {}
+    for t in transitions:
+        leaving.setdefault(t.trigger, set()).update(t.sources)
+    in_stage: dict[str, str] = {}
+    for position, (key, spec) in enumerate(value.items(), 1):
+        where = f"stage {key!r}"
+        if not isinstance(key, str) or not key.isidentifier() or len(key) > 40:
+            problems.append(f"{where}: the key must be a name of letters, digits and _ (at most 40)")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"{where}: must be a mapping with 'label', 'form', 'states' and 'submit'")
+            continue
+        for extra in sorted(set(map(str, spec)) - STAGE_KEYS):
+            problems.append(f"{where}: unknown key {extra!r}")
+        label = _labels(spec.get("label"), where, problems)
+        form = spec.get("form")
+        if not isinstance(form, str) or not form:
+            problems.append(f"{where}: 'form' must name a form file, e.g. concept.yaml")
+            form = ""
+        elif "/" in form or "\\" in form or not form.endswith(".yaml"):
+            problems.append(f"{where}: form {form!r} must be the name of a .yaml file in {forms_dir}")
+        elif not (forms_dir / form).is_file():
+            problems.append(f"{where}: form file {form!r} is not in {forms_dir}")
+        stage_states = _names(spec.get("states"), where, "states", problems)
+        if not stage_states:
+            problems.append(f"{where}: 'states' names no state")
+        for state in stage_states:
+            if state not in states:
+                problems.append(f"{where}: unknown state {state!r}")
+            elif "editable" not in states[state].tags:
+                problems.append(f"{where}: state {state!r} is not tagged 'editable', so nobody could fill in its form")
+            elif state in in_stage:
+                problems.append(f"{where}: state {state!r} is already in stage {in_stage[state]!r}")
+            else:
+                in_stage[state] = key
+        submit = spec.get("submit")
+        if not isinstance(submit, str) or not submit:
+            problems.append(f"{where}: 'submit' is missing: name the trigger that submits this stage")
+            submit = ""
+        elif submit not in leaving:
+            problems.append(f"{where}: submit trigger {submit!r} is not a transition's trigger")
+        elif not leaving[submit] & set(stage_states):
+            problems.append(f"{where}: submit trigger {submit!r} leaves none of the stage's states")
+        stages[key] = StageDef(key, label, form, tuple(stage_states), submit, position)
+    for name, state in states.items():
+        if "editable" in state.tags and name not in in_stage:
+            problems.append(f"state {name!r} is tagged 'editable' but is in no stage: name it under a stage's 'states'")
+    return stages
+
+
+def _as_round(stage: StageDef) -> RoundDef:
+    """A stage as _round_at reads it: entering one of its states makes it current."""
+    return RoundDef(stage.key, stage.label, stage.states, stage.position)
+
+
 def _round_at(initial, states, transitions, rounds: dict[str, RoundDef]) -> dict[str, str]:
     """Per state, the key of its current round: the latest (in the file's order) that any
     path from the initial state to it opens, the first round where none does. Computed once,
@@ -412,7 +531,7 @@ def _graph_problems(initial, states, transitions) -> list[str]:
     return problems
 
 
-def load(path: str | Path, registry: Registry = default_registry, staff_roles=()) -> Workflow:
+def load(path: str | Path, registry: Registry = default_registry, staff_roles=(), forms_dir=None) -> Workflow:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -420,7 +539,7 @@ def load(path: str | Path, registry: Registry = default_registry, staff_roles=()
         raise WorkflowError(str(path), [f"cannot read the file: {error.strerror}"]) from error
     except yaml.YAMLError as error:
         raise WorkflowError(str(path), [f"not valid YAML: {error}"]) from error
-    return parse(data, str(path), registry, staff_roles)
+    return parse(data, str(path), registry, staff_roles, forms_dir)
 
 
 @dataclass(frozen=True)

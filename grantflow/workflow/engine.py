@@ -56,6 +56,7 @@ class Context:
     params: dict = field(default_factory=dict)
     role: str = ""
     internal: bool = False  # the comment is for staff only (the transition's `comment_to: internal`)
+    source: str = ""  # the state the transition leaves (effects run in the new one)
 
     @property
     def public_comment(self) -> str:
@@ -110,7 +111,9 @@ def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEn
             raise Refused([_l("You may not take this step.")])
         if t.comment_required and not comment:
             raise Refused([_l("Please give a reason (comment) for this step.")])
-    ctx = Context(actor, comment, now=at or utcnow(), params=params, role=role, internal=t.comment_internal)
+    ctx = Context(
+        actor, comment, now=at or utcnow(), params=params, role=role, internal=t.comment_internal, source=idea.state
+    )
     failures = _guard_failures(t, idea, ctx)
     if failures:
         raise Refused(failures)

@@ -181,7 +181,7 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     save_and_continue(page, "Kontaktpersona un norises vieta")
     save_and_continue(page, "Datnes")
     # The files section takes a file on its own page.
-    page.locator("#attachments input[type=file]").set_input_files(
+    page.get_by_label("Datne", exact=True).set_input_files(
         files=[{"name": "tāme.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"}]
     )
     page.locator("#attachments").get_by_role("button", name="Augšupielādēt").click()

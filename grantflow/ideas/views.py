@@ -159,7 +159,7 @@ def new():
         except Refused as refused:
             flash_refused(refused)
         else:
-            flash(_("A draft has been started. It is saved each time you press “Save”."), "success")
+            flash(_("A draft has been started. Fill in its sections in any order; what you type is saved as you go."), "success")
             return redirect(url_for("ideas.sections", idea_id=idea.id), code=303)
     return render_template("ideas/new.html", form=form, competitions=competitions, organisations=organisations)
 

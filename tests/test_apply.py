@@ -1,6 +1,7 @@
 """Filing an idea through the web: drafts that keep everything typed, rows without JavaScript,
 submission with its checks, receipt and reference number, withdrawing and returning."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -405,3 +406,49 @@ def test_the_receipt_copy_is_in_the_applicants_language(app, factory, smtp_serve
     copy = db.session.scalars(select(Document).where(Document.idea_id == idea.id, Document.kind == "receipt")).one()
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(copy.pdf)).pages)
     assert copy.language == "en" and "Copy of the submitted idea" in text
+
+
+def test_the_task_list_is_the_way_through_the_form(client, draft):
+    """A new idea opens on its task list of sections; the files section takes and removes files
+    on its own page; submitting an incomplete idea from the confirmation page sends the person
+    to "check your answers", which marks what is missing."""
+    from io import BytesIO
+
+    user, competition = draft
+    login(client, user.email)
+    response = client.post(
+        "/apply/new", data={"competition_id": competition.id, "organisation_id": user.memberships[0].organisation_id}
+    )
+    db.session.commit()
+    idea = db.session.scalars(select(Idea).order_by(Idea.id.desc())).first()
+    assert response.headers["Location"] == f"/apply/{idea.id}/sections"
+    tasks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"/apply/{idea.id}/sections/files" in tasks and f'href="/apply/{idea.id}"' in tasks
+    # Nothing typed yet: the new idea's blank budget line does not make its section complete.
+    budget = re.search(rf'/apply/{idea.id}/sections/budget".*?</li>', tasks, re.S)[0]
+    assert "Nav sākts" in budget and "Pabeigts" not in budget
+
+    page = client.get(f"/apply/{idea.id}/sections/files").get_data(as_text=True)
+    assert f'action="/apply/{idea.id}/attachments?section=files"' in page and "Datņu vēl nav." in page
+    response = client.post(
+        f"/apply/{idea.id}/attachments?section=files", data={"purpose": "quote", "file": (BytesIO(PDF), "tāme.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.headers["Location"] == f"/apply/{idea.id}/sections/files#attachments"
+    page = client.get(f"/apply/{idea.id}/sections/files").get_data(as_text=True)
+    attachment = reload(idea).attachments[0]
+    assert "tāme.pdf" in page and f'action="/apply/attachments/{attachment.id}/delete?section=files"' in page
+    response = client.post(f"/apply/attachments/{attachment.id}/delete?section=files")
+    assert response.headers["Location"] == f"/apply/{idea.id}/sections/files#attachments"
+    assert reload(idea).attachments == []
+    # A key that is not one of the form's sections is not followed: back to the one-page form.
+    response = client.post(
+        f"/apply/{idea.id}/attachments?section=//evil.example", data={"purpose": "quote", "file": (BytesIO(PDF), "a.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.headers["Location"] == f"/apply/{idea.id}#attachments"
+
+    response = client.post(f"/apply/{idea.id}/submit")
+    assert response.headers["Location"] == f"/apply/{idea.id}/check#problems"
+    assert reload(idea).reference is None
+    assert "lauk" in client.get(f"/apply/{idea.id}/check").get_data(as_text=True)

@@ -520,3 +520,24 @@ def test_board_pages_keep_the_running_total_the_suggestion_and_the_options(admin
     links = re.findall(r'href="(/decide/competitions/\d+\?[^"]*)"', page)
     assert links and all("balance=1" in link for link in links), links
     assert f'id="idea-{ideas[2].id}"' in page and f'id="idea-{ideas[0].id}"' not in page
+
+
+def test_municipality_answer_typed_and_left_is_kept_and_dropped_when_sent(client, factory, representative):
+    """The cooperation form autosaves like the others (core.drafts): what the representative
+    typed and left is filled in again, nothing is confirmed by it, and sending drops it."""
+    from grantflow.core.drafts import FormDraft
+
+    idea = factory.funded()
+    db.session.commit()
+    login(client, representative.email)
+    url = f"/decide/ideas/{idea.id}/cooperation"
+    assert 'data-autosave' in client.get(url).get_data(as_text=True)
+    typed = confirmation_form(signatory_position="izpilddirektora vietnieks", registration_number="")
+    response = client.post(url, data=typed, headers={"X-Autosave": "1"})
+    assert response.status_code == 204 and response.headers["X-Saved-At"]
+    assert ops.latest_confirmation(fresh(idea)) is None  # kept, not sent
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="izpilddirektora vietnieks"' in page and "ir saglabāts un ievietots zemāk" in page
+    assert client.post(url, data=confirmation_form()).status_code == 303
+    assert ops.confirmed_cooperation(fresh(idea)) is not None
+    assert db.session.scalar(select(func.count()).select_from(FormDraft)) == 0

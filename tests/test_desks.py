@@ -141,6 +141,9 @@ def test_submitting_goes_through_a_page_that_says_what_happens(client, draft):
     page = client.get(f"/apply/{idea.id}/submit").get_data(as_text=True)
     assert "Iesniegt ideju?" in page and "Kas notiks, kad iesniegsiet" in page
     assert idea.reference is None  # checked and saved, not submitted
+    # The idea page's "Submit…" leads to checking the answers first, which leads on to that page.
+    assert f'href="/apply/{idea.id}/check"' in client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert f'href="/apply/{idea.id}/submit"' in client.get(f"/apply/{idea.id}/check").get_data(as_text=True)
     response = client.post(f"/apply/{idea.id}/submit", follow_redirects=True)
     db.session.expire_all()
     assert idea.reference and idea.reference in response.get_data(as_text=True)

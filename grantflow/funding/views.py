@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from grantflow.accounts.models import MUNICIPALITY
 from grantflow.competitions.models import Competition
+from grantflow.core import drafts
 from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
@@ -172,7 +173,12 @@ def cooperation(idea_id: int):
         form.comment.data = ""
         form.authority_name.data = form.authority_name.data or ops.authority_name(idea.municipality)
         form.signatory_name.data = form.signatory_name.data or current_user.name
+    # Autosave: what the representative types is kept (core.drafts) until the answer is sent.
+    if drafts.is_autosave():
+        return drafts.keep(form)
+    drafts.restore(form)
     if form.validate_on_submit():
+        drafts.forget()  # committed with the answer; a refused answer rolls back and keeps it
         details = {} if form.comment_only.data else {
             name: getattr(form, name).data.strip() if isinstance(getattr(form, name).data, str) else getattr(form, name).data
             for name in CooperationForm.DETAILS

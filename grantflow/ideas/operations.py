@@ -348,6 +348,10 @@ def section_states(idea: Idea) -> list[tuple]:
     for question in form.questions:
         if question.type == "file":  # a file question is answered by the files uploaded
             answers[question.key] = [a.id for a in idea.attachments] or None
+        elif question.type == "rows" and answers.get(question.key):
+            # A row holding only what a new row starts with (a new idea's blank budget line:
+            # quantity 1, unit cost 0) answers nothing yet.
+            answers[question.key] = [row for row in answers[question.key] if not _blank_row(row)]
     saved = set(answers.get("_saved") or [])
     raw_keys = {k.split("-", 1)[0] for k in (idea.draft_raw or {})}
     states = []
@@ -357,6 +361,21 @@ def section_states(idea: Idea) -> list[tuple]:
             state = "in_progress"
         states.append((section, state))
     return states
+
+
+def _blank_row(row: dict | None) -> bool:
+    def blank(key, value) -> bool:
+        if value in (None, "", False):
+            return True
+        default = ROW_DEFAULTS.get(key)
+        if isinstance(default, Decimal):
+            try:
+                return Decimal(str(value)) == default
+            except ArithmeticError:
+                return False
+        return default is not None and value == default
+
+    return all(blank(key, value) for key, value in (row or {}).items())
 
 
 def competition_workflow_initial(competition: Competition) -> str:

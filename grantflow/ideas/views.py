@@ -187,8 +187,8 @@ def new():
         except Refused as refused:
             flash_refused(refused)
         else:
-            flash(_("A draft has been started. It is saved each time you press “Save”."), "success")
-            return redirect(url_for("ideas.edit", idea_id=idea.id), code=303)
+            flash(_("A draft has been started. Fill in its sections in any order; what you type is saved as you go."), "success")
+            return redirect(url_for("ideas.sections", idea_id=idea.id), code=303)
     return render_template("ideas/new.html", form=form, competitions=competitions, organisations=organisations)
 
 
@@ -337,14 +337,16 @@ def _autosave(idea: Idea, form: IdeaForm):
     return drafts.autosaved()
 
 
-def _submit(idea: Idea, received_at, recipients=None):
+def _submit(idea: Idea, received_at, recipients=None, back: str | None = None):
     """Submit what was just saved (uncommitted): the save is committed with the submission,
-    or alone when the submission is refused, so nothing typed is lost either way."""
+    or alone when the submission is refused, so nothing typed is lost either way. `back` is
+    the page that lists what needs attention (the one-page form, or "check your answers")."""
+    back = back or url_for("ideas.edit", idea_id=idea.id, check=1)
     missing = ops.missing_fields(idea)
     if missing:
         db.session.commit()
         flash(_("Not submitted yet: %(count)d field(s) need attention. Each is marked below.", count=len(missing)), "error")
-        return redirect(url_for("ideas.edit", idea_id=idea.id, check=1) + "#problems", code=303)
+        return redirect(back + "#problems", code=303)
     idea_id = idea.id
     try:
         reference = ops.submit_idea(idea, current_user, received_at, recipients)
@@ -355,7 +357,7 @@ def _submit(idea: Idea, received_at, recipients=None):
             flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
             return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
         flash_refused(refused)
-        return redirect(url_for("ideas.edit", idea_id=idea_id), code=303)
+        return redirect(back, code=303)
     flash(
         _("Submitted. Reference number %(reference)s; a receipt with a copy has been mailed to you.", reference=reference),
         "success",
@@ -397,7 +399,7 @@ def submit(idea_id: int):
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return redirect(url_for("ideas.confirm_submit", idea_id=idea.id), code=303)
     try:
-        return _submit(idea, received_at, ops.applicant_addresses(idea))
+        return _submit(idea, received_at, ops.applicant_addresses(idea), url_for("ideas.check_answers", idea_id=idea.id))
     except Conflict:
         db.session.rollback()
         flash(_("Someone else changed this idea at the same moment; nothing was saved. Please check and save again."), "error")
@@ -409,7 +411,16 @@ def submit(idea_id: int):
 @login_required
 def upload(idea_id: int):
     idea = idea_for(idea_id, current_user)
-    return receive_upload(idea, None, url_for("ideas.edit", idea_id=idea.id))
+    return receive_upload(idea, None, _files_page(idea))
+
+
+def _files_page(idea: Idea) -> str:
+    """Where an idea's files are managed from: the section page named by ?section= (a key of
+    the idea's own form, so nothing else can be asked for), else the one-page form."""
+    key = request.args.get("section", "")
+    if key and ops.form_of(idea).section(key) is not None:
+        return url_for("ideas.section", idea_id=idea.id, key=key)
+    return url_for("ideas.edit", idea_id=idea.id)
 
 
 def receive_upload(idea: Idea, report, back: str):
@@ -457,7 +468,7 @@ def delete(attachment_id: int):
             flash(_("The file has been removed."), "success")
         except Refused as refused:
             flash_refused(refused)
-    back = url_for("reports.edit", idea_id=idea_id) if report_id else url_for("ideas.edit", idea_id=idea_id)
+    back = url_for("reports.edit", idea_id=idea_id) if report_id else _files_page(db.session.get(Idea, idea_id))
     return redirect(back + "#attachments", code=303)
 
 
@@ -540,6 +551,11 @@ def _render_section(idea, section, form, status=200):
         count=len(keys),
         previous=keys[index - 1] if index else None,
         budget=any(q.meaning == "budget_lines" for q in section.questions),
+        files=any(q.type == "file" for q in section.questions),
+        purposes=ATTACHMENT_PURPOSES,
+        upload=AttachmentForm(formdata=None),
+        confirm=ActionForm(formdata=None),
+        max_mb=ops.MAX_ATTACHMENT_BYTES // (1024 * 1024),
     ), status
 
 

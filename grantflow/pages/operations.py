@@ -86,7 +86,7 @@ def next_step(idea, report) -> tuple[str, str | None] | None:
             if idea.reference
             else _("Fill in and submit the idea by %(when)s (Riga time).", when=format_when(competition.closes_at))
         )
-        return text, url_for("ideas.edit", idea_id=idea.id)
+        return text, url_for("ideas.sections", idea_id=idea.id)
     if idea.has_tag("reporting"):
         if report is not None and report.status == ReportStatus.SUBMITTED:
             return _("Your final report is being checked."), None

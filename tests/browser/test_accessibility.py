@@ -46,7 +46,10 @@ def pages_of(role: str, i: dict) -> list[str]:
     return {
         "anonymous": ["/", "/login", "/register", "/password/forgot", "/privacy", "/accessibility", "/verify", "/nowhere", "/open-data/",
                       "/calls/", f"/calls/{c}", f"/calls/{c}?lang=en", "/results/", f"/results/{i['funded']}", "/impact"],
-        "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}", f"/ideas/{i['submitted']}", "/profile",
+        "applicant": ["/", "/orgs/", f"/orgs/{i['org']}", "/apply/new", f"/apply/{i['draft']}/sections",
+                      f"/apply/{i['draft']}/sections/idea", f"/apply/{i['draft']}/sections/budget",
+                      f"/apply/{i['draft']}/sections/files", f"/apply/{i['draft']}/check", f"/apply/{i['draft']}",
+                      f"/ideas/{i['submitted']}", "/profile",
                       f"/ideas/{i['submitted']}/steps/withdraw/confirm", f"/apply/{i['draft']}/submit",
                       f"/ideas/{i['funded']}", f"/reports/{i['funded']}", f"/amendments/ideas/{i['funded']}/new",
                       "/orgs/new", f"/orgs/{i['org']}/edit", "/account/tokens"],

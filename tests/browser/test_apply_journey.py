@@ -1,6 +1,6 @@
 """An applicant's whole journey in a real Chromium: register, confirm, create the
-organisation, start an idea, fill it over two sittings
-with a logout between, fix what the server could not read, submit, get the receipt, and later
+organisation, start an idea, fill its sections from the task list over two sittings
+with a logout between, fix what the server could not read, add a file, check the answers, submit, get the receipt, and later
 file the final report. Once on a desktop window, once on a narrow phone screen."""
 
 import re
@@ -102,40 +102,65 @@ def fits_the_screen(page) -> bool:
 
 
 def save(page, section: str) -> None:
-    """Press the section's save button; the caller waits for what the saved page shows."""
+    """Press the section's save button (the final report's one-page form); the caller waits for
+    what the saved page shows."""
     page.locator(f"#{section}").get_by_role("button", name="Saglabāt").click()
+
+
+def open_section(page, title: str, state: str) -> None:
+    """On the idea's task list: the section shows its state; open it."""
+    item = page.locator("#sections li").filter(has=page.get_by_role("link", name=title, exact=True))
+    expect(item.locator(".govuk-task-list__status")).to_have_text(state)
+    item.get_by_role("link", name=title, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+
+
+def save_and_continue(page, next_title: str | None) -> None:
+    page.get_by_role("button", name="Saglabāt un turpināt").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saglabāts.")
+    if next_title:
+        expect(page.get_by_role("heading", level=1)).to_have_text(next_title)
 
 
 def journey(page, live_server, mail_sink, tmp_path, name):
     email = register_with_organisation(page, live_server, mail_sink)
-    # First sitting: start the idea and write its beginning.
+    # First sitting: start the idea; it opens on its task list of sections.
     log_in(page, email, PASSWORD)
     page.get_by_role("link", name="Sākt jaunu ideju").click()
     page.get_by_label("Konkurss").select_option(label="Kopienu iniciatīvu konkurss „Darbīgās kopienas” 2026")
     page.get_by_role("button", name="Sākt melnrakstu").click()
+    expect(page).to_have_url(re.compile(r"/apply/\d+/sections$"))
+    assert fits_the_screen(page)
+    page.screenshot(path=str(tmp_path / f"{name}-tasks.png"), full_page=True)
+    open_section(page, "Ideja", "Nav sākts")
     page.get_by_label("Idejas nosaukums").fill(f"Ūdensmalas talka {name}")
     page.get_by_label("Kopsavilkums").fill("Sakopsim upes krastu kopā ar ģimenēm 👨‍👩‍👧.")
-    save(page, "about")
-    expect(page.get_by_role("status")).to_contain_text("Saglabāts.")
+    save_and_continue(page, "Plānotās aktivitātes")
     log_out(page)
 
-    # Second sitting: what was typed is still there.
+    # Second sitting: the desk leads to the task list; what was typed is still there.
     log_in(page, email, PASSWORD)
     page.get_by_role("link", name="Aizpildiet un iesniedziet ideju").click()
+    open_section(page, "Ideja", "Tiek aizpildīts")
     expect(page.get_by_label("Idejas nosaukums")).to_have_value(f"Ūdensmalas talka {name}")
     page.get_by_label("Kopiena un tās vajadzība").fill("Upes krasts ir aizaudzis, ciemā nav kur satikties.")
     page.get_by_label("Mērķi").fill("Sakopt krastu un satikties.")
+    save_and_continue(page, "Plānotās aktivitātes")
     activity = page.locator("#activities-0")
     activity.get_by_label("Kas notiks").fill("Talka upes krastā")
     activity.get_by_label("No (datums)").fill("2026-05-16")
+    save_and_continue(page, "Mērķgrupas un dalībnieki")
     page.get_by_label("Ģimenes ar bērniem").check()
     page.get_by_label("Paredzamais dalībnieku skaits").fill("40")
+    save_and_continue(page, "Partneri un viņu ieguldījums")
+    save_and_continue(page, "Sadarbība ar pašvaldību un ilgtspēja")
     page.get_by_label("Kas paliks pēc tam, kad nauda būs iztērēta?").fill("Soliņi paliek kopienai.")
+    save_and_continue(page, "Budžets")
     line = page.locator("#budget_lines-0")
     line.get_by_label("Pozīcija").fill("Soliņi")
     line.get_by_label("Daudzums").fill("4")
     line.get_by_label("Vienības cena, €").fill("1OO")  # letters O, not zeros
-    page.get_by_role("button", name="Pievienot budžeta pozīciju").click()
+    page.get_by_role("button", name="Pievienot rindu").click()
     # The server kept the typed text and says so beside the field.
     cost = page.locator("#budget_lines-0").get_by_label("Vienības cena, €")
     expect(cost).to_have_attribute("aria-invalid", "true")
@@ -147,24 +172,37 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     second.get_by_label("Daudzums").fill("10")
     second.get_by_label("Vienības cena, €").fill("5")
     second.get_by_label("Pašu vai nefinanšu ieguldījums (netiek segts no finansējuma)").check()
-    save(page, "budget_lines")
+    page.get_by_role("button", name="Saglabāt", exact=True).click()
     totals = page.locator("#budget-totals")
     expect(totals).to_contain_text("600,00 €")
     expect(totals).to_contain_text("50,00 €")
     assert fits_the_screen(page)
     page.screenshot(path=str(tmp_path / f"{name}-form.png"), full_page=True)
+    save_and_continue(page, "Kontaktpersona un norises vieta")
+    save_and_continue(page, "Datnes")
+    # The files section takes a file on its own page.
+    page.get_by_label("Datne", exact=True).set_input_files(
+        files=[{"name": "tāme.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"}]
+    )
+    page.locator("#attachments").get_by_role("button", name="Augšupielādēt").click()
+    expect(page.locator("#attachments")).to_contain_text("tāme.pdf")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Datnes")
+    page.get_by_role("link", name="Visas sadaļas").click()
+    for title in ("Ideja", "Plānotās aktivitātes", "Budžets", "Datnes"):
+        item = page.locator("#sections li").filter(has=page.get_by_role("link", name=title, exact=True))
+        expect(item.locator(".govuk-task-list__status")).to_have_text("Pabeigts")
 
-    # Submit: missing fields are listed first, then it goes through.
-    page.get_by_role("button", name="Pārbaudīt un iesniegt ideju").click()
-    if not page.locator("#problems").count():  # complete: a page says what submitting does
-        expect(page.get_by_role("heading", level=1)).to_contain_text("Iesniegt ideju?")
-        page.screenshot(path=str(tmp_path / f"{name}-confirm.png"), full_page=True)
-        page.get_by_role("button", name="Iesniegt ideju").click()
-    submitted = page.get_by_role("status").filter(has_text="Reģistrācijas numurs")
-    expect(submitted.or_(page.locator("#problems")).first).to_be_visible()  # submitted, or refused
+    # Check the answers, then the page that says what submitting does, then submit.
+    page.get_by_role("link", name="Pārbaudiet atbildes").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pārbaudiet atbildes")
     if page.locator("#problems").count():
-        problems = page.locator("#problems").inner_text()
-        pytest.fail(f"unexpected missing fields: {problems}")
+        pytest.fail(f"unexpected missing fields: {page.locator('main').inner_text()}")
+    assert fits_the_screen(page)
+    page.screenshot(path=str(tmp_path / f"{name}-check.png"), full_page=True)
+    page.get_by_role("link", name="Turpināt uz iesniegšanu").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Iesniegt ideju?")
+    page.screenshot(path=str(tmp_path / f"{name}-confirm.png"), full_page=True)
+    page.get_by_role("button", name="Iesniegt ideju").click()
     expect(page.get_by_role("status").first).to_contain_text("Reģistrācijas numurs")
     flash = page.get_by_role("status").first.inner_text()
     reference = flash.split("numurs ")[1].split(";")[0]

@@ -1,5 +1,5 @@
 """The applicant's safety net in a real Chromium, on a desktop window and a phone: typing into
-the idea form and leaving at once asks first (the text is not saved yet); a moment later the
+a section page of the idea (reached from its task list) and leaving at once asks first (the text is not saved yet); a moment later the
 page says "Saglabāts HH:MM", leaving no longer asks, and the text is there on coming back."""
 
 import re
@@ -23,7 +23,10 @@ def test_typing_is_kept_and_leaving_unsaved_text_asks_first(size, page, phone):
     log_in(page, "pieteicejs@demo.grantflow.lv", "demo-parole-2026")
     page.goto("/apply/new")
     page.get_by_role("button", name="Sākt melnrakstu").click()
-    expect(page).to_have_url(re.compile(r"/apply/\d+$"))
+    expect(page).to_have_url(re.compile(r"/apply/\d+/sections$"))
+    tasks_url = page.url
+    page.get_by_role("link", name="Ideja", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/apply/\d+/sections/idea$"))
     edit_url = page.url
     title = page.get_by_label("Idejas nosaukums")
     text = f"Saglabāsies pats ({size})"
@@ -48,11 +51,17 @@ def test_typing_is_kept_and_leaving_unsaved_text_asks_first(size, page, phone):
     page.locator(".gf-header__home").click()
     expect(page).not_to_have_url(edit_url)
     assert dialogs == ["beforeunload"]
-    page.goto(edit_url)
+    # Coming back the applicant's way, by the task list: the section is in progress and the
+    # text is there.
+    page.goto(tasks_url)
+    item = page.locator("#sections li").filter(has=page.get_by_role("link", name="Ideja", exact=True))
+    expect(item.locator(".govuk-task-list__status")).to_have_text("Tiek aizpildīts")
+    item.get_by_role("link", name="Ideja", exact=True).click()
     expect(page.get_by_label("Idejas nosaukums")).to_have_value(text)
 
     # Pressing a form's own button (here, saving) never asks either.
     page.get_by_label("Kopsavilkums").fill("Bez brīdinājuma")
-    page.locator("#about").get_by_role("button", name="Saglabāt").click()
+    page.get_by_role("button", name="Saglabāt", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Saglabāts.")).to_be_visible()
+    expect(page.get_by_label("Kopsavilkums")).to_have_value("Bez brīdinājuma")
     assert dialogs == ["beforeunload"]

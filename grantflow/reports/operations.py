@@ -20,6 +20,7 @@ from grantflow.mail.operations import queue_mail
 from grantflow.questionnaires import answers as form_answers
 from grantflow.questionnaires import operations as forms_ops
 from grantflow.questionnaires.definition import FormDef
+from grantflow.questionnaires.models import FormVersion
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect, guard, part
@@ -55,6 +56,8 @@ def blank_report(idea) -> Report:
     ]
     report.reach = [ReportReach(target_group=group, people=0) for group in TARGET_GROUPS]
     report.activities = [ReportActivity()]
+    if idea.competition.report_form_id is not None:  # the page asks the competition's own form
+        report.form_version = db.session.get(FormVersion, idea.competition.report_form_id)
     return report
 
 

@@ -424,3 +424,40 @@ def test_a_competition_asks_its_own_form_version_and_its_new_questions_are_asked
     db.session.expire_all()
     idea = db.session.get(Idea, idea.id)
     assert idea.answers["volunteers_planned"] == "Skolēni" and "volunteers_planned" not in ops.missing_fields(idea)
+
+
+def test_the_app_starts_with_a_broken_form_file_and_admins_see_why(tmp_path, make_app, app, client, factory):
+    """A broken form file is reported at start-up and on the administrators' pages; the app
+    starts, and a competition whose default form file broke keeps its last stored version."""
+    import shutil
+
+    import yaml
+
+    from grantflow.core.extensions import db
+    from grantflow.questionnaires import operations as forms_ops
+    from tests.conftest import login
+
+    forms_dir = tmp_path / "forms"
+    shutil.copytree(forms_ops.FORMS_DIR, forms_dir)
+    stored = forms_ops.default_version("report")  # the report form as it was stored before the file broke
+    db.session.commit()
+    broken = yaml.safe_load((forms_dir / "community_report.yaml").read_text(encoding="utf-8"))
+    broken["sections"][0]["questions"][0]["type"] = "essay"
+    (forms_dir / "community_report.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    started = make_app(FORMS_DIR=str(forms_dir))
+    [problem] = started.extensions["grantflow.form_problems"]
+    assert problem.source.endswith("community_report.yaml") and problem.name == "community_report"
+    assert any("unknown type 'essay'" in p for p in problem.problems), problem.problems
+    with started.app_context():
+        assert forms_ops.default_form("report") == stored.form  # the last stored version
+        assert forms_ops.default_form("application").name == "community_idea"  # the valid file
+    # What that app found, served by the test app: administrators see the file and why.
+    app.extensions["grantflow.form_problems"] = started.extensions["grantflow.form_problems"]
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    for url in ("/admin/", "/admin/forms"):
+        page = client.get(url)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and 'id="broken-forms"' in text, url
+        assert "community_report.yaml" in text and "essay" in text and "veidlapas fails netika ielādēts" in text

@@ -5,6 +5,7 @@ import copy
 from functools import cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -25,9 +26,41 @@ log_kind("form_edited", _l("Form edited"))
 
 
 @cache
+def _load(path: str) -> FormDef:
+    return load(path)
+
+
 def default_form(kind: str) -> FormDef:
-    """The default form file of `kind`, loaded once (a broken one raises FormError)."""
-    return load(FORMS_DIR / DEFAULT_FORMS[kind])
+    """The default form file of `kind` (in the app's FORMS_DIR), loaded once. A broken file
+    (reported at start-up, see broken_forms) does not stop the competitions using it: they
+    keep the last version of it stored; with none stored the FormError is raised."""
+    directory = Path(current_app.config.get("FORMS_DIR") or FORMS_DIR) if has_app_context() else FORMS_DIR
+    try:
+        return _load(str(directory / DEFAULT_FORMS[kind]))
+    except FormError:
+        latest = db.session.scalars(
+            select(FormVersion)
+            .where(FormVersion.source == f"workflows/forms/{DEFAULT_FORMS[kind]}", FormVersion.kind == kind)
+            .order_by(FormVersion.id.desc())
+            .limit(1)
+        ).first()
+        if latest is None:
+            raise
+        return latest.form
+
+
+def loaded_default_form(kind: str) -> FormDef | None:
+    """default_form, or None when its file is broken and no version of it is stored."""
+    try:
+        return default_form(kind)
+    except FormError:
+        return None
+
+
+def broken_forms() -> list:
+    """The form files that did not load at start-up (workflow.definition.Broken: file, the
+    name it declares, every problem), for administrators."""
+    return list(current_app.extensions.get("grantflow.form_problems", []))
 
 
 def default_version(kind: str) -> FormVersion:

@@ -36,12 +36,15 @@ def index():
     (it is stored when the first idea or report uses it: a GET writes nothing)."""
     versions = db.session.scalars(select(FormVersion).order_by(FormVersion.name, FormVersion.number)).all()
     stored = {(v.name, repr(v.definition)) for v in versions}
+    defaults = {name: ops.loaded_default_form(kind) for kind, name in ops.DEFAULT_FORMS.items()}
     files = [
-        (name, ops.default_form(kind))
-        for kind, name in ops.DEFAULT_FORMS.items()
-        if (ops.default_form(kind).name, repr(ops.default_form(kind).as_json())) not in stored
-    ]
-    return render_template("questionnaires/index.html", versions=versions, files=files, action=ActionForm(formdata=None))
+        (name, form) for name, form in defaults.items()
+        if form is not None and (form.name, repr(form.as_json())) not in stored
+    ]  # fmt: skip
+    return render_template(
+        "questionnaires/index.html", versions=versions, files=files, action=ActionForm(formdata=None),
+        broken_forms=ops.broken_forms(),
+    )  # fmt: skip
 
 
 @bp.route("/admin/forms/<int:version_id>/copy", methods=["POST"])

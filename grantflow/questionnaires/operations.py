@@ -154,7 +154,9 @@ def edit_version(version: FormVersion, definition: dict, actor, what: str) -> Fo
 
 
 # --- the editor's changes: each builds the new definition and goes through edit_version -----
-EDITABLE_TYPES = ("short_text", "long_text", "number", "money", "date", "yes_no")
+EDITABLE_TYPES = ("short_text", "long_text", "number", "money", "date", "yes_no", "single_choice", "multiple_choice", "rows")
+# The kinds a column of repeating rows may have in the editor.
+COLUMN_KINDS = ("short_text", "long_text", "number", "money", "date", "yes_no")
 
 
 def _located(definition: dict, key: str) -> tuple[list, int]:
@@ -165,10 +167,13 @@ def _located(definition: dict, key: str) -> tuple[list, int]:
     raise Refused([_l("There is no such question in this form.")])
 
 
-def change_texts(version: FormVersion, texts: dict[str, dict], actor) -> FormDef:
+def change_texts(version: FormVersion, texts: dict[str, dict], actor, titles: dict[str, dict] | None = None) -> FormDef:
     """New labels and help of questions: {key: {"label": {lv, en}, "help": {lv, en}}} (empty
-    help in both languages removes it)."""
+    help in both languages removes it), and new section titles: {section key: {lv, en}}."""
     definition = copy.deepcopy(version.definition)
+    for section in definition.get("sections", []):
+        if section.get("key") in (titles or {}):
+            section["title"] = {lang: titles[section["key"]].get(lang, "").strip() for lang in ("lv", "en")}
     for key, given in texts.items():
         questions, index = _located(definition, key)
         question = questions[index]
@@ -191,6 +196,19 @@ def move_question(version: FormVersion, key: str, step: int, actor) -> FormDef:
     return edit_version(version, definition, actor, f"{'up' if step < 0 else 'down'}: {key}")
 
 
+def move_section(version: FormVersion, key: str, step: int, actor) -> FormDef:
+    """A section one place up (-1) or down (+1)."""
+    definition = copy.deepcopy(version.definition)
+    sections = definition.get("sections", [])
+    index = next((i for i, s in enumerate(sections) if s.get("key") == key), None)
+    if index is None:
+        raise Refused([_l("There is no such section in this form.")])
+    target = index + step
+    if 0 <= target < len(sections):
+        sections[index], sections[target] = sections[target], sections[index]
+    return edit_version(version, definition, actor, f"section {'up' if step < 0 else 'down'}: {key}")
+
+
 def remove_question(version: FormVersion, key: str, actor) -> FormDef:
     """Refused (with the loader's reasons) when GrantFlow needs its meaning or another
     question's condition names it."""
@@ -201,15 +219,33 @@ def remove_question(version: FormVersion, key: str, actor) -> FormDef:
     return edit_version(version, definition, actor, f"removed: {key}")
 
 
-def add_question(version: FormVersion, section: str, key: str, kind: str, label: dict, required: dict | None, actor) -> FormDef:
+def add_question(
+    version: FormVersion, section: str, key: str, kind: str, label: dict, required: dict | None, actor,
+    choices: list[dict] | None = None, columns: list[dict] | None = None, shown_when: dict | None = None,
+    new_section: dict | None = None,
+) -> FormDef:
+    """A question at the end of `section`, or of a new section {key, title: {lv, en}} put last.
+    A choice question takes `choices` [{value, label}], repeating rows `columns` [{key, type,
+    label}], a conditional one `shown_when` {question, equals} or {question, answered: true}.
+    Checked as a file is: every problem is named."""
     if kind not in EDITABLE_TYPES:
         raise Refused([_l("Choose the kind of question.")])
     definition = copy.deepcopy(version.definition)
-    target = next((s for s in definition["sections"] if s.get("key") == section), None)
+    if new_section:
+        target = {"key": new_section["key"], "title": new_section["title"], "questions": []}
+        definition["sections"].append(target)
+    else:
+        target = next((s for s in definition["sections"] if s.get("key") == section), None)
     if target is None:
         raise Refused([_l("There is no such section in this form.")])
     question = {"key": key, "type": kind, "label": label}
     if required and any(required.values()):
         question["required"] = required
+    if kind in ("single_choice", "multiple_choice"):
+        question["choices"] = choices or []
+    if kind == "rows":
+        question["columns"] = columns or []
+    if shown_when:
+        question["shown_when"] = shown_when
     target["questions"].append(question)
-    return edit_version(version, definition, actor, f"added: {key}")
+    return edit_version(version, definition, actor, f"added: {key}" + (f" (section {target['key']})" if new_section else ""))

@@ -486,7 +486,7 @@ def test_the_editor_adds_choices_rows_conditions_and_sections_refuses_bad_input_
     assert 'id="columns-error"' in page and "name | essay | Nosaukums | Name" in page
     page = client.post(url, data={**choice, "key": "season"}).get_data(as_text=True)  # the key is taken: the loader's reason
     assert 'id="key-error"' in page and "season" in page
-    rows = {**bad, "columns": "name | short_text | Nosaukums | Name\ncount | number | Skaits | How many"}
+    rows = {**bad, "columns": "name | text | Nosaukums | Name\ncount | number | Skaits | How many"}
     assert client.post(url, data=rows).status_code == 303
     conditional = {**base, "key": "season_why", "kind": "long_text", "label_lv": "Kāpēc rudenī?", "label_en": "Why in autumn?",
                    "shown_when": "season", "shown_value": "autumn", "section": "_new", "new_section_key": "more",

@@ -22,7 +22,8 @@ KINDS = {
     "multiple_choice": _l("Several choices"),
     "rows": _l("Repeating rows (a table)"),
 }
-COLUMN_KINDS = ("short_text", "long_text", "number", "money", "date", "yes_no")
+# A column's kind as typed in the editor (a short word) -> its question type.
+COLUMN_KINDS = {"text": "short_text", "long": "long_text", "number": "number", "money": "money", "date": "date", "yesno": "yes_no"}
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 KEY_MESSAGE = _l("Use Latin lower-case letters, digits and _, starting with a letter.")
 NEW_SECTION = "_new"
@@ -53,7 +54,7 @@ class NewQuestionForm(Form):
     )
     columns = TextAreaField(
         _l("Columns of the rows, one a line: key | kind | Latvian | English"),
-        description=_l("Kinds: short_text, long_text, number, money, date, yes_no. For example: item | short_text | Pozīcija | Item"),
+        description=_l("Kinds: text (short text), long (long text), number, money (euros), date, yesno (yes or no). For example: item | text | Pozīcija | Item"),
         validators=[Length(max=10000)],
     )
     shown_when = SelectField(_l("Shown only when this question is answered"), validate_choice=False)
@@ -95,7 +96,7 @@ class NewQuestionForm(Form):
         return [{"value": v, "label": {"lv": lv, "en": en}} for v, lv, en in _lines(self.choices.data)]
 
     def parsed_columns(self) -> list[dict]:
-        return [{"key": k, "type": t, "label": {"lv": lv, "en": en}} for k, t, lv, en in _lines(self.columns.data)]
+        return [{"key": k, "type": COLUMN_KINDS[t], "label": {"lv": lv, "en": en}} for k, t, lv, en in _lines(self.columns.data)]
 
     def condition(self) -> dict | None:
         if not self.shown_when.data:

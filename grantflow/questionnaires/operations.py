@@ -155,8 +155,6 @@ def edit_version(version: FormVersion, definition: dict, actor, what: str) -> Fo
 
 # --- the editor's changes: each builds the new definition and goes through edit_version -----
 EDITABLE_TYPES = ("short_text", "long_text", "number", "money", "date", "yes_no", "single_choice", "multiple_choice", "rows")
-# The kinds a column of repeating rows may have in the editor.
-COLUMN_KINDS = ("short_text", "long_text", "number", "money", "date", "yes_no")
 
 
 def _located(definition: dict, key: str) -> tuple[list, int]:

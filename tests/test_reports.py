@@ -200,3 +200,19 @@ def test_an_autosave_saves_the_report_and_goes_nowhere(client, funded):
     report = db.session.query(Report).filter_by(idea_id=idea.id).one()
     assert report.volunteers == 4 and report.draft_raw == {"participants": "x"}
     assert response.status_code == 204 and response.headers[drafts.SAVED_AT]
+
+
+def test_a_saved_count_is_shown_as_typed_and_saves_again_unchanged(client, funded):
+    """A whole number comes back as "38" (not "38,00"), so sending the page again keeps it."""
+    import re
+
+    idea, applicant, admin = funded
+    login(client, applicant.email)
+    client.post(f"/reports/{idea.id}", data={**flat(blank_report(idea)), "participants": "38", "reach-0-people": "20", "action": "save"})
+    page = client.get(f"/reports/{idea.id}").get_data(as_text=True)
+    assert re.search(r'name="participants"[^>]*value="38"', page) and re.search(r'name="reach-0-people"[^>]*value="20"', page)
+    fields = dict(re.findall(r'name="([\w-]+)"[^>]*value="([^"]*)"', page))
+    fields = {k: v for k, v in fields.items() if k != "csrf_token"}
+    client.post(f"/reports/{idea.id}", data={**fields, "action": "save"})
+    report = db.session.query(Report).filter_by(idea_id=idea.id).one()
+    assert report.draft_raw == {} and report.participants == 38

@@ -44,6 +44,8 @@ from grantflow.payments import views as payments_views
 from grantflow.people import views as people_views
 from grantflow.public import views as public_views
 from grantflow.questionnaires import views as questionnaires_views
+from grantflow.questionnaires.definition import declared_name
+from grantflow.questionnaires.definition import load_dir as load_forms
 from grantflow.reminders import views as reminders_views
 from grantflow.reports import views as reports_views
 from grantflow.review import views as review_views
@@ -122,11 +124,21 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["grantflow.workflow_problems"] = broken
     for file in broken:
         app.logger.error("workflow file %s not loaded: %s", file.source, "; ".join(file.problems))
+    app.extensions["grantflow.form_problems"] = _form_problems(app.config["FORMS_DIR"])
+    for file in app.extensions["grantflow.form_problems"]:
+        app.logger.error("form file %s not loaded: %s", file.source, "; ".join(file.problems))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     api_views.init_app(app)  # the JSON API (its own Api object and error answers) and the tokens page
     cli.register(app)
     return app
+
+
+def _form_problems(directory: str) -> list[Broken]:
+    """Every form file that does not load, with its problems: reported, never fatal (form
+    versions already stored keep working; see questionnaires.operations.default_form)."""
+    _forms, broken = load_forms(directory)
+    return [Broken(source, declared_name(source), tuple(problems)) for source, problems in sorted(broken.items())]
 
 
 def _refuse_stranded(app: Flask, workflows: dict) -> list[Broken]:

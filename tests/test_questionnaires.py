@@ -424,3 +424,95 @@ def test_a_competition_asks_its_own_form_version_and_its_new_questions_are_asked
     db.session.expire_all()
     idea = db.session.get(Idea, idea.id)
     assert idea.answers["volunteers_planned"] == "Skolēni" and "volunteers_planned" not in ops.missing_fields(idea)
+
+
+def test_the_app_starts_with_a_broken_form_file_and_admins_see_why(tmp_path, make_app, app, client, factory):
+    """A broken form file is reported at start-up and on the administrators' pages; the app
+    starts, and a competition whose default form file broke keeps its last stored version."""
+    import shutil
+
+    import yaml
+
+    from grantflow.core.extensions import db
+    from grantflow.questionnaires import operations as forms_ops
+    from tests.conftest import login
+
+    forms_dir = tmp_path / "forms"
+    shutil.copytree(forms_ops.FORMS_DIR, forms_dir)
+    stored = forms_ops.default_version("report")  # the report form as it was stored before the file broke
+    db.session.commit()
+    broken = yaml.safe_load((forms_dir / "community_report.yaml").read_text(encoding="utf-8"))
+    broken["sections"][0]["questions"][0]["type"] = "essay"
+    (forms_dir / "community_report.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    started = make_app(FORMS_DIR=str(forms_dir))
+    [problem] = started.extensions["grantflow.form_problems"]
+    assert problem.source.endswith("community_report.yaml") and problem.name == "community_report"
+    assert any("unknown type 'essay'" in p for p in problem.problems), problem.problems
+    with started.app_context():
+        assert forms_ops.default_form("report") == stored.form  # the last stored version
+        assert forms_ops.default_form("application").name == "community_idea"  # the valid file
+    # What that app found, served by the test app: administrators see the file and why.
+    app.extensions["grantflow.form_problems"] = started.extensions["grantflow.form_problems"]
+    admin = factory.admin()
+    db.session.commit()
+    login(client, admin.email)
+    for url in ("/admin/", "/admin/forms"):
+        page = client.get(url)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and 'id="broken-forms"' in text, url
+        assert "community_report.yaml" in text and "essay" in text and "veidlapas fails netika ielādēts" in text
+
+
+def test_the_editor_adds_choices_rows_conditions_and_sections_refuses_bad_input_beside_the_field(client, factory):
+    from grantflow.adminlog.models import AdminLogEntry
+    from grantflow.core.extensions import db
+    from grantflow.questionnaires.models import FormVersion
+    from grantflow.questionnaires.operations import copy_version, default_version, freeze
+    from tests.conftest import login
+
+    admin = factory.admin()
+    copy = copy_version(default_version("report"), admin)
+    db.session.commit()
+    copy_id, url = copy.id, f"/admin/forms/{copy.id}"
+    login(client, admin.email)
+    base = {"action": "add", "section": "results", "required_lv": "", "required_en": "", "shown_when": "", "shown_value": "",
+            "choices": "", "columns": "", "new_section_key": "", "new_section_lv": "", "new_section_en": ""}  # fmt: skip
+    choice = {**base, "key": "season", "kind": "single_choice", "label_lv": "Kad?", "label_en": "When?",
+              "choices": "spring | Pavasarī | In spring\nautumn | Rudenī | In autumn"}  # fmt: skip
+    assert client.post(url, data=choice).status_code == 303
+    # Bad input: stays on the page, typed text kept, the message beside the field, nothing stored.
+    bad = {**base, "key": "tools", "kind": "rows", "label_lv": "Rīki", "label_en": "Tools", "columns": "name | essay | Nosaukums | Name"}
+    page = client.post(url, data=bad).get_data(as_text=True)
+    assert 'id="columns-error"' in page and "name | essay | Nosaukums | Name" in page
+    page = client.post(url, data={**choice, "key": "season"}).get_data(as_text=True)  # the key is taken: the loader's reason
+    assert 'id="key-error"' in page and "season" in page
+    rows = {**bad, "columns": "name | text | Nosaukums | Name\ncount | number | Skaits | How many"}
+    assert client.post(url, data=rows).status_code == 303
+    conditional = {**base, "key": "season_why", "kind": "long_text", "label_lv": "Kāpēc rudenī?", "label_en": "Why in autumn?",
+                   "shown_when": "season", "shown_value": "autumn", "section": "_new", "new_section_key": "more",
+                   "new_section_lv": "Vēl", "new_section_en": "More"}  # fmt: skip
+    assert client.post(url, data=conditional).status_code == 303
+    # Sections: renamed and moved.
+    assert client.post(url, data={"action": "texts", "title_lv-more": "Papildu", "title_en-more": "Extra"}).status_code == 303
+    assert client.post(url, data={"action": "section-up:more"}).status_code == 303
+    db.session.expire_all()
+    form = db.session.get(FormVersion, copy_id).form
+    assert [c.value for c in form.question("season").choices] == ["spring", "autumn"]
+    assert [c.type for c in form.question("tools").columns] == ["short_text", "number"]
+    assert form.question("season_why").shown_when.equals == "autumn"
+    assert [s.key for s in form.sections][-2:] == ["more", "files"] and form.section("more").title == {"lv": "Papildu", "en": "Extra"}
+    assert form.question("season_why").label["lv"] == "Kāpēc rudenī?"
+    kinds = [e.kind for e in db.session.scalars(sa_select(AdminLogEntry).order_by(AdminLogEntry.id))]
+    assert kinds.count("form_edited") == 5
+    page = client.get(url).get_data(as_text=True)
+    assert "Pavasarī" in page and "Kāpēc rudenī?" in page and 'name="title_lv-more"' in page
+    # Frozen: refused with the way out, nothing changed.
+    freeze(copy_id)
+    db.session.commit()
+    page = client.post(url, data={"action": "section-up:more"}, follow_redirects=True).get_data(as_text=True)
+    assert "vairs nevar mainīt" in page and f"/admin/forms/{copy_id}/copy" in page
+    page = client.post(url, data={**choice, "key": "other"}, follow_redirects=True).get_data(as_text=True)
+    assert "vairs nevar mainīt" in page
+    db.session.expire_all()
+    assert [s.key for s in db.session.get(FormVersion, copy_id).form.sections][-2:] == ["more", "files"]
+    assert db.session.get(FormVersion, copy_id).form.question("other") is None

@@ -150,3 +150,69 @@ def test_applicant_home_shows_state_history_documents_and_next_step_without_n_pl
         factory.submitted(org=org, title=f"Ideja {n}")
     db.session.commit()
     assert count_queries() == before
+
+
+def test_the_report_page_is_generated_from_the_competitions_report_form_version(client, funded):
+    """A competition asking its own copy of the report form with a new required question:
+    the page asks it, wrong input is kept with its message, the answer goes to the answers
+    document and the meanings still fill the report's columns and rows."""
+    from grantflow.questionnaires import operations as forms_ops
+    from grantflow.reports.operations import report_missing
+
+    idea, applicant, admin = funded
+    copy = forms_ops.copy_version(forms_ops.default_version("report"), admin)
+    forms_ops.add_question(copy, "results", "trees", "number", {"lv": "Cik koku iestādīja?", "en": "How many trees were planted?"},
+                           {"lv": "Norādiet koku skaitu.", "en": "Say how many trees."}, admin)  # fmt: skip
+    idea.competition.report_form_id = copy.id
+    db.session.commit()
+    login(client, applicant.email)
+    page = client.get(f"/reports/{idea.id}").get_data(as_text=True)
+    assert "Cik koku iestādīja?" in page and 'name="trees"' in page and "data-autosave" in page
+    client.post(f"/reports/{idea.id}", data={**flat(blank_report(idea)), "trees": "daudz", "action": "save"})
+    report = db.session.query(Report).filter_by(idea_id=idea.id).one()
+    assert report.form_version_id == copy.id and report.draft_raw == {"trees": "daudz"}
+    page = client.get(f"/reports/{idea.id}").get_data(as_text=True)
+    assert 'value="daudz"' in page and 'id="trees-error"' in page and "Ierakstiet veselu skaitli" in page
+    data = flat(report, trees="120", participants="40", volunteers="3", changed="Zaļāks ciems", continues="Kopšana")
+    data.update({"activities-0-held_on": "2026-05-15", "activities-0-description": "Stādīšanas talka", "reach-1-people": "7"})
+    client.post(f"/reports/{idea.id}", data={**data, "action": "save"})
+    report = fresh(Report, report.id)
+    assert report.answers["trees"] == 120 and report.draft_raw == {}
+    assert report.participants == 40 and report.volunteers == 3 and report.activities[0].description == "Stādīšanas talka"
+    assert sorted(r.people for r in report.reach)[-1] == 7 and report.spending[0].planned == Decimal("1000.00")
+    assert report_missing(report) == {}
+    # Without the new answer the submission is refused, with the form's own message beside it.
+    response = client.post(f"/reports/{idea.id}", data={**data, "trees": "", "action": "submit"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="trees-error"' in page and "Norādiet koku skaitu." in page
+    assert fresh(Report, report.id).status == "draft"
+    client.post(f"/reports/{idea.id}", data={**data, "action": "submit"})
+    assert fresh(Report, report.id).status == "submitted"
+
+
+def test_an_autosave_saves_the_report_and_goes_nowhere(client, funded):
+    from grantflow.core import drafts
+
+    idea, applicant, admin = funded
+    login(client, applicant.email)
+    response = client.post(f"/reports/{idea.id}", data={**flat(blank_report(idea)), "volunteers": "4", "participants": "x"},
+                           headers={drafts.HEADER: "1"})  # fmt: skip
+    report = db.session.query(Report).filter_by(idea_id=idea.id).one()
+    assert report.volunteers == 4 and report.draft_raw == {"participants": "x"}
+    assert response.status_code == 204 and response.headers[drafts.SAVED_AT]
+
+
+def test_a_saved_count_is_shown_as_typed_and_saves_again_unchanged(client, funded):
+    """A whole number comes back as "38" (not "38,00"), so sending the page again keeps it."""
+    import re
+
+    idea, applicant, admin = funded
+    login(client, applicant.email)
+    client.post(f"/reports/{idea.id}", data={**flat(blank_report(idea)), "participants": "38", "reach-0-people": "20", "action": "save"})
+    page = client.get(f"/reports/{idea.id}").get_data(as_text=True)
+    assert re.search(r'name="participants"[^>]*value="38"', page) and re.search(r'name="reach-0-people"[^>]*value="20"', page)
+    fields = dict(re.findall(r'name="([\w-]+)"[^>]*value="([^"]*)"', page))
+    fields = {k: v for k, v in fields.items() if k != "csrf_token"}
+    client.post(f"/reports/{idea.id}", data={**fields, "action": "save"})
+    report = db.session.query(Report).filter_by(idea_id=idea.id).one()
+    assert report.draft_raw == {} and report.participants == 38

@@ -85,6 +85,8 @@ class Defaults:
     # deadline rush this must cover the whole queue, not one write.
     SQLITE_BUSY_TIMEOUT = 30000
     WORKFLOWS_DIR = str(resource_dir("workflows"))
+    # The form files (application and final-report forms); checked at start-up like workflows.
+    FORMS_DIR = str(resource_dir("workflows") / "forms")
     # Staff roles beyond the built-in four, which workflow files may name in `roles:`:
     # {"programme_staff": {"label": {"lv": "Programmas darbinieks", "en": "Programme staff"},
     #                      "capabilities": ["screen", "assign", "moderate", "see_reviews"]}}

@@ -23,6 +23,7 @@ from grantflow.mail import operations as mail_ops
 from grantflow.mail.models import STATUS_LABELS, MailStatus
 from grantflow.pages.desks import administrator_desk, ideas_with_context, municipality_desk
 from grantflow.pages.operations import applicant_overview, impact_figures
+from grantflow.questionnaires import operations as forms_ops
 from grantflow.review.ranking import desk as evaluation_desk
 from grantflow.workflow.registry import WorkflowUnavailable, broken_workflows, workflow_for
 
@@ -104,6 +105,7 @@ def competitions():
         rows=rows,
         demo_data=any(c.is_demo for c, _ in rows),
         broken_workflows=broken_workflows(),
+        broken_forms=forms_ops.broken_forms(),
         workflow_labels={name: w.label for name, w in current_app.extensions["grantflow.workflows"].items()},
     )
 

@@ -38,7 +38,13 @@ class CheckboxesField(SelectMultipleField):
 
 
 class WholeNumberField(NumberField):
-    """A count (participants, volunteers): a whole number, with the idea form's message."""
+    """A count (participants, volunteers): a whole number, with the idea form's message, and
+    shown back as one ("38", not "38,00", which it would then refuse)."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return str(int(self.data)) if self.data is not None else ""
 
     def process_formdata(self, valuelist):
         if not valuelist:

@@ -478,3 +478,12 @@ def load_dir(directory: str | Path) -> tuple[dict[str, FormDef], dict[str, list[
         sources[form.name] = str(path)
         forms[form.name] = form
     return forms, broken
+
+
+def declared_name(path: str | Path) -> str | None:
+    """The name a form file declares, when it can be read at all (for naming a broken one)."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return data["name"] if isinstance(data, dict) and isinstance(data.get("name"), str) else None

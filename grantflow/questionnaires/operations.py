@@ -5,6 +5,7 @@ import copy
 from functools import cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -25,14 +26,50 @@ log_kind("form_edited", _l("Form edited"))
 
 
 @cache
+def _load(path: str) -> FormDef:
+    return load(path)
+
+
+def _forms_dir() -> Path:
+    return Path(current_app.config.get("FORMS_DIR") or FORMS_DIR) if has_app_context() else FORMS_DIR
+
+
 def file_form(filename: str) -> FormDef:
-    """The form file `filename` in workflows/forms, loaded once (a broken one raises FormError)."""
-    return load(FORMS_DIR / filename)
+    """The form file `filename` in the forms folder (a stage's form), loaded once (a broken
+    one raises FormError)."""
+    return _load(str(_forms_dir() / filename))
 
 
 def default_form(kind: str) -> FormDef:
-    """The default form file of `kind`."""
-    return file_form(DEFAULT_FORMS[kind])
+    """The default form file of `kind` (in the app's FORMS_DIR), loaded once. A broken file
+    (reported at start-up, see broken_forms) does not stop the competitions using it: they
+    keep the last version of it stored; with none stored the FormError is raised."""
+    try:
+        return _load(str(_forms_dir() / DEFAULT_FORMS[kind]))
+    except FormError:
+        latest = db.session.scalars(
+            select(FormVersion)
+            .where(FormVersion.source == f"workflows/forms/{DEFAULT_FORMS[kind]}", FormVersion.kind == kind)
+            .order_by(FormVersion.id.desc())
+            .limit(1)
+        ).first()
+        if latest is None:
+            raise
+        return latest.form
+
+
+def loaded_default_form(kind: str) -> FormDef | None:
+    """default_form, or None when its file is broken and no version of it is stored."""
+    try:
+        return default_form(kind)
+    except FormError:
+        return None
+
+
+def broken_forms() -> list:
+    """The form files that did not load at start-up (workflow.definition.Broken: file, the
+    name it declares, every problem), for administrators."""
+    return list(current_app.extensions.get("grantflow.form_problems", []))
 
 
 def file_version(filename: str) -> FormVersion:
@@ -131,7 +168,7 @@ def edit_version(version: FormVersion, definition: dict, actor, what: str) -> Fo
 
 
 # --- the editor's changes: each builds the new definition and goes through edit_version -----
-EDITABLE_TYPES = ("short_text", "long_text", "number", "money", "date", "yes_no")
+EDITABLE_TYPES = ("short_text", "long_text", "number", "money", "date", "yes_no", "single_choice", "multiple_choice", "rows")
 
 
 def _located(definition: dict, key: str) -> tuple[list, int]:
@@ -142,10 +179,13 @@ def _located(definition: dict, key: str) -> tuple[list, int]:
     raise Refused([_l("There is no such question in this form.")])
 
 
-def change_texts(version: FormVersion, texts: dict[str, dict], actor) -> FormDef:
+def change_texts(version: FormVersion, texts: dict[str, dict], actor, titles: dict[str, dict] | None = None) -> FormDef:
     """New labels and help of questions: {key: {"label": {lv, en}, "help": {lv, en}}} (empty
-    help in both languages removes it)."""
+    help in both languages removes it), and new section titles: {section key: {lv, en}}."""
     definition = copy.deepcopy(version.definition)
+    for section in definition.get("sections", []):
+        if section.get("key") in (titles or {}):
+            section["title"] = {lang: titles[section["key"]].get(lang, "").strip() for lang in ("lv", "en")}
     for key, given in texts.items():
         questions, index = _located(definition, key)
         question = questions[index]
@@ -168,6 +208,19 @@ def move_question(version: FormVersion, key: str, step: int, actor) -> FormDef:
     return edit_version(version, definition, actor, f"{'up' if step < 0 else 'down'}: {key}")
 
 
+def move_section(version: FormVersion, key: str, step: int, actor) -> FormDef:
+    """A section one place up (-1) or down (+1)."""
+    definition = copy.deepcopy(version.definition)
+    sections = definition.get("sections", [])
+    index = next((i for i, s in enumerate(sections) if s.get("key") == key), None)
+    if index is None:
+        raise Refused([_l("There is no such section in this form.")])
+    target = index + step
+    if 0 <= target < len(sections):
+        sections[index], sections[target] = sections[target], sections[index]
+    return edit_version(version, definition, actor, f"section {'up' if step < 0 else 'down'}: {key}")
+
+
 def remove_question(version: FormVersion, key: str, actor) -> FormDef:
     """Refused (with the loader's reasons) when GrantFlow needs its meaning or another
     question's condition names it."""
@@ -178,15 +231,33 @@ def remove_question(version: FormVersion, key: str, actor) -> FormDef:
     return edit_version(version, definition, actor, f"removed: {key}")
 
 
-def add_question(version: FormVersion, section: str, key: str, kind: str, label: dict, required: dict | None, actor) -> FormDef:
+def add_question(
+    version: FormVersion, section: str, key: str, kind: str, label: dict, required: dict | None, actor,
+    choices: list[dict] | None = None, columns: list[dict] | None = None, shown_when: dict | None = None,
+    new_section: dict | None = None,
+) -> FormDef:
+    """A question at the end of `section`, or of a new section {key, title: {lv, en}} put last.
+    A choice question takes `choices` [{value, label}], repeating rows `columns` [{key, type,
+    label}], a conditional one `shown_when` {question, equals} or {question, answered: true}.
+    Checked as a file is: every problem is named."""
     if kind not in EDITABLE_TYPES:
         raise Refused([_l("Choose the kind of question.")])
     definition = copy.deepcopy(version.definition)
-    target = next((s for s in definition["sections"] if s.get("key") == section), None)
+    if new_section:
+        target = {"key": new_section["key"], "title": new_section["title"], "questions": []}
+        definition["sections"].append(target)
+    else:
+        target = next((s for s in definition["sections"] if s.get("key") == section), None)
     if target is None:
         raise Refused([_l("There is no such section in this form.")])
     question = {"key": key, "type": kind, "label": label}
     if required and any(required.values()):
         question["required"] = required
+    if kind in ("single_choice", "multiple_choice"):
+        question["choices"] = choices or []
+    if kind == "rows":
+        question["columns"] = columns or []
+    if shown_when:
+        question["shown_when"] = shown_when
     target["questions"].append(question)
-    return edit_version(version, definition, actor, f"added: {key}")
+    return edit_version(version, definition, actor, f"added: {key}" + (f" (section {target['key']})" if new_section else ""))

@@ -16,7 +16,7 @@ from grantflow.core.i18n import pick
 from grantflow.core.web import flash_refused
 from grantflow.questionnaires import operations as ops
 from grantflow.questionnaires.definition import REQUIRED_MEANINGS
-from grantflow.questionnaires.forms import NewQuestionForm
+from grantflow.questionnaires.forms import KINDS, NEW_SECTION, NewQuestionForm
 from grantflow.questionnaires.models import FormVersion
 
 bp = Blueprint("questionnaires", __name__)
@@ -36,12 +36,15 @@ def index():
     (it is stored when the first idea or report uses it: a GET writes nothing)."""
     versions = db.session.scalars(select(FormVersion).order_by(FormVersion.name, FormVersion.number)).all()
     stored = {(v.name, repr(v.definition)) for v in versions}
+    defaults = {name: ops.loaded_default_form(kind) for kind, name in ops.DEFAULT_FORMS.items()}
     files = [
-        (name, ops.default_form(kind))
-        for kind, name in ops.DEFAULT_FORMS.items()
-        if (ops.default_form(kind).name, repr(ops.default_form(kind).as_json())) not in stored
-    ]
-    return render_template("questionnaires/index.html", versions=versions, files=files, action=ActionForm(formdata=None))
+        (name, form) for name, form in defaults.items()
+        if form is not None and (form.name, repr(form.as_json())) not in stored
+    ]  # fmt: skip
+    return render_template(
+        "questionnaires/index.html", versions=versions, files=files, action=ActionForm(formdata=None),
+        broken_forms=ops.broken_forms(),
+    )  # fmt: skip
 
 
 @bp.route("/admin/forms/<int:version_id>/copy", methods=["POST"])
@@ -63,18 +66,44 @@ def _render(version, new_question, status=200):
         version=version,
         form_def=form,
         new_question=new_question,
+        kinds={**KINDS, "file": _("Files"), "municipality_parish": _("Municipality and parish"), "email": _("E-mail"), "phone": _("Phone")},
         action=ActionForm(formdata=None),
         needed={m for group in REQUIRED_MEANINGS.get(form.kind, ()) for m in group},
     ), status
+
+
+def _new_question(version, **kwargs) -> NewQuestionForm:
+    form = NewQuestionForm(**kwargs)
+    form.section.choices = [SelectChoice(s.key, pick(s.title)) for s in version.form.sections] + [
+        SelectChoice(NEW_SECTION, _("A new section (its key and titles below)"))
+    ]
+    form.shown_when.choices = [SelectChoice("", _("— always shown —"))] + [
+        SelectChoice(q.key, pick(q.label)) for q in version.form.questions if q.type not in ("rows", "file")
+    ]
+    return form
+
+
+def _place_problems(form: NewQuestionForm, problems: list[str]) -> None:
+    """Each problem the loader found with the new question on the field it is about."""
+    for problem in problems:
+        if "choice" in problem:
+            field = form.choices
+        elif "column" in problem:
+            field = form.columns
+        elif "shown_when" in problem:
+            field = form.shown_when
+        elif problem.startswith("section key") or form.section.data == NEW_SECTION and "section" in problem and "question" not in problem:
+            field = form.new_section_key
+        else:
+            field = form.key
+        field.errors = [*field.errors, problem]
 
 
 @bp.route("/admin/forms/<int:version_id>")
 @role_required(ADMINISTRATOR)
 def edit(version_id: int):
     version = _version(version_id)
-    new_question = NewQuestionForm(formdata=None)
-    new_question.section.choices = [SelectChoice(s.key, pick(s.title)) for s in version.form.sections]
-    return _render(version, new_question)
+    return _render(version, _new_question(version, formdata=None))
 
 
 @bp.route("/admin/forms/<int:version_id>", methods=["POST"])
@@ -83,8 +112,7 @@ def change(version_id: int):
     """One form, several buttons: save the texts, move a question, remove one, add one. A
     frozen version refuses every change with the way out (copy as a new version)."""
     version = _version(version_id)
-    new_question = NewQuestionForm()
-    new_question.section.choices = [SelectChoice(s.key, pick(s.title)) for s in version.form.sections]
+    new_question = _new_question(version)
     if not ActionForm().validate_on_submit():
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return _render(version, new_question, 400)
@@ -98,24 +126,39 @@ def change(version_id: int):
                         "label": {lang: request.form.get(f"label_{lang}-{question.key}", "") for lang in ("lv", "en")},
                         "help": {lang: request.form.get(f"help_{lang}-{question.key}", "") for lang in ("lv", "en")},
                     }
-            ops.change_texts(version, texts, current_user)
+            titles = {
+                s.key: {lang: request.form.get(f"title_{lang}-{s.key}", "") for lang in ("lv", "en")}
+                for s in version.form.sections if f"title_lv-{s.key}" in request.form
+            }  # fmt: skip
+            ops.change_texts(version, texts, current_user, titles)
         elif action.startswith(("up:", "down:")):
             direction, _sep, key = action.partition(":")
             ops.move_question(version, key, -1 if direction == "up" else 1, current_user)
+        elif action.startswith(("section-up:", "section-down:")):
+            direction, _sep, key = action.partition(":")
+            ops.move_section(version, key, -1 if direction == "section-up" else 1, current_user)
         elif action.startswith("remove:"):
             ops.remove_question(version, action.removeprefix("remove:"), current_user)
         elif action == "add":
             if not new_question.validate():
                 return _render(version, new_question, 200)
+            q = new_question
+            new_section = None
+            if q.section.data == NEW_SECTION:
+                new_section = {"key": q.new_section_key.data, "title": {"lv": q.new_section_lv.data.strip(), "en": q.new_section_en.data.strip()}}
             ops.add_question(
-                version, new_question.section.data, new_question.key.data, new_question.kind.data,
-                {"lv": new_question.label_lv.data, "en": new_question.label_en.data},
-                {"lv": new_question.required_lv.data, "en": new_question.required_en.data}, current_user,
+                version, q.section.data, q.key.data, q.kind.data,
+                {"lv": q.label_lv.data, "en": q.label_en.data},
+                {"lv": q.required_lv.data, "en": q.required_en.data}, current_user,
+                choices=q.parsed_choices(), columns=q.parsed_columns(), shown_when=q.condition(), new_section=new_section,
             )  # fmt: skip
         else:
             abort(400)
     except Refused as refused:
         db.session.rollback()
+        if action == "add" and not version.frozen:  # the loader's reasons, beside the fields they are about
+            _place_problems(new_question, [str(m) for m in refused.messages])
+            return _render(db.session.get(FormVersion, version_id), new_question, 200)
         flash_refused(refused)
         return redirect(url_for("questionnaires.edit", version_id=version_id), code=303)
     db.session.commit()

@@ -2,6 +2,8 @@
 returning one."""
 
 import re
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -13,29 +15,21 @@ from grantflow.accounts.operations import administrators
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
-from grantflow.ideas import parsing
 from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.mail.operations import queue_mail
+from grantflow.questionnaires import answers as form_answers
 from grantflow.questionnaires import operations as forms_ops
+from grantflow.questionnaires.definition import FormDef
+from grantflow.questionnaires.models import FormVersion
 from grantflow.reports.models import Report, ReportActivity, ReportReach, ReportSpending, ReportStatus
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect, guard, part
 
 MAX_ROWS = 100
-READERS = {
-    "participants": parsing.count,
-    "organisations_count": parsing.count,
-    "volunteers": parsing.count,
-    "organisations_names": lambda text: parsing.text_of(text, 3000),
-    "changed": lambda text: parsing.text_of(text, 5000),
-    "continues": lambda text: parsing.text_of(text, 5000),
-    "activities.held_on": parsing.day,
-    "activities.description": lambda text: parsing.text_of(text, 2000),
-    "activities.participants": parsing.count,
-    "reach.people": parsing.count,
-    "spending.actual": parsing.money,
-}
-ROW_KEY = re.compile(r"^(activities|reach|spending)-(\d+)-(\w+)$")
+# Row columns GrantFlow fills itself, per meaning: the target group of each reach row and the
+# planned line of each spending row come from the idea; the applicant types only the others.
+GIVEN_COLUMNS = {"reach": ("target_group",), "spending": ("item", "planned")}
+ROW_KEY = re.compile(r"^(\w+?)-(\d+)-(\w+)$")
 
 # Closing a project once its report is accepted (the demo data and the closing step use it).
 part("close", _l("The administrator closes the project"), required=False)
@@ -44,13 +38,6 @@ audit_kind("report_submitted", _l("Final report submitted"))
 
 def report_of(idea) -> Report | None:
     return db.session.scalars(select(Report).where(Report.idea_id == idea.id)).first()
-
-
-reader_for = parsing.reader_lookup(READERS, ROW_KEY)
-
-
-def raw_problems(raw: dict | None) -> dict[str, str]:
-    return parsing.reread(raw, reader_for)
 
 
 def may_report(idea, user) -> bool:
@@ -69,6 +56,8 @@ def blank_report(idea) -> Report:
     ]
     report.reach = [ReportReach(target_group=group, people=0) for group in TARGET_GROUPS]
     report.activities = [ReportActivity()]
+    if idea.competition.report_form_id is not None:  # the page asks the competition's own form
+        report.form_version = db.session.get(FormVersion, idea.competition.report_form_id)
     return report
 
 
@@ -113,44 +102,67 @@ REPORT_MEANINGS = {
 }
 
 
-def sync_answers(report: Report) -> None:
-    """Write the answers of questions with a meaning into the report's answers document (see
-    ideas.operations.sync_answers)."""
-    form = report.form_version.form if report.form_version is not None else forms_ops.default_form("report")
+def form_of(report: Report) -> FormDef:
+    """The report form the report is answered under."""
+    return report.form_version.form if report.form_version is not None else forms_ops.default_form("report")
+
+
+def current_answers(report: Report) -> dict:
+    """The whole answers document as it stands: the answers kept only there, and the typed
+    columns' and rows' values for questions with a meaning."""
     answers = dict(report.answers or {})
-    for question in form.questions:
+    for question in form_of(report).questions:
         read = REPORT_MEANINGS.get(question.meaning)
         if read is not None:
             answers[question.key] = read(report)
+    return answers
+
+
+def sync_answers(report: Report) -> None:
+    """Write the answers of questions with a meaning into the report's answers document (see
+    ideas.operations.sync_answers)."""
+    answers = current_answers(report)
     if answers != report.answers:
         report.answers = answers
 
 
-def form_data(report: Report) -> dict:
-    def plain(value):
-        return "" if value is None else str(value)
+def typed_form(report: Report) -> FormDef:
+    """The report form as the applicant fills it in: without the row columns GrantFlow gives
+    (GIVEN_COLUMNS), which the page shows as text beside each row."""
+    form = form_of(report)
 
-    data = {
-        "participants": plain(report.participants or ""),
-        "organisations_count": plain(report.organisations_count or ""),
-        "organisations_names": report.organisations_names,
-        "volunteers": plain(report.volunteers or ""),
-        "changed": report.changed,
-        "continues": report.continues,
-        "activities": [
-            {"held_on": plain(a.held_on), "description": a.description, "participants": plain(a.participants or "")}
-            for a in report.activities
-        ],
-        "reach": [{"people": plain(r.people or "")} for r in _reach_rows(report)],
-        "spending": [{"actual": plain(s.actual if s.actual else "")} for s in report.spending],
-    }
-    for key, text in (report.draft_raw or {}).items():
-        match = ROW_KEY.match(key)
-        if match and int(match[2]) < len(data[match[1]]):
-            data[match[1]][int(match[2])][match[3]] = text
-        elif key in data:
-            data[key] = text
-    return data
+    def typed(question):
+        given = GIVEN_COLUMNS.get(question.meaning)
+        if question.type != "rows" or not given:
+            return question
+        return replace(question, columns=tuple(c for c in question.columns if c.key not in given))
+
+    return replace(form, sections=tuple(replace(s, questions=tuple(typed(q) for q in s.questions)) for s in form.sections))
+
+
+def _shown_answers(report: Report, form: FormDef) -> dict:
+    """The answers as the page shows them: a count or an amount still at its starting zero is
+    shown empty, as the hand-written page did (zero participants is not an answer)."""
+    answers = current_answers(report)
+    for question in form.questions:
+        value = answers.get(question.key)
+        if question.meaning in ("participants", "volunteers", "organisations_count") and not value:
+            answers[question.key] = None
+        elif question.meaning == "reach":
+            by_group = {r.target_group: r for r in _reach_rows(report)}
+            answers[question.key] = [{"people": by_group[g].people or None} for g in TARGET_GROUPS]
+        elif question.meaning == "spending":
+            answers[question.key] = [{"actual": _money(s.actual) if s.actual else None} for s in report.spending]
+        elif question.meaning == "activities":
+            answers[question.key] = [{**row, "participants": row["participants"] or None} for row in value or []]
+    return answers
+
+
+def form_data(report: Report) -> dict:
+    """The report as its form shows it (`data=` of the form class), text kept as typed in
+    place of the stored value."""
+    form = typed_form(report)
+    return form_answers.form_data(form, _shown_answers(report, form), report.draft_raw)
 
 
 def _reach_rows(report: Report) -> list[ReportReach]:
@@ -163,102 +175,154 @@ def _reach_rows(report: Report) -> list[ReportReach]:
     return [by_group[g] for g in TARGET_GROUPS]
 
 
-def save_report(report: Report, data: dict, actor) -> dict[str, str]:
-    """Save with whatever was typed; unreadable text is kept in draft_raw. Commits."""
+def _count(value, kept: bool, current) -> int:
+    if value is not None:
+        return int(value)
+    return current if kept else 0
+
+
+def save_answers(report: Report, answers: dict, kept: dict[str, str], actor) -> None:
+    """Save the page's answers as a draft (nothing needs to be complete): answers with a
+    meaning into the report's columns and rows (what impact, payments and exports read), the
+    others into the answers document. An answer that could not be read (None, its typed text
+    in `kept`) leaves what was saved before; the typed text is kept in draft_raw. Commits."""
     if not report.can_edit(actor):
         raise Refused([_l("This report can no longer be changed.")])
-    raw, problems = {}, {}
-
-    def read(key, text, current):
-        text = text if isinstance(text, str) else ("" if text is None else str(text))
-        try:
-            return READERS[_name(key)](text)
-        except parsing.Unreadable as error:
-            raw[key] = text[:100_000]
-            problems[key] = error.message
-            return current
-
-    for name in ("participants", "organisations_count", "volunteers"):
-        if name in data:
-            setattr(report, name, read(name, data[name], getattr(report, name)) or 0)
-    for name in ("organisations_names", "changed", "continues"):
-        if name in data:
-            setattr(report, name, read(name, data[name], getattr(report, name)) or "")
-    if "activities" in data:
-        rows = [r if isinstance(r, dict) else {} for r in data["activities"] or []][:MAX_ROWS]
-        del report.activities[len(rows):]
-        while len(report.activities) < len(rows):
-            report.activities.append(ReportActivity())
-        for i, (row, activity) in enumerate(zip(rows, report.activities, strict=False)):
-            activity.held_on = read(f"activities-{i}-held_on", row.get("held_on"), activity.held_on)
-            activity.description = read(f"activities-{i}-description", row.get("description"), activity.description) or ""
-            activity.participants = read(f"activities-{i}-participants", row.get("participants"), activity.participants) or 0
-    if "reach" in data:
-        for i, (row, reach) in enumerate(zip(data["reach"] or [], _reach_rows(report), strict=False)):
-            row = row if isinstance(row, dict) else {}
-            reach.people = read(f"reach-{i}-people", row.get("people"), reach.people) or 0
-    if "spending" in data:
-        for i, (row, spent) in enumerate(zip(data["spending"] or [], report.spending, strict=False)):
-            row = row if isinstance(row, dict) else {}
-            value = read(f"spending-{i}-actual", row.get("actual"), spent.actual)
-            spent.actual = Decimal("0.00") if value is None else value
-    report.draft_raw = raw
+    form = form_of(report)
+    document = dict(report.answers or {})
+    for question in form.questions:
+        if question.type == "file" or question.key not in answers:
+            continue
+        value, key, meaning = answers[question.key], question.key, question.meaning
+        if meaning in ("participants", "volunteers", "organisations_count"):
+            setattr(report, meaning, _count(value, key in kept, getattr(report, meaning)))
+        elif meaning == "organisations_names":
+            if value is not None or key not in kept:
+                report.organisations_names = value or ""
+        elif meaning == "activities":
+            rows = [r or {} for r in (value or [])][:MAX_ROWS]
+            del report.activities[len(rows):]
+            while len(report.activities) < len(rows):
+                report.activities.append(ReportActivity())
+            for i, (row, activity) in enumerate(zip(rows, report.activities, strict=False)):
+                day = row.get("held_on")
+                if day is not None or f"{key}-{i}-held_on" not in kept:
+                    activity.held_on = date.fromisoformat(day) if day else None
+                if row.get("description") is not None or f"{key}-{i}-description" not in kept:
+                    activity.description = row.get("description") or ""
+                activity.participants = _count(row.get("participants"), f"{key}-{i}-participants" in kept, activity.participants)
+        elif meaning == "reach":
+            for i, (row, reach) in enumerate(zip(value or [], _reach_rows(report), strict=False)):
+                reach.people = _count((row or {}).get("people"), f"{key}-{i}-people" in kept, reach.people)
+        elif meaning == "spending":
+            for i, (row, spent) in enumerate(zip(value or [], report.spending, strict=False)):
+                actual = (row or {}).get("actual")
+                if actual is not None:
+                    spent.actual = Decimal(str(actual))
+                elif f"{key}-{i}-actual" not in kept:
+                    spent.actual = Decimal("0.00")
+        elif value is not None or key not in kept:
+            document[key] = value
+    report.answers = document
+    report.draft_raw = {k: v[:100_000] for k, v in kept.items()}
     sync_answers(report)
     db.session.commit()
-    return problems
 
 
-def _name(key: str) -> str:
-    match = ROW_KEY.match(key)
-    return f"{match[1]}.{match[3]}" if match else key
-
-
-def change_rows(report: Report, action: str, actor) -> str:
-    """"add" or "remove:<index>" on the activities held; returns the anchor to go back to."""
+def change_rows(report: Report, key: str, action: str, actor) -> str:
+    """"add" or "remove:<index>" on a repeating question the applicant adds rows to (not the
+    reach and spending rows, which follow the idea); returns the anchor to go back to."""
     if not report.can_edit(actor):
         raise Refused([_l("This report can no longer be changed.")])
+    question = form_of(report).question(key)
+    if question is None or question.type != "rows" or question.meaning in GIVEN_COLUMNS:
+        raise Refused([_l("Unknown list.")])
+    limit = question.limits.get("max_rows", MAX_ROWS)
+    if question.meaning == "activities":
+        rows = report.activities
+        make = ReportActivity
+    else:
+        rows = list((report.answers or {}).get(key) or [])
+
+        def make():
+            return {c.key: None for c in question.columns}
+
     if action == "add":
-        if len(report.activities) < MAX_ROWS:
-            report.activities.append(ReportActivity())
+        if len(rows) < limit:
+            rows.append(make())
+        if question.meaning != "activities":
+            report.answers = {**(report.answers or {}), key: rows}
         sync_answers(report)
         db.session.commit()
-        return f"activities-{len(report.activities) - 1}"
+        return f"{key}-{len(rows) - 1}"
     index = action.removeprefix("remove:")
-    if index.isdecimal() and int(index) < len(report.activities):
+    if index.isdecimal() and int(index) < len(rows):
         removed = int(index)
-        del report.activities[removed]
+        del rows[removed]
+        if question.meaning != "activities":
+            report.answers = {**(report.answers or {}), key: rows}
         shifted = {}
-        for key, text in (report.draft_raw or {}).items():
-            match = ROW_KEY.match(key)
-            if match and match[1] == "activities":
+        for name, text in (report.draft_raw or {}).items():
+            match = ROW_KEY.match(name)
+            if match and match[1] == key:
                 i = int(match[2])
                 if i == removed:
                     continue
-                key = f"activities-{i - 1 if i > removed else i}-{match[3]}"
-            shifted[key] = text
+                name = f"{key}-{i - 1 if i > removed else i}-{match[3]}"
+            shifted[name] = text
         report.draft_raw = shifted
         sync_answers(report)
         db.session.commit()
-    return "activities"
+    return key
+
+
+def form_class(report: Report, locale: str | None = None):
+    """The WTForms form of the report's form version (typed_form)."""
+    return form_answers.build_form(typed_form(report), locale=locale)
+
+
+def kept_messages(report: Report) -> dict[str, str]:
+    """The message of each text kept as typed, as the form gives it when the text is typed again."""
+    if not report.draft_raw:
+        return {}
+    form = form_class(report)(formdata=None, data=form_data(report))
+    form_answers.restore_kept(form, report.draft_raw)
+    messages = {}
+    for name in report.draft_raw:
+        match = ROW_KEY.match(name)
+        field = None
+        if match and match[1] in form._fields and form[match[1]].type == "RowList":
+            entries = form[match[1]].entries
+            field = entries[int(match[2])].form._fields.get(match[3]) if int(match[2]) < len(entries) else None
+        else:
+            field = form._fields.get(name)
+        if field is not None and field.errors:
+            messages[name] = str(field.errors[0])
+    return messages
 
 
 def report_missing(report: Report) -> dict[str, str]:
-    """What must be put right before the report can be submitted: field key -> message."""
-    problems = dict(raw_problems(report.draft_raw))
-    held = [a for a in report.activities if a.description.strip()]
-    if not held:
-        problems["activities"] = str(_l("Describe at least one activity that took place."))
-    for i, a in enumerate(report.activities):
-        if a.description.strip() and a.held_on is None:
-            problems.setdefault(f"activities-{i}-held_on", str(_l("Give the date of this activity.")))
-    if not report.participants:
-        problems.setdefault("participants", str(_l("Say how many people took part.")))
-    if not (report.changed or "").strip():
-        problems.setdefault("changed", str(_l("Describe what changed in the community.")))
-    if not (report.continues or "").strip():
-        problems.setdefault("continues", str(_l("Say what continues after the project.")))
-    if report.organisations_count and not (report.organisations_names or "").strip():
-        problems.setdefault("organisations_names", str(_l("Name the organisations involved.")))
+    """What must be put right before the report can be submitted: field key -> message. The
+    form's own required questions, then what the meanings ask of each other (a date for each
+    activity held, the names of the organisations counted)."""
+    form = form_of(report)
+    answers = current_answers(report)
+    for question in form.questions:  # a count still at zero is not an answer
+        if question.meaning in ("participants", "volunteers", "organisations_count") and not answers.get(question.key):
+            answers[question.key] = None
+        elif question.meaning == "activities":  # an activity counts once it says what took place
+            answers[question.key] = [r for r in answers.get(question.key) or [] if (r.get("description") or "").strip()]
+    problems = dict(kept_messages(report))
+    for key, message in form_answers.missing(form, answers).items():
+        problems.setdefault(key, message)
+    activities = form.meaning("activities")
+    if activities is not None:
+        for i, a in enumerate(report.activities):
+            if a.description.strip() and a.held_on is None:
+                problems.setdefault(f"{activities.key}-{i}-held_on", str(_l("Give the date of this activity.")))
+    names = form.meaning("organisations_names")
+    if report.organisations_count and names is not None and not (report.organisations_names or "").strip():
+        problems.setdefault(names.key, str(_l("Name the organisations involved.")))
     return problems
 
 

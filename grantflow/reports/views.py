@@ -11,14 +11,15 @@ from grantflow.core.database import Conflict
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.forms import ActionForm
+from grantflow.core.i18n import locale_code
 from grantflow.core.web import flash_refused
 from grantflow.ideas import panels
 from grantflow.ideas.forms import ATTACHMENT_PURPOSES, TARGET_GROUP_LABELS, AttachmentForm, attach_problems
 from grantflow.ideas.models import TARGET_GROUPS
 from grantflow.ideas.operations import MAX_ATTACHMENT_BYTES
 from grantflow.ideas.views import idea_for, receive_upload
+from grantflow.questionnaires import answers as form_answers
 from grantflow.reports import operations as ops
-from grantflow.reports.forms import ReportForm
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -46,47 +47,82 @@ def edit(idea_id: int):
     if not report.can_edit(current_user):
         return redirect(url_for("ideas.show", idea_id=idea.id) + "#report", code=303)
     check = request.args.get("check") == "1"
-    problems = ops.report_missing(report) if check else ops.raw_problems(report.draft_raw)
-    return _render(idea, report, ReportForm(data=ops.form_data(report)), problems, check)
+    form = ops.form_class(report, locale_code())(formdata=None, data=ops.form_data(report))
+    problems = ops.report_missing(report) if check else ops.kept_messages(report)
+    return _render(idea, report, form, problems, check)
 
 
-def _render(idea, report, form, problems, check):
-    loose = attach_problems(form, problems, ops.ROW_KEY)
+def _render(idea, report, form, problems, check, status=200):
+    # Text kept as typed comes back with its message (restore_kept); the rest of the
+    # problems are put on their fields here, once each.
+    form_answers.restore_kept(form, report.draft_raw)
+    loose = attach_problems(form, {k: m for k, m in problems.items() if k not in (report.draft_raw or {})}, ops.ROW_KEY)
     return render_template(
         "reports/edit.html",
         idea=idea,
         report=report,
         form=form,
+        form_def=ops.typed_form(report),
         problems=problems,
         loose=loose,
         check=check,
-        groups=[(g, TARGET_GROUP_LABELS[g]) for g in TARGET_GROUPS],
+        given=ops.GIVEN_COLUMNS,
+        groups=[TARGET_GROUP_LABELS[g] for g in TARGET_GROUPS],
         purposes={k: v for k, v in ATTACHMENT_PURPOSES.items() if k in ("receipt", "photo", "other")},
         upload=AttachmentForm(formdata=None),
         confirm=ActionForm(formdata=None),
         max_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
-    )
+    ), status
+
+
+def _row_action(action: str) -> tuple[str, str] | None:
+    """(question key, "add" or "remove:<i>") of a row button: `add:<key>`, `remove:<key>:<i>`,
+    or the first page's `rows:add` and `rows:remove:<i>` (the activities held)."""
+    if action.startswith("rows:"):
+        return "activities", action.removeprefix("rows:")
+    if action.startswith("add:"):
+        return action.removeprefix("add:"), "add"
+    if action.startswith("remove:"):
+        key, _sep, index = action.removeprefix("remove:").partition(":")
+        return key, f"remove:{index}"
+    return None
 
 
 @bp.route("/<int:idea_id>", methods=["POST"])
 @login_required
 def save(idea_id: int):
+    """Save (the no-JavaScript autosave), add or remove a row, or check and submit. Whatever
+    was typed is saved first; what cannot be taken as typed is kept with its message. An
+    autosave (core.drafts) saves the same way and does nothing else."""
     idea, report = _report(idea_id)
-    if drafts.is_autosave():
-        return _autosave(report, ReportForm())
     if not report.can_edit(current_user):
+        if drafts.is_autosave():
+            return drafts.autosave_refused()
         flash(_("This report can no longer be changed."), "error")
         return redirect(url_for("ideas.show", idea_id=idea.id) + "#report", code=303)
-    form = ReportForm()
-    if not form.validate_on_submit():
+    form_def = ops.form_of(report)
+    form = ops.form_class(report, locale_code())(formdata=request.form)
+    form.validate()
+    if "csrf_token" in form.errors:
+        if drafts.is_autosave():
+            return drafts.autosave_refused(400)
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
-        return _render(idea, report, form, {}, False), 400
+        return _render(idea, report, form, {}, False, 400)
+    answers, kept, messages = form_answers.read(ops.typed_form(report), form)
+    if drafts.is_autosave():
+        try:
+            ops.save_answers(report, answers, kept, current_user)
+        except (Refused, Conflict):
+            db.session.rollback()
+            return drafts.autosave_refused()
+        return drafts.autosaved()
     action = request.form.get("action", "save")
     anchor = ""
     try:
-        problems = ops.save_report(report, form.data, current_user)
-        if action.startswith("rows:"):
-            anchor = ops.change_rows(report, action.removeprefix("rows:"), current_user)
+        ops.save_answers(report, answers, kept, current_user)
+        rows = _row_action(action)
+        if rows is not None and form_def.question(rows[0]) is not None:
+            anchor = ops.change_rows(report, rows[0], rows[1], current_user)
         elif action == "submit":
             missing = ops.report_missing(report)
             if missing:
@@ -101,27 +137,14 @@ def save(idea_id: int):
         flash_refused(refused)
         return redirect(url_for("reports.edit", idea_id=idea_id), code=303)
     except Conflict:
+        db.session.rollback()
         flash(_("Someone else changed this report at the same moment; nothing was saved. Please check and save again."), "error")
         return redirect(url_for("reports.edit", idea_id=idea_id), code=303)
-    if problems:
-        flash(_("Saved. %(count)d field(s) could not be taken as typed; they are marked below and kept as you typed them.", count=len(problems)), "error")
+    if messages:
+        flash(_("Saved. %(count)d field(s) could not be taken as typed; they are marked below and kept as you typed them.", count=len(messages)), "error")
     elif action.startswith("save"):
         flash(_("Saved."), "success")
     return redirect(url_for("reports.edit", idea_id=idea_id) + (f"#{anchor}" if anchor else ""), code=303)
-
-
-def _autosave(report, form):
-    """The background save while the applicant types (core.drafts): saved as "Save" saves."""
-    if not report.can_edit(current_user):
-        return drafts.autosave_refused()
-    if not form.validate_on_submit():  # only the CSRF token is validated here
-        return drafts.autosave_refused(400)
-    try:
-        ops.save_report(report, form.data, current_user)
-    except (Refused, Conflict):
-        db.session.rollback()
-        return drafts.autosave_refused()
-    return drafts.autosaved()
 
 
 @bp.route("/<int:idea_id>/attachments", methods=["POST"])

@@ -71,6 +71,7 @@ def test_concept_invitation_full_proposal_second_round_and_decision(page, live_s
     expect(page.get_by_text("Koncepcija: aizpildiet un iesniedziet līdz")).to_be_visible()
     page.goto(f"/ideas/{idea_id}")
     page.locator("#steps").get_by_role("link", name="Iesniegt koncepciju…").click()
+    page.get_by_role("link", name="Turpināt uz iesniegšanu").click()  # check your answers first
     page.get_by_role("button", name="Iesniegt ideju").click()
     expect(page.get_by_role("status")).to_be_visible()
     expect(page.locator("#stage-submissions")).to_contain_text("Koncepcija — iesniegts")
@@ -120,6 +121,7 @@ def test_concept_invitation_full_proposal_second_round_and_decision(page, live_s
     page.get_by_role("button", name="Saglabāt un turpināt").click()
     page.goto(f"/ideas/{idea_id}")
     page.locator("#steps").get_by_role("link", name="Iesniegt projektu…").click()
+    page.get_by_role("link", name="Turpināt uz iesniegšanu").click()  # check your answers first
     page.get_by_role("button", name="Iesniegt ideju").click()
     submissions = page.locator("#stage-submissions")
     expect(submissions).to_contain_text("Pilns projekts — iesniegts")

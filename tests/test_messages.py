@@ -48,7 +48,7 @@ def client_of(app, user):
 
 
 def mails_to(address):
-    return db.session.scalars(select(OutboxMail).where(OutboxMail.to_addr == address)).all()
+    return db.session.scalars(select(OutboxMail).where(OutboxMail.to_addr == address).order_by(OutboxMail.id)).all()
 
 
 def ask(app, w, **data):

@@ -36,9 +36,9 @@ def test_sections_task_list_save_and_continue_wrong_answer_check_and_submit(size
     log_in(page, LOGINS["applicant"], PASSWORD)
     page.goto("/apply/new")
     page.get_by_role("button", name="Sākt melnrakstu").click()
-    expect(page).to_have_url(re.compile(r"/apply/\d+$"))
-    idea_url = page.url
-    page.goto(f"{idea_url}/sections")
+    # A new draft opens on its task list of sections.
+    expect(page).to_have_url(re.compile(r"/apply/\d+/sections$"))
+    idea_url = page.url.removesuffix("/sections")
     expect(state_of(page, "Ideja")).to_have_text("Nav sākts")
     axe("task list")
 

@@ -4,6 +4,7 @@ budget lines, the report's spending); each refusal says what was wrong, in the r
 language."""
 
 import re
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
@@ -77,3 +78,19 @@ def decimal_number(text: str, places: int = 2, maximum: Decimal = MAX_MONEY) -> 
     if value != value.quantize(Decimal(1).scaleb(-places)):
         raise Unreadable(_l("Use at most %(places)d decimal places.", places=places))
     return value.quantize(Decimal(1).scaleb(-places))
+
+
+def day(text: str) -> date | None:
+    """2026-05-01 (what a date field sends) or 1.5.2026 (how people write it); None when empty."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%Y."):
+        try:
+            value = datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if not 2000 <= value.year <= 2100:
+            raise Unreadable(_l("Check the year."))
+        return value
+    raise Unreadable(_l("Write a date as DD.MM.YYYY, e.g. 15.05.2026."))

@@ -5,11 +5,10 @@ Each reader returns the value, or raises `Unreadable` with a message for the fie
 keep the text they could not read (see `Idea.draft_raw`), so nothing typed is lost."""
 
 import re
-from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
-from grantflow.core.parsing import MAX_MONEY, Unreadable, decimal_amount, money
+from grantflow.core.parsing import MAX_MONEY, Unreadable, day, decimal_amount, money
 
 __all__ = ["MAX_MONEY", "Unreadable", "count", "day", "decimal_amount", "money", "reader_lookup", "reread", "text_of"]
 
@@ -29,20 +28,6 @@ def count(text: str) -> int | None:
     return value
 
 
-def day(text: str) -> date | None:
-    """2026-05-01 (what a date field sends) or 1.5.2026 (how people write it); None when empty."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%Y."):
-        try:
-            value = datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-        if not 2000 <= value.year <= 2100:
-            raise Unreadable(_l("Check the year."))
-        return value
-    raise Unreadable(_l("Write a date as DD.MM.YYYY, e.g. 15.05.2026."))
 
 
 def text_of(value: str, limit: int) -> str:

@@ -12,7 +12,6 @@ with letters) is not lost: the form keeps it beside the field with its message, 
 returns it in `kept` (field name -> text) for the draft to store, as ideas keep `draft_raw`."""
 
 import re
-from datetime import date, datetime
 from decimal import Decimal
 
 from email_validator import EmailNotValidError, validate_email
@@ -26,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from grantflow.core.forms import Form, MoneyField, NumberField, RowList, Rows
 from grantflow.core.i18n import pick
 from grantflow.core.parsing import MAX_MONEY
+from grantflow.core.parsing import day as _day
 from grantflow.questionnaires.definition import FormDef, Question
 
 TWO_PLACES = Decimal("0.01")
@@ -75,19 +75,6 @@ def _text_limit(limit: int):
     return check
 
 
-def _day(text: str) -> date | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%d.%m.%Y."):
-        try:
-            value = datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-        if not 2000 <= value.year <= 2100:
-            raise ValueError(_l("Check the year."))
-        return value
-    raise ValueError(_l("Write a date as DD.MM.YYYY, e.g. 15.05.2026."))
 
 
 def _date_check(form, field):

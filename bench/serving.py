@@ -104,7 +104,8 @@ def gunicorn(app: str, env: dict, workers: int = 4, timeout: float = 30):
 
 class _Form(html.parser.HTMLParser):
     """The fields of the page's forms, as a browser would send them (first form with a given
-    action wins); checkboxes only when checked, selects with their selected option."""
+    action wins); checkboxes only when checked, selects with their selected option, text
+    areas without the newline that opens them."""
 
     def __init__(self):
         super().__init__()
@@ -138,6 +139,10 @@ class _Form(html.parser.HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "textarea":
+            # A newline right after <textarea> is not part of its value (HTML's parsing rules;
+            # WTForms writes one there): browsers send the text without it.
+            if self._textarea is not None and self._textarea[1][:1] in ("\r", "\n"):
+                self._textarea[1] = self._textarea[1].removeprefix("\r").removeprefix("\n")
             self._textarea = None
         elif tag == "select":
             if self._select is not None and self._select[1] is None:

@@ -71,6 +71,8 @@ ENV_KEYS = (
     "CONTACT_EMAIL",
     "CONTACT_PHONE",
     "CONTACT_ADDRESS",
+    "WORKFLOWS_DIR",
+    "FORMS_DIR",
 )
 
 

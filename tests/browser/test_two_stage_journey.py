@@ -15,8 +15,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 
+from grantflow.core.config import ROOT
 from grantflow.core.extensions import db
 from grantflow.core.i18n import format_when
 from grantflow.core.types import utcnow
@@ -24,10 +26,16 @@ from tests.browser.conftest import log_in, log_out
 from tests.factories import PASSWORD, Factory
 
 SHOTS = os.environ.get("GRANTFLOW_SHOTS")
+WORKFLOW = yaml.safe_load((ROOT / "workflows" / "concept_proposal.yaml").read_text(encoding="utf-8"))
+# The workflow's code words (states, triggers) that never reach a page.
+CODE_WORDS = sorted({*WORKFLOW["states"], *(t["trigger"] for t in WORKFLOW["transitions"] if "_" in t["trigger"])})
 
 
 def shot(page, name: str) -> None:
-    """Screenshots of the page as it is, on a desktop and on a phone (GRANTFLOW_SHOTS only)."""
+    """The page shows no code word; screenshots of it on a desktop and on a phone (those with
+    GRANTFLOW_SHOTS only)."""
+    text = page.locator("body").inner_text()
+    assert not [word for word in CODE_WORDS if word in text], name
     if not SHOTS:
         return
     folder = Path(SHOTS)
@@ -171,6 +179,9 @@ def test_concept_invitation_full_proposal_second_round_and_decision(page, live_s
     log_in(page, data["admin"], PASSWORD)
     page.goto(f"/ideas/{idea_id}")
     expect(page.locator("body")).to_contain_text("Koncepcija izvērtēta")
+    details = page.locator(".idea-details")  # the concept's answers, not the proposal's empty parts
+    expect(details).to_contain_text("Nav drošas vietas pastaigām.")
+    expect(details).not_to_contain_text("Budžets")
     shot(page, "admin-idea-concept-reviewed")
     page.locator("#steps").get_by_role("button", name="Uzaicināt iesniegt pilnu projektu").click()
     expect(page.locator("body")).to_contain_text("Uzaicināts — projekta melnraksts")

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from grantflow.core.config import ROOT
 from grantflow.core.extensions import db
@@ -163,6 +164,10 @@ def test_concept_invitation_full_proposal_second_round_and_decision(page, live_s
     expect(page.get_by_role("status").first).to_be_visible()
     expect(page.locator("#stage-submissions")).to_contain_text("Koncepcija — iesniegts")
     shot(page, "concept-submitted")
+    with page.expect_download() as download:  # the receipt's copy: the concept as submitted
+        page.locator("#documents").get_by_role("link", name=re.compile("Iesniegtās idejas kopija")).click()
+    copy = " ".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    assert "Nav drošas vietas pastaigām." in copy and "Budžets" not in copy and "Mērķi" not in copy
     log_out(page)
 
     # The administrator screens the concept and assigns the evaluator to the concept's round.

@@ -45,6 +45,7 @@ def shot(page, name: str) -> None:
     for label, width in (("desktop", 1366), ("phone", 375)):
         page.set_viewport_size({"width": width, "height": 900 if width > 400 else 740})
         page.screenshot(path=folder / f"{name}-{label}.png", full_page=True)
+        page.screenshot(path=folder / f"{name}-{label}-screen.png")  # as seen, sticky parts in place
     page.set_viewport_size(size)
 
 

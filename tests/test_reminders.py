@@ -254,3 +254,54 @@ def test_an_idea_returned_for_changes_is_a_draft_again_and_is_reminded(factory):
     assert idea.has_tag("editable") and idea.submitted_at is not None
     assert send_due(competition.closes_at - timedelta(hours=2)) == 1
     assert [m.subject for m in mails("back@example.lv") if m.subject.startswith("Atgādinājums")]
+
+
+def test_two_stage_drafts_are_reminded_before_their_own_stages_deadline_in_riga_time(app, factory, smtp_server):
+    """A concept draft before the concept's deadline; once invited, the full proposal's draft
+    before the proposal's (Riga time in the mail), each once per person, idea and occasion: the
+    proposal's 7-day reminder is not taken for the concept's."""
+    from grantflow.core.i18n import format_when
+    from grantflow.mail.operations import send_pending
+
+    competition = factory.competition(workflow="concept_proposal", title_en="Two stages")
+    concept, proposal = competition.stages
+    proposal.opens_at = concept.closes_at
+    proposal.closes_at = (concept.closes_at + timedelta(days=30)).replace(hour=21, minute=30, second=0, microsecond=0)
+    anna = factory.applicant(email="stages-lv@example.lv", locale="lv")
+    john = factory.applicant(anna.memberships[0].organisation, email="stages-en@example.lv", locale="en")
+    idea = factory.idea(competition=competition, org=anna.memberships[0].organisation, title="Taka")
+    waiting = factory.idea(competition=competition, org=factory.organisation(members=[factory.applicant()]))
+    db.session.commit()
+    assert send_due(proposal.closes_at - timedelta(days=40)) == 0  # before either stage's moment
+
+    # The concept's reminders, by the concept's deadline.
+    assert send_due(concept.closes_at - timedelta(days=7) + timedelta(hours=1)) == 3
+    assert send_due(concept.closes_at - timedelta(days=7) + timedelta(hours=2)) == 0
+    (concept_mail,) = mails(john.email)
+    assert format_when(concept.closes_at, "en") in concept_mail.body_text and "“Concept”" in concept_mail.body_text
+
+    # Invited: the idea is at the proposal's stage (its first state, as the workflow declares).
+    idea.state = idea.workflow.stages["proposal"].states[0]
+    db.session.commit()
+    assert send_due(concept.closes_at - timedelta(hours=20)) == 1  # only the other concept still a draft
+    assert send_due(proposal.closes_at - timedelta(days=7) + timedelta(hours=1)) == 2  # not taken for the concept's
+    assert send_due(proposal.closes_at - timedelta(days=7) + timedelta(hours=3)) == 0
+    assert send_due(proposal.closes_at - timedelta(hours=20)) == 2
+    assert send_due(proposal.closes_at + timedelta(hours=1)) == 0
+    keys = db.session.execute(
+        select(SentReminder.object_id, SentReminder.occasion).where(SentReminder.user_id == john.id)
+    ).all()
+    assert sorted(keys) == [(idea.id, "stage1-7d"), (idea.id, "stage2-1d"), (idea.id, "stage2-7d")]
+    assert waiting.id not in {object_id for object_id, _ in keys}
+
+    # The mails, as they arrive: the proposal's deadline in Riga time, in each one's language.
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    send_pending()
+    riga_en, riga_lv = format_when(proposal.closes_at, "en"), format_when(proposal.closes_at, "lv")
+    assert not riga_en.endswith("21:30")  # 21:30 UTC is 23:30 (or 00:30 in summer) in Riga
+    english = [m.get_content() for m in smtp_server.to(john.email)]
+    latvian = [m.get_content() for m in smtp_server.to(anna.email)]
+    assert len(english) == len(latvian) == 3
+    assert sum(riga_en in body and "“Full proposal”" in body for body in english) == 2
+    assert sum(riga_lv in body and "„Pilns projekts”" in body for body in latvian) == 2
+    assert all(f"/apply/{idea.id}/sections" in body for body in english)

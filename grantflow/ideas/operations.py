@@ -714,8 +714,15 @@ def missing_fields(idea: Idea) -> dict[str, str]:
             )
         )
     # A rule about a question the idea's form does not ask (an edited form without it) does not hold.
-    asked = {q.meaning for q in form.questions if q.meaning} | {q.key for q in form.questions}
+    asked = asked_fields(idea)
     return {key: message for key, message in problems.items() if _asked_by(key) in asked}
+
+
+def asked_fields(idea: Idea) -> set[str]:
+    """The keys and meanings of the questions the idea's form asks: what its rules check and
+    its read-only details show (a concept's form asks no goals, activities or budget)."""
+    form = form_of(idea)
+    return {q.meaning for q in form.questions if q.meaning} | {q.key for q in form.questions}
 
 
 def _asked_by(key: str) -> str:

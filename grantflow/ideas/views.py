@@ -84,6 +84,8 @@ def idea_panel(idea: Idea, user, roles) -> panels.Panel:
             "can_edit": can_edit,
             # A stage not yet submitted (an invited full proposal) is new, not returned.
             "new_stage": stage if stage is not None and all(r.stage != stage.key for r in idea.revisions) else None,
+            "closes_at": ops.submission_window(idea)[1] if can_edit else None,
+            "asked": ops.asked_fields(idea),
             "target_group_labels": TARGET_GROUP_LABELS,
             "partner_kinds": PARTNER_KINDS,
             "attachment_purposes": ATTACHMENT_PURPOSES,

@@ -7,7 +7,7 @@ a second run, or a second worker at the same time, send nothing twice: a key alr
 is skipped, and one taken by a concurrent worker fails its insert and is skipped too.
 
 Which ideas are concerned is asked of their workflow's tags (editable, scoring, reporting,
-filed), never of state names. Each kind is found with a few queries for all competitions."""
+filed) and stages, never of state names. Each kind is found with a few queries for all competitions."""
 
 import time
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from grantflow.core.extensions import db
 from grantflow.core.i18n import RIGA
 from grantflow.funding.models import CooperationConfirmation
 from grantflow.ideas.models import Idea
+from grantflow.ideas.operations import current_stage
 from grantflow.mail.operations import queue_mail
 from grantflow.organisations.models import Membership
 from grantflow.reminders.models import (
@@ -39,6 +40,7 @@ from grantflow.reminders.models import (
 )
 from grantflow.reports.models import Report, ReportStatus
 from grantflow.review.models import Assignment, Review, ReviewStatus
+from grantflow.workflow.registry import WorkflowUnavailable, workflow_for
 
 log_kind("reminders_changed", _l("Reminder schedule changed"))
 
@@ -122,24 +124,51 @@ def _members(organisation_ids) -> dict[int, list[int]]:
     return members
 
 
+def _draft_stages(competition) -> list:
+    """The application stages (workflow.definition.StageDef) whose drafts are reminded of by
+    their own deadline; [None] where the workflow declares none (the competition's deadline)."""
+    try:
+        stages = list(workflow_for(competition.workflow).stages.values())
+    except WorkflowUnavailable:
+        return [None]
+    return stages or [None]
+
+
 def _drafts(now, competitions, settings) -> list[Due]:
-    """Ideas in an editable state: never submitted, or returned for changes."""
-    occasion_of = {}
+    """Ideas in an editable state (never submitted, or returned for changes), reminded of by the
+    deadline of the stage they are at: in a two-stage competition a concept by the concept's
+    window, an invited full proposal by the proposal's (the workflow's `stages:`, each with its
+    window in the competition); where the workflow declares no stages, by the competition's
+    closing time. A stage's occasion names it (by its position), so that the proposal's 7-day
+    reminder is not taken for the concept's."""
+    occasion_of = {}  # (competition id, stage key or None) -> (occasion, closes, stage window)
     for competition in competitions:
-        days = _latest_started(ReminderSettings.days(settings[competition.id].draft_days), competition.closes_at, now)
-        if days is not None and competition.opens_at <= now:
-            occasion_of[competition.id] = days
+        days_of = ReminderSettings.days(settings[competition.id].draft_days)
+        for stage in _draft_stages(competition):
+            key = stage.key if stage is not None else None
+            opens, closes = competition.window(key)
+            days = _latest_started(days_of, closes, now)
+            if days is not None and opens <= now:
+                occasion = f"stage{stage.position}-{days}d" if stage is not None else f"{days}d"
+                occasion_of[(competition.id, key)] = (occasion, closes, competition.stage(key) if key else None)
     if not occasion_of:
         return []
     ideas = db.session.scalars(
-        select(Idea).where(Idea.competition_id.in_(occasion_of), Idea.tagged("editable"))
+        select(Idea).where(Idea.competition_id.in_({c for c, _ in occasion_of}), Idea.tagged("editable"))
     ).all()
     members = _members({i.organisation_id for i in ideas})
-    return [
-        Due(DRAFT, user_id, idea.id, f"{occasion_of[idea.competition_id]}d", {"idea": idea})
-        for idea in ideas
-        for user_id in members.get(idea.organisation_id, [])
-    ]
+    found = []
+    for idea in ideas:
+        stage = current_stage(idea)
+        due_now = occasion_of.get((idea.competition_id, stage.key if stage is not None else None))
+        if due_now is None:
+            continue
+        occasion, closes, window = due_now
+        found += [
+            Due(DRAFT, user_id, idea.id, occasion, {"idea": idea, "closes": closes, "stage": window})
+            for user_id in members.get(idea.organisation_id, [])
+        ]
+    return found
 
 
 def _evaluations(now, competitions, settings) -> list[Due]:
@@ -267,7 +296,8 @@ def _confirmations(now, competitions, settings) -> list[Due]:
 def due(now: datetime) -> list[Due]:
     """Every reminder owed at `now`, sent or not (send_due leaves out what was sent), to
     active people who have not turned its kind off."""
-    competitions = db.session.scalars(select(Competition)).all()
+    # their stages' windows with them (drafts are reminded of by their stage's deadline)
+    competitions = db.session.scalars(select(Competition).options(selectinload(Competition.stages))).all()
     settings = _all_settings(competitions)
     found = [
         *_drafts(now, competitions, settings),

@@ -24,7 +24,7 @@ from grantflow.core.extensions import db
 from grantflow.core.i18n import format_when
 from grantflow.core.types import utcnow
 from grantflow.ideas.models import Idea
-from grantflow.ideas.operations import missing_fields
+from grantflow.ideas.operations import missing_fields, submission_window
 from grantflow.mail.operations import queue_mail
 from grantflow.organisations.models import LEGAL_FORMS, Membership
 from grantflow.review import rounds
@@ -190,7 +190,8 @@ def checklist_prefill(idea) -> dict[str, bool]:
         "legal_form": idea.organisation.legal_form in ELIGIBLE_LEGAL_FORMS,
         "territory": idea.municipality_id is not None,
         "grant_limits": competition.min_grant <= idea.requested_amount <= competition.max_grant,
-        "deadline": idea.submitted_at is not None and idea.submitted_at <= competition.closes_at,
+        # by the deadline of the stage it was submitted in (a concept's, a full proposal's)
+        "deadline": idea.submitted_at is not None and idea.submitted_at <= submission_window(idea)[1],
     }
 
 

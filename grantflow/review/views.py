@@ -20,6 +20,7 @@ from grantflow.core.web import flash_refused
 from grantflow.ideas import panels
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import PARTNER_KINDS, Idea
+from grantflow.ideas.operations import asked_fields, submission_window
 from grantflow.ideas.views import idea_for
 from grantflow.review import operations as ops
 from grantflow.review import ranking as agg
@@ -125,6 +126,8 @@ def _score_page(idea, assignment, form) -> dict:
         "review": review,
         "form": form,
         "criteria": assignment.round.criteria,
+        "review_round": assignment.round,
+        "asked": asked_fields(idea),
         "refusal": ops.scoring_refusal(idea, current_user),
         "others": _visible_reviews(idea, assignment.round_id, exclude=current_user.id),
         "conflict_form": ConflictForm(formdata=None),
@@ -226,6 +229,7 @@ def screening(idea_id: int):
             checklist=CHECKLIST,
             labels=CHECKLIST_LABELS,
             check=ops.latest_check(idea),
+            deadline=submission_window(idea)[1],
             demo_data=idea.is_demo,
         ),
         status,
@@ -254,9 +258,16 @@ def assignments(competition_id: int):
         .where(Assignment.idea_id.in_([i.id for i in ideas]))
         .order_by(Assignment.assigned_at, Assignment.id)
     ).all()
+    # Each idea's assignments in its current round only: in a second round the first round's
+    # reviews are done, and the same evaluator may be assigned again.
+    round_of = rounds.round_ids_by_state(competition)
+    current = {i.id: round_of.get(i.state) for i in ideas}
     by_idea: dict[int, list] = {i.id: [] for i in ideas}
     for assignment, status in rows:
-        by_idea[assignment.idea_id].append((assignment, status))
+        if assignment.round_id == current[assignment.idea_id]:
+            by_idea[assignment.idea_id].append((assignment, status))
+    by_id = {r.id: r for r in competition.rounds}
+    round_of_idea = {idea_id: by_id.get(round_id) for idea_id, round_id in current.items()}
     pool = ops.evaluators()
     form = AssignForm()
     form.evaluator_id.choices = [SelectChoice(str(e.id), e.name) for e in pool]
@@ -265,6 +276,7 @@ def assignments(competition_id: int):
         competition=competition,
         ideas=ideas,
         by_idea=by_idea,
+        round_of_idea=round_of_idea,
         form=form,
         action=ActionForm(),
         remove=RemoveForm(),

@@ -357,6 +357,8 @@ def test_a_file_without_a_state_ideas_are_in_is_refused_at_start_naming_them(app
         assert "resource_centre" in fresh.extensions["grantflow.workflows"]
         (refused,) = [b for b in fresh.extensions["grantflow.workflow_problems"] if b.name == "community_ideas"]
         assert "'archived'" in refused.problems[0] and stuck.reference in refused.problems[0] and "2 ideas are in it" in refused.problems[0]
+    with fresh.test_request_context("/?lang=lv"):  # on the administrators' page, in their language
+        assert str(refused.problems[0]).startswith("stāvokļa 'archived' datnē vairs nav, bet tajā ir 2 idejas: ")
     result = app.test_cli_runner().invoke(args=["workflow", "check", "--database", "workflows/community_ideas.yaml", "workflows/resource_centre.yaml"])
     assert result.exit_code == 1 and stuck.reference in result.output and "resource_centre.yaml: ok" in result.output
 
@@ -365,3 +367,27 @@ def test_start_up_does_not_need_a_migrated_database(tmp_path):
     """A fresh install creates the app before `db upgrade`: the check is skipped, not fatal."""
     fresh = create_app({**BASE_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3"})
     assert "community_ideas" in fresh.extensions["grantflow.workflows"]
+
+
+def test_a_problem_is_english_as_a_value_and_in_the_readers_language_on_a_page(app):
+    """Loaders run outside requests (start-up, the command line): a problem is kept as its
+    message id and parameters; its value (logs, tests, `in`) is English, str() in a request is
+    in the request's language, the parameters that say where in the file too."""
+    import pickle
+
+    from flask_babel import force_locale
+    from markupsafe import escape
+
+    from grantflow.core.i18n import Translatable
+
+    problem = problems_of(broken(**{"states.draft.label": {"lv": "Melnraksts", "en": "Draft", "de": "Entwurf"}}))[0]
+    english = "state 'draft': label has unknown key(s) 'de'; it must be exactly {lv: ..., en: ...}"
+    assert isinstance(problem, Translatable) and problem.startswith(english)
+    assert pickle.loads(pickle.dumps(problem)) == problem
+    with app.test_request_context("/?lang=lv"):
+        latvian = "stāvoklis 'draft': nosaukumā ir nezināmas atslēgas 'de'; tam jābūt tieši {lv: ..., en: ...}"
+        assert str(problem).startswith(latvian) and f"{problem}".startswith(latvian)
+        assert str(escape(problem)).startswith(latvian.replace("'", "&#39;"))  # as a template shows it
+        assert "; ".join([problem]).startswith(english)  # what the log writes stays English
+    with app.test_request_context("/?lang=en"), force_locale("en"):  # babel keeps a locale per app context
+        assert str(problem).startswith(english)

@@ -460,7 +460,14 @@ def test_the_app_starts_with_a_broken_form_file_and_admins_see_why(tmp_path, mak
         page = client.get(url)
         text = page.get_data(as_text=True)
         assert page.status_code == 200 and 'id="broken-forms"' in text, url
-        assert "community_report.yaml" in text and "essay" in text and "veidlapas fails netika ielādēts" in text
+        assert "community_report.yaml" in text and "veidlapas datne netika ielādēta" in text
+        latvian = "1. sadaļa (activities), 1. jautājums (activities): nezināms jautājuma veids &#39;essay&#39;"
+        assert latvian in text, url
+        assert "unknown type" not in text and "section 1" not in text
+        text = client.get(url + "?lang=en").get_data(as_text=True)
+        assert "section 1 (activities), question 1 (activities): unknown type &#39;essay&#39;" in text, url
+        assert "nezināms" not in text
+        client.get(url + "?lang=lv")
 
 
 def test_the_editor_adds_choices_rows_conditions_and_sections_refuses_bad_input_beside_the_field(client, factory):
@@ -485,7 +492,7 @@ def test_the_editor_adds_choices_rows_conditions_and_sections_refuses_bad_input_
     page = client.post(url, data=bad).get_data(as_text=True)
     assert 'id="columns-error"' in page and "name | essay | Nosaukums | Name" in page
     page = client.post(url, data={**choice, "key": "season"}).get_data(as_text=True)  # the key is taken: the loader's reason
-    assert 'id="key-error"' in page and "season" in page
+    assert 'id="key-error"' in page and "jautājuma atslēga &#39;season&#39; izmantota divreiz" in page
     rows = {**bad, "columns": "name | text | Nosaukums | Name\ncount | number | Skaits | How many"}
     assert client.post(url, data=rows).status_code == 303
     conditional = {**base, "key": "season_why", "kind": "long_text", "label_lv": "Kāpēc rudenī?", "label_en": "Why in autumn?",

@@ -179,8 +179,22 @@ def test_app_starts_with_a_broken_workflow_and_admins_see_why(tmp_path, make_app
     page = client.get("/admin/")
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="broken-workflows"' in text
-    assert "broken.yaml" in text and "unknown destination state &#39;nowhere&#39;" in text
-    assert "darba plūsmas fails netika ielādēts" in text
+    # in the reader's language: Latvian by default, every word around the file's own keys too
+    assert "broken.yaml" in text and "1. pāreja &#39;submit&#39;: nezināms mērķa stāvoklis &#39;nowhere&#39;" in text
+    assert "darba plūsmas datne netika ielādēta" in text and "fails" not in text
+    assert "unknown destination state" not in text and "transition #" not in text
+    # the competitions table names no workflow by its code: one on the broken file is unavailable
+    competition = db.session.get(Idea, idea_id).competition
+    competition.workflow = "tiny"
+    db.session.commit()
+    text = client.get("/admin/").get_data(as_text=True)
+    row = text[text.index(competition.code) :].split("</tr>")[0]
+    assert "nav pieejama" in row and "broken.yaml" in row and ">tiny<" not in row
+    text = client.get("/admin/?lang=en").get_data(as_text=True)
+    assert "transition #1 &#39;submit&#39;: unknown destination state &#39;nowhere&#39;" in text
+    assert "nezināms" not in text
+    row = text[text.index(competition.code) :].split("</tr>")[0]
+    assert "unavailable" in row and "broken.yaml" in row
 
 
 def test_an_idea_on_an_unloaded_workflow_says_the_workflow_is_unavailable(app, client, factory):
@@ -281,8 +295,8 @@ def test_unknown_keys_are_refused_at_every_level(app, where, key):
     [
         # An unquoted comma: the map gets a third key, 'nē'.
         ("label: {lv: Jā, nē, en: Yes}", "label has unknown key(s) 'nē'"),
-        ("label: {lv: 12, en: Twelve}", "label 'lv' must be text, not int"),
-        ("label: {lv: Jā, en: [Yes]}", "label 'en' must be text, not list"),
+        ("label: {lv: 12, en: Twelve}", "label 'lv' must be text, not a number"),
+        ("label: {lv: Jā, en: [Yes]}", "label 'en' must be text, not a list"),
         ("label: {lv: Jā, en: Yes, de: Ja}", "label has unknown key(s) 'de'"),
     ],
 )
@@ -342,7 +356,9 @@ def test_a_file_without_a_state_ideas_are_in_is_refused_at_start_naming_them(app
         assert "community_ideas" not in fresh.extensions["grantflow.workflows"]
         assert "resource_centre" in fresh.extensions["grantflow.workflows"]
         (refused,) = [b for b in fresh.extensions["grantflow.workflow_problems"] if b.name == "community_ideas"]
-        assert "'archived'" in refused.problems[0] and stuck.reference in refused.problems[0] and "2 idea(s)" in refused.problems[0]
+        assert "'archived'" in refused.problems[0] and stuck.reference in refused.problems[0] and "2 ideas are in it" in refused.problems[0]
+    with fresh.test_request_context("/?lang=lv"):  # on the administrators' page, in their language
+        assert str(refused.problems[0]).startswith("stāvokļa 'archived' datnē vairs nav, bet tajā ir 2 idejas: ")
     result = app.test_cli_runner().invoke(args=["workflow", "check", "--database", "workflows/community_ideas.yaml", "workflows/resource_centre.yaml"])
     assert result.exit_code == 1 and stuck.reference in result.output and "resource_centre.yaml: ok" in result.output
 
@@ -351,3 +367,27 @@ def test_start_up_does_not_need_a_migrated_database(tmp_path):
     """A fresh install creates the app before `db upgrade`: the check is skipped, not fatal."""
     fresh = create_app({**BASE_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path}/empty.sqlite3"})
     assert "community_ideas" in fresh.extensions["grantflow.workflows"]
+
+
+def test_a_problem_is_english_as_a_value_and_in_the_readers_language_on_a_page(app):
+    """Loaders run outside requests (start-up, the command line): a problem is kept as its
+    message id and parameters; its value (logs, tests, `in`) is English, str() in a request is
+    in the request's language, the parameters that say where in the file too."""
+    import pickle
+
+    from flask_babel import force_locale
+    from markupsafe import escape
+
+    from grantflow.core.i18n import Translatable
+
+    problem = problems_of(broken(**{"states.draft.label": {"lv": "Melnraksts", "en": "Draft", "de": "Entwurf"}}))[0]
+    english = "state 'draft': label has unknown key(s) 'de'; it must be exactly {lv: ..., en: ...}"
+    assert isinstance(problem, Translatable) and problem.startswith(english)
+    assert pickle.loads(pickle.dumps(problem)) == problem
+    with app.test_request_context("/?lang=lv"):
+        latvian = "stāvoklis 'draft': nosaukumā ir nezināmas atslēgas 'de'; tam jābūt tieši {lv: ..., en: ...}"
+        assert str(problem).startswith(latvian) and f"{problem}".startswith(latvian)
+        assert str(escape(problem)).startswith(latvian.replace("'", "&#39;"))  # as a template shows it
+        assert "; ".join([problem]).startswith(english)  # what the log writes stays English
+    with app.test_request_context("/?lang=en"), force_locale("en"):  # babel keeps a locale per app context
+        assert str(problem).startswith(english)

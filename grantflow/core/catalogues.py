@@ -15,7 +15,15 @@ from grantflow.core.config import PACKAGE, ROOT, resource_dir
 
 TEMPLATES = resource_dir("templates")
 TARGET_LOCALES = ("lv",)
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+# i18n.Translatable / ntranslatable: the problems loaders find in workflow and form files.
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "Translatable": None,
+    "ntranslatable": (1, 2),
+}
 METHODS = {".py": "python", ".html": "jinja2.ext:babel_extract", ".txt": "jinja2.ext:babel_extract"}
 CORE = "core"
 

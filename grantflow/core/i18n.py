@@ -11,7 +11,10 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import parse_pattern
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _gettext
+from flask_babel import ngettext as _ngettext
 from flask_login import current_user
+from markupsafe import Markup, escape
 from num2words import num2words
 
 RIGA = ZoneInfo("Europe/Riga")
@@ -21,6 +24,105 @@ def N_(message: str) -> str:
     """Marks a message for the catalogues without translating it where it is written (it is
     translated where it is shown)."""
     return message
+
+
+class Translatable(str):
+    """A sentence for people kept as its message id and named parameters, e.g. a problem a
+    workflow or form loader found in a file: `Translatable("unknown key %(key)s", key="'x'")`.
+
+    Loaders sit below the pages and run outside requests (start-up, `flask workflow check`), so
+    they cannot translate where they write. The value itself is the English text (logs, the
+    command line, comparisons and `in` in tests read English); `str()` and a template's `{{ }}`
+    give the text in the request's language, and English outside a request. Parameters that are
+    Translatable themselves (where in the file, a kind of value) are rendered in the same
+    language; other parameters (the file's own keys, as typed) stay as they are. With `plural`,
+    `num` chooses the form (ngettext). Extracted for the catalogues by the keyword
+    `Translatable` (catalogues.KEYWORDS)."""
+
+    def __new__(cls, msgid: str, plural: str | None = None, **params):
+        english = _english(msgid, plural, params)
+        self = super().__new__(cls, english)
+        self.msgid, self.plural, self.params = msgid, plural, params
+        return self
+
+    def __str__(self) -> str:
+        if not has_request_context():
+            return str.__str__(self)
+        params = {k: str(v) if isinstance(v, Translatable) else v for k, v in self.params.items()}
+        if self.plural is not None:
+            return _ngettext(self.msgid, self.plural, **params)
+        return _gettext(self.msgid, **params)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+    def __repr__(self) -> str:
+        return f"Translatable({str.__str__(self)!r})"
+
+    def __reduce__(self):
+        return (_rebuild, (self.msgid, self.plural, self.params))
+
+
+def ntranslatable(singular: str, plural: str, num: int, **params) -> Translatable:
+    """A Translatable with a singular and a plural ("%(num)d idea", "%(num)d ideas"), chosen
+    by `num` in each language (extracted by the keyword `ntranslatable`)."""
+    return Translatable(singular, plural, num=num, **params)
+
+
+def _rebuild(msgid, plural, params):
+    return Translatable(msgid, plural, **params)
+
+
+def _english(msgid: str, plural: str | None, params: dict) -> str:
+    params = {k: str.__str__(v) if isinstance(v, Translatable) else v for k, v in params.items()}
+    text = plural if plural is not None and params.get("num") != 1 else msgid
+    return text % params if params else text
+
+
+# The kind of a value found where another was expected, named for people ("must be text, not a
+# number"), not by Python's type name.
+KINDS_OF_VALUE = {
+    bool: N_("yes or no"),
+    int: N_("a number"),
+    float: N_("a number"),
+    list: N_("a list"),
+    dict: N_("a mapping"),
+    str: N_("text"),
+}
+
+
+def kind_of(value) -> Translatable:
+    """What `value` is, for a sentence: "a number", "a list", "a mapping", "yes or no"…"""
+    return Translatable(KINDS_OF_VALUE.get(type(value), N_("something else")))
+
+
+def unreadable(error: OSError) -> Translatable:
+    """Why a data file (a workflow or form file) could not be read, for people."""
+    if isinstance(error, FileNotFoundError):
+        return Translatable("cannot read the file: it is not there")
+    if isinstance(error, PermissionError):
+        return Translatable("cannot read the file: GrantFlow may not read it (permissions)")
+    if isinstance(error, IsADirectoryError):
+        return Translatable("cannot read the file: it is a folder")
+    return Translatable("cannot read the file (%(reason)s)", reason=error.strerror or type(error).__name__)
+
+
+def not_yaml(error: Exception) -> Translatable:
+    """A data file that is not valid YAML, with where the reader stopped (line and column, as
+    an editor counts them) and the YAML reader's own words (English, kept for the English text)."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    detail = " ".join(str(getattr(error, "problem", None) or error).split())
+    if mark is None:
+        return Translatable("not valid YAML: %(detail)s", detail=detail)
+    return Translatable(
+        "not valid YAML at line %(line)d, column %(column)d: %(detail)s",
+        line=mark.line + 1,
+        column=mark.column + 1,
+        detail=detail,
+    )
 
 
 # Flask-Login flashes it through gettext (see create_app), so it reads in the page's language.

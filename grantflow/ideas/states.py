@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 
 from grantflow.competitions.models import Competition
 from grantflow.core.extensions import db
+from grantflow.core.i18n import ntranslatable
 from grantflow.ideas.models import Idea
 
 EXAMPLES = 5
 
 
-def stranded(workflows: dict) -> dict[str, list[str]]:
+def stranded(workflows: dict) -> dict[str, list]:
     """{workflow name: problems} for every loaded workflow (name -> Workflow) whose ideas are
     in a state the file does not have. Two queries, the second only when something is found."""
     in_use = db.session.execute(
@@ -24,7 +25,7 @@ def stranded(workflows: dict) -> dict[str, list[str]]:
         .group_by(Competition.workflow, Idea.state)
     ).all()
     missing = [(name, state, count) for name, state, count in in_use if name in workflows and state not in workflows[name].states]
-    problems: dict[str, list[str]] = {}
+    problems: dict[str, list] = {}
     for name, state, count in missing:
         rows = db.session.execute(
             select(Idea.reference, Idea.id)
@@ -34,8 +35,26 @@ def stranded(workflows: dict) -> dict[str, list[str]]:
             .limit(EXAMPLES)
         ).all()
         examples = [reference or f"#{idea_id}" for reference, idea_id in rows]
-        more = f" and {count - len(examples)} more" if count > len(examples) else ""
-        problems.setdefault(name, []).append(
-            f"the state {state!r} is no longer in the file, but {count} idea(s) are in it: {', '.join(examples)}{more}"
-        )
+        found = ", ".join(examples)
+        if count > len(examples):
+            problems.setdefault(name, []).append(
+                ntranslatable(
+                    "the state %(state)s is no longer in the file, but %(num)d idea is in it: %(ideas)s and %(more)d more",
+                    "the state %(state)s is no longer in the file, but %(num)d ideas are in it: %(ideas)s and %(more)d more",
+                    count,
+                    state=repr(state),
+                    ideas=found,
+                    more=count - len(examples),
+                )
+            )
+        else:
+            problems.setdefault(name, []).append(
+                ntranslatable(
+                    "the state %(state)s is no longer in the file, but %(num)d idea is in it: %(ideas)s",
+                    "the state %(state)s is no longer in the file, but %(num)d ideas are in it: %(ideas)s",
+                    count,
+                    state=repr(state),
+                    ideas=found,
+                )
+            )
     return problems

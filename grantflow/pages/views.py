@@ -100,13 +100,16 @@ def competitions():
         .group_by(Competition.id)
         .order_by(Competition.opens_at.desc())
     ).all()
+    broken = broken_workflows()
     return render_template(
         "pages/competitions.html",
         rows=rows,
         demo_data=any(c.is_demo for c, _ in rows),
-        broken_workflows=broken_workflows(),
+        broken_workflows=broken,
         broken_forms=forms_ops.broken_forms(),
         workflow_labels={name: w.label for name, w in current_app.extensions["grantflow.workflows"].items()},
+        # a workflow that did not load is shown as unavailable, with the file that declares it
+        broken_sources={b.name: b.source for b in broken if b.name},
     )
 
 

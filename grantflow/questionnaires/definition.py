@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from grantflow.core.i18n import Translatable, kind_of, not_yaml, unreadable
+
 LANGS = ("lv", "en")
 KINDS = ("application", "report")
 
@@ -82,7 +84,7 @@ REQUIRED_MEANINGS = {"application": (("title",), ("budget_lines", "requested_amo
 class FormError(Exception):
     """A form file that cannot be used; `problems` says every reason."""
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[Translatable]):
         self.source = source
         self.problems = problems
         super().__init__(f"{source}: " + "; ".join(problems))
@@ -175,43 +177,71 @@ class FormDef:
 
 
 # --- reading -------------------------------------------------------------------------------
-def _labels(value, where: str, problems: list[str], what: str = "label") -> dict:
+def _labels(value, where: Translatable, problems: list, what: Translatable | None = None) -> dict:
     """A label map: exactly Latvian and English text (an unquoted comma in YAML makes a map
-    with an extra key, refused here)."""
+    with an extra key, refused here). `what`: the kind of text ("label", "title", "help"…)."""
+    what = what if what is not None else Translatable("label")
     if isinstance(value, str):
-        problems.append(f"{where}: {what} must give both languages, e.g. {{lv: ..., en: ...}}")
+        problems.append(
+            Translatable(
+                "%(where)s: %(what)s must give both languages, e.g. {lv: ..., en: ...}", where=where, what=what
+            )
+        )
         return {lang: value for lang in LANGS}
     if not isinstance(value, dict):
-        problems.append(f"{where}: {what} is missing" if value is None else f"{where}: {what} must be {{lv: ..., en: ...}}")
+        problems.append(
+            Translatable("%(where)s: %(what)s is missing", where=where, what=what)
+            if value is None
+            else Translatable("%(where)s: %(what)s must be {lv: ..., en: ...}", where=where, what=what)
+        )
         return {lang: "" for lang in LANGS}
     extra = sorted(str(key) for key in value if key not in LANGS)
     if extra:
         problems.append(
-            f"{where}: {what} has unknown key(s) {', '.join(map(repr, extra))}; it must be exactly "
-            "{lv: ..., en: ...} (quote text that holds a comma or a colon)"
+            Translatable(
+                "%(where)s: %(what)s has unknown key(s) %(keys)s; it must be exactly {lv: ..., en: ...} "
+                "(quote text that holds a comma or a colon)",
+                where=where,
+                what=what,
+                keys=", ".join(map(repr, extra)),
+            )
         )
     for lang in LANGS:
         text = value.get(lang)
         if text is not None and not isinstance(text, str):
-            problems.append(f"{where}: {what} {lang!r} must be text, not {type(text).__name__}")
+            problems.append(
+                Translatable(
+                    "%(where)s: %(what)s %(lang)s must be text, not %(kind)s",
+                    where=where,
+                    what=what,
+                    lang=repr(lang),
+                    kind=kind_of(text),
+                )
+            )
         elif not text:
-            problems.append(f"{where}: {what} has no {lang!r} text")
+            problems.append(Translatable("%(where)s: %(what)s has no %(lang)s text", where=where, what=what, lang=repr(lang)))
     return {lang: str(value.get(lang, "")) for lang in LANGS}
 
 
-def _unknown(data: dict, allowed: set, where: str, problems: list[str]) -> None:
+def _unknown(data: dict, allowed: set, where: Translatable, problems: list) -> None:
     extra = sorted(str(key) for key in data if key not in allowed)
     if extra:
-        problems.append(f"{where}: unknown key(s) {', '.join(map(repr, extra))}")
+        problems.append(Translatable("%(where)s: unknown key(s) %(keys)s", where=where, keys=", ".join(map(repr, extra))))
 
 
-def _key(value, where: str, problems: list[str]) -> str:
+def _key(value, where: Translatable, problems: list) -> str:
     if (
         not isinstance(value, str) or not value.isidentifier() or not value.isascii()
         or value != value.lower() or value.startswith("_")
     ):  # fmt: skip
         # Keys starting with _ are GrantFlow's own in an answers document (_saved: the sections saved).
-        problems.append(f"{where}: 'key' must be a lower-case name of letters, digits and _, not starting with _ (got {value!r})")
+        problems.append(
+            Translatable(
+                "%(where)s: 'key' must be a lower-case name of letters, digits and _, not starting with _ (got %(value)s)",
+                where=where,
+                value=repr(value),
+            )
+        )
         return str(value)
     return value
 
@@ -220,118 +250,163 @@ def _number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _limits(value, qtype: str, where: str, problems: list[str]) -> dict:
+def _limits(value, qtype: str, where: Translatable, problems: list) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        problems.append(f"{where}: 'limits' must be a mapping")
+        problems.append(Translatable("%(where)s: 'limits' must be a mapping", where=where))
         return {}
     allowed = TYPES.get(qtype, set())
     for name, limit in value.items():
         if name not in allowed:
             problems.append(
-                f"{where}: limit {name!r} does not apply to a {qtype} question"
-                + (f" (it takes {', '.join(sorted(allowed))})" if allowed else " (it takes none)")
+                Translatable(
+                    "%(where)s: limit %(limit)s does not apply to a %(type)s question (it takes %(known)s)",
+                    where=where,
+                    limit=repr(name),
+                    type=qtype,
+                    known=", ".join(sorted(allowed)),
+                )
+                if allowed
+                else Translatable(
+                    "%(where)s: limit %(limit)s does not apply to a %(type)s question (it takes none)",
+                    where=where,
+                    limit=repr(name),
+                    type=qtype,
+                )
             )
         elif name == "grant_range":
             if not isinstance(limit, bool):
-                problems.append(f"{where}: limit 'grant_range' must be true or false")
+                problems.append(Translatable("%(where)s: limit 'grant_range' must be true or false", where=where))
         elif qtype == "date":
             if not isinstance(limit, str):
-                problems.append(f"{where}: date limit {name!r} must be a date written YYYY-MM-DD")
+                problems.append(
+                    Translatable(
+                        "%(where)s: date limit %(limit)s must be a date written YYYY-MM-DD",
+                        where=where,
+                        limit=repr(name),
+                    )
+                )
         elif not _number(limit):
-            problems.append(f"{where}: limit {name!r} must be a number")
+            problems.append(Translatable("%(where)s: limit %(limit)s must be a number", where=where, limit=repr(name)))
         elif name in ("max_length", "min_length", "max_rows", "min_rows", "places", "max_files", "min_chosen", "max_chosen"):
             if limit != int(limit) or limit < 0:
-                problems.append(f"{where}: limit {name!r} must be a whole number, 0 or more")
+                problems.append(
+                    Translatable(
+                        "%(where)s: limit %(limit)s must be a whole number, 0 or more", where=where, limit=repr(name)
+                    )
+                )
     for low, high in (("min", "max"), ("min_length", "max_length"), ("min_rows", "max_rows"), ("min_chosen", "max_chosen")):
         if _number(value.get(low)) and _number(value.get(high)) and value[low] > value[high]:
-            problems.append(f"{where}: limit {low!r} is above {high!r}")
+            problems.append(Translatable("%(where)s: limit %(low)s is above %(high)s", where=where, low=repr(low), high=repr(high)))
     return dict(value)
 
 
-def _choices(value, where: str, problems: list[str]) -> tuple[Choice, ...]:
+def _choices(value, where: Translatable, problems: list) -> tuple[Choice, ...]:
     if not isinstance(value, list) or not value:
-        problems.append(f"{where}: a choice question needs 'choices', a list of {{value: ..., label: {{lv, en}}}}")
+        problems.append(
+            Translatable(
+                "%(where)s: a choice question needs 'choices', a list of {value: ..., label: {lv, en}}", where=where
+            )
+        )
         return ()
     choices, seen = [], set()
     for i, item in enumerate(value, 1):
-        at = f"{where}, choice {i}"
+        at = Translatable("%(where)s, choice %(number)d", where=where, number=i)
         if not isinstance(item, dict):
-            problems.append(f"{at}: must be {{value: ..., label: {{lv, en}}}}")
+            problems.append(Translatable("%(where)s: must be {value: ..., label: {lv, en}}", where=at))
             continue
         _unknown(item, {"value", "label"}, at, problems)
         choice_value = item.get("value")
         if not isinstance(choice_value, str) or not choice_value:
-            problems.append(f"{at}: 'value' must be text")
+            problems.append(Translatable("%(where)s: 'value' must be text", where=at))
             continue
         if choice_value in seen:
-            problems.append(f"{at}: the value {choice_value!r} is given twice")
+            problems.append(Translatable("%(where)s: the value %(value)s is given twice", where=at, value=repr(choice_value)))
         seen.add(choice_value)
-        choices.append(Choice(choice_value, _labels(item.get("label"), f"{at} ({choice_value})", problems)))
+        named = Translatable("%(where)s (%(key)s)", where=at, key=choice_value)
+        choices.append(Choice(choice_value, _labels(item.get("label"), named, problems)))
     return tuple(choices)
 
 
-def _question(data, where: str, problems: list[str], column: bool = False) -> Question | None:
+def _question(data, where: Translatable, problems: list, column: bool = False) -> Question | None:
     if not isinstance(data, dict):
-        problems.append(f"{where}: a question must be a mapping with 'key', 'type' and 'label'")
+        problems.append(Translatable("%(where)s: a question must be a mapping with 'key', 'type' and 'label'", where=where))
         return None
     key = _key(data.get("key"), where, problems)
-    where = f"{where} ({key})"
+    where = Translatable("%(where)s (%(key)s)", where=where, key=key)
     _unknown(data, QUESTION_KEYS - ({"columns", "meaning", "shown_when"} if column else set()), where, problems)
     qtype = data.get("type")
     allowed = COLUMN_TYPES if column else set(TYPES)
     if qtype not in allowed:
+        known = ", ".join(sorted(allowed))
         problems.append(
-            f"{where}: unknown {'column ' if column else ''}type {qtype!r} (one of {', '.join(sorted(allowed))})"
+            Translatable(
+                "%(where)s: unknown column type %(type)s (one of %(known)s)", where=where, type=repr(qtype), known=known
+            )
+            if column
+            else Translatable(
+                "%(where)s: unknown type %(type)s (one of %(known)s)", where=where, type=repr(qtype), known=known
+            )
         )
     required = data.get("required")
     if required is True:
-        problems.append(f"{where}: 'required' must be the message shown when it is left empty, {{lv: ..., en: ...}}")
+        problems.append(
+            Translatable(
+                "%(where)s: 'required' must be the message shown when it is left empty, {lv: ..., en: ...}", where=where
+            )
+        )
         required = None
     elif required in (None, False):
         required = None
     else:
-        required = _labels(required, where, problems, "required message")
+        required = _labels(required, where, problems, Translatable("required message"))
     choices = _choices(data.get("choices"), where, problems) if qtype in CHOICE_TYPES else ()
     if qtype not in CHOICE_TYPES and "choices" in data:
-        problems.append(f"{where}: only a choice question takes 'choices'")
+        problems.append(Translatable("%(where)s: only a choice question takes 'choices'", where=where))
     columns: tuple[Question, ...] = ()
     if qtype == "rows":
         raw_columns = data.get("columns")
         if not isinstance(raw_columns, list) or not raw_columns:
-            problems.append(f"{where}: repeating rows need 'columns', a list of questions")
+            problems.append(Translatable("%(where)s: repeating rows need 'columns', a list of questions", where=where))
         else:
-            parsed = [_question(c, f"{where}, column {i}", problems, column=True) for i, c in enumerate(raw_columns, 1)]
+            parsed = [
+                _question(c, Translatable("%(where)s, column %(number)d", where=where, number=i), problems, column=True)
+                for i, c in enumerate(raw_columns, 1)
+            ]
             columns = tuple(c for c in parsed if c is not None)
             keys = [c.key for c in columns]
             for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
-                problems.append(f"{where}: column key {duplicate!r} is used twice")
+                problems.append(Translatable("%(where)s: column key %(key)s is used twice", where=where, key=repr(duplicate)))
     elif "columns" in data:
-        problems.append(f"{where}: only repeating rows take 'columns'")
+        problems.append(Translatable("%(where)s: only repeating rows take 'columns'", where=where))
     condition = None
     if data.get("shown_when") is not None:
         raw = data["shown_when"]
         if not isinstance(raw, dict) or not isinstance(raw.get("question"), str):
-            problems.append(f"{where}: 'shown_when' must name a question: {{question: ..., any_of: [...]}}")
+            problems.append(
+                Translatable(
+                    "%(where)s: 'shown_when' must name a question: {question: ..., any_of: [...]}", where=where
+                )
+            )
         else:
-            _unknown(raw, CONDITION_KEYS, f"{where}, shown_when", problems)
+            _unknown(raw, CONDITION_KEYS, Translatable("%(where)s, shown_when", where=where), problems)
             any_of = raw.get("any_of") or ()
             if not isinstance(any_of, list | tuple):
-                problems.append(f"{where}: 'shown_when.any_of' must be a list")
+                problems.append(Translatable("%(where)s: 'shown_when.any_of' must be a list", where=where))
                 any_of = ()
             if not any_of and "equals" not in raw and not raw.get("answered"):
-                problems.append(f"{where}: 'shown_when' needs any_of, equals or answered: true")
+                problems.append(Translatable("%(where)s: 'shown_when' needs any_of, equals or answered: true", where=where))
             condition = Condition(raw["question"], tuple(any_of), raw.get("equals"), bool(raw.get("answered")))
     meaning = data.get("meaning")
     if meaning is not None and not isinstance(meaning, str):
-        problems.append(f"{where}: 'meaning' must be a name")
+        problems.append(Translatable("%(where)s: 'meaning' must be a name", where=where))
         meaning = None
     return Question(
         key=key,
         type=qtype if isinstance(qtype, str) else "",
         label=_labels(data.get("label"), where, problems),
-        help=_labels(data["help"], where, problems, "help") if data.get("help") is not None else None,
+        help=_labels(data["help"], where, problems, Translatable("help")) if data.get("help") is not None else None,
         required=required,
         shown_when=condition,
         limits=_limits(data.get("limits"), qtype, where, problems),
@@ -341,7 +416,7 @@ def _question(data, where: str, problems: list[str], column: bool = False) -> Qu
     )
 
 
-def _cross_checks(kind: str, questions: list[Question], problems: list[str]) -> None:
+def _cross_checks(kind: str, questions: list[Question], problems: list) -> None:
     """Conditions and meanings against the questions they name."""
     by_key = {q.key: q for q in questions}
     order = {q.key: i for i, q in enumerate(questions)}
@@ -351,11 +426,23 @@ def _cross_checks(kind: str, questions: list[Question], problems: list[str]) -> 
         if q.shown_when is not None:
             target = by_key.get(q.shown_when.question)
             if target is None:
-                problems.append(f"question {q.key!r}: shown_when names the missing question {q.shown_when.question!r}")
+                problems.append(
+                    Translatable(
+                        "question %(question)s: shown_when names the missing question %(target)s",
+                        question=repr(q.key),
+                        target=repr(q.shown_when.question),
+                    )
+                )
             elif target.key == q.key:
-                problems.append(f"question {q.key!r}: shown_when names the question itself")
+                problems.append(Translatable("question %(question)s: shown_when names the question itself", question=repr(q.key)))
             elif order[target.key] > order[q.key]:
-                problems.append(f"question {q.key!r}: shown_when names {target.key!r}, which comes after it")
+                problems.append(
+                    Translatable(
+                        "question %(question)s: shown_when names %(target)s, which comes after it",
+                        question=repr(q.key),
+                        target=repr(target.key),
+                    )
+                )
             elif target.type in CHOICE_TYPES:
                 known = {c.value for c in target.choices}
                 unknown = [v for v in q.shown_when.any_of if v not in known]
@@ -363,83 +450,127 @@ def _cross_checks(kind: str, questions: list[Question], problems: list[str]) -> 
                     unknown.append(q.shown_when.equals)
                 if unknown:
                     problems.append(
-                        f"question {q.key!r}: shown_when names value(s) {', '.join(map(repr, unknown))} "
-                        f"that {target.key!r} does not offer"
+                        Translatable(
+                            "question %(question)s: shown_when names value(s) %(values)s that %(target)s does not offer",
+                            question=repr(q.key),
+                            values=", ".join(map(repr, unknown)),
+                            target=repr(target.key),
+                        )
                     )
         if q.meaning is None:
             continue
         if q.meaning not in meanings:
             problems.append(
-                f"question {q.key!r}: unknown meaning {q.meaning!r} for a {kind} form "
-                f"(one of {', '.join(sorted(meanings))})"
+                Translatable(
+                    "question %(question)s: unknown meaning %(meaning)s for a %(kind)s form (one of %(known)s)",
+                    question=repr(q.key),
+                    meaning=repr(q.meaning),
+                    kind=kind,
+                    known=", ".join(sorted(meanings)),
+                )
             )
             continue
         if q.meaning in seen_meanings:
-            problems.append(f"question {q.key!r}: meaning {q.meaning!r} is already given to {seen_meanings[q.meaning]!r}")
+            problems.append(
+                Translatable(
+                    "question %(question)s: meaning %(meaning)s is already given to %(other)s",
+                    question=repr(q.key),
+                    meaning=repr(q.meaning),
+                    other=repr(seen_meanings[q.meaning]),
+                )
+            )
         seen_meanings[q.meaning] = q.key
         types, columns = meanings[q.meaning]
         if q.type not in types:
             problems.append(
-                f"question {q.key!r}: meaning {q.meaning!r} needs a question of type {' or '.join(sorted(types))}, "
-                f"not {q.type!r}"
+                Translatable(
+                    "question %(question)s: meaning %(meaning)s needs a question of type %(types)s, not %(type)s",
+                    question=repr(q.key),
+                    meaning=repr(q.meaning),
+                    types=" / ".join(sorted(types)),
+                    type=repr(q.type),
+                )
             )
         missing = [c for c in columns if q.column(c) is None]
         if q.type == "rows" and missing:
-            problems.append(f"question {q.key!r}: meaning {q.meaning!r} needs the column(s) {', '.join(missing)}")
+            problems.append(
+                Translatable(
+                    "question %(question)s: meaning %(meaning)s needs the column(s) %(columns)s",
+                    question=repr(q.key),
+                    meaning=repr(q.meaning),
+                    columns=", ".join(missing),
+                )
+            )
     for needed in REQUIRED_MEANINGS.get(kind, ()):
         if not any(m in seen_meanings for m in needed):
-            problems.append(f"a {kind} form must have a question with the meaning {' or '.join(map(repr, needed))}")
+            problems.append(
+                Translatable(
+                    "a %(kind)s form must have a question with the meaning %(meanings)s",
+                    kind=kind,
+                    meanings=" / ".join(map(repr, needed)),
+                )
+            )
     if "budget_lines" in seen_meanings and "requested_amount" in seen_meanings:
-        problems.append("'requested_amount' is the sum of the budget lines: give one or the other meaning, not both")
+        problems.append(
+            Translatable("'requested_amount' is the sum of the budget lines: give one or the other meaning, not both")
+        )
 
 
 def parse(data, source: str = "<form>") -> FormDef:
     """Build a FormDef from parsed YAML (or a stored definition), or raise FormError naming
     every problem."""
-    problems: list[str] = []
+    problems: list[Translatable] = []
     if not isinstance(data, dict):
-        raise FormError(source, ["the file must hold a mapping with 'name', 'kind', 'title' and 'sections'"])
-    _unknown(data, FORM_KEYS, "form", problems)
+        raise FormError(
+            source, [Translatable("the file must hold a mapping with 'name', 'kind', 'title' and 'sections'")]
+        )
+    form_where = Translatable("form")
+    _unknown(data, FORM_KEYS, form_where, problems)
     name = data.get("name")
     if not isinstance(name, str) or not name:
-        problems.append("'name' is missing")
+        problems.append(Translatable("'name' is missing"))
         name = ""
     kind = data.get("kind")
     if kind not in KINDS:
-        problems.append(f"'kind' must be one of {', '.join(KINDS)} (got {kind!r})")
-    title = _labels(data.get("title"), "form", problems, "title")
+        problems.append(
+            Translatable("'kind' must be one of %(known)s (got %(value)s)", known=", ".join(KINDS), value=repr(kind))
+        )
+    title = _labels(data.get("title"), form_where, problems, Translatable("title"))
     raw_sections = data.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
-        raise FormError(source, problems + ["'sections' must be a non-empty list"])
+        raise FormError(source, problems + [Translatable("'sections' must be a non-empty list")])
     sections, section_keys, question_keys = [], [], []
     for i, raw in enumerate(raw_sections, 1):
-        where = f"section {i}"
+        where = Translatable("section %(number)d", number=i)
         if not isinstance(raw, dict):
-            problems.append(f"{where}: must be a mapping with 'key', 'title' and 'questions'")
+            problems.append(Translatable("%(where)s: must be a mapping with 'key', 'title' and 'questions'", where=where))
             continue
         key = _key(raw.get("key"), where, problems)
-        where = f"section {i} ({key})"
+        where = Translatable("section %(number)d (%(key)s)", number=i, key=key)
         _unknown(raw, SECTION_KEYS, where, problems)
         section_keys.append(key)
         raw_questions = raw.get("questions")
         if not isinstance(raw_questions, list) or not raw_questions:
-            problems.append(f"{where}: 'questions' must be a non-empty list")
+            problems.append(Translatable("%(where)s: 'questions' must be a non-empty list", where=where))
             raw_questions = []
-        questions = [_question(q, f"{where}, question {j}", problems) for j, q in enumerate(raw_questions, 1)]
+        questions = [
+            _question(q, Translatable("%(where)s, question %(number)d", where=where, number=j), problems)
+            for j, q in enumerate(raw_questions, 1)
+        ]
         questions = [q for q in questions if q is not None]
         question_keys += [q.key for q in questions]
         sections.append(
             Section(
                 key=key,
-                title=_labels(raw.get("title"), where, problems, "title"),
+                title=_labels(raw.get("title"), where, problems, Translatable("title")),
                 questions=tuple(questions),
-                help=_labels(raw["help"], where, problems, "help") if raw.get("help") is not None else None,
+                help=_labels(raw["help"], where, problems, Translatable("help")) if raw.get("help") is not None else None,
             )
         )
     for duplicate in sorted({k for k in section_keys if section_keys.count(k) > 1}):
-        problems.append(f"section key {duplicate!r} is used twice")
+        problems.append(Translatable("section key %(key)s is used twice", key=repr(duplicate)))
     for duplicate in sorted({k for k in question_keys if question_keys.count(k) > 1}):
-        problems.append(f"question key {duplicate!r} is used twice")
+        problems.append(Translatable("question key %(key)s is used twice", key=repr(duplicate)))
     _cross_checks(kind, [q for s in sections for q in s.questions], problems)
     if problems:
         raise FormError(source, problems)
@@ -451,17 +582,17 @@ def load(path: str | Path) -> FormDef:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise FormError(str(path), [f"cannot read the file: {error.strerror}"]) from error
+        raise FormError(str(path), [unreadable(error)]) from error
     except yaml.YAMLError as error:
-        raise FormError(str(path), [f"not valid YAML: {error}"]) from error
+        raise FormError(str(path), [not_yaml(error)]) from error
     return parse(data, str(path))
 
 
-def load_dir(directory: str | Path) -> tuple[dict[str, FormDef], dict[str, list[str]]]:
+def load_dir(directory: str | Path) -> tuple[dict[str, FormDef], dict[str, list[Translatable]]]:
     """Every form file of a folder by name, and the broken ones (file -> problems): one broken
     file does not stop the others, and two files with one name are both refused."""
     forms: dict[str, FormDef] = {}
-    broken: dict[str, list[str]] = {}
+    broken: dict[str, list[Translatable]] = {}
     sources: dict[str, str] = {}
     for path in sorted(Path(directory).glob("*.yaml")):
         try:
@@ -470,9 +601,11 @@ def load_dir(directory: str | Path) -> tuple[dict[str, FormDef], dict[str, list[
             broken[str(path)] = error.problems
             continue
         if form.name in sources:
-            message = f"the name {form.name!r} is also the name of {sources[form.name]}"
+            message = Translatable("the name %(name)s is also the name of %(other)s", name=repr(form.name), other=sources[form.name])
             broken[str(path)] = [message]
-            broken.setdefault(sources[form.name], []).append(f"the name {form.name!r} is also the name of {path}")
+            broken.setdefault(sources[form.name], []).append(
+                Translatable("the name %(name)s is also the name of %(other)s", name=repr(form.name), other=str(path))
+            )
             forms.pop(form.name, None)
             continue
         sources[form.name] = str(path)

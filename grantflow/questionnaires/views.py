@@ -83,8 +83,9 @@ def _new_question(version, **kwargs) -> NewQuestionForm:
     return form
 
 
-def _place_problems(form: NewQuestionForm, problems: list[str]) -> None:
-    """Each problem the loader found with the new question on the field it is about."""
+def _place_problems(form: NewQuestionForm, problems: list) -> None:
+    """Each problem the loader found with the new question on the field it is about (told by
+    its English text; shown in the page's language)."""
     for problem in problems:
         if "choice" in problem:
             field = form.choices
@@ -157,7 +158,7 @@ def change(version_id: int):
     except Refused as refused:
         db.session.rollback()
         if action == "add" and not version.frozen:  # the loader's reasons, beside the fields they are about
-            _place_problems(new_question, [str(m) for m in refused.messages])
+            _place_problems(new_question, refused.reasons)
             return _render(db.session.get(FormVersion, version_id), new_question, 200)
         flash_refused(refused)
         return redirect(url_for("questionnaires.edit", version_id=version_id), code=303)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from grantflow.core.i18n import Translatable, kind_of, not_yaml, unreadable
 from grantflow.workflow.registry import Registry
 from grantflow.workflow.registry import registry as default_registry
 
@@ -28,7 +29,7 @@ COMMENT_AUDIENCES = {"applicant", "internal"}
 class WorkflowError(Exception):
     """A workflow file that cannot be used; `problems` says every reason."""
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[Translatable]):
         self.source = source
         self.problems = problems
         super().__init__(f"{source}: " + "; ".join(problems))
@@ -147,37 +148,48 @@ class Workflow:
         return [s.name for s in self.states.values() if tag in s.tags]
 
 
-def _labels(value, where: str, problems: list[str]) -> dict:
+def _labels(value, where: Translatable, problems: list) -> dict:
     """A label map: exactly Latvian and English text. An unquoted comma in YAML
     (`{lv: Jā, nē, en: Yes}`) makes a map with an extra key, refused here."""
     if isinstance(value, str):
-        problems.append(f"{where}: label must give both languages, e.g. {{lv: ..., en: ...}}")
+        problems.append(Translatable("%(where)s: label must give both languages, e.g. {lv: ..., en: ...}", where=where))
         return {lang: value for lang in LANGS}
     if not isinstance(value, dict):
-        problems.append(f"{where}: label is missing")
+        problems.append(Translatable("%(where)s: label is missing", where=where))
         return {lang: "" for lang in LANGS}
     extra = sorted(str(key) for key in value if key not in LANGS)
     if extra:
         problems.append(
-            f"{where}: label has unknown key(s) {', '.join(map(repr, extra))}; it must be exactly "
-            "{lv: ..., en: ...} (quote text that holds a comma or a colon)"
+            Translatable(
+                "%(where)s: label has unknown key(s) %(keys)s; it must be exactly {lv: ..., en: ...} "
+                "(quote text that holds a comma or a colon)",
+                where=where,
+                keys=", ".join(map(repr, extra)),
+            )
         )
     for lang in LANGS:
         text = value.get(lang)
         if text is not None and not isinstance(text, str):
-            problems.append(f"{where}: label {lang!r} must be text, not {type(text).__name__}")
+            problems.append(
+                Translatable(
+                    "%(where)s: label %(lang)s must be text, not %(kind)s",
+                    where=where,
+                    lang=repr(lang),
+                    kind=kind_of(text),
+                )
+            )
         elif not text:
-            problems.append(f"{where}: label has no {lang!r} text")
+            problems.append(Translatable("%(where)s: label has no %(lang)s text", where=where, lang=repr(lang)))
     return {lang: str(value.get(lang, "")) for lang in LANGS}
 
 
-def _names(value, where: str, what: str, problems: list[str]) -> list[str]:
+def _names(value, where: Translatable, what: str, problems: list) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        problems.append(f"{where}: {what} must be a list of names")
+        problems.append(Translatable("%(where)s: %(what)s must be a list of names", where=where, what=what))
         return []
     return value
 
@@ -188,96 +200,133 @@ def parse(
     """Build a Workflow from parsed YAML, or raise WorkflowError naming every problem.
     `staff_roles`: the role names a deployment declares beyond the registered ones; `forms_dir`:
     where the stages' form files are (default: `forms/` beside the workflow file)."""
-    problems: list[str] = []
+    problems: list[Translatable] = []
     if not isinstance(data, dict):
-        raise WorkflowError(source, ["the file must hold a mapping with 'states' and 'transitions'"])
+        raise WorkflowError(source, [Translatable("the file must hold a mapping with 'states' and 'transitions'")])
     known_roles = set(registry.roles) | set(staff_roles)
     for key in set(data) - {"name", "label", "description", "initial", "states", "transitions", "parts", "rounds", "stages"}:
-        problems.append(f"unknown key {key!r} at top level")
+        problems.append(Translatable("unknown key %(key)s at top level", key=repr(key)))
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str):
-        problems.append("'name' must be text")
-    workflow_label = _labels(data["label"], "workflow", problems) if "label" in data else {"lv": name, "en": name}
+        problems.append(Translatable("'name' must be text"))
+    workflow_label = _labels(data["label"], Translatable("workflow"), problems) if "label" in data else {"lv": name, "en": name}
     raw_states = data.get("states")
     raw_transitions = data.get("transitions")
     if not isinstance(raw_states, dict) or not raw_states:
-        raise WorkflowError(source, problems + ["'states' must be a non-empty mapping"])
+        raise WorkflowError(source, problems + [Translatable("'states' must be a non-empty mapping")])
     if not isinstance(raw_transitions, list) or not raw_transitions:
-        raise WorkflowError(source, problems + ["'transitions' must be a non-empty list"])
+        raise WorkflowError(source, problems + [Translatable("'transitions' must be a non-empty list")])
 
     states: dict[str, StateDef] = {}
     for state_name, spec in raw_states.items():
-        where = f"state {state_name!r}"
+        where = Translatable("state %(state)s", state=repr(state_name))
         spec = spec or {}
         if not isinstance(spec, dict):
-            problems.append(f"{where}: must be a mapping")
+            problems.append(Translatable("%(where)s: must be a mapping", where=where))
             continue
         for key in set(spec) - STATE_KEYS:
-            problems.append(f"{where}: unknown key {key!r}")
+            problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(key)))
         label = _labels(spec.get("label"), where, problems)
         applicant_label = (
-            _labels(spec["applicant_label"], f"{where} applicant_label", problems)
+            _labels(spec["applicant_label"], Translatable("state %(state)s applicant_label", state=repr(state_name)), problems)
             if "applicant_label" in spec
             else label
         )
         tags = _names(spec.get("tags"), where, "tags", problems)
         for tag in tags:
             if tag not in registry.tags:
-                problems.append(f"{where}: unknown tag {tag!r} (known: {', '.join(sorted(registry.tags))})")
+                problems.append(
+                    Translatable(
+                        "%(where)s: unknown tag %(tag)s (known: %(known)s)",
+                        where=where,
+                        tag=repr(tag),
+                        known=", ".join(sorted(registry.tags)),
+                    )
+                )
         states[state_name] = StateDef(
             str(state_name), label, applicant_label, bool(spec.get("final", False)), frozenset(tags)
         )
 
     initial = data.get("initial")
-    if initial not in states:
-        problems.append(f"initial state {initial!r} is not a declared state")
+    if initial is None:
+        problems.append(Translatable("'initial' is missing: name the state a new idea starts in"))
+    elif initial not in states:
+        problems.append(Translatable("initial state %(state)s is not a declared state", state=repr(initial)))
 
     transitions: list[TransitionDef] = []
     seen: set = set()
     for index, spec in enumerate(raw_transitions, 1):
         if not isinstance(spec, dict):
-            problems.append(f"transition #{index}: must be a mapping")
+            problems.append(Translatable("transition #%(index)d: must be a mapping", index=index))
             continue
         trigger = spec.get("trigger")
-        where = f"transition #{index} {trigger!r}" if trigger else f"transition #{index}"
+        where = (
+            Translatable("transition #%(index)d %(trigger)s", index=index, trigger=repr(trigger))
+            if trigger
+            else Translatable("transition #%(index)d", index=index)
+        )
         if not trigger or not isinstance(trigger, str) or not trigger.isidentifier():
-            problems.append(f"{where}: 'trigger' must be a name such as 'submit'")
+            problems.append(Translatable("%(where)s: 'trigger' must be a name such as 'submit'", where=where))
             continue
         for key in set(spec) - TRANSITION_KEYS:
-            problems.append(f"{where}: unknown key {key!r}")
+            problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(key)))
         sources = _names(spec.get("source"), where, "source", problems)
         if not sources:
-            problems.append(f"{where}: no source state")
+            problems.append(Translatable("%(where)s: no source state", where=where))
         for src in sources:
             if src not in states:
-                problems.append(f"{where}: unknown source state {src!r}")
+                problems.append(Translatable("%(where)s: unknown source state %(state)s", where=where, state=repr(src)))
             if (trigger, src) in seen:
-                problems.append(f"{where}: trigger {trigger!r} is declared twice from state {src!r}")
+                problems.append(
+                    Translatable(
+                        "%(where)s: trigger %(trigger)s is declared twice from state %(state)s",
+                        where=where,
+                        trigger=repr(trigger),
+                        state=repr(src),
+                    )
+                )
             seen.add((trigger, src))
         dest = spec.get("dest")
         if dest not in states:
-            problems.append(f"{where}: unknown destination state {dest!r}")
+            problems.append(Translatable("%(where)s: unknown destination state %(state)s", where=where, state=repr(dest)))
         roles = _names(spec.get("roles"), where, "roles", problems)
         for role in roles:
             if role not in known_roles:
-                problems.append(f"{where}: unknown role {role!r} (known: {', '.join(sorted(known_roles))})")
+                problems.append(
+                    Translatable(
+                        "%(where)s: unknown role %(role)s (known: %(known)s)",
+                        where=where,
+                        role=repr(role),
+                        known=", ".join(sorted(known_roles)),
+                    )
+                )
         automatic = bool(spec.get("automatic", False))
         if not roles and not automatic:
-            problems.append(f"{where}: no role may fire it and it is not automatic")
+            problems.append(Translatable("%(where)s: no role may fire it and it is not automatic", where=where))
         guards = _names(spec.get("guards"), where, "guards", problems)
         for guard_name in guards:
             if guard_name not in registry.guards:
-                problems.append(f"{where}: unknown guard {guard_name!r}")
+                problems.append(Translatable("%(where)s: unknown guard %(guard)s", where=where, guard=repr(guard_name)))
         effects = _names(spec.get("effects"), where, "effects", problems)
         for effect_name in effects:
             if effect_name not in registry.effects:
-                problems.append(f"{where}: unknown effect {effect_name!r}")
+                problems.append(Translatable("%(where)s: unknown effect %(effect)s", where=where, effect=repr(effect_name)))
         comment = spec.get("comment", "optional")
         if comment not in COMMENT_MODES:
-            problems.append(f"{where}: comment must be one of {', '.join(sorted(COMMENT_MODES))}")
+            problems.append(
+                Translatable(
+                    "%(where)s: comment must be one of %(known)s", where=where, known=", ".join(sorted(COMMENT_MODES))
+                )
+            )
         comment_to = spec.get("comment_to", "applicant")
         if comment_to not in COMMENT_AUDIENCES:
-            problems.append(f"{where}: comment_to must be one of {', '.join(sorted(COMMENT_AUDIENCES))}")
+            problems.append(
+                Translatable(
+                    "%(where)s: comment_to must be one of %(known)s",
+                    where=where,
+                    known=", ".join(sorted(COMMENT_AUDIENCES)),
+                )
+            )
         transitions.append(
             TransitionDef(
                 trigger=trigger,
@@ -308,8 +357,12 @@ def parse(
                 stage_at.get(src) != stage_at.get(t.dest) for src in t.sources
             ):
                 problems.append(
-                    f"transition {t.trigger!r} enters stage {stage_at.get(t.dest)!r} from another stage "
-                    "but lacks the effect 'open_stage' (which gives the idea that stage's form)"
+                    Translatable(
+                        "transition %(trigger)s enters stage %(stage)s from another stage but lacks the effect "
+                        "'open_stage' (which gives the idea that stage's form)",
+                        trigger=repr(t.trigger),
+                        stage=repr(stage_at.get(t.dest)),
+                    )
                 )
     if problems:
         raise WorkflowError(source, problems)
@@ -326,14 +379,14 @@ def parse(
     return workflow
 
 
-def _parts(value, states, transitions, registry: Registry, problems: list[str]) -> dict[str, str]:
+def _parts(value, states, transitions, registry: Registry, problems: list) -> dict[str, str]:
     """`parts:` maps a part the pages play (registry.parts) to the trigger that plays it here.
     Refused: an unknown part, a trigger no transition has, a part's transition that leaves no
     state carrying the part's tag, and a part the workflow needs but does not declare."""
     if value is None:
         value = {}
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        problems.append("'parts' must map part names to triggers, e.g. {submit: submit}")
+        problems.append(Translatable("'parts' must map part names to triggers, e.g. {submit: submit}"))
         return {}
     triggers = {t.trigger for t in transitions}
     leaving = {}
@@ -342,22 +395,48 @@ def _parts(value, states, transitions, registry: Registry, problems: list[str]) 
     for name, trigger in sorted(value.items()):
         spec = registry.parts.get(name)
         if spec is None:
-            problems.append(f"part {name!r} is unknown (known: {', '.join(sorted(registry.parts)) or 'none'})")
+            problems.append(
+                Translatable(
+                    "part %(part)s is unknown (known: %(known)s)",
+                    part=repr(name),
+                    known=", ".join(sorted(registry.parts)) or Translatable("none"),
+                )
+            )
         elif trigger not in triggers:
-            problems.append(f"part {name!r} names trigger {trigger!r}, which no transition has")
+            problems.append(
+                Translatable(
+                    "part %(part)s names trigger %(trigger)s, which no transition has",
+                    part=repr(name),
+                    trigger=repr(trigger),
+                )
+            )
         elif spec.tag and not any(spec.tag in states[s].tags for s in leaving[trigger] if s in states):
-            problems.append(f"part {name!r}: trigger {trigger!r} leaves no state tagged {spec.tag!r}")
+            problems.append(
+                Translatable(
+                    "part %(part)s: trigger %(trigger)s leaves no state tagged %(tag)s",
+                    part=repr(name),
+                    trigger=repr(trigger),
+                    tag=repr(spec.tag),
+                )
+            )
     for name, spec in sorted(registry.parts.items()):
         if name in value:
             continue
         needed = spec.required and (spec.tag is None or any(spec.tag in s.tags for s in states.values()))
         if needed:
-            why = f" (a state is tagged {spec.tag!r})" if spec.tag else ""
-            problems.append(f"part {name!r} is missing{why}: say which trigger plays it under 'parts'")
+            problems.append(
+                Translatable(
+                    "part %(part)s is missing (a state is tagged %(tag)s): say which trigger plays it under 'parts'",
+                    part=repr(name),
+                    tag=repr(spec.tag),
+                )
+                if spec.tag
+                else Translatable("part %(part)s is missing: say which trigger plays it under 'parts'", part=repr(name))
+            )
     return dict(value)
 
 
-def _rounds(value, states, problems: list[str]) -> dict[str, RoundDef]:
+def _rounds(value, states, problems: list) -> dict[str, RoundDef]:
     """`rounds:` maps a round key to {label: {lv, en}, opens: state or [states]}. Refused: a
     key that is not a name, unknown keys, an unknown state, a state opening two rounds, a state
     tagged 'scoring' that opens no round."""
@@ -365,40 +444,51 @@ def _rounds(value, states, problems: list[str]) -> dict[str, RoundDef]:
     if value is None:
         value = {}
     if not isinstance(value, dict):
-        problems.append("'rounds' must map round keys to {label: {lv, en}, opens: [states]}")
+        problems.append(Translatable("'rounds' must map round keys to {label: {lv, en}, opens: [states]}"))
         return {}
     opened_by: dict[str, str] = {}
     for position, (key, spec) in enumerate(value.items(), 1):
-        where = f"round {key!r}"
+        where = Translatable("round %(round)s", round=repr(key))
         if not isinstance(key, str) or not key.isidentifier() or len(key) > 40:
-            problems.append(f"{where}: the key must be a name of letters, digits and _ (at most 40)")
+            problems.append(Translatable("%(where)s: the key must be a name of letters, digits and _ (at most 40)", where=where))
             continue
         if not isinstance(spec, dict):
-            problems.append(f"{where}: must be a mapping with 'label' and 'opens'")
+            problems.append(Translatable("%(where)s: must be a mapping with 'label' and 'opens'", where=where))
             continue
         for extra in sorted(set(map(str, spec)) - ROUND_KEYS):
-            problems.append(f"{where}: unknown key {extra!r}")
+            problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(extra)))
         label = _labels(spec.get("label"), where, problems)
         opens = _names(spec.get("opens"), where, "opens", problems)
         if not opens:
-            problems.append(f"{where}: 'opens' names no state")
+            problems.append(Translatable("%(where)s: 'opens' names no state", where=where))
         for state in opens:
             if state not in states:
-                problems.append(f"{where}: opens unknown state {state!r}")
+                problems.append(Translatable("%(where)s: opens unknown state %(state)s", where=where, state=repr(state)))
             elif state in opened_by:
-                problems.append(f"{where}: state {state!r} already opens round {opened_by[state]!r}")
+                problems.append(
+                    Translatable(
+                        "%(where)s: state %(state)s already opens round %(round)s",
+                        where=where,
+                        state=repr(state),
+                        round=repr(opened_by[state]),
+                    )
+                )
             else:
                 opened_by[state] = key
         rounds[key] = RoundDef(key, label, tuple(opens), position)
     for name, state in states.items():
         if "scoring" in state.tags and name not in opened_by:
             problems.append(
-                f"state {name!r} is tagged 'scoring' but opens no review round: name it under a round's 'opens' in 'rounds'"
+                Translatable(
+                    "state %(state)s is tagged 'scoring' but opens no review round: name it under a round's 'opens' in "
+                    "'rounds'",
+                    state=repr(name),
+                )
             )
     return rounds
 
 
-def _stages(value, states, transitions, forms_dir: Path, problems: list[str]) -> dict[str, StageDef]:
+def _stages(value, states, transitions, forms_dir: Path, problems: list) -> dict[str, StageDef]:
     """`stages:` maps a stage key to {label, form (a file in the forms folder), states (the
     editable states where its form is filled in), submit (the trigger that submits it)}.
     Refused, each named: a key that is not a name, unknown keys, a missing form file, an unknown
@@ -408,55 +498,99 @@ def _stages(value, states, transitions, forms_dir: Path, problems: list[str]) ->
     if value is None:
         return stages
     if not isinstance(value, dict) or not value:
-        problems.append("'stages' must map stage keys to {label, form, states, submit}")
+        problems.append(Translatable("'stages' must map stage keys to {label, form, states, submit}"))
         return stages
     leaving: dict[str, set] = {}
     for t in transitions:
         leaving.setdefault(t.trigger, set()).update(t.sources)
     in_stage: dict[str, str] = {}
     for position, (key, spec) in enumerate(value.items(), 1):
-        where = f"stage {key!r}"
+        where = Translatable("stage %(stage)s", stage=repr(key))
         if not isinstance(key, str) or not key.isidentifier() or len(key) > 40:
-            problems.append(f"{where}: the key must be a name of letters, digits and _ (at most 40)")
+            problems.append(Translatable("%(where)s: the key must be a name of letters, digits and _ (at most 40)", where=where))
             continue
         if not isinstance(spec, dict):
-            problems.append(f"{where}: must be a mapping with 'label', 'form', 'states' and 'submit'")
+            problems.append(Translatable("%(where)s: must be a mapping with 'label', 'form', 'states' and 'submit'", where=where))
             continue
         for extra in sorted(set(map(str, spec)) - STAGE_KEYS):
-            problems.append(f"{where}: unknown key {extra!r}")
+            problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(extra)))
         label = _labels(spec.get("label"), where, problems)
         form = spec.get("form")
         if not isinstance(form, str) or not form:
-            problems.append(f"{where}: 'form' must name a form file, e.g. concept.yaml")
+            problems.append(Translatable("%(where)s: 'form' must name a form file, e.g. concept.yaml", where=where))
             form = ""
         elif "/" in form or "\\" in form or not form.endswith(".yaml"):
-            problems.append(f"{where}: form {form!r} must be the name of a .yaml file in {forms_dir}")
+            problems.append(
+                Translatable(
+                    "%(where)s: form %(form)s must be the name of a .yaml file in %(folder)s",
+                    where=where,
+                    form=repr(form),
+                    folder=str(forms_dir),
+                )
+            )
         elif not (forms_dir / form).is_file():
-            problems.append(f"{where}: form file {form!r} is not in {forms_dir}")
+            problems.append(
+                Translatable(
+                    "%(where)s: form file %(form)s is not in %(folder)s",
+                    where=where,
+                    form=repr(form),
+                    folder=str(forms_dir),
+                )
+            )
         stage_states = _names(spec.get("states"), where, "states", problems)
         if not stage_states:
-            problems.append(f"{where}: 'states' names no state")
+            problems.append(Translatable("%(where)s: 'states' names no state", where=where))
         for state in stage_states:
             if state not in states:
-                problems.append(f"{where}: unknown state {state!r}")
+                problems.append(Translatable("%(where)s: unknown state %(state)s", where=where, state=repr(state)))
             elif "editable" not in states[state].tags:
-                problems.append(f"{where}: state {state!r} is not tagged 'editable', so nobody could fill in its form")
+                problems.append(
+                    Translatable(
+                        "%(where)s: state %(state)s is not tagged 'editable', so nobody could fill in its form",
+                        where=where,
+                        state=repr(state),
+                    )
+                )
             elif state in in_stage:
-                problems.append(f"{where}: state {state!r} is already in stage {in_stage[state]!r}")
+                problems.append(
+                    Translatable(
+                        "%(where)s: state %(state)s is already in stage %(stage)s",
+                        where=where,
+                        state=repr(state),
+                        stage=repr(in_stage[state]),
+                    )
+                )
             else:
                 in_stage[state] = key
         submit = spec.get("submit")
         if not isinstance(submit, str) or not submit:
-            problems.append(f"{where}: 'submit' is missing: name the trigger that submits this stage")
+            problems.append(Translatable("%(where)s: 'submit' is missing: name the trigger that submits this stage", where=where))
             submit = ""
         elif submit not in leaving:
-            problems.append(f"{where}: submit trigger {submit!r} is not a transition's trigger")
+            problems.append(
+                Translatable(
+                    "%(where)s: submit trigger %(trigger)s is not a transition's trigger",
+                    where=where,
+                    trigger=repr(submit),
+                )
+            )
         elif not leaving[submit] & set(stage_states):
-            problems.append(f"{where}: submit trigger {submit!r} leaves none of the stage's states")
+            problems.append(
+                Translatable(
+                    "%(where)s: submit trigger %(trigger)s leaves none of the stage's states",
+                    where=where,
+                    trigger=repr(submit),
+                )
+            )
         stages[key] = StageDef(key, label, form, tuple(stage_states), submit, position)
     for name, state in states.items():
         if "editable" in state.tags and name not in in_stage:
-            problems.append(f"state {name!r} is tagged 'editable' but is in no stage: name it under a stage's 'states'")
+            problems.append(
+                Translatable(
+                    "state %(state)s is tagged 'editable' but is in no stage: name it under a stage's 'states'",
+                    state=repr(name),
+                )
+            )
     return stages
 
 
@@ -521,13 +655,21 @@ def _graph_problems(initial, states, transitions) -> list[str]:
                 queue.append(prev)
     for name, state in states.items():
         if name not in reached:
-            problems.append(f"state {name!r} cannot be reached from {initial!r}")
+            problems.append(
+                Translatable(
+                    "state %(state)s cannot be reached from %(initial)s", state=repr(name), initial=repr(initial)
+                )
+            )
         if not state.final and not edges[name]:
-            problems.append(f"state {name!r} has no way out and is not marked final")
+            problems.append(Translatable("state %(state)s has no way out and is not marked final", state=repr(name)))
         elif name not in finishing:
-            problems.append(f"state {name!r} cannot reach a final state (its ways out lead only in a circle)")
+            problems.append(
+                Translatable(
+                    "state %(state)s cannot reach a final state (its ways out lead only in a circle)", state=repr(name)
+                )
+            )
         if state.final and edges[name]:
-            problems.append(f"state {name!r} is final but has transitions leaving it")
+            problems.append(Translatable("state %(state)s is final but has transitions leaving it", state=repr(name)))
     return problems
 
 
@@ -536,9 +678,9 @@ def load(path: str | Path, registry: Registry = default_registry, staff_roles=()
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise WorkflowError(str(path), [f"cannot read the file: {error.strerror}"]) from error
+        raise WorkflowError(str(path), [unreadable(error)]) from error
     except yaml.YAMLError as error:
-        raise WorkflowError(str(path), [f"not valid YAML: {error}"]) from error
+        raise WorkflowError(str(path), [not_yaml(error)]) from error
     return parse(data, str(path), registry, staff_roles, forms_dir)
 
 
@@ -581,7 +723,13 @@ def load_files(paths, registry: Registry = default_registry, staff_roles=()) -> 
             continue
         for path, _ in found:
             others = ", ".join(str(p) for p, _ in found if p != path)
-            broken.append(Broken(str(path), name, (f"the name {name!r} is also used by {others}",)))
+            broken.append(
+                Broken(
+                    str(path),
+                    name,
+                    (Translatable("the name %(name)s is also used by %(others)s", name=repr(name), others=others),),
+                )
+            )
     broken.sort(key=lambda b: b.source)
     return workflows, broken
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+from grantflow.core.i18n import Translatable
+
 
 @dataclass
 class Named:
@@ -137,29 +139,38 @@ def parse_staff_roles(value, builtin=()) -> tuple[dict[str, StaffRole], list[str
     roles and every problem (an unknown capability, a missing label, a clash with a built-in)."""
     roles, problems = {}, []
     if not isinstance(value, dict):
-        return {}, ["STAFF_ROLES must map role names to {label: {lv, en}, capabilities: [...]}"]
+        return {}, [Translatable("STAFF_ROLES must map role names to {label: {lv, en}, capabilities: [...]}")]
     for name, spec in value.items():
-        where = f"staff role {name!r}"
+        where = Translatable("staff role %(role)s", role=repr(name))
         if not isinstance(name, str) or not name.isidentifier() or len(name) > 20:
-            problems.append(f"{where}: the name must be a word of letters, digits and _ (at most 20)")
+            problems.append(
+                Translatable("%(where)s: the name must be a word of letters, digits and _ (at most 20)", where=where)
+            )
             continue
         if name in builtin or name == "system":
-            problems.append(f"{where}: the name is taken by a built-in role")
+            problems.append(Translatable("%(where)s: the name is taken by a built-in role", where=where))
             continue
         spec = spec if isinstance(spec, dict) else {}
         label = spec.get("label")
         if not isinstance(label, dict) or set(label) != {"lv", "en"} or not all(
             isinstance(v, str) and v for v in label.values()
         ):
-            problems.append(f"{where}: label must be exactly {{lv: ..., en: ...}}")
+            problems.append(Translatable("%(where)s: label must be exactly {lv: ..., en: ...}", where=where))
             label = {"lv": name, "en": name}
         capabilities = spec.get("capabilities", [])
         if not isinstance(capabilities, list | tuple):
-            problems.append(f"{where}: capabilities must be a list")
+            problems.append(Translatable("%(where)s: capabilities must be a list", where=where))
             capabilities = []
         for capability in capabilities:
             if capability not in CAPABILITIES:
-                problems.append(f"{where}: unknown capability {capability!r} (known: {', '.join(CAPABILITIES)})")
+                problems.append(
+                    Translatable(
+                        "%(where)s: unknown capability %(capability)s (known: %(known)s)",
+                        where=where,
+                        capability=repr(capability),
+                        known=", ".join(CAPABILITIES),
+                    )
+                )
         roles[name] = StaffRole(name, dict(label), frozenset(c for c in capabilities if c in CAPABILITIES))
     return roles, problems
 

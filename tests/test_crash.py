@@ -4,9 +4,10 @@ reference, no submit audit row and no receipt mail, or submitted exactly once wi
 reference, one submit audit row and its receipt mail in the outbox — never half. No receipt is
 lost, no reference number skipped; the drafts left go through when submitted again.
 
-No hook in the app: the worker is found as a child of the gunicorn master and killed while
-many submissions are in flight (the workers are synchronous and the queue is long, so each is
-inside a request)."""
+No hook in the app: the workers are found as children of the gunicorn master and all killed
+at once while many submissions are in flight (the workers are synchronous and the queue is
+long, so each is inside a request; killing one alone proved nothing when, on a loaded machine,
+it was between two requests at that moment)."""
 
 import os
 import signal
@@ -130,21 +131,21 @@ def test_a_worker_killed_during_submissions_leaves_every_idea_whole(kind, reques
             with lock:
                 in_flight = counts["started"] - counts["done"]
                 done_before = counts["done"]
-            victim = workers[0]
-            os.kill(victim, signal.SIGKILL)
+            for victim in workers:
+                os.kill(victim, signal.SIGKILL)
             for thread in threads:
                 thread.join(timeout=120)
-            # gunicorn replaces the worker
+            # gunicorn replaces the workers
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 now = _children(master)
-                if len(now) == WORKERS and victim not in now:
+                if len(now) == WORKERS and not set(workers) & set(now):
                     break
                 time.sleep(0.1)
             else:
-                pytest.fail(f"gunicorn did not replace the killed worker: {_children(master)}")
+                pytest.fail(f"gunicorn did not replace the killed workers: {_children(master)}")
 
-            assert dropped, "the killed worker was answering no request: nothing was proven"
+            assert dropped, "the killed workers were answering no request: nothing was proven"
             states, problems = _audit(url, ids)
             assert problems == []
             assert answered <= {i for i, filed in states.items() if filed}  # told "submitted": it is
@@ -169,7 +170,7 @@ def test_a_worker_killed_during_submissions_leaves_every_idea_whole(kind, reques
         assert outcome.problems == []
     with capsys.disabled():
         print(
-            f"\n{kind}: killed worker {victim} with {in_flight} submissions in flight ({done_before} answered before);"
+            f"\n{kind}: killed workers {workers} with {in_flight} submissions in flight ({done_before} answered before);"
             f" {len(dropped)} connections dropped; {submitted_first}/{len(ids)} submitted, {len(drafts)} left drafts"
             f" ({len(answered)} acknowledged); the {len(again)} drafts submitted again: all went through"
         )

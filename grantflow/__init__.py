@@ -117,7 +117,9 @@ def create_app(config: dict | None = None) -> Flask:
         configure_engine(db.engine, int(app.config["SQLITE_BUSY_TIMEOUT"]))
     # A broken file does not stop the app: its problems are logged and shown to administrators.
     app.extensions["grantflow.staff_roles"] = _staff_roles(app)
-    workflows, broken = load_dir(app.config["WORKFLOWS_DIR"], staff_roles=app.extensions["grantflow.staff_roles"])
+    workflows, broken = load_dir(
+        app.config["WORKFLOWS_DIR"], staff_roles=app.extensions["grantflow.staff_roles"], forms_dir=app.config["FORMS_DIR"]
+    )
     with app.app_context():
         broken += _refuse_stranded(app, workflows)
     app.extensions["grantflow.workflows"] = workflows

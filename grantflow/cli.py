@@ -42,8 +42,10 @@ queue_cli = AppGroup("queue", help="The task queue: mail, documents, scheduled w
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--database", is_flag=True, help="Also refuse a file without a state in which ideas of the database are.")
 def workflow_check(files, database):
-    """Validate workflow FILES; exit 1 listing every problem."""
-    workflows, broken = load_files(files)
+    """Validate workflow FILES (their stages' forms looked up in FORMS_DIR); exit 1 listing every problem."""
+    workflows, broken = load_files(
+        files, staff_roles=current_app.extensions.get("grantflow.staff_roles", ()), forms_dir=current_app.config["FORMS_DIR"]
+    )
     if database:
         for name, problems in stranded(workflows).items():
             broken.append(Broken(workflows.pop(name).source, name, tuple(problems)))

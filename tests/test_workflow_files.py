@@ -391,3 +391,25 @@ def test_a_problem_is_english_as_a_value_and_in_the_readers_language_on_a_page(a
         assert "; ".join([problem]).startswith(english)  # what the log writes stays English
     with app.test_request_context("/?lang=en"), force_locale("en"):  # babel keeps a locale per app context
         assert str(problem).startswith(english)
+
+
+def test_a_programmes_own_workflows_folder_finds_the_stages_forms_in_forms_dir(tmp_path, make_app):
+    """WORKFLOWS_DIR kept elsewhere (a programme's own folder): a two-stage workflow's stage forms
+    are looked up in FORMS_DIR, where the app reads them, not beside the workflow file; the
+    `workflow check` command looks in the same place."""
+    own = tmp_path / "own"
+    own.mkdir()
+    shutil.copy(ROOT / "workflows" / "concept_proposal.yaml", own / "concept_proposal.yaml")
+    started = make_app(WORKFLOWS_DIR=str(own), FORMS_DIR=str(ROOT / "workflows" / "forms"))
+    assert "concept_proposal" in started.extensions["grantflow.workflows"]
+    assert started.extensions["grantflow.workflow_problems"] == []
+    result = started.test_cli_runner().invoke(args=["workflow", "check", str(own / "concept_proposal.yaml")])
+    assert result.exit_code == 0, result.output
+    # An empty forms folder: the stages' forms are missing, and both say so.
+    empty = tmp_path / "forms"
+    empty.mkdir()
+    refused = make_app(WORKFLOWS_DIR=str(own), FORMS_DIR=str(empty))
+    [problem] = refused.extensions["grantflow.workflow_problems"]
+    assert "two_stage_concept.yaml" in " ".join(problem.problems)
+    result = refused.test_cli_runner().invoke(args=["workflow", "check", str(own / "concept_proposal.yaml")])
+    assert result.exit_code == 1 and "two_stage_concept.yaml" in result.output

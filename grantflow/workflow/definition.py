@@ -704,14 +704,18 @@ def _declared_name(path: Path) -> str | None:
     return path.stem
 
 
-def load_files(paths, registry: Registry = default_registry, staff_roles=()) -> tuple[dict[str, Workflow], list[Broken]]:
+def load_files(
+    paths, registry: Registry = default_registry, staff_roles=(), forms_dir=None
+) -> tuple[dict[str, Workflow], list[Broken]]:
     """Every file in `paths` that loads, by name, and every one that does not, with its problems.
-    Two files declaring the same name are both refused: which one is meant cannot be told."""
+    Two files declaring the same name are both refused: which one is meant cannot be told.
+    `forms_dir`: where the stages' form files are (the app's FORMS_DIR; default: `forms/`
+    beside each workflow file)."""
     loaded: dict[str, list[tuple[Path, Workflow]]] = {}
     broken: list[Broken] = []
     for path in map(Path, paths):
         try:
-            workflow = load(path, registry, staff_roles)
+            workflow = load(path, registry, staff_roles, forms_dir)
         except WorkflowError as error:
             broken.append(Broken(str(path), _declared_name(path), tuple(error.problems)))
         else:
@@ -735,8 +739,8 @@ def load_files(paths, registry: Registry = default_registry, staff_roles=()) -> 
 
 
 def load_dir(
-    directory: str | Path, registry: Registry = default_registry, staff_roles=()
+    directory: str | Path, registry: Registry = default_registry, staff_roles=(), forms_dir=None
 ) -> tuple[dict[str, Workflow], list[Broken]]:
     """Every workflow file in `directory`: those that load, by name, and those that do not. A
     broken file does not stop start-up; competitions on it say their workflow is unavailable."""
-    return load_files(sorted(Path(directory).glob("*.yaml")), registry, staff_roles)
+    return load_files(sorted(Path(directory).glob("*.yaml")), registry, staff_roles, forms_dir)

@@ -67,6 +67,25 @@ def test_the_two_stage_workflow_says_which_round_is_current_in_each_state():
         ({"evaluation": {"label": {"lv": "V", "en": "E"}}}, "round 'evaluation': 'opens' names no state"),
         ({"2nd": {"label": {"lv": "V", "en": "E"}, "opens": ["in_review"]}}, "round '2nd': the key must be a name"),
         (["evaluation"], "'rounds' must map round keys"),
+        ({"evaluation": {"label": {"lv": "V", "en": "E"}, "opens": ["in_review"], "criteria": []}},
+         "round 'evaluation': 'criteria' must be a list"),
+        ({"evaluation": {"label": {"lv": "V", "en": "E"}, "opens": ["in_review"], "criteria": ["Need"]}},
+         "round 'evaluation', criterion 1: must be a mapping"),
+        ({"evaluation": {"label": {"lv": "V", "en": "E"}, "opens": ["in_review"],
+                         "criteria": [{"name": {"lv": "V", "en": "N"}, "points": 5}]}},
+         "round 'evaluation', criterion 1: unknown key 'points'"),
+        ({"evaluation": {"label": {"lv": "V", "en": "E"}, "opens": ["in_review"],
+                         "criteria": [{"name": "Need", "max_points": 10}]}},
+         "round 'evaluation', criterion 1, name: label must give both"),
+        ({"evaluation": {"label": {"lv": "V", "en": "E"}, "opens": ["in_review"],
+                         "criteria": [{"name": {"lv": "V", "en": "N"}, "guidance": {"lv": "G"}}]}},
+         "round 'evaluation', criterion 1, guidance: label has no 'en' text"),
+        ({"evaluation": {"label": {"lv": "V", "en": "E"}, "opens": ["in_review"],
+                         "criteria": [{"name": {"lv": "V", "en": "N"}, "max_points": 0}]}},
+         "round 'evaluation', criterion 1: 'max_points' must be a whole number from 1 to 100"),
+        ({"evaluation": {"label": {"lv": "V", "en": "E"}, "opens": ["in_review"],
+                         "criteria": [{"name": {"lv": "V", "en": "N"}}, {"name": {"lv": "V", "en": "N"}, "weight": "1.555"}]}},
+         "round 'evaluation', criterion 2: 'weight' must be a number from 0.1 to 10"),
     ],
 )  # fmt: skip
 def test_the_loader_refuses_broken_rounds_naming_the_problem(rounds, problem):
@@ -75,6 +94,30 @@ def test_the_loader_refuses_broken_rounds_naming_the_problem(rounds, problem):
     with pytest.raises(WorkflowError) as refused:
         parse(data, "broken.yaml")
     assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
+
+
+def test_a_round_starts_with_the_criteria_its_workflow_file_gives(factory):
+    """The shipped two-stage workflow judges a concept on its own criteria (no budget: a concept
+    has none yet); the proposal's round, giving none, gets the default community-idea criteria.
+    The competition's criteria are its own from then on (the criteria page changes them)."""
+    workflow = load(ROOT / "workflows" / "concept_proposal.yaml")
+    concept = workflow.rounds["concept"].criteria
+    assert [c.name["en"] for c in concept] == [
+        "The need is real and local", "It reaches the less active groups", "The idea is clear and can be done"]  # fmt: skip
+    assert [c.weight for c in concept] == [Decimal("1.50"), Decimal("1.50"), Decimal("1.00")]
+    assert workflow.rounds["proposal"].criteria == ()
+    competition = factory.competition(workflow="concept_proposal")
+    db.session.commit()
+    first, second = sorted(competition.rounds, key=lambda r: r.position)
+    criteria = {r.key: sorted(r.criteria, key=lambda c: c.position) for r in (first, second)}
+    assert [(c.name_lv, c.max_points, c.weight) for c in criteria["concept"]] == [
+        ("Vajadzība ir reāla un vietēja", 10, Decimal("1.50")),
+        ("Sasniedz mazāk aktīvās grupas", 10, Decimal("1.50")),
+        ("Ideja ir skaidra un īstenojama", 10, Decimal("1.00")),
+    ]
+    assert criteria["concept"][0].guidance_en.startswith("Does the concept answer")
+    assert "The budget is justified and realistic" in [c.name_en for c in criteria["proposal"]]
+    assert "The budget is justified and realistic" not in [c.name_en for c in criteria["concept"]]
 
 
 # --- two rounds run ---------------------------------------------------------------------------

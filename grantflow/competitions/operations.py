@@ -21,7 +21,8 @@ from grantflow.core.types import utcnow
 from grantflow.core.uploads import check_file
 from grantflow.workflow.registry import WorkflowUnavailable, workflow_for
 
-# A sensible default set for community ideas: (lv, en, guidance lv, guidance en, max points, weight)
+# A sensible default set for community ideas, for a round whose workflow file gives no `criteria`:
+# (lv, en, guidance lv, guidance en, max points, weight)
 DEFAULT_CRITERIA = (
     ("Vajadzība ir reāla un vietēja", "The need is real and local",
      "Vai ideja atbild uz konkrētas kopienas skaidri aprakstītu vajadzību?",
@@ -98,7 +99,17 @@ def add_default_criteria(competition: Competition) -> None:
 
 
 def _default_criteria(competition: Competition, review_round: ReviewRound) -> None:
-    for position, (name_lv, name_en, guide_lv, guide_en, points, weight) in enumerate(DEFAULT_CRITERIA, 1):
+    """The criteria the workflow file gives the round, or else DEFAULT_CRITERIA."""
+    try:
+        spec = workflow_for(competition.workflow).rounds.get(review_round.key)
+    except WorkflowUnavailable:
+        spec = None
+    if spec is not None and spec.criteria:
+        criteria = [(c.name["lv"], c.name["en"], c.guidance["lv"], c.guidance["en"], c.max_points, c.weight)
+                    for c in spec.criteria]  # fmt: skip
+    else:
+        criteria = DEFAULT_CRITERIA
+    for position, (name_lv, name_en, guide_lv, guide_en, points, weight) in enumerate(criteria, 1):
         review_round.criteria.append(
             Criterion(
                 competition=competition,

@@ -8,6 +8,7 @@ graph the engine (engine.py) and the buttons use; diagram.py draws it."""
 
 from collections import deque
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import yaml
@@ -75,9 +76,23 @@ class RoundDef:
     label: dict
     opens: tuple
     position: int
+    criteria: tuple = ()  # CriterionSpec: what the round starts with; empty: GrantFlow's defaults
 
 
-ROUND_KEYS = {"label", "opens"}
+@dataclass(frozen=True)
+class CriterionSpec:
+    """A criterion a review round starts with in a new competition, as the workflow file gives
+    it (administrators change a competition's criteria until its scoring starts): a concept is
+    not judged on a budget it does not have yet."""
+
+    name: dict
+    guidance: dict
+    max_points: int
+    weight: Decimal
+
+
+ROUND_KEYS = {"label", "opens", "criteria"}
+CRITERION_KEYS = {"name", "guidance", "max_points", "weight"}
 
 
 @dataclass(frozen=True)
@@ -437,7 +452,8 @@ def _parts(value, states, transitions, registry: Registry, problems: list) -> di
 
 
 def _rounds(value, states, problems: list) -> dict[str, RoundDef]:
-    """`rounds:` maps a round key to {label: {lv, en}, opens: state or [states]}. Refused: a
+    """`rounds:` maps a round key to {label: {lv, en}, opens: state or [states], criteria
+    (optional, see `_criteria`)}. Refused: a
     key that is not a name, unknown keys, an unknown state, a state opening two rounds, a state
     tagged 'scoring' that opens no round."""
     rounds: dict[str, RoundDef] = {}
@@ -475,7 +491,8 @@ def _rounds(value, states, problems: list) -> dict[str, RoundDef]:
                 )
             else:
                 opened_by[state] = key
-        rounds[key] = RoundDef(key, label, tuple(opens), position)
+        criteria = _criteria(spec.get("criteria"), where, problems)
+        rounds[key] = RoundDef(key, label, tuple(opens), position, criteria)
     for name, state in states.items():
         if "scoring" in state.tags and name not in opened_by:
             problems.append(
@@ -486,6 +503,53 @@ def _rounds(value, states, problems: list) -> dict[str, RoundDef]:
                 )
             )
     return rounds
+
+
+def _criteria(value, where: Translatable, problems: list) -> tuple[CriterionSpec, ...]:
+    """A round's `criteria:`, a list of {name: {lv, en}, guidance: {lv, en} (optional),
+    max_points (a whole number, 1 to 100; default 10), weight (0.1 to 10, in hundredths; default
+    1)}, the limits of the criteria form. Absent: GrantFlow's default criteria."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        problems.append(
+            Translatable("%(where)s: 'criteria' must be a list of {name, guidance, max_points, weight}", where=where)
+        )
+        return ()
+    found = []
+    for number, spec in enumerate(value, 1):
+        at = Translatable("%(where)s, criterion %(number)d", where=where, number=number)
+        if not isinstance(spec, dict):
+            problems.append(Translatable("%(where)s: must be a mapping with 'name', 'max_points' and 'weight'", where=at))
+            continue
+        for extra in sorted(set(map(str, spec)) - CRITERION_KEYS):
+            problems.append(Translatable("%(where)s: unknown key %(key)s", where=at, key=repr(extra)))
+        name = _labels(spec.get("name"), Translatable("%(where)s, name", where=at), problems)
+        guidance = {"lv": "", "en": ""}
+        if spec.get("guidance") is not None:
+            guidance = _labels(spec["guidance"], Translatable("%(where)s, guidance", where=at), problems)
+        points = spec.get("max_points", 10)
+        if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= 100:
+            problems.append(Translatable("%(where)s: 'max_points' must be a whole number from 1 to 100", where=at))
+            points = 10
+        weight = _weight(spec.get("weight", 1))
+        if weight is None:
+            problems.append(Translatable("%(where)s: 'weight' must be a number from 0.1 to 10, in hundredths", where=at))
+            weight = Decimal("1")
+        found.append(CriterionSpec(name, guidance, points, weight))
+    return tuple(found)
+
+
+def _weight(value) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        weight = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not weight.is_finite() or not Decimal("0.1") <= weight <= 10 or weight != weight.quantize(Decimal("0.01")):
+        return None
+    return weight.quantize(Decimal("0.01"))
 
 
 def _stages(value, states, transitions, forms_dir: Path, problems: list) -> dict[str, StageDef]:

@@ -1,8 +1,6 @@
 """The idea: the page every role shares (each sees what its role allows), its workflow steps,
 and filing it: choose the competition, fill the form in sittings, attach files, submit."""
 
-from datetime import date
-from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -109,8 +107,6 @@ def stages_panel(idea: Idea, user, roles) -> panels.Panel | None:
                 for revision in reversed(idea.revisions)
             ],
             "place_names": ops.place_names_of(answers for answers in (r.answers for r in idea.revisions)),
-            "as_decimal": lambda v: Decimal(str(v)),
-            "as_date": date.fromisoformat,
         },
     )
 
@@ -662,12 +658,7 @@ def check_answers(idea_id: int):
         },
         shown=lambda q: form_def.shown(q, answers),
         locale=locale_code(),
-        place_names=_place_names(idea),
-        as_decimal=lambda v: Decimal(str(v)),
-        as_date=date.fromisoformat,
+        place_names=ops.place_names_of([answers]),
         is_open=_window_open(idea),
     )
 
-
-def _place_names(idea) -> dict:
-    return {"municipality": idea.municipality.name if idea.municipality else "", "parish": idea.parish.name if idea.parish else ""}

@@ -163,7 +163,26 @@ def report_panel(idea, user, roles) -> panels.Panel | None:
     may_report = APPLICANT in roles and ops.may_report(idea, user)
     if report is None and not may_report:
         return None
-    return panels.Panel(
-        "reports/_summary.html",
-        {"idea": idea, "report": report, "may_report": may_report, "report_groups": TARGET_GROUP_LABELS},
-    )
+    context = {"idea": idea, "report": report, "may_report": may_report}
+    if report is not None and not report.with_applicant:
+        context["form_def"], context["answers"] = summary(report)
+    return panels.Panel("reports/_summary.html", context)
+
+
+def summary(report) -> tuple:
+    """The report's form and its answers as a reader sees them: every answer under the form
+    version it was given under, the reach rows by target group's name (never its code) and
+    only where people were reached, the activities that say what took place."""
+    form = ops.form_of(report)
+    answers = ops.current_answers(report)
+    for question in form.questions:
+        rows = answers.get(question.key) or []
+        if question.meaning == "reach":
+            answers[question.key] = [
+                {**row, "target_group": str(TARGET_GROUP_LABELS.get(row.get("target_group"), ""))}
+                for row in rows
+                if row.get("people")
+            ]
+        elif question.meaning == "activities":
+            answers[question.key] = [row for row in rows if (row.get("description") or "").strip()]
+    return form, answers

@@ -27,6 +27,7 @@ def test_a_report_form_of_several_sections_is_a_task_list_to_check_and_submit(cl
     idea, applicant, admin = funded
     login(client, applicant.email)
     assert f'href="/reports/{idea.id}/sections"' in client.get(f"/ideas/{idea.id}").get_data(as_text=True)
+    assert f'href="/reports/{idea.id}/sections"' in client.get("/").get_data(as_text=True)  # the next step at home
     page = client.get(f"/reports/{idea.id}/sections").get_data(as_text=True)
     assert states(page) == ["Nav sākts"] * 5 and f"/reports/{idea.id}/sections/reach" in page
     assert db.session.query(Report).filter_by(idea_id=idea.id).count() == 0  # a GET stores nothing
@@ -92,5 +93,6 @@ def test_a_one_section_report_form_stays_one_page(client, funded):  # noqa: F811
     login(client, applicant.email)
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
     assert f'href="/reports/{idea.id}"' in page and f"/reports/{idea.id}/sections" not in page
+    assert f'href="/reports/{idea.id}"' in client.get("/").get_data(as_text=True)
     page = client.get(f"/reports/{idea.id}").get_data(as_text=True)
     assert 'name="participants"' in page and 'name="changed"' in page

@@ -61,6 +61,18 @@ def blank_report(idea) -> Report:
     return report
 
 
+def fill_endpoint(idea, report: Report | None = None) -> str:
+    """The page the applicant fills the report in: its task list when the report form has more
+    than one section (as the application's), the one page when it has one."""
+    if report is not None:
+        form = form_of(report)
+    elif idea.competition.report_form_id is not None:  # the form a new report will be asked under
+        form = db.session.get(FormVersion, idea.competition.report_form_id).form
+    else:
+        form = forms_ops.default_form("report")
+    return "reports.sections" if len(form.sections) > 1 else "reports.edit"
+
+
 def start_report(idea, actor) -> Report:
     """The idea's report, created on first use with one spending row per planned grant line."""
     report = report_of(idea)

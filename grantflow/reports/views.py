@@ -158,17 +158,6 @@ def upload(idea_id: int):
 
 
 # --- the report as a task list: a form of more than one section, as the application is ------
-def in_sections(report) -> bool:
-    """A report form of more than one section is filled in section by section; one section
-    stays one page."""
-    return len(ops.form_of(report).sections) > 1
-
-
-def fill_url(idea, report) -> str:
-    """Where the applicant fills in the report."""
-    return url_for("reports.sections" if in_sections(report) else "reports.edit", idea_id=idea.id)
-
-
 def _editable(idea_id: int):
     """The idea and its report (an empty one, not stored, before the first save: a GET writes
     nothing), or the idea page's answer when the applicant may not change it."""
@@ -338,7 +327,7 @@ def report_panel(idea, user, roles) -> panels.Panel | None:
         return None
     context = {"idea": idea, "report": report, "may_report": may_report}
     if may_report:
-        context["fill_url"] = fill_url(idea, report or ops.blank_report(idea))
+        context["fill_url"] = url_for(ops.fill_endpoint(idea, report), idea_id=idea.id)
     if report is not None and not report.with_applicant:
         context["form_def"], context["answers"] = summary(report)
     return panels.Panel("reports/_summary.html", context)

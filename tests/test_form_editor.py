@@ -13,8 +13,18 @@ from tests.conftest import login
 
 def page_fields(page: str) -> dict:
     """Every text field of the existing questions on the editor's page, as the browser sends it."""
-    fields = {name: html.unescape(value) for name, value in re.findall(r'<input class="govuk-input[^"]*" id="[^"]+" name="([^"]+)" value="([^"]*)"', page)}
-    fields.update({name: html.unescape(value) for name, value in re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S)})
+    fields = {
+        name: html.unescape(value)
+        for name, value in re.findall(
+            r'<input class="govuk-input[^"]*" id="[^"]+" name="([^"]+)" value="([^"]*)"', page
+        )
+    }
+    fields.update(
+        {
+            name: html.unescape(value)
+            for name, value in re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S)
+        }
+    )
     return {name: value for name, value in fields.items() if "-" in name}  # not the new question's
 
 
@@ -40,7 +50,9 @@ def test_an_administrator_edits_choices_and_columns_with_every_problem_beside_it
     columns = [{"key": "name", "type": "short_text", "label": {"lv": "Nosaukums", "en": "Name"}, "limits": {"max_length": 80}},
                {"key": "held_on", "type": "date", "label": {"lv": "Datums", "en": "Date"}},
                {"key": "note", "type": "long_text", "label": {"lv": "Piezīme", "en": "Note"}}]  # fmt: skip
-    forms_ops.add_question(copy, "results", "events", "rows", {"lv": "Pasākumi", "en": "Events"}, None, admin, columns=columns)
+    forms_ops.add_question(
+        copy, "results", "events", "rows", {"lv": "Pasākumi", "en": "Events"}, None, admin, columns=columns
+    )
     db.session.commit()
     version_id, url = copy.id, f"/admin/forms/{copy.id}"
     login(client, admin.email)
@@ -48,7 +60,10 @@ def test_an_administrator_edits_choices_and_columns_with_every_problem_beside_it
     page = client.get(url).get_data(as_text=True)
     fields = page_fields(page)
     assert fields["choices-again"] == "yes | Jā | Yes\nno | Nē | No\nmaybe | Varbūt | Maybe"
-    assert fields["columns-events"] == "name | text | Nosaukums | Name\nheld_on | date | Datums | Date\nnote | long | Piezīme | Note"
+    assert (
+        fields["columns-events"]
+        == "name | text | Nosaukums | Name\nheld_on | date | Datums | Date\nnote | long | Piezīme | Note"
+    )
     assert "columns-spending" in fields and "choices-changed" not in fields
     # The page as it is, sent back: nothing changes.
     before = db.session.get(FormVersion, version_id).definition
@@ -57,7 +72,9 @@ def test_an_administrator_edits_choices_and_columns_with_every_problem_beside_it
 
     # Relabel a choice, add one, remove one; add a column, relabel one, change a kind, remove one.
     fields["choices-again"] = "yes | Jā, noteikti | Yes, certainly\nno | Nē | No\nlater | Vēlāk | Later"
-    fields["columns-events"] = "name | text | Pasākums | Event\nheld_on | text | Kad | When\ncost | money | Izmaksas | Cost"
+    fields["columns-events"] = (
+        "name | text | Pasākums | Event\nheld_on | text | Kad | When\ncost | money | Izmaksas | Cost"
+    )
     assert client.post(url, data={**fields, "action": "texts"}).status_code == 303
     form = form_of(version_id)
     again, events = form.question("again"), form.question("events")
@@ -95,9 +112,13 @@ def test_an_administrator_edits_choices_and_columns_with_every_problem_beside_it
     # A question GrantFlow reads keeps its columns' keys and kinds; their labels change.
     fields = page_fields(client.get(url).get_data(as_text=True))
     spending = fields["columns-spending"]
-    page = client.post(url, data={**fields, "columns-spending": spending.replace("actual | money", "actual | text"), "action": "texts"})
+    page = client.post(
+        url, data={**fields, "columns-spending": spending.replace("actual | money", "actual | text"), "action": "texts"}
+    )
     assert "GrantFlow" in error_of(page.get_data(as_text=True), "columns-spending")
-    page = client.post(url, data={**fields, "columns-spending": "\n".join(spending.splitlines()[:2]), "action": "texts"})
+    page = client.post(
+        url, data={**fields, "columns-spending": "\n".join(spending.splitlines()[:2]), "action": "texts"}
+    )
     assert error_of(page.get_data(as_text=True), "columns-spending")
     relabelled = spending.replace("Faktiski iztērēts, €", "Iztērēts, €")
     assert client.post(url, data={**fields, "columns-spending": relabelled, "action": "texts"}).status_code == 303
@@ -108,7 +129,9 @@ def test_an_administrator_edits_choices_and_columns_with_every_problem_beside_it
     db.session.commit()
     page = client.get(url).get_data(as_text=True)
     assert 'name="choices-again"' not in page and 'name="columns-events"' not in page
-    response = client.post(url, data={**fields, "choices-again": "yes | Jā | Yes", "action": "texts"}, follow_redirects=True)
+    response = client.post(
+        url, data={**fields, "choices-again": "yes | Jā | Yes", "action": "texts"}, follow_redirects=True
+    )
     page = response.get_data(as_text=True)
     assert "vairs nevar mainīt" in page and f"/admin/forms/{version_id}/copy" in page
     assert [c.value for c in form_of(version_id).question("again").choices] == ["yes", "no", "later"]

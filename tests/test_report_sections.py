@@ -3,6 +3,7 @@ application is filled in: sections in any order, each saved as a draft (what can
 kept as typed), check the answers, submit. A one-section report form stays one page."""
 
 import copy
+import io
 import re
 
 from grantflow.core import drafts
@@ -11,6 +12,7 @@ from grantflow.questionnaires import operations as forms_ops
 from grantflow.reports.models import Report
 from grantflow.reports.operations import blank_report
 from tests.conftest import login
+from tests.test_apply import PDF
 from tests.test_reports import flat, fresh, funded  # noqa: F401 (the fixture)
 
 
@@ -44,7 +46,9 @@ def test_a_report_form_of_several_sections_is_a_task_list_to_check_and_submit(cl
     assert 'value="ap 40"' in page and 'id="participants-error"' in page
     # Another section, with a row added: the kept text of the first stays.
     data = sent(report, changed="Zaļāks ciems")
-    data.update({"activities-0-held_on": "2026-05-15", "activities-0-description": "Talka", "activities-0-participants": "35"})
+    data.update(
+        {"activities-0-held_on": "2026-05-15", "activities-0-description": "Talka", "activities-0-participants": "35"}
+    )
     response = client.post(f"/reports/{idea.id}/sections/activities", data={**data, "action": "add:activities"})
     assert response.headers["Location"].endswith("#activities-1")
     report = fresh(Report, report.id)
@@ -56,6 +60,19 @@ def test_a_report_form_of_several_sections_is_a_task_list_to_check_and_submit(cl
     response = client.post(f"/reports/{idea.id}/sections/results", data={**sent(report), "changed": "Zaļāks ciems"},
                            headers={drafts.HEADER: "1"})  # fmt: skip
     assert response.status_code == 204 and fresh(Report, report.id).answers["changed"] == "Zaļāks ciems"
+    # A file on the files section's page goes up and is removed from there, and back to it.
+    files = f"/reports/{idea.id}/sections/files"
+    page = client.get(files).get_data(as_text=True)
+    assert f'action="/reports/{idea.id}/attachments?section=files"' in page
+    response = client.post(
+        f"/reports/{idea.id}/attachments?section=files",
+        data={"purpose": "receipt", "file": (io.BytesIO(PDF), "čeks.pdf")},
+    )
+    assert response.headers["Location"].endswith(files + "#attachments")
+    attachment = fresh(Report, report.id).attachments[0]
+    assert "čeks.pdf" in client.get(files).get_data(as_text=True)
+    response = client.post(f"/apply/attachments/{attachment.id}/delete?section=files")
+    assert response.headers["Location"].endswith(files + "#attachments") and fresh(Report, report.id).attachments == []
     page = client.get(f"/reports/{idea.id}/sections").get_data(as_text=True)
     assert states(page) == ["Pabeigts", "Tiek aizpildīts", "Nav sākts", "Tiek aizpildīts", "Nav sākts"]
 
@@ -65,7 +82,9 @@ def test_a_report_form_of_several_sections_is_a_task_list_to_check_and_submit(cl
     assert 'id="problems"' in page and f'action="/reports/{idea.id}/submit"' not in page
     report = fresh(Report, report.id)
     client.post(f"/reports/{idea.id}/sections/reach", data={**sent(report), "participants": "40", "action": "continue"})
-    client.post(f"/reports/{idea.id}/sections/results", data={**sent(report), "changed": "Zaļāks ciems", "continues": "Kopšana"})
+    client.post(
+        f"/reports/{idea.id}/sections/results", data={**sent(report), "changed": "Zaļāks ciems", "continues": "Kopšana"}
+    )
     client.post(f"/reports/{idea.id}/sections/activities", data={**sent(report), "activities-1-description": "",
                                                                   "action": "remove:activities:1"})  # fmt: skip
     report = fresh(Report, report.id)

@@ -22,12 +22,17 @@ def _editable_copy(app) -> int:
     with app.app_context():
         admin = db.session.query(User).filter_by(email=LOGINS["administrator"]).one()
         copy = forms_ops.copy_version(forms_ops.default_version("report"), admin)
-        choices = [{"value": "yes", "label": {"lv": "Jā", "en": "Yes"}}, {"value": "no", "label": {"lv": "Nē", "en": "No"}}]
+        choices = [
+            {"value": "yes", "label": {"lv": "Jā", "en": "Yes"}},
+            {"value": "no", "label": {"lv": "Nē", "en": "No"}},
+        ]
         forms_ops.add_question(copy, "results", "again", "single_choice", {"lv": "Vai rīkotu vēlreiz?", "en": "Would you do it again?"},
                                None, admin, choices=choices)  # fmt: skip
         columns = [{"key": "name", "type": "short_text", "label": {"lv": "Nosaukums", "en": "Name"}},
                    {"key": "held_on", "type": "date", "label": {"lv": "Datums", "en": "Date"}}]  # fmt: skip
-        forms_ops.add_question(copy, "results", "events", "rows", {"lv": "Pasākumi", "en": "Events"}, None, admin, columns=columns)
+        forms_ops.add_question(
+            copy, "results", "events", "rows", {"lv": "Pasākumi", "en": "Events"}, None, admin, columns=columns
+        )
         db.session.commit()
         version_id = copy.id
         db.session.remove()
@@ -43,7 +48,9 @@ def _shot(page, name: str) -> None:
 @pytest.mark.browser
 @pytest.mark.parametrize("size", SIZES)
 def test_the_editor_changes_choices_and_columns_and_says_each_mistake_beside_its_field(size, browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport=SIZES[size], locale="lv-LV", is_mobile=size == "phone")
+    context = browser.new_context(
+        base_url=live_server.url, viewport=SIZES[size], locale="lv-LV", is_mobile=size == "phone"
+    )
     page = context.new_page()
     version_id = _editable_copy(live_server.app)
     log_in(page, LOGINS["administrator"], PASSWORD)
@@ -65,7 +72,9 @@ def test_the_editor_changes_choices_and_columns_and_says_each_mistake_beside_its
     page.get_by_role("button", name="Saglabāt tekstus, nosaukumus, izvēles un kolonnas").click()
     expect(page.get_by_text("Saglabāts.")).to_be_visible()
     expect(page.locator("#columns-events")).to_have_value(typed.replace("euros", "money"))
-    expect(page.locator("#choices-again")).to_have_value("yes | Jā, noteikti | Yes, certainly\nno | Nē | No\nlater | Vēlāk | Later")
+    expect(page.locator("#choices-again")).to_have_value(
+        "yes | Jā, noteikti | Yes, certainly\nno | Nē | No\nlater | Vēlāk | Later"
+    )
     page.locator("#q-again").scroll_into_view_if_needed()
     _shot(page, f"form-editor-saved-{size}")
     context.close()

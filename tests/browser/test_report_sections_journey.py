@@ -27,7 +27,9 @@ def _shot(page, name: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 def test_the_report_task_list_section_by_section_to_checking(size, browser, live_server):
     i = ids(live_server.app)
-    context = browser.new_context(base_url=live_server.url, viewport=SIZES[size], locale="lv-LV", is_mobile=size == "phone")
+    context = browser.new_context(
+        base_url=live_server.url, viewport=SIZES[size], locale="lv-LV", is_mobile=size == "phone"
+    )
     page = context.new_page()
     problems = {}
     log_in(page, LOGINS["applicant"], PASSWORD)

@@ -16,6 +16,8 @@ IDEA_FOR = {
     "amendments.new": "funded", "amendments.create": "funded",
     "payments.refund_request": "funded", "payments.refund_returned": "funded",
     "reports.edit": "funded", "reports.save": "funded", "reports.upload": "funded",
+    "reports.sections": "funded", "reports.section": "funded", "reports.save_section": "funded",
+    "reports.check": "funded", "reports.submit": "funded",
     "review.assign": "in_review", "review.conflict": "in_review", "review.reviews": "in_review",
     "review.score": "in_review", "review.screening": "submitted",
 }  # fmt: skip
@@ -75,6 +77,8 @@ def params(endpoint: str, rule, ids: dict) -> dict:
             values[name] = ids["assignment"]
         elif name == "token":
             values[name] = ids["document_token"] if endpoint == "documents.verify" else "nicht-ein-token-0000"
+        elif name == "key" and endpoint.startswith("reports."):
+            values[name] = "reach"  # a section of the report form
         elif name in FIXED:
             values[name] = FIXED[name]
         else:

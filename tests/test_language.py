@@ -44,14 +44,16 @@ SKIP_ENDPOINTS = BILINGUAL | API_DOCS | {"static", "pages.healthz", "competition
 class _Text(HTMLParser):
     """The words a person sees: text outside script and style, and the attributes read out
     or shown (title, placeholder, alt, aria-label, the value of a button). Text in <code> is
-    a name from a file shown as such (a workflow's trigger, guard or effect), not a word."""
+    a name from a file shown as such (a workflow's trigger, guard or effect), not a word; text
+    in a <textarea> is a field's value, as an input's value is (the form editor's choices and
+    columns: stored text in both languages, with their keys, for the administrator to edit)."""
 
     def __init__(self):
         super().__init__()
         self.parts, self._skip = [], 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "code"):
+        if tag in ("script", "style", "code", "textarea"):
             self._skip += 1
         attrs = dict(attrs)
         for name in ("title", "placeholder", "alt", "aria-label"):
@@ -61,7 +63,7 @@ class _Text(HTMLParser):
             self.parts.append(attrs["value"])
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "code"):
+        if tag in ("script", "style", "code", "textarea"):
             self._skip -= 1
 
     def handle_data(self, data):

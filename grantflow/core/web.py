@@ -4,6 +4,9 @@ is shown.
 Error pages first roll the request's transaction back: the error may have left it failed, and
 the page itself reads (the user, the language) through the same session."""
 
+from datetime import date
+from decimal import Decimal
+
 from flask import current_app, flash, has_request_context, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -133,6 +136,9 @@ def init_app(app) -> None:
         quoted=i18n.quoted,
         pick=i18n.pick,
         filesize=filesize,
+        # An answers document keeps amounts and dates as JSON text (questionnaires.answers).
+        answer_decimal=lambda value: Decimal(str(value)),
+        answer_date=date.fromisoformat,
     )
 
     @app.context_processor

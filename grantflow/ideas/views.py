@@ -1,8 +1,6 @@
 """The idea: the page every role shares (each sees what its role allows), its workflow steps,
 and filing it: choose the competition, fill the form in sittings, attach files, submit."""
 
-from datetime import date
-from decimal import Decimal
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -111,8 +109,6 @@ def stages_panel(idea: Idea, user, roles) -> panels.Panel | None:
                 for revision in reversed(idea.revisions)
             ],
             "place_names": ops.place_names_of(answers for answers in (r.answers for r in idea.revisions)),
-            "as_decimal": lambda v: Decimal(str(v)),
-            "as_date": date.fromisoformat,
         },
     )
 
@@ -470,7 +466,11 @@ def delete(attachment_id: int):
             flash(_("The file has been removed."), "success")
         except Refused as refused:
             flash_refused(refused)
-    back = url_for("reports.edit", idea_id=idea_id) if report_id else _files_page(db.session.get(Idea, idea_id))
+    if report_id:  # the report's section page it was removed from (the reports area checks the key), else its one page
+        section = request.args.get("section", "")
+        back = url_for("reports.section", idea_id=idea_id, key=section) if section.isidentifier() else url_for("reports.edit", idea_id=idea_id)
+    else:
+        back = _files_page(db.session.get(Idea, idea_id))
     return redirect(back + "#attachments", code=303)
 
 
@@ -521,6 +521,13 @@ def _state_label(state: str) -> str:
     return {"not_started": _("Not started"), "in_progress": _("In progress"), "complete": _("Completed")}[state]
 
 
+def task_items(states, href) -> list[tuple]:
+    """A form's sections as the items of a task list (_ui.task_list): address, title, state
+    and its colour; `href(key)` is a section's address (the application's or the report's)."""
+    locale = locale_code()
+    return [(href(s.key), pick(s.title, locale), _state_label(state), SECTION_STATES[state]) for s, state in states]
+
+
 @bp.route("/apply/<int:idea_id>/sections")
 @login_required
 def sections(idea_id: int):
@@ -529,11 +536,7 @@ def sections(idea_id: int):
     idea, away = _editable(idea_id)
     if away:
         return away
-    locale = locale_code()
-    items = [
-        (url_for("ideas.section", idea_id=idea.id, key=s.key), pick(s.title, locale), _state_label(state), SECTION_STATES[state])
-        for s, state in ops.section_states(idea)
-    ]
+    items = task_items(ops.section_states(idea), lambda key: url_for("ideas.section", idea_id=idea.id, key=key))
     return render_template(
         "ideas/sections.html", idea=idea, items=items, is_open=_window_open(idea), closes_at=ops.submission_window(idea)[1]
     )
@@ -664,12 +667,7 @@ def check_answers(idea_id: int):
         },
         shown=lambda q: form_def.shown(q, answers),
         locale=locale_code(),
-        place_names=_place_names(idea),
-        as_decimal=lambda v: Decimal(str(v)),
-        as_date=date.fromisoformat,
+        place_names=ops.place_names_of([answers]),
         is_open=_window_open(idea),
     )
 
-
-def _place_names(idea) -> dict:
-    return {"municipality": idea.municipality.name if idea.municipality else "", "parish": idea.parish.name if idea.parish else ""}

@@ -11,6 +11,7 @@ from grantflow.documents.operations import documents_for_ideas
 from grantflow.ideas.models import Idea
 from grantflow.ideas.operations import current_stage, submission_window
 from grantflow.reports.models import Report, ReportStatus
+from grantflow.reports.operations import fill_endpoint
 from grantflow.workflow.models import AuditEntry
 
 
@@ -94,7 +95,7 @@ def next_step(idea, report) -> tuple[str, str | None] | None:
         text = (
             _("Final report due by %(day)s.", day=format_day(due)) if due else _("Carry out the idea and file the final report.")
         )
-        return text, url_for("reports.edit", idea_id=idea.id)
+        return text, url_for(fill_endpoint(idea, report), idea_id=idea.id)
     if idea.has_tag("filed") and not idea.has_tag("funded") and not idea.state_def.final:
         return _("Nothing to do now: the idea is being checked and evaluated. We will write to you."), None
     return None

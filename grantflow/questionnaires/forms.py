@@ -24,6 +24,9 @@ KINDS = {
 }
 # A column's kind as typed in the editor (a short word) -> its question type.
 COLUMN_KINDS = {"text": "short_text", "long": "long_text", "number": "number", "money": "money", "date": "date", "yesno": "yes_no"}
+# A column's type as the editor writes it back (a type without a short word, e.g. a column
+# with choices from a form file, is written as its type and may stay as it is).
+COLUMN_WORDS = {qtype: word for word, qtype in COLUMN_KINDS.items()}
 KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 KEY_MESSAGE = _l("Use Latin lower-case letters, digits and _, starting with a letter.")
 NEW_SECTION = "_new"
@@ -31,6 +34,52 @@ NEW_SECTION = "_new"
 
 def _lines(text: str) -> list[list[str]]:
     return [[part.strip() for part in line.split("|")] for line in (text or "").splitlines() if line.strip()]
+
+
+def choice_lines(choices) -> str:
+    """A question's choices as the editor shows them, one a line: value | Latvian | English."""
+    return "\n".join(f"{c.value} | {c.label['lv']} | {c.label['en']}" for c in choices)
+
+
+def column_lines(columns) -> str:
+    """A rows question's columns as the editor shows them: key | kind | Latvian | English."""
+    return "\n".join(f"{c.key} | {COLUMN_WORDS.get(c.type, c.type)} | {c.label['lv']} | {c.label['en']}" for c in columns)
+
+
+def read_choices(text: str) -> tuple[list[dict], list[str]]:
+    """Choices typed a line each, and what cannot be read (one message a line)."""
+    lines = _lines(text)
+    if not lines:
+        return [], [str(_l("Give at least one choice."))]
+    choices, problems = [], []
+    for number, parts in enumerate(lines, 1):
+        if len(parts) != 3 or not all(parts) or not KEY.match(parts[0]):
+            problems.append(str(_l("Line %(n)d: write value | Latvian | English, the value in Latin lower-case letters.", n=number)))
+            continue
+        choices.append({"value": parts[0], "label": {"lv": parts[1], "en": parts[2]}})
+    return choices, problems
+
+
+def read_columns(text: str, existing: list[dict] = ()) -> tuple[list[dict], list[str]]:
+    """Columns typed a line each, and what cannot be read. A column that was there before (by
+    its key) keeps what the line does not say (limits, choices, help) while its kind stays;
+    a new kind starts without limits."""
+    lines = _lines(text)
+    if not lines:
+        return [], [str(_l("Give at least one column."))]
+    before = {c.get("key"): c for c in existing}
+    columns, problems = [], []
+    for number, parts in enumerate(lines, 1):
+        old = before.get(parts[0]) if parts else None
+        kind = parts[1] if len(parts) == 4 else ""
+        qtype = COLUMN_KINDS.get(kind) or (kind if old is not None and kind == old.get("type") else None)
+        if len(parts) != 4 or not all(parts) or not KEY.match(parts[0]) or qtype is None:
+            problems.append(str(_l("Line %(n)d: write key | kind | Latvian | English, with one of the kinds listed.", n=number)))
+            continue
+        column = dict(old) if old is not None and old.get("type") == qtype else {}
+        column.update(key=parts[0], type=qtype, label={"lv": parts[2], "en": parts[3]})
+        columns.append(column)
+    return columns, problems
 
 
 class NewQuestionForm(Form):
@@ -75,28 +124,22 @@ class NewQuestionForm(Form):
     def validate_choices(self, field):
         if self.kind.data not in ("single_choice", "multiple_choice"):
             return
-        lines = _lines(field.data)
-        if not lines:
-            raise ValidationError(_l("Give at least one choice."))
-        for number, parts in enumerate(lines, 1):
-            if len(parts) != 3 or not all(parts) or not KEY.match(parts[0]):
-                raise ValidationError(_l("Line %(n)d: write value | Latvian | English, the value in Latin lower-case letters.", n=number))
+        problems = read_choices(field.data)[1]
+        if problems:
+            raise ValidationError(problems[0])
 
     def validate_columns(self, field):
         if self.kind.data != "rows":
             return
-        lines = _lines(field.data)
-        if not lines:
-            raise ValidationError(_l("Give at least one column."))
-        for number, parts in enumerate(lines, 1):
-            if len(parts) != 4 or not all(parts) or not KEY.match(parts[0]) or parts[1] not in COLUMN_KINDS:
-                raise ValidationError(_l("Line %(n)d: write key | kind | Latvian | English, with one of the kinds listed.", n=number))
+        problems = read_columns(field.data)[1]
+        if problems:
+            raise ValidationError(problems[0])
 
     def parsed_choices(self) -> list[dict]:
-        return [{"value": v, "label": {"lv": lv, "en": en}} for v, lv, en in _lines(self.choices.data)]
+        return read_choices(self.choices.data)[0]
 
     def parsed_columns(self) -> list[dict]:
-        return [{"key": k, "type": COLUMN_KINDS[t], "label": {"lv": lv, "en": en}} for k, t, lv, en in _lines(self.columns.data)]
+        return read_columns(self.columns.data)[0]
 
     def condition(self) -> dict | None:
         if not self.shown_when.data:

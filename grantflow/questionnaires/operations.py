@@ -146,13 +146,17 @@ def copy_version(version: FormVersion, actor, name: str | None = None) -> FormVe
     return new
 
 
-def edit_version(version: FormVersion, definition: dict, actor, what: str) -> FormDef:
-    """Replace an unfrozen version's definition with `definition` (checked as a file is);
-    refused for a frozen version or a definition with problems (every one named)."""
+def _refuse_frozen(version: FormVersion) -> None:
     if version.frozen:
         raise Refused(
             [_l("This form version has been submitted under and can no longer be changed. Copy it as a new version to change it.")]
         )
+
+
+def edit_version(version: FormVersion, definition: dict, actor, what: str) -> FormDef:
+    """Replace an unfrozen version's definition with `definition` (checked as a file is);
+    refused for a frozen version or a definition with problems (every one named)."""
+    _refuse_frozen(version)
     try:
         form = parse(definition, f"{version.name} v{version.number}")
     except FormError as error:
@@ -179,9 +183,18 @@ def _located(definition: dict, key: str) -> tuple[list, int]:
     raise Refused([_l("There is no such question in this form.")])
 
 
-def change_texts(version: FormVersion, texts: dict[str, dict], actor, titles: dict[str, dict] | None = None) -> FormDef:
+def change_texts(
+    version: FormVersion, texts: dict[str, dict], actor, titles: dict[str, dict] | None = None,
+    choices: dict[str, list[dict]] | None = None, columns: dict[str, list[dict]] | None = None,
+) -> FormDef:
     """New labels and help of questions: {key: {"label": {lv, en}, "help": {lv, en}}} (empty
-    help in both languages removes it), and new section titles: {section key: {lv, en}}."""
+    help in both languages removes it), new section titles: {section key: {lv, en}}, the
+    choice lists of choice questions {key: [{value, label}]} and the columns of repeating rows
+    {key: [{key, type, label, ...}]}: added, removed, relabelled, of another kind. One change,
+    checked as a file is. A question GrantFlow reads (with a meaning) keeps its choices'
+    values and its columns' keys and kinds, since other pages count on them; their labels
+    change."""
+    _refuse_frozen(version)
     definition = copy.deepcopy(version.definition)
     for section in definition.get("sections", []):
         if section.get("key") in (titles or {}):
@@ -195,7 +208,32 @@ def change_texts(version: FormVersion, texts: dict[str, dict], actor, titles: di
             question["help"] = help_text
         else:
             question.pop("help", None)
+    problems = []
+    for part, changes, same in (("choices", choices, _choice_shape), ("columns", columns, _column_shape)):
+        for key, given in (changes or {}).items():
+            questions, index = _located(definition, key)
+            question = questions[index]
+            if part not in question:
+                raise Refused([_l("There is no such question in this form.")])
+            if question.get("meaning") and same(question[part]) != same(given):
+                message = (
+                    _l("GrantFlow reads this answer: its choices keep their values; change their labels only.")
+                    if part == "choices"
+                    else _l("GrantFlow reads this answer: its columns keep their keys and kinds; change their labels only.")
+                )
+                problems.append(f"question {key!r}, {part}: {message}")
+            question[part] = copy.deepcopy(given)
+    if problems:
+        raise Refused(problems)
     return edit_version(version, definition, actor, "texts")
+
+
+def _choice_shape(choices: list[dict]) -> list:
+    return sorted(str(c.get("value")) for c in choices)
+
+
+def _column_shape(columns: list[dict]) -> list:
+    return sorted((str(c.get("key")), str(c.get("type"))) for c in columns)
 
 
 def move_question(version: FormVersion, key: str, step: int, actor) -> FormDef:

@@ -1,6 +1,8 @@
 """The form editor: administrators see the form versions, copy one as a new version, and
 edit an unfrozen version's questions (texts, order, adding and removing) in the interface."""
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,8 +17,17 @@ from grantflow.core.forms import ActionForm
 from grantflow.core.i18n import pick
 from grantflow.core.web import flash_refused
 from grantflow.questionnaires import operations as ops
-from grantflow.questionnaires.definition import REQUIRED_MEANINGS
-from grantflow.questionnaires.forms import KINDS, NEW_SECTION, NewQuestionForm
+from grantflow.questionnaires.definition import CHOICE_TYPES, LANGS, REQUIRED_MEANINGS
+from grantflow.questionnaires.forms import (
+    COLUMN_KINDS,
+    KINDS,
+    NEW_SECTION,
+    NewQuestionForm,
+    choice_lines,
+    column_lines,
+    read_choices,
+    read_columns,
+)
 from grantflow.questionnaires.models import FormVersion
 
 bp = Blueprint("questionnaires", __name__)
@@ -59,13 +70,31 @@ def copy(version_id: int):
     return redirect(url_for("questionnaires.edit", version_id=new.id), code=303)
 
 
-def _render(version, new_question, status=200):
+def _render(version, new_question, status=200, typed=None, problems=None):
+    """The editor; `typed`: what was sent, shown again as typed when it was refused, with
+    `problems` ({field name: [message]}) beside the fields they are about."""
     form = version.form
+    shown = {}
+    for s in form.sections:
+        shown.update({f"title_{lang}-{s.key}": s.title[lang] for lang in LANGS})
+    for q in form.questions:
+        shown.update({f"label_{lang}-{q.key}": q.label[lang] for lang in LANGS})
+        shown.update({f"help_{lang}-{q.key}": q.help[lang] if q.help else "" for lang in LANGS})
+        if q.type in CHOICE_TYPES:
+            shown[f"choices-{q.key}"] = choice_lines(q.choices)
+        if q.type == "rows":
+            shown[f"columns-{q.key}"] = column_lines(q.columns)
+    shown.update({k: v for k, v in (typed or {}).items() if k in shown})
+    problems = problems or {}
     return render_template(
         "questionnaires/edit.html",
         version=version,
         form_def=form,
         new_question=new_question,
+        shown=shown,
+        problems=problems,
+        summary={name: messages[0] for name, messages in problems.items() if name},
+        column_kinds=COLUMN_KINDS,
         kinds={**KINDS, "file": _("Files"), "municipality_parish": _("Municipality and parish"), "email": _("E-mail"), "phone": _("Phone")},
         action=ActionForm(formdata=None),
         needed={m for group in REQUIRED_MEANINGS.get(form.kind, ()) for m in group},
@@ -83,6 +112,33 @@ def _new_question(version, **kwargs) -> NewQuestionForm:
     return form
 
 
+QUESTION = re.compile(r"question \d+ \((\w+)\)|question '(\w+)'")
+SECTION = re.compile(r"^section \d+ \((\w+)\)")
+OFFERED = re.compile(r"that '(\w+)' does not offer")
+
+
+def _problem_field(problem: str) -> str:
+    """The editor's field a loader's problem with the whole form is about (its name), or ""."""
+    offered = OFFERED.search(problem)
+    if offered:  # a condition naming a choice no longer offered: the list that lost it
+        return f"choices-{offered[1]}"
+    question = QUESTION.search(problem)
+    if question:
+        key = question[1] or question[2]
+        rest = problem[question.end():]
+        if "choice" in rest:
+            return f"choices-{key}"
+        if "column" in rest:
+            return f"columns-{key}"
+        lang = "en" if "'en'" in rest else "lv"
+        return f"{'help' if 'help' in rest else 'label'}_{lang}-{key}"
+    section = SECTION.match(problem)
+    if section:
+        lang = "en" if "'en'" in problem else "lv"
+        return f"title_{lang}-{section[1]}"
+    return ""
+
+
 def _place_problems(form: NewQuestionForm, problems: list) -> None:
     """Each problem the loader found with the new question on the field it is about (told by
     its English text; shown in the page's language)."""
@@ -98,6 +154,43 @@ def _place_problems(form: NewQuestionForm, problems: list) -> None:
         else:
             field = form.key
         field.errors = [*field.errors, problem]
+
+
+def _save_texts(version) -> dict[str, list[str]]:
+    """The texts, titles, choice lists and columns as sent, in one change; what cannot be
+    taken, by field name ({"": [...]} for what is about no one field). A frozen version
+    refuses (Refused) with the way out."""
+    form = version.form
+    texts, choices, columns, problems = {}, {}, {}, {}
+    for question in form.questions:
+        if f"label_lv-{question.key}" in request.form:
+            texts[question.key] = {
+                "label": {lang: request.form.get(f"label_{lang}-{question.key}", "") for lang in LANGS},
+                "help": {lang: request.form.get(f"help_{lang}-{question.key}", "") for lang in LANGS},
+            }
+        name = f"choices-{question.key}"
+        if question.type in CHOICE_TYPES and name in request.form:
+            choices[question.key], messages = read_choices(request.form[name])
+            problems.update({name: messages} if messages else {})
+        name = f"columns-{question.key}"
+        if question.type == "rows" and name in request.form:
+            raw = next(q for s in version.definition["sections"] for q in s["questions"] if q.get("key") == question.key)
+            columns[question.key], messages = read_columns(request.form[name], raw.get("columns", []))
+            problems.update({name: messages} if messages else {})
+    titles = {
+        s.key: {lang: request.form.get(f"title_{lang}-{s.key}", "") for lang in LANGS}
+        for s in form.sections if f"title_lv-{s.key}" in request.form
+    }  # fmt: skip
+    if problems and not version.frozen:
+        return problems
+    try:
+        ops.change_texts(version, texts, current_user, titles, choices=choices, columns=columns)
+    except Refused as refused:
+        if version.frozen:
+            raise
+        for message in refused.reasons:  # Translatable: matched by its English text, shown translated
+            problems.setdefault(_problem_field(message), []).append(message)
+    return problems
 
 
 @bp.route("/admin/forms/<int:version_id>")
@@ -120,18 +213,10 @@ def change(version_id: int):
     action = request.form.get("action", "texts")
     try:
         if action == "texts":
-            texts = {}
-            for question in version.form.questions:
-                if f"label_lv-{question.key}" in request.form:
-                    texts[question.key] = {
-                        "label": {lang: request.form.get(f"label_{lang}-{question.key}", "") for lang in ("lv", "en")},
-                        "help": {lang: request.form.get(f"help_{lang}-{question.key}", "") for lang in ("lv", "en")},
-                    }
-            titles = {
-                s.key: {lang: request.form.get(f"title_{lang}-{s.key}", "") for lang in ("lv", "en")}
-                for s in version.form.sections if f"title_lv-{s.key}" in request.form
-            }  # fmt: skip
-            ops.change_texts(version, texts, current_user, titles)
+            problems = _save_texts(version)
+            if problems:
+                db.session.rollback()
+                return _render(db.session.get(FormVersion, version_id), new_question, 200, request.form, problems)
         elif action.startswith(("up:", "down:")):
             direction, _sep, key = action.partition(":")
             ops.move_question(version, key, -1 if direction == "up" else 1, current_user)

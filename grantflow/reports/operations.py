@@ -61,6 +61,18 @@ def blank_report(idea) -> Report:
     return report
 
 
+def fill_endpoint(idea, report: Report | None = None) -> str:
+    """The page the applicant fills the report in: its task list when the report form has more
+    than one section (as the application's), the one page when it has one."""
+    if report is not None:
+        form = form_of(report)
+    elif idea.competition.report_form_id is not None:  # the form a new report will be asked under
+        form = db.session.get(FormVersion, idea.competition.report_form_id).form
+    else:
+        form = forms_ops.default_form("report")
+    return "reports.sections" if len(form.sections) > 1 else "reports.edit"
+
+
 def start_report(idea, actor) -> Report:
     """The idea's report, created on first use with one spending row per planned grant line."""
     report = report_of(idea)
@@ -301,24 +313,76 @@ def kept_messages(report: Report) -> dict[str, str]:
     return messages
 
 
+def _given_answers(report: Report, form: FormDef) -> dict:
+    """The answers as given: a count still at zero is not an answer, an activity counts once it
+    says what took place, a target group once people were reached in it, a spending line once
+    something was spent, the files once there is one."""
+    answers = current_answers(report)
+    for question in form.questions:
+        rows = answers.get(question.key) or []
+        if question.meaning in ("participants", "volunteers", "organisations_count") and not answers.get(question.key):
+            answers[question.key] = None
+        elif question.meaning == "activities":
+            answers[question.key] = [r for r in rows if (r.get("description") or "").strip()]
+        elif question.meaning == "reach":
+            answers[question.key] = [r for r in rows if r.get("people")]
+        elif question.meaning == "spending":
+            answers[question.key] = [r for r in rows if Decimal(r.get("actual") or 0)]
+        elif question.type == "file":
+            answers[question.key] = [a.id for a in report.attachments] or None
+    return answers
+
+
+def _question_of(name: str) -> str:
+    """The question a field name is about (`activities-0-held_on` is about `activities`)."""
+    match = ROW_KEY.match(name)
+    return match[1] if match else name
+
+
+def save_section(report: Report, section: str, answers: dict, kept: dict[str, str], actor) -> None:
+    """One section of the report form saved as a draft, as a section of the application is
+    (ideas.operations.save_section): its answers as save_answers saves them, the text kept
+    as typed in the other sections left as it was, the section marked saved ("_saved") for
+    its task list. Commits."""
+    if not report.can_edit(actor):
+        raise Refused([_l("This report can no longer be changed.")])
+    keys = {q.key for q in form_of(report).section(section).questions}
+    others = {k: v for k, v in (report.draft_raw or {}).items() if _question_of(k) not in keys}
+    document = report.answers or {}
+    report.answers = {**document, "_saved": sorted({*document.get("_saved", []), section})}
+    save_answers(report, answers, {**others, **kept}, actor)
+
+
+def section_states(report: Report) -> list[tuple]:
+    """(section, state) for the report's task list, as the application's (not_started,
+    in_progress, complete): complete once nothing in it still needs attention
+    (report_missing, which also says what the meanings ask of each other)."""
+    form = form_of(report)
+    answers = _given_answers(report, form)
+    saved = set((report.answers or {}).get("_saved") or [])
+    needing = {_question_of(key) for key in report_missing(report)}
+    states = []
+    for section in form.sections:
+        state = form_answers.section_state(form, section.key, answers, saved)
+        if state == "complete" and needing & {q.key for q in section.questions}:
+            state = "in_progress"
+        states.append((section, state))
+    return states
+
+
 def report_missing(report: Report) -> dict[str, str]:
     """What must be put right before the report can be submitted: field key -> message. The
     form's own required questions, then what the meanings ask of each other (a date for each
     activity held, the names of the organisations counted)."""
     form = form_of(report)
-    answers = current_answers(report)
-    for question in form.questions:  # a count still at zero is not an answer
-        if question.meaning in ("participants", "volunteers", "organisations_count") and not answers.get(question.key):
-            answers[question.key] = None
-        elif question.meaning == "activities":  # an activity counts once it says what took place
-            answers[question.key] = [r for r in answers.get(question.key) or [] if (r.get("description") or "").strip()]
+    answers = _given_answers(report, form)
     problems = dict(kept_messages(report))
     for key, message in form_answers.missing(form, answers).items():
         problems.setdefault(key, message)
     activities = form.meaning("activities")
     if activities is not None:
         for i, a in enumerate(report.activities):
-            if a.description.strip() and a.held_on is None:
+            if (a.description or "").strip() and a.held_on is None:
                 problems.setdefault(f"{activities.key}-{i}-held_on", str(_l("Give the date of this activity.")))
     names = form.meaning("organisations_names")
     if report.organisations_count and names is not None and not (report.organisations_names or "").strip():

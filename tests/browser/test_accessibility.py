@@ -51,7 +51,9 @@ def pages_of(role: str, i: dict) -> list[str]:
                       f"/apply/{i['draft']}/sections/files", f"/apply/{i['draft']}/check", f"/apply/{i['draft']}",
                       f"/ideas/{i['submitted']}", "/profile",
                       f"/ideas/{i['submitted']}/steps/withdraw/confirm", f"/apply/{i['draft']}/submit",
-                      f"/ideas/{i['funded']}", f"/reports/{i['funded']}", f"/amendments/ideas/{i['funded']}/new",
+                      f"/ideas/{i['funded']}", f"/reports/{i['funded']}", f"/reports/{i['funded']}/sections",
+                      f"/reports/{i['funded']}/sections/reach", f"/reports/{i['funded']}/sections/files",
+                      f"/reports/{i['funded']}/check", f"/amendments/ideas/{i['funded']}/new",
                       "/orgs/new", f"/orgs/{i['org']}/edit", "/account/tokens"],
         "evaluator": ["/", "/review/", f"/review/ideas/{i['in_review']}/score", "/profile"],
         "administrator": [

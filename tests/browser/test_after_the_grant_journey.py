@@ -140,6 +140,7 @@ def test_advance_paid_amendment_approved_report_shows_less_spent_refund_recorded
     log_in(page, journey["applicant"], PASSWORD)
     page.goto(idea_url)
     page.locator("#report").get_by_role("link", name="Aizpildīt noslēguma atskaiti").click()
+    page.get_by_role("link", name=re.compile("Visa atskaite vienā lapā")).click()  # from its task list
     expect(page.locator("#spending")).to_contain_text("900,00 €")  # compared with the amended budget
     page.locator("#activities-0-held_on").fill("2026-06-13")
     page.locator("#activities-0-participants").fill("30")

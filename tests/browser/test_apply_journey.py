@@ -217,6 +217,8 @@ def journey(page, live_server, mail_sink, tmp_path, name):
     fund(live_server, reference)
     page.goto("/")
     page.get_by_role("link", name="Noslēguma atskaite jāiesniedz").click()
+    expect(page.locator("#sections")).to_contain_text("Nav sākts")  # the report's task list
+    page.get_by_role("link", name=re.compile("Visa atskaite vienā lapā")).click()
     held = page.locator("#activities-0")
     held.get_by_label("Datums").fill("2026-05-16")
     held.get_by_label("Kas notika").fill("Talka: sakopti 300 m krasta")

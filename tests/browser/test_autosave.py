@@ -22,6 +22,8 @@ def test_typing_is_kept_and_leaving_unsaved_text_asks_first(size, page, phone):
     page.on("dialog", on_dialog)
     log_in(page, "pieteicejs@demo.grantflow.lv", "demo-parole-2026")
     page.goto("/apply/new")
+    # The demo's open competition by name: other journeys add open competitions to the shared database.
+    page.get_by_label("Konkurss").select_option(label="Kopienu iniciatīvu konkurss „Darbīgās kopienas” 2026")
     page.get_by_role("button", name="Sākt melnrakstu").click()
     expect(page).to_have_url(re.compile(r"/apply/\d+/sections$"))
     tasks_url = page.url

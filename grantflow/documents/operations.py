@@ -43,7 +43,7 @@ from grantflow.funding.operations import (
 )
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import PARTNER_KINDS, Idea
-from grantflow.ideas.operations import applicant_addresses, asked_fields
+from grantflow.ideas.operations import applicant_addresses, asked_fields, other_answers
 from grantflow.mail.models import MailStatus, OutboxMail
 from grantflow.mail.operations import attachment_maker, queue_mails
 from grantflow.organisations.models import Membership, Organisation
@@ -426,6 +426,7 @@ def receipt_copy(idea_id: int, submitted: str, actor_id: int | None = None) -> t
                 target_group_labels=TARGET_GROUP_LABELS,
                 partner_kinds=PARTNER_KINDS,
                 asked=asked_fields(idea),  # a concept's copy without the full proposal's parts
+                other_answers=other_answers(idea),  # questions added to a copied form
             )
         actor = db.session.get(User, actor_id) if actor_id else None
         keep_copy(idea, pdf, actor, language)

@@ -718,6 +718,45 @@ def missing_fields(idea: Idea) -> dict[str, str]:
     return {key: message for key, message in problems.items() if _asked_by(key) in asked}
 
 
+# What the fixed read-only details of an idea show (templates/ideas/_details.html, with the
+# title, summary, amount and place in the page's header), by a question's key or meaning.
+SHOWN_BY_DETAILS = frozenset({
+    "title", "summary", "community_need", "goals", "activities", "target_groups", "less_active_reach",
+    "expected_participants", "partners", "coop_premises", "coop_inventory", "coop_upkeep", "sustainability",
+    "publish_consent", "budget_lines", "contact_name", "contact_email", "contact_phone", "municipality", "place",
+    "requested_amount", "attachments",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OtherAnswers:
+    """The answers to the questions of an idea's form that the fixed details do not show (a
+    question an administrator added to a copied form), section by section in the form's order,
+    with what showing them needs: staff, evaluators and the PDF copy read every answer."""
+
+    sections: list  # [(section, [questions shown])]
+    answers: dict
+    places: dict
+
+
+def other_answers(idea: Idea) -> OtherAnswers | None:
+    """None when the details show every question of the idea's form (the shipped forms)."""
+    form = form_of(idea)
+    answers = current_answers(idea)
+    sections = []
+    for section in form.sections:
+        questions = [
+            q for q in section.questions
+            if q.type != "file" and q.key not in SHOWN_BY_DETAILS and q.meaning not in SHOWN_BY_DETAILS
+            and form.shown(q, answers)
+        ]  # fmt: skip
+        if questions:
+            sections.append((section, questions))
+    if not sections:
+        return None
+    return OtherAnswers(sections, answers, place_names_of([answers]))
+
+
 def asked_fields(idea: Idea) -> set[str]:
     """The keys and meanings of the questions the idea's form asks: what its rules check and
     its read-only details show (a concept's form asks no goals, activities or budget)."""

@@ -84,6 +84,7 @@ def idea_panel(idea: Idea, user, roles) -> panels.Panel:
             "new_stage": stage if stage is not None and all(r.stage != stage.key for r in idea.revisions) else None,
             "closes_at": ops.submission_window(idea)[1] if can_edit else None,
             "asked": ops.asked_fields(idea),
+            "other_answers": ops.other_answers(idea),
             "target_group_labels": TARGET_GROUP_LABELS,
             "partner_kinds": PARTNER_KINDS,
             "attachment_purposes": ATTACHMENT_PURPOSES,

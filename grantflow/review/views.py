@@ -20,7 +20,7 @@ from grantflow.core.web import flash_refused
 from grantflow.ideas import panels
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import PARTNER_KINDS, Idea
-from grantflow.ideas.operations import asked_fields, submission_window
+from grantflow.ideas.operations import asked_fields, other_answers, submission_window
 from grantflow.ideas.views import idea_for
 from grantflow.review import operations as ops
 from grantflow.review import ranking as agg
@@ -128,6 +128,7 @@ def _score_page(idea, assignment, form) -> dict:
         "criteria": assignment.round.criteria,
         "review_round": assignment.round,
         "asked": asked_fields(idea),
+        "other_answers": other_answers(idea),
         "refusal": ops.scoring_refusal(idea, current_user),
         "others": _visible_reviews(idea, assignment.round_id, exclude=current_user.id),
         "conflict_form": ConflictForm(formdata=None),

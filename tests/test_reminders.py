@@ -86,7 +86,7 @@ def test_evaluators_with_unscored_assignments_are_reminded_before_evaluation_clo
 def test_final_reports_due_then_overdue_at_most_n_times(factory):
     competition = factory.competition(report_due=(utcnow() + timedelta(days=60)).date())
     member = factory.applicant(email="report@example.lv", locale="en")
-    factory.funded(competition=competition, org=factory.organisation(members=[member]))
+    idea = factory.funded(competition=competition, org=factory.organisation(members=[member]))
     db.session.add(ReminderSettings(competition_id=competition.id, **{**ReminderSettings.DEFAULTS, "report_overdue_max": 2}))
     db.session.commit()
     due = datetime.combine(competition.report_due, datetime.min.time(), tzinfo=UTC) + timedelta(hours=10)
@@ -97,6 +97,8 @@ def test_final_reports_due_then_overdue_at_most_n_times(factory):
     subjects = [m.subject for m in mails(member.email) if "final report" in m.subject]
     assert subjects[0].startswith("Reminder: the final report of") and "is overdue" in subjects[1]
     assert len(subjects) == 3
+    # The link opens the report's task list (the shipped report form has sections).
+    assert all(f"/reports/{idea.id}/sections" in m.body_text for m in mails(member.email) if "final report" in m.subject)
 
 
 def test_the_overdue_report_reminder_cannot_be_turned_off_but_the_advance_one_can(factory):

@@ -39,6 +39,7 @@ from grantflow.reminders.models import (
     SentReminder,
 )
 from grantflow.reports.models import Report, ReportStatus
+from grantflow.reports.operations import fill_endpoint
 from grantflow.review.models import Assignment, Review, ReviewStatus
 from grantflow.workflow.registry import WorkflowUnavailable, workflow_for
 
@@ -238,8 +239,12 @@ def _reports(now, competitions, settings) -> list[Due]:
     ).all()
     members = _members({i.organisation_id for i in ideas})
     by_id = {c.id: c for c in competitions}
+    # The page the mail links to: the report's task list when its form has sections (per
+    # competition: the form its reports are asked under).
+    fill = {idea.competition_id: fill_endpoint(idea) for idea in reversed(ideas)}
     return [
-        Due(kind, user_id, idea.id, occasion, {"idea": idea, "due": by_id[idea.competition_id].report_due})
+        Due(kind, user_id, idea.id, occasion,
+            {"idea": idea, "due": by_id[idea.competition_id].report_due, "fill": fill[idea.competition_id]})
         for idea in ideas
         for kind, occasion in [occasion_of[idea.competition_id]]
         for user_id in members.get(idea.organisation_id, [])

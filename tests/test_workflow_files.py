@@ -385,7 +385,7 @@ def test_a_problem_is_english_as_a_value_and_in_the_readers_language_on_a_page(a
     assert isinstance(problem, Translatable) and problem.startswith(english)
     assert pickle.loads(pickle.dumps(problem)) == problem
     with app.test_request_context("/?lang=lv"):
-        latvian = "stāvoklis 'draft': nosaukumā ir nezināmas atslēgas 'de'; tam jābūt tieši {lv: ..., en: ...}"
+        latvian = "stāvoklis 'draft': nosaukums satur nezināmas atslēgas 'de'; jābūt tieši {lv: ..., en: ...}"
         assert str(problem).startswith(latvian) and f"{problem}".startswith(latvian)
         assert str(escape(problem)).startswith(latvian.replace("'", "&#39;"))  # as a template shows it
         assert "; ".join([problem]).startswith(english)  # what the log writes stays English

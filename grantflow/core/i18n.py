@@ -304,3 +304,55 @@ def amount_in_words(amount: Decimal, locale: str = "lv") -> str:
     euro_word = "euro" if euros == 1 else "euros"
     cent_word = "cent" if cents == 1 else "cents"
     return f"{num2words(euros, lang='en')} {euro_word}, {cents:02d} {cent_word}"
+
+
+# The languages every text of a workflow or form file is given in.
+FILE_LANGS = ("lv", "en")
+
+
+def label_map(value, where: Translatable, problems: list, what: Translatable | None = None) -> dict:
+    """A text of a workflow or form file in both languages: exactly Latvian and English text
+    (an unquoted comma in YAML, `{lv: Jā, nē, en: Yes}`, makes a map with an extra key, refused
+    here). Each problem found goes to `problems`, located by `where`; `what` names the kind of
+    text ("label", "title", "help"…). Returns {lv, en}, empty where missing."""
+    what = what if what is not None else Translatable("label")
+    if isinstance(value, str):
+        problems.append(
+            Translatable(
+                "%(where)s: %(what)s must give both languages, e.g. {lv: ..., en: ...}", where=where, what=what
+            )
+        )
+        return {lang: value for lang in FILE_LANGS}
+    if not isinstance(value, dict):
+        problems.append(
+            Translatable("%(where)s: %(what)s is missing", where=where, what=what)
+            if value is None
+            else Translatable("%(where)s: %(what)s must be {lv: ..., en: ...}", where=where, what=what)
+        )
+        return {lang: "" for lang in FILE_LANGS}
+    extra = sorted(str(key) for key in value if key not in FILE_LANGS)
+    if extra:
+        problems.append(
+            Translatable(
+                "%(where)s: %(what)s has unknown key(s) %(keys)s; it must be exactly {lv: ..., en: ...} "
+                "(quote text that holds a comma or a colon)",
+                where=where,
+                what=what,
+                keys=", ".join(map(repr, extra)),
+            )
+        )
+    for lang in FILE_LANGS:
+        text = value.get(lang)
+        if text is not None and not isinstance(text, str):
+            problems.append(
+                Translatable(
+                    "%(where)s: %(what)s %(lang)s must be text, not %(kind)s",
+                    where=where,
+                    what=what,
+                    lang=repr(lang),
+                    kind=kind_of(text),
+                )
+            )
+        elif not text:
+            problems.append(Translatable("%(where)s: %(what)s has no %(lang)s text", where=where, what=what, lang=repr(lang)))
+    return {lang: str(value.get(lang, "")) for lang in FILE_LANGS}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from grantflow.core.i18n import Translatable, kind_of, not_yaml, unreadable
+from grantflow.core.i18n import Translatable, label_map, not_yaml, unreadable
 
 LANGS = ("lv", "en")
 KINDS = ("application", "report")
@@ -177,52 +177,6 @@ class FormDef:
 
 
 # --- reading -------------------------------------------------------------------------------
-def _labels(value, where: Translatable, problems: list, what: Translatable | None = None) -> dict:
-    """A label map: exactly Latvian and English text (an unquoted comma in YAML makes a map
-    with an extra key, refused here). `what`: the kind of text ("label", "title", "help"…)."""
-    what = what if what is not None else Translatable("label")
-    if isinstance(value, str):
-        problems.append(
-            Translatable(
-                "%(where)s: %(what)s must give both languages, e.g. {lv: ..., en: ...}", where=where, what=what
-            )
-        )
-        return {lang: value for lang in LANGS}
-    if not isinstance(value, dict):
-        problems.append(
-            Translatable("%(where)s: %(what)s is missing", where=where, what=what)
-            if value is None
-            else Translatable("%(where)s: %(what)s must be {lv: ..., en: ...}", where=where, what=what)
-        )
-        return {lang: "" for lang in LANGS}
-    extra = sorted(str(key) for key in value if key not in LANGS)
-    if extra:
-        problems.append(
-            Translatable(
-                "%(where)s: %(what)s has unknown key(s) %(keys)s; it must be exactly {lv: ..., en: ...} "
-                "(quote text that holds a comma or a colon)",
-                where=where,
-                what=what,
-                keys=", ".join(map(repr, extra)),
-            )
-        )
-    for lang in LANGS:
-        text = value.get(lang)
-        if text is not None and not isinstance(text, str):
-            problems.append(
-                Translatable(
-                    "%(where)s: %(what)s %(lang)s must be text, not %(kind)s",
-                    where=where,
-                    what=what,
-                    lang=repr(lang),
-                    kind=kind_of(text),
-                )
-            )
-        elif not text:
-            problems.append(Translatable("%(where)s: %(what)s has no %(lang)s text", where=where, what=what, lang=repr(lang)))
-    return {lang: str(value.get(lang, "")) for lang in LANGS}
-
-
 def _unknown(data: dict, allowed: set, where: Translatable, problems: list) -> None:
     extra = sorted(str(key) for key in data if key not in allowed)
     if extra:
@@ -325,7 +279,7 @@ def _choices(value, where: Translatable, problems: list) -> tuple[Choice, ...]:
             problems.append(Translatable("%(where)s: the value %(value)s is given twice", where=at, value=repr(choice_value)))
         seen.add(choice_value)
         named = Translatable("%(where)s (%(key)s)", where=at, key=choice_value)
-        choices.append(Choice(choice_value, _labels(item.get("label"), named, problems)))
+        choices.append(Choice(choice_value, label_map(item.get("label"), named, problems)))
     return tuple(choices)
 
 
@@ -360,7 +314,7 @@ def _question(data, where: Translatable, problems: list, column: bool = False) -
     elif required in (None, False):
         required = None
     else:
-        required = _labels(required, where, problems, Translatable("required message"))
+        required = label_map(required, where, problems, Translatable("required message"))
     choices = _choices(data.get("choices"), where, problems) if qtype in CHOICE_TYPES else ()
     if qtype not in CHOICE_TYPES and "choices" in data:
         problems.append(Translatable("%(where)s: only a choice question takes 'choices'", where=where))
@@ -405,8 +359,8 @@ def _question(data, where: Translatable, problems: list, column: bool = False) -
     return Question(
         key=key,
         type=qtype if isinstance(qtype, str) else "",
-        label=_labels(data.get("label"), where, problems),
-        help=_labels(data["help"], where, problems, Translatable("help")) if data.get("help") is not None else None,
+        label=label_map(data.get("label"), where, problems),
+        help=label_map(data["help"], where, problems, Translatable("help")) if data.get("help") is not None else None,
         required=required,
         shown_when=condition,
         limits=_limits(data.get("limits"), qtype, where, problems),
@@ -535,7 +489,7 @@ def parse(data, source: str = "<form>") -> FormDef:
         problems.append(
             Translatable("'kind' must be one of %(known)s (got %(value)s)", known=", ".join(KINDS), value=repr(kind))
         )
-    title = _labels(data.get("title"), form_where, problems, Translatable("title"))
+    title = label_map(data.get("title"), form_where, problems, Translatable("title"))
     raw_sections = data.get("sections")
     if not isinstance(raw_sections, list) or not raw_sections:
         raise FormError(source, problems + [Translatable("'sections' must be a non-empty list")])
@@ -562,9 +516,9 @@ def parse(data, source: str = "<form>") -> FormDef:
         sections.append(
             Section(
                 key=key,
-                title=_labels(raw.get("title"), where, problems, Translatable("title")),
+                title=label_map(raw.get("title"), where, problems, Translatable("title")),
                 questions=tuple(questions),
-                help=_labels(raw["help"], where, problems, Translatable("help")) if raw.get("help") is not None else None,
+                help=label_map(raw["help"], where, problems, Translatable("help")) if raw.get("help") is not None else None,
             )
         )
     for duplicate in sorted({k for k in section_keys if section_keys.count(k) > 1}):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from grantflow.core.i18n import Translatable, kind_of, not_yaml, unreadable
+from grantflow.core.i18n import Translatable, label_map, not_yaml, unreadable
 from grantflow.workflow.registry import Registry
 from grantflow.workflow.registry import registry as default_registry
 
@@ -163,41 +163,6 @@ class Workflow:
         return [s.name for s in self.states.values() if tag in s.tags]
 
 
-def _labels(value, where: Translatable, problems: list) -> dict:
-    """A label map: exactly Latvian and English text. An unquoted comma in YAML
-    (`{lv: Jā, nē, en: Yes}`) makes a map with an extra key, refused here."""
-    if isinstance(value, str):
-        problems.append(Translatable("%(where)s: label must give both languages, e.g. {lv: ..., en: ...}", where=where))
-        return {lang: value for lang in LANGS}
-    if not isinstance(value, dict):
-        problems.append(Translatable("%(where)s: label is missing", where=where))
-        return {lang: "" for lang in LANGS}
-    extra = sorted(str(key) for key in value if key not in LANGS)
-    if extra:
-        problems.append(
-            Translatable(
-                "%(where)s: label has unknown key(s) %(keys)s; it must be exactly {lv: ..., en: ...} "
-                "(quote text that holds a comma or a colon)",
-                where=where,
-                keys=", ".join(map(repr, extra)),
-            )
-        )
-    for lang in LANGS:
-        text = value.get(lang)
-        if text is not None and not isinstance(text, str):
-            problems.append(
-                Translatable(
-                    "%(where)s: label %(lang)s must be text, not %(kind)s",
-                    where=where,
-                    lang=repr(lang),
-                    kind=kind_of(text),
-                )
-            )
-        elif not text:
-            problems.append(Translatable("%(where)s: label has no %(lang)s text", where=where, lang=repr(lang)))
-    return {lang: str(value.get(lang, "")) for lang in LANGS}
-
-
 def _names(value, where: Translatable, what: str, problems: list) -> list[str]:
     if value is None:
         return []
@@ -224,7 +189,7 @@ def parse(
     name = data.get("name") or Path(source).stem
     if not isinstance(name, str):
         problems.append(Translatable("'name' must be text"))
-    workflow_label = _labels(data["label"], Translatable("workflow"), problems) if "label" in data else {"lv": name, "en": name}
+    workflow_label = label_map(data["label"], Translatable("workflow"), problems) if "label" in data else {"lv": name, "en": name}
     raw_states = data.get("states")
     raw_transitions = data.get("transitions")
     if not isinstance(raw_states, dict) or not raw_states:
@@ -241,9 +206,9 @@ def parse(
             continue
         for key in set(spec) - STATE_KEYS:
             problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(key)))
-        label = _labels(spec.get("label"), where, problems)
+        label = label_map(spec.get("label"), where, problems)
         applicant_label = (
-            _labels(spec["applicant_label"], Translatable("state %(state)s applicant_label", state=repr(state_name)), problems)
+            label_map(spec["applicant_label"], Translatable("state %(state)s applicant_label", state=repr(state_name)), problems)
             if "applicant_label" in spec
             else label
         )
@@ -347,7 +312,7 @@ def parse(
                 trigger=trigger,
                 sources=tuple(sources),
                 dest=dest,
-                label=_labels(spec.get("label"), where, problems),
+                label=label_map(spec.get("label"), where, problems),
                 roles=frozenset(roles),
                 guards=tuple(guards),
                 effects=tuple(effects),
@@ -473,7 +438,7 @@ def _rounds(value, states, problems: list) -> dict[str, RoundDef]:
             continue
         for extra in sorted(set(map(str, spec)) - ROUND_KEYS):
             problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(extra)))
-        label = _labels(spec.get("label"), where, problems)
+        label = label_map(spec.get("label"), where, problems)
         opens = _names(spec.get("opens"), where, "opens", problems)
         if not opens:
             problems.append(Translatable("%(where)s: 'opens' names no state", where=where))
@@ -524,10 +489,10 @@ def _criteria(value, where: Translatable, problems: list) -> tuple[CriterionSpec
             continue
         for extra in sorted(set(map(str, spec)) - CRITERION_KEYS):
             problems.append(Translatable("%(where)s: unknown key %(key)s", where=at, key=repr(extra)))
-        name = _labels(spec.get("name"), Translatable("%(where)s, name", where=at), problems)
+        name = label_map(spec.get("name"), Translatable("%(where)s, name", where=at), problems)
         guidance = {"lv": "", "en": ""}
         if spec.get("guidance") is not None:
-            guidance = _labels(spec["guidance"], Translatable("%(where)s, guidance", where=at), problems)
+            guidance = label_map(spec["guidance"], Translatable("%(where)s, guidance", where=at), problems)
         points = spec.get("max_points", 10)
         if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= 100:
             problems.append(Translatable("%(where)s: 'max_points' must be a whole number from 1 to 100", where=at))
@@ -578,7 +543,7 @@ def _stages(value, states, transitions, forms_dir: Path, problems: list) -> dict
             continue
         for extra in sorted(set(map(str, spec)) - STAGE_KEYS):
             problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(extra)))
-        label = _labels(spec.get("label"), where, problems)
+        label = label_map(spec.get("label"), where, problems)
         form = spec.get("form")
         if not isinstance(form, str) or not form:
             problems.append(Translatable("%(where)s: 'form' must name a form file, e.g. concept.yaml", where=where))

@@ -416,11 +416,27 @@ def _parts(value, states, transitions, registry: Registry, problems: list) -> di
     return dict(value)
 
 
+def _keyed(value: dict, where_of, shape_of, allowed: set, problems: list):
+    """Each (position, key, spec, where) of a mapping of named parts (`rounds:`, `stages:`)
+    whose key is a name and whose spec is a mapping; a key that is not a name, a spec that is
+    not a mapping (`shape_of(where)` says what it must be) and unknown keys are refused here."""
+    for position, (key, spec) in enumerate(value.items(), 1):
+        where = where_of(key)
+        if not isinstance(key, str) or not key.isidentifier() or len(key) > 40:
+            problems.append(Translatable("%(where)s: the key must be a name of letters, digits and _ (at most 40)", where=where))
+            continue
+        if not isinstance(spec, dict):
+            problems.append(shape_of(where))
+            continue
+        for extra in sorted(set(map(str, spec)) - allowed):
+            problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(extra)))
+        yield position, key, spec, where
+
+
 def _rounds(value, states, problems: list) -> dict[str, RoundDef]:
     """`rounds:` maps a round key to {label: {lv, en}, opens: state or [states], criteria
-    (optional, see `_criteria`)}. Refused: a
-    key that is not a name, unknown keys, an unknown state, a state opening two rounds, a state
-    tagged 'scoring' that opens no round."""
+    (optional, see `_criteria`)}. Refused: a key that is not a name, unknown keys, an unknown
+    state, a state opening two rounds, a state tagged 'scoring' that opens no round."""
     rounds: dict[str, RoundDef] = {}
     if value is None:
         value = {}
@@ -428,16 +444,13 @@ def _rounds(value, states, problems: list) -> dict[str, RoundDef]:
         problems.append(Translatable("'rounds' must map round keys to {label: {lv, en}, opens: [states]}"))
         return {}
     opened_by: dict[str, str] = {}
-    for position, (key, spec) in enumerate(value.items(), 1):
-        where = Translatable("round %(round)s", round=repr(key))
-        if not isinstance(key, str) or not key.isidentifier() or len(key) > 40:
-            problems.append(Translatable("%(where)s: the key must be a name of letters, digits and _ (at most 40)", where=where))
-            continue
-        if not isinstance(spec, dict):
-            problems.append(Translatable("%(where)s: must be a mapping with 'label' and 'opens'", where=where))
-            continue
-        for extra in sorted(set(map(str, spec)) - ROUND_KEYS):
-            problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(extra)))
+    for position, key, spec, where in _keyed(
+        value,
+        lambda key: Translatable("round %(round)s", round=repr(key)),
+        lambda where: Translatable("%(where)s: must be a mapping with 'label' and 'opens'", where=where),
+        ROUND_KEYS,
+        problems,
+    ):
         label = label_map(spec.get("label"), where, problems)
         opens = _names(spec.get("opens"), where, "opens", problems)
         if not opens:
@@ -533,16 +546,13 @@ def _stages(value, states, transitions, forms_dir: Path, problems: list) -> dict
     for t in transitions:
         leaving.setdefault(t.trigger, set()).update(t.sources)
     in_stage: dict[str, str] = {}
-    for position, (key, spec) in enumerate(value.items(), 1):
-        where = Translatable("stage %(stage)s", stage=repr(key))
-        if not isinstance(key, str) or not key.isidentifier() or len(key) > 40:
-            problems.append(Translatable("%(where)s: the key must be a name of letters, digits and _ (at most 40)", where=where))
-            continue
-        if not isinstance(spec, dict):
-            problems.append(Translatable("%(where)s: must be a mapping with 'label', 'form', 'states' and 'submit'", where=where))
-            continue
-        for extra in sorted(set(map(str, spec)) - STAGE_KEYS):
-            problems.append(Translatable("%(where)s: unknown key %(key)s", where=where, key=repr(extra)))
+    for position, key, spec, where in _keyed(
+        value,
+        lambda key: Translatable("stage %(stage)s", stage=repr(key)),
+        lambda where: Translatable("%(where)s: must be a mapping with 'label', 'form', 'states' and 'submit'", where=where),
+        STAGE_KEYS,
+        problems,
+    ):
         label = label_map(spec.get("label"), where, problems)
         form = spec.get("form")
         if not isinstance(form, str) or not form:

@@ -62,7 +62,7 @@ def test_a_broken_file_is_refused_with_every_problem_named():
     assert "label has unknown key(s) 'de'" in text
     assert "shown_when names the missing question 'no_such'" in text
     assert "unknown meaning 'shoe_size'" in text
-    assert "limit 'max_length' does not apply to a rows question" in text
+    assert "limit 'max_length' does not apply to a question of type 'rows'" in text
     assert len(problems) >= 7
 
 

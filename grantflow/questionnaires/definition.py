@@ -215,18 +215,18 @@ def _limits(value, qtype: str, where: Translatable, problems: list) -> dict:
         if name not in allowed:
             problems.append(
                 Translatable(
-                    "%(where)s: limit %(limit)s does not apply to a %(type)s question (it takes %(known)s)",
+                    "%(where)s: limit %(limit)s does not apply to a question of type %(type)s (it takes %(known)s)",
                     where=where,
                     limit=repr(name),
-                    type=qtype,
+                    type=repr(qtype),
                     known=", ".join(sorted(allowed)),
                 )
                 if allowed
                 else Translatable(
-                    "%(where)s: limit %(limit)s does not apply to a %(type)s question (it takes none)",
+                    "%(where)s: limit %(limit)s does not apply to a question of type %(type)s (it takes none)",
                     where=where,
                     limit=repr(name),
-                    type=qtype,
+                    type=repr(qtype),
                 )
             )
         elif name == "grant_range":

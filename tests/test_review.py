@@ -104,7 +104,12 @@ def test_manual_assignment_refuses_conflicts_and_duplicates(client, factory):
     ])  # fmt: skip
     db.session.commit()
     login(client, admin.email)
+    # The page preselects nobody; sending the "choose" line asks for a choice.
+    page = client.get(f"/review/competitions/{idea.competition_id}/assignments").get_data(as_text=True)
+    assert '<option selected value="">— izvēlieties vērtētāju —</option>' in page
     url = f"/review/ideas/{idea.id}/assignments"
+    page = client.post(url, data={"evaluator_id": ""}, follow_redirects=True).get_data(as_text=True)
+    assert "Izvēlieties vērtētāju." in page
     for evaluator in (org_conflict, place_conflict, idea_conflict):
         page = client.post(url, data={"evaluator_id": evaluator.id}, follow_redirects=True).get_data(as_text=True)
         assert "ir deklarējis interešu konfliktu ar šo ideju" in page

@@ -42,8 +42,13 @@ class ScreeningForm(Form):
     reason = TextAreaField(_l("Reason (shown to the applicant)"), validators=[Length(max=5000)])
 
 
+def _id_or_none(value):
+    """A chosen id, or None for the list's "choose" line (nothing is preselected)."""
+    return None if value in ("", None) else int(value)
+
+
 class AssignForm(Form):
-    evaluator_id = SelectField(_l("Evaluator"), coerce=int, validators=[InputRequired()])
+    evaluator_id = SelectField(_l("Evaluator"), coerce=_id_or_none, validators=[InputRequired()])
 
 
 class RemoveForm(Form):

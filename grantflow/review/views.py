@@ -270,8 +270,9 @@ def assignments(competition_id: int):
     by_id = {r.id: r for r in competition.rounds}
     round_of_idea = {idea_id: by_id.get(round_id) for idea_id, round_id in current.items()}
     pool = ops.evaluators()
-    form = AssignForm()
-    form.evaluator_id.choices = [SelectChoice(str(e.id), e.name) for e in pool]
+    form = AssignForm(formdata=None)
+    # Nothing preselected: the first evaluator was offered on every row, already assigned or not.
+    form.evaluator_id.choices = [SelectChoice("", _("— choose an evaluator —"))] + [SelectChoice(str(e.id), e.name) for e in pool]
     return render_template(
         "review/assignments.html",
         competition=competition,

@@ -666,7 +666,6 @@ def check_answers(idea_id: int):
             q.key: [m for k, m in missing.items() if k in (q.key, f"{q.key}_id") or k.startswith(f"{q.key}-")]
             for q in form_def.questions
         },
-        shown=lambda q: form_def.shown(q, answers),
         locale=locale_code(),
         place_names=ops.place_names_of([answers]),
         is_open=_window_open(idea),

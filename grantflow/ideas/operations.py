@@ -354,13 +354,7 @@ def section_states(idea: Idea) -> list[tuple]:
             answers[question.key] = [row for row in answers[question.key] if not _blank_row(row)]
     saved = set(answers.get("_saved") or [])
     raw_keys = {k.split("-", 1)[0] for k in (idea.draft_raw or {})}
-    states = []
-    for section in form.sections:
-        state = form_answers.section_state(form, section.key, answers, saved)
-        if state == "complete" and raw_keys & {q.key for q in section.questions}:
-            state = "in_progress"
-        states.append((section, state))
-    return states
+    return form_answers.section_states(form, answers, saved, raw_keys)
 
 
 def _blank_row(row: dict | None) -> bool:

@@ -662,10 +662,7 @@ def check_answers(idea_id: int):
         form_def=form_def,
         answers=answers,
         missing=missing,
-        problems={
-            q.key: [m for k, m in missing.items() if k in (q.key, f"{q.key}_id") or k.startswith(f"{q.key}-")]
-            for q in form_def.questions
-        },
+        problems=form_answers.problems_by_question(form_def, missing),
         locale=locale_code(),
         place_names=ops.place_names_of([answers]),
         is_open=_window_open(idea),

@@ -365,3 +365,25 @@ def section_state(definition: FormDef, section: str, answers: dict, visited: set
         if question.required and definition.shown(question, answers) and _empty(question, answers.get(question.key)):
             return "in_progress"
     return "complete" if section in visited or answered else "not_started"
+
+
+def section_states(definition: FormDef, answers: dict, visited, unsettled: set) -> list[tuple]:
+    """(section, state) for a task list, in the form's order (section_state); a section that
+    would be complete but holds a question in `unsettled` (a value kept as typed, a rule between
+    answers not yet met) is still in progress."""
+    states = []
+    for section in definition.sections:
+        state = section_state(definition, section.key, answers, visited)
+        if state == "complete" and unsettled & {q.key for q in section.questions}:
+            state = "in_progress"
+        states.append((section, state))
+    return states
+
+
+def problems_by_question(definition: FormDef, missing: dict) -> dict[str, list]:
+    """What still needs attention (field key -> message) under the question it is about: the
+    question's own key, its `_id` (a municipality's), or one of its rows' fields (`key-0-...`)."""
+    return {
+        q.key: [m for k, m in missing.items() if k in (q.key, f"{q.key}_id") or k.startswith(f"{q.key}-")]
+        for q in definition.questions
+    }

@@ -361,13 +361,7 @@ def section_states(report: Report) -> list[tuple]:
     answers = _given_answers(report, form)
     saved = set((report.answers or {}).get("_saved") or [])
     needing = {_question_of(key) for key in report_missing(report)}
-    states = []
-    for section in form.sections:
-        state = form_answers.section_state(form, section.key, answers, saved)
-        if state == "complete" and needing & {q.key for q in section.questions}:
-            state = "in_progress"
-        states.append((section, state))
-    return states
+    return form_answers.section_states(form, answers, saved, needing)
 
 
 def report_missing(report: Report) -> dict[str, str]:

@@ -38,14 +38,9 @@ def _report(idea_id: int):
 @login_required
 def edit(idea_id: int):
     """Shows the report; before the first save an empty one, not stored (a GET writes nothing)."""
-    idea = idea_for(idea_id, current_user)
-    report = ops.report_of(idea)
-    if report is None:
-        if not ops.may_report(idea, current_user):
-            abort(404)
-        report = ops.blank_report(idea)
-    if not report.can_edit(current_user):
-        return redirect(url_for("ideas.show", idea_id=idea.id) + "#report", code=303)
+    idea, report, away = _editable(idea_id)
+    if away is not None:
+        return away
     check = request.args.get("check") == "1"
     form = ops.form_class(report, locale_code())(formdata=None, data=ops.form_data(report))
     problems = ops.report_missing(report) if check else ops.kept_messages(report)
@@ -295,7 +290,7 @@ def check(idea_id: int):
         form_def=form_def,
         answers=answers,
         missing=missing,
-        problems={q.key: [m for k, m in missing.items() if k == q.key or k.startswith(f"{q.key}-")] for q in form_def.questions},
+        problems=form_answers.problems_by_question(form_def, missing),
         confirm=ActionForm(formdata=None),
     )
 

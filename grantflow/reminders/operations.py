@@ -241,7 +241,10 @@ def _reports(now, competitions, settings) -> list[Due]:
     by_id = {c.id: c for c in competitions}
     # The page the mail links to: the report's task list when its form has sections (per
     # competition: the form its reports are asked under).
-    fill = {idea.competition_id: fill_endpoint(idea) for idea in reversed(ideas)}
+    fill: dict[int, str] = {}
+    for idea in ideas:
+        if idea.competition_id not in fill:
+            fill[idea.competition_id] = fill_endpoint(idea)
     return [
         Due(kind, user_id, idea.id, occasion,
             {"idea": idea, "due": by_id[idea.competition_id].report_due, "fill": fill[idea.competition_id]})

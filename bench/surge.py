@@ -105,6 +105,12 @@ def run_surge(base_url: str, people: list[tuple[str, int]]) -> Outcome:
         browser = Browser(base_url)
         browser.login(email, PASSWORD)
         fields = [(k, v) for k, v in form_fields(browser.get(f"/apply/{idea_id}"), f"/apply/{idea_id}") if k != "action"]
+        # The draft as the form's saves (and autosave) leave it before the deadline; then the
+        # page as the applicant has it open when pressing "Submit".
+        status, _, _ = browser.request("POST", f"/apply/{idea_id}", [*fields, ("action", "save")])
+        if status != 303:
+            raise RuntimeError(f"saving the draft of idea {idea_id}: {status}")
+        fields = [(k, v) for k, v in form_fields(browser.get(f"/apply/{idea_id}"), f"/apply/{idea_id}") if k != "action"]
         if index % EDIT == 0:
             fields = [(k, "Pēdējā brīža labojums" if k == "title" else v) for k, v in fields]
         fields.append(("action", "submit"))

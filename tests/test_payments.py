@@ -167,7 +167,9 @@ def test_sepa_file_is_valid_pain001_and_pays_once(app, funded):
     assert db.session.scalar(select(func.sum(Payment.amount)).where(Payment.idea_id == idea.id)) == D("720.00")
     t = ops.totals_for([idea.id])[idea.id]
     assert (t.paid, t.outstanding, t.granted) == (D("720.00"), D("180.00"), t.paid + t.outstanding)
-    kinds = db.session.scalars(select(AuditEntry.kind).where(AuditEntry.idea_id == idea.id, AuditEntry.kind.like("payment%"))).all()
+    kinds = db.session.scalars(
+        select(AuditEntry.kind).where(AuditEntry.idea_id == idea.id, AuditEntry.kind.like("payment%")).order_by(AuditEntry.id)
+    ).all()
     assert kinds == ["payment_exported", "payment_made"]
 
 

@@ -135,7 +135,26 @@ def configure_engine(engine: Engine, busy_timeout_ms: int = 30000) -> None:
     @event.listens_for(engine, "rollback")
     def _end(connection):
         connection.info.pop(LOCK_AT_FIRST_WRITE, None)
-        _leave_queue(connection.info)
+
+    # The line is left once SQLite's COMMIT (or ROLLBACK) is done, not before it: the next
+    # writer's BEGIN IMMEDIATE then finds the write lock free. Left before, it found SQLite's
+    # lock still held and slept in the busy handler (1 ms, then 2, 5 …) while nobody wrote.
+    dialect = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def _commit_and_leave(dbapi_connection):
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            _leave_queue(_pooled_info(dbapi_connection))
+
+    def _rollback_and_leave(dbapi_connection):
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            _leave_queue(_pooled_info(dbapi_connection))
+
+    dialect.do_commit, dialect.do_rollback = _commit_and_leave, _rollback_and_leave
 
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_connection, record):
@@ -160,17 +179,26 @@ def _queue_for_writing(info: dict, path: str) -> None:
     awake to take it, and each writer holds it for a few milliseconds. The kernel wakes the
     next waiter of an exclusive `flock` the moment it is released, so writing requests follow
     one another without gaps. Each pooled connection has its own descriptor (flock excludes
-    between descriptors, also between threads of one process); the lock is released at commit
-    or rollback (just before SQLite's own COMMIT, which is quick; the next writer's BEGIN
-    IMMEDIATE waits that long in the busy handler), and by the kernel if the process dies.
+    between descriptors, also between threads of one process); the lock is released once
+    SQLite's COMMIT or ROLLBACK is done, and by the kernel if the process dies.
     A holder is always a request between its first statement and its commit, bounded by the
-    server's request timeout."""
+    server's request timeout. The line is left right after SQLite's COMMIT or ROLLBACK, when
+    the connection goes back to the pool, or when it is closed, whichever comes first."""
     fd = info.get("writers_fd")
     if fd is None:
         fd = info["writers_fd"] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     if not info.get("writers_locked"):
         fcntl.flock(fd, fcntl.LOCK_EX)
         info["writers_locked"] = True
+
+
+def _pooled_info(dbapi_connection) -> dict:
+    """The pool record's info of a connection; the pool's own ad-hoc wrappers (first connect)
+    have none and never stand in line."""
+    try:
+        return dbapi_connection.info
+    except NotImplementedError:
+        return {}
 
 
 def _leave_queue(info: dict) -> None:

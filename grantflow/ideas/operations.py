@@ -437,11 +437,10 @@ def _rows(values) -> list[dict]:
     return [row if isinstance(row, dict) else {} for row in (values or [])][:MAX_ROWS]
 
 
-def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, str]:
+def save_idea(idea: Idea, data: dict, actor) -> dict[str, str]:
     """Save a draft with whatever was typed. Values that cannot be read (a number that is not
     one, a text too long) are kept as typed in `draft_raw` while the last good value stays;
-    returns field key -> message for them. Commits, unless the caller goes on in the same
-    transaction (submitting what was saved).
+    returns field key -> message for them. Commits.
 
     Everything is read and parsed before anything is written; the first write is the version
     moving on (engine.bump_version), so a save racing a transition (the same idea submitted
@@ -453,10 +452,7 @@ def save_idea(idea: Idea, data: dict, actor, commit: bool = True) -> dict[str, s
     with db.session.no_autoflush:  # read and parse everything first: no write before the version check
         problems = _apply_form(idea, data)
         engine.bump_version(idea)
-    if commit:
-        db.session.commit()
-    else:
-        db.session.flush()
+    db.session.commit()
     return problems
 
 
@@ -480,29 +476,29 @@ def _apply_form(idea: Idea, data: dict) -> dict[str, str]:
         rows = _rows(data["activities"])
         _resize(idea.activities, len(rows), IdeaActivity)
         for i, (row, activity) in enumerate(zip(rows, idea.activities, strict=False)):
-            activity.position = i + 1
-            activity.description = r.read(f"activities-{i}-description", row.get("description"), activity.description) or ""
-            activity.starts_on = r.read(f"activities-{i}-starts_on", row.get("starts_on"), activity.starts_on)
-            activity.ends_on = r.read(f"activities-{i}-ends_on", row.get("ends_on"), activity.ends_on)
+            _put(activity, "position", i + 1)
+            _put(activity, "description", r.read(f"activities-{i}-description", row.get("description"), activity.description) or "")
+            _put(activity, "starts_on", r.read(f"activities-{i}-starts_on", row.get("starts_on"), activity.starts_on))
+            _put(activity, "ends_on", r.read(f"activities-{i}-ends_on", row.get("ends_on"), activity.ends_on))
     if "partners" in data:
         rows = _rows(data["partners"])
         _resize(idea.partners, len(rows), Partner)
         for i, (row, partner) in enumerate(zip(rows, idea.partners, strict=False)):
-            partner.position = i + 1
-            partner.name = r.read(f"partners-{i}-name", row.get("name"), partner.name) or ""
-            partner.kind = row.get("kind") if row.get("kind") in PARTNER_KINDS else "organisation"
-            partner.contribution = r.read(f"partners-{i}-contribution", row.get("contribution"), partner.contribution) or ""
+            _put(partner, "position", i + 1)
+            _put(partner, "name", r.read(f"partners-{i}-name", row.get("name"), partner.name) or "")
+            _put(partner, "kind", row.get("kind") if row.get("kind") in PARTNER_KINDS else "organisation")
+            _put(partner, "contribution", r.read(f"partners-{i}-contribution", row.get("contribution"), partner.contribution) or "")
     if "budget_lines" in data:
         rows = _rows(data["budget_lines"])
         _resize(idea.budget_lines, len(rows), BudgetLine)
         for i, (row, line) in enumerate(zip(rows, idea.budget_lines, strict=False)):
-            line.position = i + 1
-            line.item = r.read(f"budget_lines-{i}-item", row.get("item"), line.item) or ""
+            _put(line, "position", i + 1)
+            _put(line, "item", r.read(f"budget_lines-{i}-item", row.get("item"), line.item) or "")
             quantity = r.read(f"budget_lines-{i}-quantity", row.get("quantity"), line.quantity)
-            line.quantity = Decimal("1") if quantity is None else quantity
+            _put(line, "quantity", Decimal("1") if quantity is None else quantity)
             unit_cost = r.read(f"budget_lines-{i}-unit_cost", row.get("unit_cost"), line.unit_cost)
-            line.unit_cost = ZERO if unit_cost is None else unit_cost
-            line.own = bool(row.get("own"))
+            _put(line, "unit_cost", ZERO if unit_cost is None else unit_cost)
+            _put(line, "own", bool(row.get("own")))
     recompute_budget(idea)
     idea.draft_raw = r.raw
     sync_answers(idea)
@@ -567,6 +563,13 @@ def correct_fields(idea: Idea, values: dict, open_fields: list[str], actor) -> t
     return r.problems, changes
 
 
+def _put(row, name: str, value) -> None:
+    """Set a row's attribute only when the value changes: a row saved as it was stays out of
+    the flush (the ORM otherwise compares every attribute set of every row)."""
+    if getattr(row, name) != value:
+        setattr(row, name, value)
+
+
 def _resize(rows: list, size: int, model) -> None:
     del rows[size:]
     while len(rows) < size:
@@ -574,7 +577,10 @@ def _resize(rows: list, size: int, model) -> None:
 
 
 def _set_place(idea: Idea, municipality_id, parish_id, r: _Reader) -> None:
-    """Only real municipalities, and only a parish of the chosen municipality."""
+    """Only real municipalities, and only a parish of the chosen municipality. The place the
+    idea already has was checked when it was chosen: sent again unchanged, it is not looked up."""
+    if (str(municipality_id or ""), str(parish_id or "")) == (str(idea.municipality_id or ""), str(idea.parish_id or "")):
+        return
     municipality = _by_id(Municipality, municipality_id)
     parish = _by_id(Parish, parish_id)
     idea.municipality_id = municipality.id if municipality else None
@@ -775,16 +781,57 @@ def submit_idea(idea: Idea, actor, received_at, recipients: list[tuple[str, str]
     transaction, which in a SQLite request queues for the write lock a second time behind
     everyone else's submission.
 
+    The transaction is the submission's: on Refused or Conflict the caller rolls it back
+    (the transition runs without a savepoint of its own; see save_and_submit).
+
     `recipients`: the receipt's addresses (applicant_addresses), read by the caller before it
     began writing, so that the reference counter's lock (PostgreSQL) or the write lock (SQLite)
     is not held over that query."""
     params = {"received_at": received_at}
     if recipients is not None:
         params["recipients"] = recipients
-    engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", **params)
+    engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", savepoint=False, **params)
     reference = idea.reference
     db.session.commit()
     return reference
+
+
+class Incomplete(Exception):
+    """Not submitted: these fields (key -> message) need attention first. What was typed is saved."""
+
+    def __init__(self, missing: dict[str, str]):
+        super().__init__(f"{len(missing)} field(s) need attention")
+        self.missing = missing
+
+
+def save_and_submit(idea: Idea, data: dict, actor, received_at, recipients: list[tuple[str, str]] | None = None) -> str:
+    """The one-page form's "Submit": what was typed is saved and submitted in one transaction,
+    with one version check (the transition's) and one flush at its end. This is the request a
+    deadline crowd sends all at once, so it writes the idea's row twice (the version with the
+    new state, then the answers with the reference) where a save followed by a submission in a
+    savepoint wrote it four times.
+
+    Commits and returns the reference number. Not submitted, what was typed is saved alone
+    (committed) and then Incomplete is raised (fields that need attention; each is marked on
+    the form) or the workflow's Refused (the deadline has passed …). Conflict (the idea
+    changed since it was loaded: another tab submitted it) leaves nothing; the caller rolls
+    back. Everything is read and parsed before the first write, as in save_idea."""
+    if not idea.can_edit(actor):
+        raise Refused([_l("This idea can no longer be changed.")])
+    with db.session.no_autoflush:  # the first write is the transition's version check
+        _apply_form(idea, data)
+        missing = missing_fields(idea)
+        if missing:
+            engine.bump_version(idea)
+            db.session.commit()
+            raise Incomplete(missing)
+        try:
+            return submit_idea(idea, actor, received_at, recipients)
+        except Refused as error:
+            refused = error
+            db.session.rollback()  # the typed answers too: saved again, alone, just below
+    save_idea(idea, data, actor)
+    raise refused
 
 
 @guard("competition_open", _l("The competition is not open for submissions."),

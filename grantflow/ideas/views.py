@@ -283,9 +283,9 @@ def save(idea_id: int):
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return _render_edit(idea, form, {}, False), 400
     try:
-        # Saving before a submission is part of the submission's transaction: one write, and
-        # the submission sees exactly what was saved (_submit commits either way).
-        problems = ops.save_idea(idea, form.data, current_user, commit=action != "submit")
+        if action == "submit":
+            return _save_and_submit(idea, form.data, received_at, recipients)
+        problems = ops.save_idea(idea, form.data, current_user)
         anchor = action.partition(":")[2] if action.startswith("save:") else ""
         if action.startswith("add:"):
             which = action.removeprefix("add:")
@@ -296,8 +296,6 @@ def save(idea_id: int):
             if index.isdecimal():
                 ops.remove_row(idea, which, int(index), current_user)
             anchor = which
-        elif action == "submit":
-            return _submit(idea, received_at, recipients)
         elif action == "check":
             # "Check and submit": saved; what is missing is marked, or the confirmation page says what submitting does.
             db.session.commit()
@@ -336,27 +334,49 @@ def _autosave(idea: Idea, form: IdeaForm):
     return drafts.autosaved()
 
 
-def _submit(idea: Idea, received_at, recipients=None, back: str | None = None):
-    """Submit what was just saved (uncommitted): the save is committed with the submission,
-    or alone when the submission is refused, so nothing typed is lost either way. `back` is
-    the page that lists what needs attention (the one-page form, or "check your answers")."""
-    back = back or url_for("ideas.edit", idea_id=idea.id, check=1)
+def _save_and_submit(idea: Idea, data: dict, received_at, recipients):
+    """The one-page form's "Submit": what was typed is saved and submitted together, or saved
+    alone when it cannot be submitted (ops.save_and_submit), so nothing typed is lost."""
+    idea_id, back = idea.id, url_for("ideas.edit", idea_id=idea.id, check=1)
+    try:
+        reference = ops.save_and_submit(idea, data, current_user, received_at, recipients)
+    except ops.Incomplete as incomplete:
+        return _incomplete(incomplete.missing, back)
+    except Refused as refused:
+        return _not_submitted(idea_id, refused, back)
+    return _submitted(idea_id, reference)
+
+
+def _submit(idea: Idea, received_at, recipients, back: str):
+    """Submit what is saved (the "check your answers" way); `back` is the page that lists
+    what needs attention."""
     missing = ops.missing_fields(idea)
     if missing:
-        db.session.commit()
-        flash(_("Not submitted yet: %(count)d field(s) need attention. Each is marked below.", count=len(missing)), "error")
-        return redirect(back + "#problems", code=303)
+        return _incomplete(missing, back)
     idea_id = idea.id
     try:
         reference = ops.submit_idea(idea, current_user, received_at, recipients)
     except Refused as refused:
-        db.session.commit()  # the save; the refused step left nothing (its savepoint is undone)
-        idea = db.session.get(Idea, idea_id)
-        if idea.reference and not idea.can_edit(current_user):  # a second click after the first went through
-            flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
-            return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
-        flash_refused(refused)
-        return redirect(back, code=303)
+        db.session.rollback()  # the refused submission leaves nothing
+        return _not_submitted(idea_id, refused, back)
+    return _submitted(idea_id, reference)
+
+
+def _incomplete(missing: dict, back: str):
+    flash(_("Not submitted yet: %(count)d field(s) need attention. Each is marked below.", count=len(missing)), "error")
+    return redirect(back + "#problems", code=303)
+
+
+def _not_submitted(idea_id: int, refused: Refused, back: str):
+    idea = db.session.get(Idea, idea_id)
+    if idea.reference and not idea.can_edit(current_user):  # a second click after the first went through
+        flash(_("This idea was already submitted as %(reference)s.", reference=idea.reference), "success")
+        return redirect(url_for("ideas.show", idea_id=idea_id), code=303)
+    flash_refused(refused)
+    return redirect(back, code=303)
+
+
+def _submitted(idea_id: int, reference: str):
     flash(
         _("Submitted. Reference number %(reference)s; a receipt with a copy has been mailed to you.", reference=reference),
         "success",
@@ -384,7 +404,7 @@ def confirm_submit(idea_id: int):
 
 @bp.route("/apply/<int:idea_id>/submit", methods=["POST"])
 @login_required
-@reads_first  # its first write is the submission's savepoint, then the version check
+@reads_first  # its first write is the transition's version check
 def submit(idea_id: int):
     received_at = utcnow()
     idea = idea_for(idea_id, current_user)

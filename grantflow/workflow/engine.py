@@ -74,7 +74,9 @@ def available(idea, actor) -> list[TransitionDef]:
     ]
 
 
-def fire(idea, trigger: str, actor, comment: str = "", at: datetime | None = None, **params) -> AuditEntry:
+def fire(
+    idea, trigger: str, actor, comment: str = "", at: datetime | None = None, savepoint: bool = True, **params
+) -> AuditEntry:
     """Fire `trigger` on `idea` as `actor`, then any automatic transitions that follow; return
     the audit row of `trigger`. Each step is `_step`, just below.
 
@@ -82,8 +84,13 @@ def fire(idea, trigger: str, actor, comment: str = "", at: datetime | None = Non
     is undone and the caller's earlier work is kept. Raises Refused (not allowed now) or
     Conflict (someone else changed the idea since it was loaded; see the module docstring).
     Does not commit: the caller's operation owns the transaction. `at` records a past moment
-    instead of now (importing history)."""
-    with _savepoint(idea):
+    instead of now (importing history).
+
+    `savepoint=False` is for a caller whose whole transaction is the transition and that rolls
+    it all back on Refused or Conflict (a submission: ideas.operations.save_and_submit). It
+    spares the busiest request there is, the deadline's submit, the savepoint's two statements
+    and an ORM flush."""
+    with _savepoint(idea) if savepoint else _flushed():
         entry = _step(idea, trigger, actor, comment.strip(), params, at)
         _settle(idea, at)
     return entry
@@ -207,6 +214,19 @@ def _savepoint(idea):
         _undo(savepoint, idea)
         raise
     savepoint.commit()
+
+
+@contextmanager
+def _flushed():
+    """Everything inside flushed at the end, a lost race raised as Conflict; undoing is the
+    caller's (fire's `savepoint=False`)."""
+    try:
+        yield
+        db.session.flush()
+    except (StaleDataError, DBAPIError) as error:
+        if is_conflict(error):
+            raise Conflict(str(error)) from error
+        raise
 
 
 def _undo(savepoint, idea) -> None:

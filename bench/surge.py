@@ -9,7 +9,9 @@ A tenth of the applicants press twice (two requests at once from the same sessio
 type a last change that goes with the submission. Afterwards the database is checked: every
 acknowledged idea submitted exactly once, with one reference number (none given twice or
 skipped) and one receipt copy; none lost, none refused. Prints throughput, p50/p95/p99,
-errors, and the ratio to the bare endpoint's throughput."""
+errors, and the ratio to the bare endpoint's throughput (the median of five bursts of as many
+inserts as there are applicants). Before the surge each applicant's draft is saved once through
+the form, as the form's saves and autosave leave it before a deadline."""
 
 import argparse
 import os
@@ -38,6 +40,7 @@ from tests.factories import PASSWORD, Factory  # noqa: E402
 from tests.smtp import MailSink  # noqa: E402
 
 TWICE, EDIT = 10, 3  # every 10th applicant presses twice, every 3rd types a last change
+BARE_BURSTS = 5
 
 
 @dataclass
@@ -240,7 +243,11 @@ def measure(kind: str, clients: int, workers: int = 4) -> tuple[Outcome, Outcome
             outcome = run_surge(base_url, people)
         check(url, people, outcome)
         with gunicorn("bench.bare:create_app()", env, workers=workers) as base_url:
-            yardstick = run_bare(base_url, clients)
+            # A burst of cheap inserts is over in a tenth of a second, so one burst's figure
+            # swings with whatever else the machine does (from 150 to 1,000 inserts/s here):
+            # the yardstick is the median of BARE_BURSTS bursts.
+            bursts = sorted((run_bare(base_url, clients) for _ in range(BARE_BURSTS)), key=lambda o: o.throughput)
+            yardstick = bursts[len(bursts) // 2]
     return outcome, yardstick
 
 
@@ -250,8 +257,8 @@ def report(kind: str, outcome: Outcome, yardstick: Outcome) -> None:
           f"{len(outcome.refused)} refused, {len(outcome.errors)} errors (5xx or dropped), "
           f"{outcome.throughput:6.1f} submissions/s in {outcome.wall:.2f} s")
     print(f"{'':10} submit  {summary(outcome.latencies)}")
-    print(f"{'':10} bare    {summary(yardstick.latencies)}  {yardstick.throughput:6.1f} inserts/s, "
-          f"{len(yardstick.errors)} errors; GrantFlow/bare throughput {ratio:.2f}")
+    print(f"{'':10} bare    {summary(yardstick.latencies)}  {yardstick.throughput:6.1f} inserts/s (median of "
+          f"{BARE_BURSTS} bursts), {len(yardstick.errors)} errors; GrantFlow/bare throughput {ratio:.2f}")
     for problem in outcome.problems + [f"refused: {r}" for r in outcome.refused[:5]] + [f"error: {e}" for e in outcome.errors[:5]]:
         print(f"{'':10} ! {problem}")
 

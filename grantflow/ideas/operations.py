@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, select, update
+from sqlalchemy import String, bindparam, cast, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -898,40 +899,45 @@ def assign_reference(idea: Idea, ctx) -> None:
     if idea.reference:
         return  # returned for changes and submitted again: keeps its number
     submitted_at = ctx.params.get("received_at") or ctx.now
+    values = {"the_competition": idea.competition_id, "the_idea": idea.id, "at": submitted_at, "now": ctx.now}
     if db.session.get_bind().dialect.name == "postgresql":
         # One statement takes the number and writes it on the idea: the counter's row lock is
         # then held over one round trip less until the commit.
-        reference = db.session.execute(_numbered(idea.competition_id, idea.id, submitted_at, ctx.now)).scalar_one()
+        reference = db.session.execute(_numbered(), values).scalar_one()
         set_committed_value(idea, "reference", reference)
         set_committed_value(idea, "submitted_at", submitted_at)
         return
-    number = db.session.execute(
-        update(Competition)
-        .where(Competition.id == idea.competition_id)
-        .values(references_given=Competition.references_given + 1)
-        .returning(Competition.references_given, Competition.code)
-    ).one()
+    number = db.session.execute(_next_number(), values).one()
     idea.reference = f"{number.code}-{number.references_given:04d}"
     idea.submitted_at = submitted_at
 
 
-def _numbered(competition_id: int, idea_id: int, submitted_at, now):
+# The two statements are built once (plain Core statements with named parameters): building
+# such a statement costs as much as running it, on the request a deadline crowd sends at once.
+@lru_cache(maxsize=1)
+def _next_number():
+    """The competition's next number (UPDATE … RETURNING the counter and the code)."""
+    competitions = Competition.__table__
+    return (
+        update(competitions)
+        .where(competitions.c.id == bindparam("the_competition"))
+        .values(references_given=competitions.c.references_given + 1)
+        .returning(competitions.c.id, competitions.c.references_given, competitions.c.code)
+    )
+
+
+@lru_cache(maxsize=1)
+def _numbered():
     """PostgreSQL: the competition's next number, written on the idea as its reference
     (CODE-0042, as assign_reference writes it), in one statement; returns the reference."""
-    taken = (
-        update(Competition)
-        .where(Competition.id == competition_id)
-        .values(references_given=Competition.references_given + 1)
-        .returning(Competition.id, Competition.references_given, Competition.code)
-        .cte("taken")
-    )
+    taken = _next_number().cte("taken")
     number = cast(taken.c.references_given, String)
     reference = taken.c.code + "-" + func.lpad(number, func.greatest(4, func.length(number)), "0")
     ideas = Idea.__table__  # a plain statement: the caller puts the values on the idea in memory
     return (
         update(ideas)
-        .where(ideas.c.id == idea_id, ideas.c.competition_id == taken.c.id)
-        .values(reference=reference, submitted_at=submitted_at, updated_at=now)
+        .where(ideas.c.id == bindparam("the_idea"), ideas.c.competition_id == taken.c.id)
+        .values(reference=reference, submitted_at=bindparam("at"), updated_at=bindparam("now"))
         .add_cte(taken)
         .returning(ideas.c.reference)
     )
@@ -941,17 +947,22 @@ def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:
     """(e-mail, locale) of the organisation's active members with a confirmed address. The
     contact e-mail typed on the idea is shown to staff but gets no mail unless it is one of
     theirs: nobody confirmed it, and GrantFlow must not mail whomever an applicant names."""
-    rows = db.session.execute(
+    rows = db.session.execute(_addresses(), {"the_organisation": idea.organisation_id}).all()
+    return list(dict.fromkeys((email, locale) for email, locale in rows))
+
+
+@lru_cache(maxsize=1)
+def _addresses():
+    return (
         select(User.email, User.locale)
         .join(Membership, Membership.user_id == User.id)
         .where(
-            Membership.organisation_id == idea.organisation_id,
+            Membership.organisation_id == bindparam("the_organisation"),
             User.active.is_(True),
             User.email_confirmed_at.is_not(None),
         )
         .order_by(User.id)
-    ).all()
-    return list(dict.fromkeys((email, locale) for email, locale in rows))
+    )
 
 
 # --- attachments ----------------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """The idea: the page every role shares (each sees what its role allows), its workflow steps,
 and filing it: choose the competition, fill the form in sittings, attach files, submit."""
 
+from functools import lru_cache
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
@@ -44,12 +45,21 @@ bp = Blueprint("ideas", __name__)
 
 def idea_for(idea_id: int, user) -> Idea:
     """The idea if `user` may see it; 404 otherwise, so others' ideas are not even confirmed to exist."""
-    # Its competition (its workflow), organisation and form version are asked for on every page of it.
-    idea = db.session.get(Idea, idea_id, options=[joinedload(Idea.competition), joinedload(Idea.organisation),
-                                                  joinedload(Idea.form_version)])  # fmt: skip
+    idea = db.session.execute(_idea_in_context(), {"the_idea": idea_id}).scalar_one_or_none()
     if idea is None or not idea.can_view(user):
         abort(404)
     return idea
+
+
+@lru_cache(maxsize=1)
+def _idea_in_context():
+    """An idea with its competition (its workflow), organisation and form version, which every
+    page of it asks for; built once, as building it costs about as much as running it."""
+    return (
+        select(Idea)
+        .options(joinedload(Idea.competition), joinedload(Idea.organisation), joinedload(Idea.form_version))
+        .where(Idea.id == bindparam("the_idea"))
+    )
 
 
 @bp.route("/ideas/<int:idea_id>")

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, bindparam, cast, func, select, update
+from sqlalchemy import String, bindparam, cast, func, inspect, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -92,8 +92,8 @@ def recompute_budget(idea: Idea) -> None:
     form that asks budget lines; a concept's form asks the amount itself)."""
     if not any(q.meaning == "budget_lines" for q in form_of(idea).questions):
         return
-    idea.requested_amount = sum((l.total for l in idea.budget_lines if not l.own), ZERO)
-    idea.own_contribution = sum((l.total for l in idea.budget_lines if l.own), ZERO)
+    _put(idea, "requested_amount", sum((l.total for l in idea.budget_lines if not l.own), ZERO))
+    _put(idea, "own_contribution", sum((l.total for l in idea.budget_lines if l.own), ZERO))
 
 
 # --- creating and saving a draft ----------------------------------------------------------
@@ -462,14 +462,14 @@ def _apply_form(idea: Idea, data: dict) -> dict[str, str]:
     r = _Reader()
     for name in TEXT_LIMITS:
         if "." not in name and name in data:
-            setattr(idea, name, r.read(name, data[name], getattr(idea, name)))
+            _put(idea, name, r.read(name, data[name], getattr(idea, name)))
     if "expected_participants" in data:
-        idea.expected_participants = r.read("expected_participants", data["expected_participants"], idea.expected_participants)
+        _put(idea, "expected_participants", r.read("expected_participants", data["expected_participants"], idea.expected_participants))
     if "target_groups" in data:
         chosen = set(data.get("target_groups") or [])
-        idea.target_groups = [g for g in TARGET_GROUPS if g in chosen]
+        _put(idea, "target_groups", [g for g in TARGET_GROUPS if g in chosen])
     if "publish_consent" in data:
-        idea.publish_consent = data["publish_consent"] is True or data["publish_consent"] in ("y", "yes", "true", "on")
+        _put(idea, "publish_consent", data["publish_consent"] is True or data["publish_consent"] in ("y", "yes", "true", "on"))
     if "municipality_id" in data:
         _set_place(idea, data.get("municipality_id"), data.get("parish_id"), r)
 
@@ -501,7 +501,7 @@ def _apply_form(idea: Idea, data: dict) -> dict[str, str]:
             _put(line, "unit_cost", ZERO if unit_cost is None else unit_cost)
             _put(line, "own", bool(row.get("own")))
     recompute_budget(idea)
-    idea.draft_raw = r.raw
+    _put(idea, "draft_raw", r.raw)
     sync_answers(idea)
     return r.problems
 
@@ -564,11 +564,11 @@ def correct_fields(idea: Idea, values: dict, open_fields: list[str], actor) -> t
     return r.problems, changes
 
 
-def _put(row, name: str, value) -> None:
-    """Set a row's attribute only when the value changes: a row saved as it was stays out of
-    the flush (the ORM otherwise compares every attribute set of every row)."""
-    if getattr(row, name) != value:
-        setattr(row, name, value)
+def _put(record, name: str, value) -> None:
+    """Set an attribute only when the value changes: an idea or row saved as it was stays out
+    of the flush (the ORM otherwise takes every record with an attribute set into it)."""
+    if getattr(record, name) != value:
+        setattr(record, name, value)
 
 
 def _resize(rows: list, size: int, model) -> None:
@@ -908,8 +908,13 @@ def assign_reference(idea: Idea, ctx) -> None:
         set_committed_value(idea, "submitted_at", submitted_at)
         return
     number = db.session.execute(_next_number(), values).one()
-    idea.reference = f"{number.code}-{number.references_given:04d}"
-    idea.submitted_at = submitted_at
+    reference = f"{number.code}-{number.references_given:04d}"
+    if inspect(idea).modified:  # answers changed with the submission: one UPDATE with them, at the flush
+        idea.reference, idea.submitted_at = reference, submitted_at
+        return
+    db.session.execute(_referenced(), {**values, "reference": reference})
+    set_committed_value(idea, "reference", reference)
+    set_committed_value(idea, "submitted_at", submitted_at)
 
 
 # The two statements are built once (plain Core statements with named parameters): building
@@ -923,6 +928,19 @@ def _next_number():
         .where(competitions.c.id == bindparam("the_competition"))
         .values(references_given=competitions.c.references_given + 1)
         .returning(competitions.c.id, competitions.c.references_given, competitions.c.code)
+    )
+
+
+@lru_cache(maxsize=1)
+def _referenced():
+    """The reference written on the idea as a plain statement (SQLite, when nothing else of the
+    idea changed): the caller puts it on the idea in memory, and the submission's flush has no
+    idea to write."""
+    ideas = Idea.__table__
+    return (
+        update(ideas)
+        .where(ideas.c.id == bindparam("the_idea"))
+        .values(reference=bindparam("reference"), submitted_at=bindparam("at"), updated_at=bindparam("now"))
     )
 
 

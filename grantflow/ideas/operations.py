@@ -808,9 +808,10 @@ class Incomplete(Exception):
 def save_and_submit(idea: Idea, data: dict, actor, received_at, recipients: list[tuple[str, str]] | None = None) -> str:
     """The one-page form's "Submit": what was typed is saved and submitted in one transaction,
     with one version check (the transition's) and one flush at its end. This is the request a
-    deadline crowd sends all at once, so it writes the idea's row twice (the version with the
-    new state, then the answers with the reference) where a save followed by a submission in a
-    savepoint wrote it four times.
+    deadline crowd sends all at once, so it writes little: the idea's version with its new
+    state, then its reference (with the answers when they changed; on PostgreSQL the counter's
+    statement writes the reference, and changed answers take one more), where a save followed
+    by a submission in a savepoint wrote the row four times.
 
     Commits and returns the reference number. Not submitted, what was typed is saved alone
     (committed) and then Incomplete is raised (fields that need attention; each is marked on
@@ -917,7 +918,7 @@ def assign_reference(idea: Idea, ctx) -> None:
     set_committed_value(idea, "submitted_at", submitted_at)
 
 
-# The two statements are built once (plain Core statements with named parameters): building
+# These statements are built once (plain Core statements with named parameters): building
 # such a statement costs as much as running it, on the request a deadline crowd sends at once.
 @lru_cache(maxsize=1)
 def _next_number():

@@ -37,24 +37,21 @@ def stranded(workflows: dict) -> dict[str, list]:
         examples = [reference or f"#{idea_id}" for reference, idea_id in rows]
         found = ", ".join(examples)
         if count > len(examples):
-            problems.setdefault(name, []).append(
-                ntranslatable(
-                    "the state %(state)s is no longer in the file, but %(num)d idea is in it: %(ideas)s and %(more)d more",
-                    "the state %(state)s is no longer in the file, but %(num)d ideas are in it: %(ideas)s and %(more)d more",
-                    count,
-                    state=repr(state),
-                    ideas=found,
-                    more=count - len(examples),
-                )
+            message = ntranslatable(
+                "the state %(state)s is no longer in the file, but %(num)d idea is in it: %(ideas)s and %(more)d more",
+                "the state %(state)s is no longer in the file, but %(num)d ideas are in it: %(ideas)s and %(more)d more",
+                count,
+                state=repr(state),
+                ideas=found,
+                more=count - len(examples),
             )
         else:
-            problems.setdefault(name, []).append(
-                ntranslatable(
-                    "the state %(state)s is no longer in the file, but %(num)d idea is in it: %(ideas)s",
-                    "the state %(state)s is no longer in the file, but %(num)d ideas are in it: %(ideas)s",
-                    count,
-                    state=repr(state),
-                    ideas=found,
-                )
+            message = ntranslatable(
+                "the state %(state)s is no longer in the file, but %(num)d idea is in it: %(ideas)s",
+                "the state %(state)s is no longer in the file, but %(num)d ideas are in it: %(ideas)s",
+                count,
+                state=repr(state),
+                ideas=found,
             )
+        problems.setdefault(name, []).append(message)
     return problems

@@ -47,6 +47,18 @@ def edit(idea_id: int):
     return _render(idea, report, form, problems, check)
 
 
+def _answering() -> dict:
+    """What the report's form pages (the one page and each section) show beside the questions:
+    the target groups, and the files' purposes, upload form and size limit."""
+    return {
+        "groups": [TARGET_GROUP_LABELS[g] for g in TARGET_GROUPS],
+        "purposes": {k: v for k, v in ATTACHMENT_PURPOSES.items() if k in ("receipt", "photo", "other")},
+        "upload": AttachmentForm(formdata=None),
+        "confirm": ActionForm(formdata=None),
+        "max_mb": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+    }
+
+
 def _render(idea, report, form, problems, check, status=200):
     # Text kept as typed comes back with its message (restore_kept); the rest of the
     # problems are put on their fields here, once each.
@@ -62,11 +74,7 @@ def _render(idea, report, form, problems, check, status=200):
         loose=loose,
         check=check,
         given=ops.GIVEN_COLUMNS,
-        groups=[TARGET_GROUP_LABELS[g] for g in TARGET_GROUPS],
-        purposes={k: v for k, v in ATTACHMENT_PURPOSES.items() if k in ("receipt", "photo", "other")},
-        upload=AttachmentForm(formdata=None),
-        confirm=ActionForm(formdata=None),
-        max_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        **_answering(),
     ), status
 
 
@@ -203,11 +211,7 @@ def _render_section(idea, report, section, form, status=200):
         count=len(keys),
         previous=keys[index - 1] if index else None,
         files=any(q.type == "file" for q in section.questions),
-        groups=[TARGET_GROUP_LABELS[g] for g in TARGET_GROUPS],
-        purposes={k: v for k, v in ATTACHMENT_PURPOSES.items() if k in ("receipt", "photo", "other")},
-        upload=AttachmentForm(formdata=None),
-        confirm=ActionForm(formdata=None),
-        max_mb=MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        **_answering(),
     ), status
 
 

@@ -2,7 +2,6 @@
 phone: a mistake is said beside its field and what was typed stays; put right, it is saved.
 axe-core finds no serious problem. GRANTFLOW_SCREENSHOTS=<folder> keeps a picture of each."""
 
-import os
 
 import pytest
 from playwright.sync_api import expect
@@ -12,9 +11,8 @@ from grantflow.core.extensions import db
 from grantflow.demo.operations import PASSWORD
 from grantflow.questionnaires import operations as forms_ops
 from tests.browser.conftest import log_in
+from tests.browser.screens import SIZES, shot
 from tests.browser.test_accessibility import LOGINS, violations
-
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 375, "height": 740}}
 
 
 def _editable_copy(app) -> int:
@@ -39,11 +37,6 @@ def _editable_copy(app) -> int:
     return version_id
 
 
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("GRANTFLOW_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=False)
-
 
 @pytest.mark.browser
 @pytest.mark.parametrize("size", SIZES)
@@ -66,7 +59,7 @@ def test_the_editor_changes_choices_and_columns_and_says_each_mistake_beside_its
     expect(columns).to_have_value(typed)  # nothing typed is lost
     expect(choices).to_have_value("yes | Jā, noteikti | Yes, certainly\nno | Nē | No\nlater | Vēlāk | Later")
     columns.scroll_into_view_if_needed()
-    _shot(page, f"form-editor-problem-{size}")
+    shot(page, f"form-editor-problem-{size}")
     assert violations(page) == []
     columns.fill(typed.replace("euros", "money"))
     page.get_by_role("button", name="Saglabāt tekstus, nosaukumus, izvēles un kolonnas").click()
@@ -76,5 +69,5 @@ def test_the_editor_changes_choices_and_columns_and_says_each_mistake_beside_its
         "yes | Jā, noteikti | Yes, certainly\nno | Nē | No\nlater | Vēlāk | Later"
     )
     page.locator("#q-again").scroll_into_view_if_needed()
-    _shot(page, f"form-editor-saved-{size}")
+    shot(page, f"form-editor-saved-{size}")
     context.close()

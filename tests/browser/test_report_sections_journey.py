@@ -4,7 +4,6 @@ typed with its message; put right, "Save and continue" goes on; checking the ans
 still needs attention with a way back. A submitted report is read on the idea page with every
 answer of its form. GRANTFLOW_SCREENSHOTS=<folder> keeps a picture of each step."""
 
-import os
 import re
 
 import pytest
@@ -12,15 +11,8 @@ from playwright.sync_api import expect
 
 from grantflow.demo.operations import PASSWORD
 from tests.browser.conftest import log_in
+from tests.browser.screens import SIZES, shot
 from tests.browser.test_accessibility import LOGINS, ids, violations
-
-SIZES = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 375, "height": 740}}
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("GRANTFLOW_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=os.path.join(folder, f"{name}.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -37,14 +29,14 @@ def test_the_report_task_list_section_by_section_to_checking(size, browser, live
     page.locator("#report").get_by_role("link", name="Aizpildīt noslēguma atskaiti").click()
     expect(page).to_have_url(re.compile(r"/reports/\d+/sections$"))
     expect(page.locator("#sections")).to_contain_text("Sasniegtie cilvēki")
-    _shot(page, f"report-sections-{size}")
+    shot(page, f"report-sections-{size}", full_page=True)
     problems["sections"] = violations(page)
     page.get_by_role("link", name="Sasniegtie cilvēki", exact=True).click()
     page.get_by_label("Cik cilvēku kopā piedalījās").fill("ap 40")
     page.get_by_role("button", name="Saglabāt un turpināt").click()
     expect(page.locator("#participants-error")).to_be_visible()
     expect(page.get_by_label("Cik cilvēku kopā piedalījās")).to_have_value("ap 40")
-    _shot(page, f"report-section-problem-{size}")
+    shot(page, f"report-section-problem-{size}", full_page=True)
     problems["section"] = violations(page)
     page.get_by_label("Cik cilvēku kopā piedalījās").fill("40")
     page.get_by_role("button", name="Saglabāt un turpināt").click()
@@ -52,7 +44,7 @@ def test_the_report_task_list_section_by_section_to_checking(size, browser, live
     page.goto(f"/reports/{i['funded']}/check")
     expect(page.locator("#problems")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Mainīt")).first).to_be_visible()
-    _shot(page, f"report-check-{size}")
+    shot(page, f"report-check-{size}", full_page=True)
     problems["check"] = violations(page)
     # An administrator reads a submitted report on its idea page: every answer of its form.
     reported = i.get("reported") or i.get("closed")
@@ -62,7 +54,7 @@ def test_the_report_task_list_section_by_section_to_checking(size, browser, live
         page.goto(f"/ideas/{reported}")
         expect(page.locator("#report")).to_contain_text("Kas kopienā mainījās?")
         page.locator("#report").scroll_into_view_if_needed()
-        _shot(page, f"report-summary-{size}")
+        shot(page, f"report-summary-{size}", full_page=True)
         problems["summary"] = violations(page)
     assert {k: v for k, v in problems.items() if v} == {}
     context.close()

@@ -3,12 +3,15 @@ only the statements they need; the receipt's PDF copy is made after the commit, 
 however many mails carry it, and a copy that cannot be made is retried and shown to
 administrators, never lost."""
 
-from sqlalchemy import select, update
+from decimal import Decimal
+
+from sqlalchemy import inspect, select, update
 
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.documents import operations as documents
 from grantflow.documents.models import Document
+from grantflow.ideas import operations as ideas_ops
 from grantflow.mail.models import MailStatus, OutboxMail
 from grantflow.mail.operations import send_pending
 from grantflow.workflow import engine
@@ -93,8 +96,11 @@ def test_saving_and_submitting_is_one_transaction_of_few_statements(client, draf
     assert not any(s.startswith(("SAVEPOINT", "RELEASE")) for s in statements)
     assert not any("FROM parishes" in s for s in statements)
     assert len([s for s in statements if s.startswith("UPDATE ideas")]) == 2
-    # 16 on SQLite (with the BEGINs and the form version frozen by the first submission under it).
-    assert len(statements) <= 16, "\n".join(statements)
+    # The rows (activities, partners, budget lines) were typed as saved: not even loaded; the
+    # rules read them from the answers document.
+    assert not any(f"FROM {rows}" in s for s in statements for rows in ("idea_activities", "partners", "budget_lines"))
+    # 13 on SQLite (with the BEGINs and the form version frozen by the first submission under it).
+    assert len(statements) <= 13, "\n".join(statements)
     idea = db.session.get(type(idea), idea.id)
     db.session.refresh(idea)
     assert idea.title == "Pēdējais labojums" and idea.reference
@@ -121,3 +127,51 @@ def test_what_was_typed_is_saved_when_it_cannot_be_submitted(client, draft):
     db.session.refresh(idea)
     assert (idea.title, idea.goals, idea.reference) == ("Par vēlu", data["goals"], None)
     assert idea.has_tag("editable")
+
+
+def test_the_rules_read_the_rows_alike_from_the_records_and_from_the_answers_document(client, draft):
+    """A submission whose rows were typed as saved leaves them unloaded and reads them from
+    the answers document: what it finds missing, and the sums, are what the records give."""
+    user, competition = draft
+    idea = new_draft(client, user, competition)
+    rows = {
+        "activities-0-description": "Talka", "activities-0-starts_on": "",  # no date
+        "activities-1-description": "Svētki", "activities-1-starts_on": "2026-06-02", "activities-1-ends_on": "2026-06-01",
+        "partners-0-name": "Skola", "partners-0-kind": "organisation", "partners-0-contribution": "",
+        "budget_lines-0-item": "Dēļi", "budget_lines-0-quantity": "10", "budget_lines-0-unit_cost": "0",  # no cost
+        "budget_lines-1-item": "", "budget_lines-1-quantity": "2", "budget_lines-1-unit_cost": "12.5",  # no name
+        "budget_lines-2-item": "Darbs", "budget_lines-2-quantity": "3", "budget_lines-2-unit_cost": "7", "budget_lines-2-own": "y",
+    }  # fmt: skip
+    data = {**complete(idea), **rows}
+    client.post(f"/apply/{idea.id}", data={**data, "action": "save"})
+
+    db.session.expire_all()
+    stored = db.session.get(type(idea), idea.id)
+    from_document = ideas_ops.missing_fields(stored)
+    assert {"activities", "partners", "budget_lines"} <= inspect(stored).unloaded  # read from the document
+    from_records = (stored.activities, stored.partners, stored.budget_lines) and ideas_ops.missing_fields(stored)
+    assert from_document == from_records
+    assert {"activities-0-starts_on", "activities-1-ends_on", "partners-0-contribution", "budget_lines-0-unit_cost",
+            "budget_lines-1-item"} <= set(from_document)  # fmt: skip
+    assert (stored.requested_amount, stored.own_contribution) == (Decimal("25.00"), Decimal("21.00"))
+
+    # Submitted with the same rows: not submitted, each row's problem marked beside its field.
+    response = client.post(f"/apply/{idea.id}", data={**data, "action": "submit"})
+    assert response.headers["Location"].endswith("check=1#problems")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="activities-0-starts_on-error"' in page and 'id="budget_lines-1-item-error"' in page
+
+
+def test_rows_changed_with_the_submission_are_written_and_checked(client, draft):
+    user, competition = draft
+    idea = new_draft(client, user, competition)
+    data = complete(idea)
+    client.post(f"/apply/{idea.id}", data={**data, "action": "save"})
+    changed = {**data, "budget_lines-0-quantity": "4", "activities-0-description": "Lielā talka"}
+    response = client.post(f"/apply/{idea.id}", data={**changed, "action": "submit"})
+    assert response.headers["Location"].endswith(f"/ideas/{idea.id}")
+    db.session.expire_all()
+    stored = db.session.get(type(idea), idea.id)
+    assert stored.reference and stored.requested_amount == Decimal("200.00")
+    assert [a.description for a in stored.activities] == ["Lielā talka"]
+    assert stored.answers["budget_lines"][0]["quantity"] == "4.00"

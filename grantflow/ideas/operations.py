@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from types import SimpleNamespace
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
@@ -92,8 +93,9 @@ def recompute_budget(idea: Idea) -> None:
     form that asks budget lines; a concept's form asks the amount itself)."""
     if not any(q.meaning == "budget_lines" for q in form_of(idea).questions):
         return
-    _put(idea, "requested_amount", sum((l.total for l in idea.budget_lines if not l.own), ZERO))
-    _put(idea, "own_contribution", sum((l.total for l in idea.budget_lines if l.own), ZERO))
+    lines = _records(idea, "budget_lines")
+    _put(idea, "requested_amount", sum((l.total for l in lines if not l.own), ZERO))
+    _put(idea, "own_contribution", sum((l.total for l in lines if l.own), ZERO))
 
 
 # --- creating and saving a draft ----------------------------------------------------------
@@ -218,11 +220,55 @@ def current_answers(idea: Idea) -> dict:
     """The idea's whole answers document as it stands: the answers kept only there, and the
     typed columns' and rows' values for questions with a meaning."""
     answers = dict(idea.answers or {})
+    unloaded = inspect(idea).unloaded
     for question in form_of(idea).questions:
         read = IDEA_MEANINGS.get(question.meaning)
-        if read is not None:
-            answers[question.key] = read(idea)
+        if read is None or (question.meaning in ROW_MODELS and question.meaning in unloaded and question.key in answers):
+            continue  # rows not loaded: the document holds them as they are (see _records)
+        answers[question.key] = read(idea)
     return answers
+
+
+# --- the rows, or the answers document in their place -----------------------------------------
+# An idea's rows (activities, partners, budget lines) cost a query each to load. The answers
+# document holds the same values (sync_answers writes it whenever they change), so a save or
+# a submission whose typed rows are those the document holds leaves them unloaded
+# (_apply_rows), and what the rules read of them (missing_fields, recompute_budget) is read
+# from the document instead: the deadline's submit sends three statements fewer.
+@dataclass(frozen=True)
+class _StoredRow:
+    """A row's values as the answers document holds them, typed as its record types them."""
+
+    description: str = ""
+    starts_on: date | None = None
+    ends_on: date | None = None
+    name: str = ""
+    kind: str | None = None
+    contribution: str = ""
+    item: str = ""
+    quantity: Decimal = Decimal("1")
+    unit_cost: Decimal = ZERO
+    own: bool = False
+
+    @property
+    def total(self) -> Decimal:  # as BudgetLine.total
+        return (Decimal(self.quantity) * self.unit_cost).quantize(Decimal("0.01"))
+
+
+def _answer_key(idea: Idea, which: str) -> str | None:
+    """The key of the question of the idea's form whose answer the rows `which` are."""
+    return next((q.key for q in form_of(idea).questions if q.meaning == which), None)
+
+
+def _records(idea: Idea, which: str) -> list:
+    """The idea's rows `which`: its records once loaded, else the answers document's values
+    (_StoredRow), where the document holds them."""
+    key = _answer_key(idea, which) if which in inspect(idea).unloaded else None
+    stored = (idea.answers or {}).get(key) if key is not None else None
+    try:
+        return [_StoredRow(**{name: _typed(name, value) for name, value in row.items()}) for row in stored]
+    except (TypeError, ValueError, ArithmeticError, AttributeError):  # not held there, or not as rows
+        return getattr(idea, which)
 
 
 def sync_answers(idea: Idea) -> None:
@@ -473,37 +519,51 @@ def _apply_form(idea: Idea, data: dict) -> dict[str, str]:
     if "municipality_id" in data:
         _set_place(idea, data.get("municipality_id"), data.get("parish_id"), r)
 
-    if "activities" in data:
-        rows = _rows(data["activities"])
-        _resize(idea.activities, len(rows), IdeaActivity)
-        for i, (row, activity) in enumerate(zip(rows, idea.activities, strict=False)):
-            _put(activity, "position", i + 1)
-            _put(activity, "description", r.read(f"activities-{i}-description", row.get("description"), activity.description) or "")
-            _put(activity, "starts_on", r.read(f"activities-{i}-starts_on", row.get("starts_on"), activity.starts_on))
-            _put(activity, "ends_on", r.read(f"activities-{i}-ends_on", row.get("ends_on"), activity.ends_on))
-    if "partners" in data:
-        rows = _rows(data["partners"])
-        _resize(idea.partners, len(rows), Partner)
-        for i, (row, partner) in enumerate(zip(rows, idea.partners, strict=False)):
-            _put(partner, "position", i + 1)
-            _put(partner, "name", r.read(f"partners-{i}-name", row.get("name"), partner.name) or "")
-            _put(partner, "kind", row.get("kind") if row.get("kind") in PARTNER_KINDS else "organisation")
-            _put(partner, "contribution", r.read(f"partners-{i}-contribution", row.get("contribution"), partner.contribution) or "")
-    if "budget_lines" in data:
-        rows = _rows(data["budget_lines"])
-        _resize(idea.budget_lines, len(rows), BudgetLine)
-        for i, (row, line) in enumerate(zip(rows, idea.budget_lines, strict=False)):
-            _put(line, "position", i + 1)
-            _put(line, "item", r.read(f"budget_lines-{i}-item", row.get("item"), line.item) or "")
-            quantity = r.read(f"budget_lines-{i}-quantity", row.get("quantity"), line.quantity)
-            _put(line, "quantity", Decimal("1") if quantity is None else quantity)
-            unit_cost = r.read(f"budget_lines-{i}-unit_cost", row.get("unit_cost"), line.unit_cost)
-            _put(line, "unit_cost", ZERO if unit_cost is None else unit_cost)
-            _put(line, "own", bool(row.get("own")))
+    for which, model in ROW_MODELS.items():
+        if which in data:
+            _apply_rows(idea, which, model, _rows(data[which]), r)
     recompute_budget(idea)
     _put(idea, "draft_raw", r.raw)
     sync_answers(idea)
     return r.problems
+
+
+def _row_values(which: str, i: int, row: dict, r: _Reader, record) -> dict:
+    """Row `i` of the list `which` as typed, in its record's columns; a value that cannot be
+    read keeps `record`'s (the stored row; None: nothing, and `r` notes the problem)."""
+    def read(name):
+        return r.read(f"{which}-{i}-{name}", row.get(name), getattr(record, name, None))
+
+    if which == "activities":
+        return {"description": read("description") or "", "starts_on": read("starts_on"), "ends_on": read("ends_on")}
+    if which == "partners":
+        kind = row.get("kind") if row.get("kind") in PARTNER_KINDS else "organisation"
+        return {"name": read("name") or "", "kind": kind, "contribution": read("contribution") or ""}
+    quantity, unit_cost = read("quantity"), read("unit_cost")
+    return {
+        "item": read("item") or "",
+        "quantity": Decimal("1") if quantity is None else quantity,
+        "unit_cost": ZERO if unit_cost is None else unit_cost,
+        "own": bool(row.get("own")),
+    }
+
+
+def _apply_rows(idea: Idea, which: str, model, rows: list[dict], r: _Reader) -> None:
+    """Put the typed rows on the idea's records. Rows not loaded yet that are typed as the
+    answers document holds them are left alone, unloaded: nothing of them changes."""
+    if which in inspect(idea).unloaded:
+        key, probe = _answer_key(idea, which), _Reader()
+        typed = [_StoredRow(**_row_values(which, i, row, probe, None)) for i, row in enumerate(rows)]
+        if key is not None and not probe.problems:
+            as_answer = IDEA_MEANINGS[which](SimpleNamespace(**{which: typed}))
+            if as_answer == (idea.answers or {}).get(key):
+                return
+    records = getattr(idea, which)
+    _resize(records, len(rows), model)
+    for i, (row, record) in enumerate(zip(rows, records, strict=False)):
+        _put(record, "position", i + 1)
+        for name, value in _row_values(which, i, row, r, record).items():
+            _put(record, name, value)
 
 
 # --- corrections to a filed idea, on request ------------------------------------------------
@@ -676,24 +736,25 @@ def missing_fields(idea: Idea) -> dict[str, str]:
         problems.setdefault("expected_participants", str(_l("Estimate how many people will take part.")))
     if idea.municipality_id is None:
         problems["municipality_id"] = str(_l("Choose the municipality where the idea takes place."))
-    if not any(a.description.strip() for a in idea.activities):
+    activities, partners, lines = (_records(idea, which) for which in ROW_MODELS)
+    if not any(a.description.strip() for a in activities):
         problems["activities"] = str(_l("Plan at least one activity."))
-    for i, a in enumerate(idea.activities):
+    for i, a in enumerate(activities):
         if not a.description.strip():
             continue
         if a.starts_on is None:
             problems.setdefault(f"activities-{i}-starts_on", str(_l("Give the date of this activity.")))
         elif a.ends_on is not None and a.ends_on < a.starts_on:
             problems.setdefault(f"activities-{i}-ends_on", str(_l("The end cannot be before the start.")))
-    for i, p in enumerate(idea.partners):
+    for i, p in enumerate(partners):
         if p.name.strip() and not p.contribution.strip():
             problems.setdefault(f"partners-{i}-contribution", str(_l("Say what this partner contributes.")))
-    for i, l in enumerate(idea.budget_lines):
+    for i, l in enumerate(lines):
         if l.total > 0 and not l.item.strip():
             problems.setdefault(f"budget_lines-{i}-item", str(_l("Name this item.")))
         if l.item.strip() and l.total <= 0:
             problems.setdefault(f"budget_lines-{i}-unit_cost", str(_l("Give the cost of this item.")))
-    if not any(not l.own and l.total > 0 for l in idea.budget_lines):
+    if not any(not l.own and l.total > 0 for l in lines):
         problems["budget_lines"] = str(_l("Add at least one budget line paid from the grant."))
     # The form's own questions without a meaning (an edited form's new ones too): required when
     # shown. The default form's give the same messages as the rules above.
@@ -811,7 +872,8 @@ def save_and_submit(idea: Idea, data: dict, actor, received_at, recipients: list
     deadline crowd sends all at once, so it writes little: the idea's version with its new
     state, then its reference (with the answers when they changed; on PostgreSQL the counter's
     statement writes the reference, and changed answers take one more), where a save followed
-    by a submission in a savepoint wrote the row four times.
+    by a submission in a savepoint wrote the row four times. It reads little too: rows typed
+    as they were saved are not even loaded (_apply_rows).
 
     Commits and returns the reference number. Not submitted, what was typed is saved alone
     (committed) and then Incomplete is raised (fields that need attention; each is marked on

@@ -237,6 +237,19 @@ def summary(latencies: list[float]) -> str:
     )
 
 
+def busy_seconds() -> float | None:
+    """CPU time the whole machine has spent busy so far, all processes together (Linux's
+    /proc/stat; None elsewhere). A burst is CPU-bound here, and its wall time swings with
+    whatever else the machine does; the CPU it took per request is the steadier figure for
+    comparing two versions of the code."""
+    try:
+        with open("/proc/stat") as stat:
+            user, nice, system, idle, iowait, irq, softirq, steal = map(int, stat.readline().split()[1:9])
+    except (OSError, ValueError):
+        return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"

@@ -9,8 +9,9 @@ A tenth of the applicants press twice (two requests at once from the same sessio
 type a last change that goes with the submission. Afterwards the database is checked: every
 acknowledged idea submitted exactly once, with one reference number (none given twice or
 skipped) and one receipt copy; none lost, none refused. Prints throughput, p50/p95/p99,
-errors, and the ratio to the bare endpoint's throughput (the median of five bursts of as many
-inserts as there are applicants). Before the surge each applicant's draft is saved once through
+errors, the CPU the machine spent per request during the burst (all processes: a steadier
+figure than the wall time for comparing versions of the code), and the ratio to the bare
+endpoint's throughput (the median of five bursts of as many inserts as there are applicants). Before the surge each applicant's draft is saved once through
 the form, as the form's saves and autosave leave it before a deadline."""
 
 import argparse
@@ -28,7 +29,16 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bench import bare  # noqa: E402
-from bench.serving import Browser, database, form_fields, gunicorn, load_average, production_env, summary  # noqa: E402
+from bench.serving import (  # noqa: E402
+    Browser,
+    busy_seconds,
+    database,
+    form_fields,
+    gunicorn,
+    load_average,
+    production_env,
+    summary,
+)
 from grantflow import create_app  # noqa: E402
 from grantflow.core.extensions import db  # noqa: E402
 from grantflow.documents.models import Document  # noqa: E402
@@ -47,6 +57,7 @@ BARE_BURSTS = 5
 class Outcome:
     ideas: int
     wall: float = 0.0
+    cpu: float | None = None  # the machine's busy CPU seconds during the burst (busy_seconds)
     latencies: list = field(default_factory=list)
     acknowledged: set = field(default_factory=set)  # idea ids answered "submitted"
     refused: list = field(default_factory=list)  # (idea id, status, where it sent the person)
@@ -56,6 +67,11 @@ class Outcome:
     @property
     def throughput(self) -> float:
         return self.ideas / self.wall if self.wall else 0.0
+
+    @property
+    def cpu_per_request(self) -> str:
+        requests = len(self.latencies) + len(self.errors)
+        return f"{self.cpu / requests * 1000:.1f} ms" if self.cpu is not None and requests else "unknown"
 
 
 def prepare(url: str, clients: int) -> list[tuple[str, int]]:
@@ -141,11 +157,13 @@ def run_surge(base_url: str, people: list[tuple[str, int]]) -> Outcome:
     threads = [threading.Thread(target=go, args=(job,)) for job in jobs]
     for thread in threads:
         thread.start()
+    busy = busy_seconds()
     barrier.wait(timeout=120)
     start = time.perf_counter()
     for thread in threads:
         thread.join(timeout=300)
     outcome.wall = time.perf_counter() - start
+    outcome.cpu = busy_seconds() - busy if busy is not None else None
     for browser in [*browsers.values(), *second.values()]:
         browser.close()
     # A double click answered "not now" while the first was still running is no refusal of the
@@ -222,11 +240,13 @@ def run_bare(base_url: str, clients: int) -> Outcome:
     threads = [threading.Thread(target=go, args=(b,)) for b in browsers]
     for thread in threads:
         thread.start()
+    busy = busy_seconds()
     barrier.wait(timeout=60)
     start = time.perf_counter()
     for thread in threads:
         thread.join(timeout=120)
     outcome.wall = time.perf_counter() - start
+    outcome.cpu = busy_seconds() - busy if busy is not None else None
     for browser in browsers:
         browser.close()
     return outcome
@@ -256,9 +276,10 @@ def report(kind: str, outcome: Outcome, yardstick: Outcome) -> None:
     print(f"{kind:10} {outcome.ideas:4d} clients: {len(outcome.acknowledged)}/{outcome.ideas} submitted, "
           f"{len(outcome.refused)} refused, {len(outcome.errors)} errors (5xx or dropped), "
           f"{outcome.throughput:6.1f} submissions/s in {outcome.wall:.2f} s")
-    print(f"{'':10} submit  {summary(outcome.latencies)}")
+    print(f"{'':10} submit  {summary(outcome.latencies)}  CPU per request {outcome.cpu_per_request} (the machine's, all processes)")
     print(f"{'':10} bare    {summary(yardstick.latencies)}  {yardstick.throughput:6.1f} inserts/s (median of "
-          f"{BARE_BURSTS} bursts), {len(yardstick.errors)} errors; GrantFlow/bare throughput {ratio:.2f}")
+          f"{BARE_BURSTS} bursts), {len(yardstick.errors)} errors, CPU per request {yardstick.cpu_per_request}; "
+          f"GrantFlow/bare throughput {ratio:.2f}")
     for problem in outcome.problems + [f"refused: {r}" for r in outcome.refused[:5]] + [f"error: {e}" for e in outcome.errors[:5]]:
         print(f"{'':10} ! {problem}")
 

@@ -71,6 +71,9 @@ def test_approval_changes_grant_budget_dates_and_schedule_and_keeps_the_history(
     assert [line.total for line in idea.budget_lines] == [D("800.00"), D("600.00")]
     assert idea.budget_lines[1].quantity == D("10")  # 600 € divides into 10 × 60 €
     assert idea.activities[0].starts_on == start + timedelta(days=14)
+    # The answers document follows the rows (it is read in their place where they are not loaded).
+    assert idea.answers["activities"][0]["starts_on"] == (start + timedelta(days=14)).isoformat()
+    assert [(r["quantity"], r["unit_cost"]) for r in idea.answers["budget_lines"]][1] == ("10.00", "60.00")
     assert [(r.planned, r.amount) for r in schedule_of(idea)] == [(D("1200.00"), D("1200.00")), (D("200.00"), D("200.00"))]
     assert amendment.before["amount"] == "1500.00"
     assert [r["amount"] for r in amendment.before["lines"]] == ["1000.00", "500.00"]

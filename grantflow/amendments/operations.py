@@ -30,6 +30,7 @@ from grantflow.core.types import CENT, utcnow
 from grantflow.documents import operations as documents
 from grantflow.documents.models import Document
 from grantflow.funding.operations import confirmed_cooperation, decision_of, further_decision, remaining
+from grantflow.ideas import operations as ideas_ops
 from grantflow.payments.models import Instalment
 from grantflow.reports.operations import report_of
 from grantflow.workflow import engine
@@ -260,6 +261,9 @@ def _apply(idea, amendment: Amendment, before: dict) -> None:
             row = dates[activity.id]
             activity.starts_on = date.fromisoformat(row["starts_on"]) if row["starts_on"] else None
             activity.ends_on = date.fromisoformat(row["ends_on"]) if row["ends_on"] else None
+    # The answers document holds the rows as they now are: where they are not loaded, it is
+    # read in their place (ideas.operations._records).
+    ideas_ops.sync_answers(idea)
     report = report_of(idea)
     if report is not None:  # a report begun before: its planned column follows the amended budget
         for spending in report.spending:

@@ -24,7 +24,7 @@ from grantflow.core.i18n import (
     quoted,
     typographic_quotes,
 )
-from grantflow.core.parsing import Unreadable, decimal_amount, decimal_number
+from grantflow.core.parsing import Unreadable, decimal_amount, decimal_number, is_email
 from tests.conftest import login
 
 # Every month in every case a document uses: (nominative, genitive, dative, accusative, locative).
@@ -170,3 +170,8 @@ def test_money_fields_show_the_readers_decimal_comma_in_a_text_input(app):
     with app.test_request_context("/"), force_locale("lv"):
         html = str(Budget(data={"amount": Decimal("1000.00")}, meta={"csrf": False}).amount())
     assert 'type="text"' in html and 'inputmode="decimal"' in html and 'value="1000,00"' in html
+
+
+def test_an_email_address_is_checked_by_how_it_is_written():
+    assert is_email("anna.berzina@example.lv") and is_email("info@biedrība.lv")
+    assert not any(is_email(text) for text in ("anna", "anna@", "@example.lv", "anna@example", "anna @example.lv"))

@@ -175,3 +175,14 @@ def test_rows_changed_with_the_submission_are_written_and_checked(client, draft)
     assert stored.reference and stored.requested_amount == Decimal("200.00")
     assert [a.description for a in stored.activities] == ["Lielā talka"]
     assert stored.answers["budget_lines"][0]["quantity"] == "4.00"
+
+
+def test_a_contact_address_that_is_not_one_is_marked_and_keeps_the_idea_from_being_submitted(client, draft):
+    user, competition = draft
+    idea = new_draft(client, user, competition)
+    response = client.post(f"/apply/{idea.id}", data={**complete(idea, contact_email="anna.example.lv"), "action": "submit"})
+    assert response.headers["Location"].endswith("check=1#problems")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="contact_email-error"' in page and "Tas neizskatās pēc e-pasta adreses." in page
+    db.session.expire_all()
+    assert db.session.get(type(idea), idea.id).reference is None

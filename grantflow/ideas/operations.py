@@ -9,7 +9,6 @@ from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, bindparam, cast, func, inspect, select, update
 from sqlalchemy.orm import joinedload
@@ -21,6 +20,7 @@ from grantflow.competitions import operations as competitions_ops
 from grantflow.competitions.models import Competition
 from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
+from grantflow.core.parsing import is_email
 from grantflow.core.uploads import check_file
 from grantflow.ideas import parsing
 from grantflow.ideas.models import (
@@ -723,9 +723,7 @@ def missing_fields(idea: Idea) -> dict[str, str]:
         if not (getattr(idea, name) or "").strip():
             problems.setdefault(name, str(message))
     if (idea.contact_email or "").strip() and "contact_email" not in problems:
-        try:
-            validate_email(idea.contact_email, check_deliverability=False)
-        except EmailNotValidError:
+        if not is_email(idea.contact_email):
             problems["contact_email"] = str(_l("This does not look like an e-mail address."))
     if not idea.target_groups:
         problems["target_groups"] = str(_l("Choose at least one target group."))

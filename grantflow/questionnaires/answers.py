@@ -14,7 +14,6 @@ returns it in `kept` (field name -> text) for the draft to store, as ideas keep 
 import re
 from decimal import Decimal
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, FormField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -24,7 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from grantflow.core.forms import Form, MoneyField, NumberField, RowList, Rows
 from grantflow.core.i18n import pick
-from grantflow.core.parsing import MAX_MONEY
+from grantflow.core.parsing import MAX_MONEY, is_email
 from grantflow.core.parsing import day as _day
 from grantflow.questionnaires.definition import FormDef, Question
 
@@ -99,11 +98,8 @@ def _range_check(question: Question):
 
 
 def _email_check(form, field):
-    if (field.data or "").strip():
-        try:
-            validate_email(field.data.strip(), check_deliverability=False)
-        except EmailNotValidError:
-            raise StopValidation(_l("This does not look like an e-mail address.")) from None
+    if (field.data or "").strip() and not is_email(field.data.strip()):
+        raise StopValidation(_l("This does not look like an e-mail address."))
 
 
 # --- the form a definition makes ------------------------------------------------------------

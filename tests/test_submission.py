@@ -149,7 +149,9 @@ def test_the_rules_read_the_rows_alike_from_the_records_and_from_the_answers_doc
     stored = db.session.get(type(idea), idea.id)
     from_document = ideas_ops.missing_fields(stored)
     assert {"activities", "partners", "budget_lines"} <= inspect(stored).unloaded  # read from the document
-    from_records = (stored.activities, stored.partners, stored.budget_lines) and ideas_ops.missing_fields(stored)
+    for rows in (stored.activities, stored.partners, stored.budget_lines):
+        assert rows  # loaded now: the rules read the records
+    from_records = ideas_ops.missing_fields(stored)
     assert from_document == from_records
     assert {"activities-0-starts_on", "activities-1-ends_on", "partners-0-contribution", "budget_lines-0-unit_cost",
             "budget_lines-1-item"} <= set(from_document)  # fmt: skip

@@ -315,7 +315,12 @@ class BudgetLine(db.Model):
 
     @property
     def total(self) -> Decimal:
-        return (Decimal(self.quantity) * self.unit_cost).quantize(Decimal("0.01"))
+        return line_total(self.quantity, self.unit_cost)
+
+
+def line_total(quantity, unit_cost) -> Decimal:
+    """A budget line's total: quantity × unit cost, to the cent."""
+    return (Decimal(quantity) * unit_cost).quantize(Decimal("0.01"))
 
 
 class Partner(db.Model):

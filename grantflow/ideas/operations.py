@@ -32,6 +32,7 @@ from grantflow.ideas.models import (
     IdeaActivity,
     IdeaRevision,
     Partner,
+    line_total,
 )
 from grantflow.mail.operations import queue_mails
 from grantflow.organisations.models import Membership
@@ -251,8 +252,8 @@ class _StoredRow:
     own: bool = False
 
     @property
-    def total(self) -> Decimal:  # as BudgetLine.total
-        return (Decimal(self.quantity) * self.unit_cost).quantize(Decimal("0.01"))
+    def total(self) -> Decimal:
+        return line_total(self.quantity, self.unit_cost)
 
 
 def _answer_key(idea: Idea, which: str) -> str | None:

@@ -309,9 +309,9 @@ def save(idea_id: int):
         elif action == "check":
             # "Check and submit": saved; what is missing is marked, or the confirmation page says what submitting does.
             db.session.commit()
-            if ops.missing_fields(idea):
-                flash(_("Not submitted yet: %(count)d field(s) need attention. Each is marked below.", count=len(ops.missing_fields(idea))), "error")
-                return redirect(url_for("ideas.edit", idea_id=idea.id, check=1) + "#problems", code=303)
+            missing = ops.missing_fields(idea)
+            if missing:
+                return _incomplete(missing, url_for("ideas.edit", idea_id=idea.id, check=1))
             return redirect(url_for("ideas.confirm_submit", idea_id=idea.id), code=303)
     except Refused as refused:
         flash_refused(refused)

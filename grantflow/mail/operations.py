@@ -57,14 +57,18 @@ def queue_mail(
     `attachment_job` ({"maker": name, **arguments}) adds an attachment made when sending, so
     slow work (a PDF) stays out of the transaction that queues the mail."""
     subject, body = render_mail(template, locale, **context)
-    if attachment_job is not None and attachment_job.get("maker") not in ATTACHMENT_MAKERS:
-        raise LookupError(f"no attachment maker {attachment_job.get('maker')!r}")
+    _check_job(attachment_job)
     mail = OutboxMail(to_addr=to, subject=subject, body_text=body, attachment_job=attachment_job)
     for filename, content_type, data in attachments:
         mail.attachments.append(OutboxAttachment(filename=filename, content_type=content_type, data=data))
     db.session.add(mail)
     db.session.info[QUEUED_FLAG] = True
     return mail
+
+
+def _check_job(attachment_job: dict | None) -> None:
+    if attachment_job is not None and attachment_job.get("maker") not in ATTACHMENT_MAKERS:
+        raise LookupError(f"no attachment maker {attachment_job.get('maker')!r}")
 
 
 def render_mail(template: str, locale: str = "lv", **context) -> tuple[str, str]:
@@ -81,8 +85,7 @@ def queue_mails(recipients, template: str, attachment_job: dict | None = None, *
     rendered once per language, one outbox row per address, all written by one INSERT at once
     (not at the next flush: a submission's receipt is the deadline crowd's, and the ORM's
     unit of work for one new row cost as much as the rest of the transition's writes)."""
-    if attachment_job is not None and attachment_job.get("maker") not in ATTACHMENT_MAKERS:
-        raise LookupError(f"no attachment maker {attachment_job.get('maker')!r}")
+    _check_job(attachment_job)
     by_locale: dict[str, list[str]] = {}
     for address, locale in recipients:
         by_locale.setdefault(locale, []).append(address)

@@ -42,8 +42,10 @@ from bench.serving import (  # noqa: E402
 from grantflow import create_app  # noqa: E402
 from grantflow.core.extensions import db  # noqa: E402
 from grantflow.documents.models import Document  # noqa: E402
+from grantflow.ideas import operations as ideas_ops  # noqa: E402
 from grantflow.ideas.models import Idea  # noqa: E402
 from grantflow.mail.operations import send_pending  # noqa: E402
+from grantflow.questionnaires import operations as questionnaires_ops  # noqa: E402
 from grantflow.territory.operations import load_territories  # noqa: E402
 from grantflow.workflow.models import AuditEntry  # noqa: E402
 from tests.factories import PASSWORD, Factory  # noqa: E402
@@ -83,10 +85,15 @@ def prepare(url: str, clients: int) -> list[tuple[str, int]]:
         load_territories()
         factory = Factory()
         competition = factory.competition(code="SURGE-2026")
+        # Each idea under the form version the app gives a new idea (ideas.operations.create_idea),
+        # frozen as the competition's first submission, days before the deadline, left it.
+        version = ideas_ops.initial_form_version(competition)
+        db.session.flush()
+        questionnaires_ops.freeze(version.id)
         people = []
         for _ in range(clients):
             user = factory.applicant()
-            idea = factory.idea(competition=competition, org=user.memberships[0].organisation)
+            idea = factory.idea(competition=competition, org=user.memberships[0].organisation, form_version=version)
             idea.contact_email = user.email
             people.append((user.email, idea.id))
         db.session.commit()

@@ -229,13 +229,18 @@ def test_submit_gives_a_reference_a_receipt_with_a_pdf_copy_and_locks_the_idea(a
     idea = reload(idea)
     assert idea.reference == f"{competition.code}-0001" and idea.has_tag("filed") and not idea.can_edit(user)
     mails = db.session.scalars(select(OutboxMail).where(OutboxMail.to_addr == user.email)).all()
-    assert len(mails) == 1 and idea.reference in mails[0].subject
-    # The PDF copy is made after the submission committed, when the receipt is sent.
+    # The receipt and its PDF copy are written after the submission committed, when it is sent.
+    assert len(mails) == 1 and mails[0].compose_job["composer"] == "receipt" and mails[0].body_text == ""
     assert not mails[0].attachments and mails[0].attachment_job["maker"] == "receipt_copy"
     assert db.session.scalars(select(Document).where(Document.idea_id == idea.id)).all() == []
     app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
     send_pending()
     (received,) = smtp_server.to(user.email)
+    assert received["Subject"] == f"Jūsu ideja {idea.reference} ir saņemta"
+    text = received.get_body().get_content()
+    assert f"Reģistrācijas numurs: {idea.reference}" in text and f"„{idea.title}”" in text
+    db.session.refresh(mails[0])  # the outbox keeps what was sent
+    assert mails[0].subject == received["Subject"] and mails[0].body_text.split() == text.split()
     (attachment,) = received.iter_attachments()
     assert attachment.get_content_type() == "application/pdf" and attachment.get_content().startswith(b"%PDF")
     copy = db.session.scalars(select(Document).where(Document.idea_id == idea.id)).one()

@@ -118,6 +118,23 @@ def test_a_stored_definition_reads_back_as_the_file():
 
 
 # --- the form a definition makes -------------------------------------------------------------
+def test_a_versions_form_is_parsed_once_and_again_when_its_definition_differs():
+    """FormVersion.form keeps each parsed definition for the process (every request loads the
+    version afresh); a definition edited before it froze, or another database's version of the
+    same name and number, is parsed again, never served from the cache."""
+    from grantflow.questionnaires.models import FormVersion
+
+    first = FormVersion(name="cache_test", number=1, kind="application", definition=idea_file())
+    again = FormVersion(name="cache_test", number=1, kind="application", definition=idea_file())
+    assert again.form is first.form  # the same content: parsed once
+    edited = idea_file()
+    edited["sections"][0]["questions"][0]["label"] = {"lv": "Jauns nosaukums", "en": "New title"}
+    other = FormVersion(name="cache_test", number=1, kind="application", definition=edited)
+    assert other.form is not first.form and other.form.sections[0].questions[0].label["lv"] == "Jauns nosaukums"
+    first.definition["sections"][0]["questions"][0]["label"] = edited["sections"][0]["questions"][0]["label"]
+    assert first.form.sections[0].questions[0].label["lv"] == "Jauns nosaukums"  # changed in place: parsed again
+
+
 def test_the_generated_form_keeps_what_was_typed_with_a_message_beside_the_field(app):
     form_def = load(FORMS / "community_idea.yaml")
     with app.test_request_context():

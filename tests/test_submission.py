@@ -16,7 +16,9 @@ from grantflow.mail.models import MailStatus, OutboxMail
 from grantflow.mail.operations import send_pending
 from grantflow.workflow import engine
 from tests.conftest import login
+from tests.factories import Factory
 from tests.querycount import count_queries
+from tests.smtp import free_port
 from tests.test_apply import applicant, complete, draft, new_draft  # noqa: F401 (fixtures)
 
 
@@ -99,8 +101,12 @@ def test_saving_and_submitting_is_one_transaction_of_few_statements(client, draf
     # The rows (activities, partners, budget lines) were typed as saved: not even loaded; the
     # rules read them from the answers document.
     assert not any(f"FROM {rows}" in s for s in statements for rows in ("idea_activities", "partners", "budget_lines"))
-    # 13 on SQLite (with the BEGINs and the form version frozen by the first submission under it).
-    assert len(statements) <= 13, "\n".join(statements)
+    # The receipt: one INSERT … SELECT of the applicants' addresses; its text is written when
+    # it is sent, so nothing reads the addresses or renders the mail here.
+    (queued,) = [s for s in statements if s.startswith("INSERT INTO outbox")]
+    assert "memberships" in queued and not any(s.startswith("SELECT users.email") for s in statements)
+    # 12 on SQLite (with the BEGINs and the form version frozen by the first submission under it).
+    assert len(statements) <= 12, "\n".join(statements)
     idea = db.session.get(type(idea), idea.id)
     db.session.refresh(idea)
     assert idea.title == "Pēdējais labojums" and idea.reference
@@ -188,3 +194,64 @@ def test_a_contact_address_that_is_not_one_is_marked_and_keeps_the_idea_from_bei
     assert 'id="contact_email-error"' in page and "Tas neizskatās pēc e-pasta adreses." in page
     db.session.expire_all()
     assert db.session.get(type(idea), idea.id).reference is None
+
+
+def test_the_receipt_is_written_when_it_is_sent_in_each_recipients_language(make_app, smtp_server):
+    """Queued unwritten with the submission; the first attempt writes it, even when the mail
+    server does not answer, so the outbox shows what waits; each member reads it in their
+    language."""
+    down = free_port()  # nothing listens here
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=down)
+    with app.app_context():
+        factory = Factory()
+        idea = factory.idea(title="Kopienas dārzs Rušonā")
+        latvian, english = factory.applicant(org=idea.organisation), factory.applicant(org=idea.organisation)
+        english.locale = "en"
+        admin = factory.admin()
+        engine.fire(idea, "submit", latvian)
+        db.session.commit()
+        mails = {m.to_addr: m for m in db.session.scalars(select(OutboxMail))}
+        assert set(mails) == {latvian.email, english.email}
+        assert {(m.locale, m.body_text) for m in mails.values()} == {("lv", ""), ("en", "")}
+        client = app.test_client()
+        login(client, admin.email)
+        page = client.get("/admin/outbox").get_data(as_text=True)
+        assert page.count("Iesniegtas idejas kvīts (tiks uzrakstīta, kad to sūtīs)") == 2 and "receipt" not in page
+
+        assert send_pending() == (0, 2)  # the server is down: written all the same, and waiting
+        db.session.expire_all()
+        mails = {m.to_addr: m for m in db.session.scalars(select(OutboxMail))}
+        assert mails[latvian.email].subject == f"Jūsu ideja {idea.reference} ir saņemta"
+        assert mails[english.email].subject == f"Your idea {idea.reference} has been received"
+        assert all(m.status == MailStatus.PENDING and "Kopienas dārzs Rušonā" in m.body_text for m in mails.values())
+        page = client.get("/admin/outbox").get_data(as_text=True)
+        assert f"Jūsu ideja {idea.reference} ir saņemta" in page and "tiks uzrakstīta" not in page
+
+        app.config["MAIL_PORT"] = smtp_server.port
+        db.session.execute(update(OutboxMail).values(next_attempt_at=utcnow()))  # the retry is due
+        db.session.commit()
+        assert send_pending() == (2, 0)
+        (english_mail,) = smtp_server.to(english.email)
+        assert english_mail["Subject"] == f"Your idea {idea.reference} has been received"
+        assert "Reference number: " + idea.reference in english_mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_a_receipt_that_cannot_be_written_waits_and_is_retried(app, factory, smtp_server, monkeypatch):
+    app.config.update(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    idea = factory.idea()
+    engine.fire(idea, "submit", factory.applicant(org=idea.organisation))
+    db.session.commit()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template is missing")
+
+    monkeypatch.setattr(documents, "render_mail", broken)
+    assert send_pending() == (0, 1)
+    (mail,) = db.session.scalars(select(OutboxMail)).all()
+    assert mail.status == MailStatus.PENDING and mail.body_text == "" and "the template is missing" in mail.last_error
+    assert smtp_server.messages == []
+    monkeypatch.undo()
+    db.session.execute(update(OutboxMail).values(next_attempt_at=utcnow()))
+    db.session.commit()
+    assert send_pending() == (1, 0)
+    assert smtp_server.messages[0]["Subject"] == f"Jūsu ideja {idea.reference} ir saņemta"

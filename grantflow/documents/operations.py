@@ -43,9 +43,9 @@ from grantflow.funding.operations import (
 )
 from grantflow.ideas.forms import TARGET_GROUP_LABELS
 from grantflow.ideas.models import PARTNER_KINDS, Idea
-from grantflow.ideas.operations import applicant_addresses, asked_fields, other_answers
+from grantflow.ideas.operations import applicant_recipients, asked_fields, other_answers
 from grantflow.mail.models import MailStatus, OutboxMail
-from grantflow.mail.operations import attachment_maker, queue_mails
+from grantflow.mail.operations import attachment_maker, composer, queue_composed, render_mail
 from grantflow.organisations.models import Membership, Organisation
 from grantflow.workflow import engine
 from grantflow.workflow.registry import audit_kind, effect
@@ -384,26 +384,35 @@ KIND_LABELS = {
 RECEIPT_COPY = "receipt_copy"  # the attachment maker
 
 
+RECEIPT_MAIL = "receipt"  # the mail's composer
+
+
 @effect("send_receipt", _l("Mails the applicant a receipt with a PDF copy of the idea"))
 def send_receipt(idea, ctx) -> None:
-    """A receipt to the applicants, carrying a PDF copy of the idea as submitted. The copy is
-    made when the mail is sent, after the submission has committed (receipt_copy below), so
-    the submission's transaction never waits for a PDF; the outbox row is the durable record
-    that it is owed."""
-    job = {
-        "maker": RECEIPT_COPY,
-        "idea_id": idea.id,
-        "submitted": ctx.now.isoformat(),
-        "actor_id": getattr(ctx.actor, "id", None),
-    }
-    # The addresses may have been read before the submission began writing (ideas.operations.submit_idea).
-    recipients = ctx.params["recipients"] if "recipients" in ctx.params else applicant_addresses(idea)
+    """A receipt to the applicants, carrying a PDF copy of the idea as submitted. Both the
+    mail and the copy are written when the mail is sent, after the submission has committed
+    (receipt_mail and receipt_copy below): the submission's transaction writes one outbox row
+    per applicant with one INSERT … SELECT of their addresses, and never waits for a PDF or
+    renders a mail. The outbox row is the durable record that the receipt is owed."""
+    submitted = (ctx.params.get("received_at") or ctx.now).isoformat()
+    job = {"maker": RECEIPT_COPY, "idea_id": idea.id, "submitted": ctx.now.isoformat(), "actor_id": getattr(ctx.actor, "id", None)}
     # In a staged competition each stage's submission has its own receipt: it names the stage
     # and the moment of this submission (submitted_at is the first stage's).
     stage = idea.workflow.stage_of(ctx.source) if ctx.source else None
-    queue_mails(recipients, "receipt", attachment_job=job, idea=idea,
-                stage=stage.label if stage is not None else None,
-                received=ctx.params.get("received_at") or ctx.now)  # fmt: skip
+    compose = {"composer": RECEIPT_MAIL, "idea_id": idea.id, "received": submitted, "stage": stage.key if stage is not None else None}
+    queue_composed(*applicant_recipients(idea), compose, attachment_job=job)
+
+
+@composer(RECEIPT_MAIL, _l("Receipt of a submitted idea (written when it is sent)"))
+def receipt_mail(locale: str, idea_id: int, received: str, stage: str | None = None) -> tuple[str, str]:
+    """The receipt's subject and text, in the recipient's language, for the submission made at
+    `received` (of `stage`, in a staged competition)."""
+    idea = db.session.get(Idea, idea_id)
+    if idea is None:
+        raise LookupError(f"idea {idea_id} no longer exists")
+    stages = idea.workflow.stages
+    label = stages[stage].label if stage in stages else None
+    return render_mail("receipt", locale, idea=idea, stage=label, received=datetime.fromisoformat(received))
 
 
 @attachment_maker(RECEIPT_COPY)

@@ -835,7 +835,7 @@ def _asked_by(key: str) -> str:
 part("submit", _l("The applicant submits the idea from the application form"), tag="editable")
 
 
-def submit_idea(idea: Idea, actor, received_at, recipients: list[tuple[str, str]] | None = None) -> str:
+def submit_idea(idea: Idea, actor, received_at) -> str:
     """Submit through the workflow (its `submit` part); its guards check the e-mail is
     confirmed and judge the deadline by `received_at`, when the request arrived. Commits, and
     returns the reference number, read before the commit: reading it after would begin a new
@@ -843,15 +843,8 @@ def submit_idea(idea: Idea, actor, received_at, recipients: list[tuple[str, str]
     everyone else's submission.
 
     The transaction is the submission's: on Refused or Conflict the caller rolls it back
-    (the transition runs without a savepoint of its own; see save_and_submit).
-
-    `recipients`: the receipt's addresses (applicant_addresses), read by the caller before it
-    began writing, so that the reference counter's lock (PostgreSQL) or the write lock (SQLite)
-    is not held over that query."""
-    params = {"received_at": received_at}
-    if recipients is not None:
-        params["recipients"] = recipients
-    engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", savepoint=False, **params)
+    (the transition runs without a savepoint of its own; see save_and_submit)."""
+    engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", savepoint=False, received_at=received_at)
     reference = idea.reference
     db.session.commit()
     return reference
@@ -865,7 +858,7 @@ class Incomplete(Exception):
         self.missing = missing
 
 
-def save_and_submit(idea: Idea, data: dict, actor, received_at, recipients: list[tuple[str, str]] | None = None) -> str:
+def save_and_submit(idea: Idea, data: dict, actor, received_at) -> str:
     """The one-page form's "Submit": what was typed is saved and submitted in one transaction,
     with one version check (the transition's) and one flush at its end. This is the request a
     deadline crowd sends all at once, so it writes little: the idea's version with its new
@@ -889,7 +882,7 @@ def save_and_submit(idea: Idea, data: dict, actor, received_at, recipients: list
             db.session.commit()
             raise Incomplete(missing)
         try:
-            return submit_idea(idea, actor, received_at, recipients)
+            return submit_idea(idea, actor, received_at)
         except Refused as error:
             refused = error
             db.session.rollback()  # the typed answers too: saved again, alone, just below
@@ -1029,6 +1022,12 @@ def applicant_addresses(idea: Idea) -> list[tuple[str, str]]:
     theirs: nobody confirmed it, and GrantFlow must not mail whomever an applicant names."""
     rows = db.session.execute(_addresses(), {"the_organisation": idea.organisation_id}).all()
     return list(dict.fromkeys((email, locale) for email, locale in rows))
+
+
+def applicant_recipients(idea: Idea) -> tuple:
+    """applicant_addresses as a query and its parameters, for mail queued without reading them
+    (mail.operations.queue_composed: one INSERT … SELECT)."""
+    return _addresses(), {"the_organisation": idea.organisation_id}
 
 
 @lru_cache(maxsize=1)

@@ -287,14 +287,12 @@ def save(idea_id: int):
     form = _build_form(idea, request.form)
     if drafts.is_autosave():
         return _autosave(idea, form)
-    # Read before anything is written (the write lock, SQLite; the reference counter, PostgreSQL).
-    recipients = ops.applicant_addresses(idea) if action == "submit" else None
     if not form.validate_on_submit():  # only the CSRF token is validated here
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return _render_edit(idea, form, {}, False), 400
     try:
         if action == "submit":
-            return _save_and_submit(idea, form.data, received_at, recipients)
+            return _save_and_submit(idea, form.data, received_at)
         problems = ops.save_idea(idea, form.data, current_user)
         anchor = action.partition(":")[2] if action.startswith("save:") else ""
         if action.startswith("add:"):
@@ -344,12 +342,12 @@ def _autosave(idea: Idea, form: IdeaForm):
     return drafts.autosaved()
 
 
-def _save_and_submit(idea: Idea, data: dict, received_at, recipients):
+def _save_and_submit(idea: Idea, data: dict, received_at):
     """The one-page form's "Submit": what was typed is saved and submitted together, or saved
     alone when it cannot be submitted (ops.save_and_submit), so nothing typed is lost."""
     idea_id, back = idea.id, url_for("ideas.edit", idea_id=idea.id, check=1)
     try:
-        reference = ops.save_and_submit(idea, data, current_user, received_at, recipients)
+        reference = ops.save_and_submit(idea, data, current_user, received_at)
     except ops.Incomplete as incomplete:
         return _incomplete(incomplete.missing, back)
     except Refused as refused:
@@ -357,7 +355,7 @@ def _save_and_submit(idea: Idea, data: dict, received_at, recipients):
     return _submitted(idea_id, reference)
 
 
-def _submit(idea: Idea, received_at, recipients, back: str):
+def _submit(idea: Idea, received_at, back: str):
     """Submit what is saved (the "check your answers" way); `back` is the page that lists
     what needs attention."""
     missing = ops.missing_fields(idea)
@@ -365,7 +363,7 @@ def _submit(idea: Idea, received_at, recipients, back: str):
         return _incomplete(missing, back)
     idea_id = idea.id
     try:
-        reference = ops.submit_idea(idea, current_user, received_at, recipients)
+        reference = ops.submit_idea(idea, current_user, received_at)
     except Refused as refused:
         db.session.rollback()  # the refused submission leaves nothing
         return _not_submitted(idea_id, refused, back)
@@ -428,7 +426,7 @@ def submit(idea_id: int):
         flash(_("The form had expired or was sent from elsewhere. Please try again."), "error")
         return redirect(url_for("ideas.confirm_submit", idea_id=idea.id), code=303)
     try:
-        return _submit(idea, received_at, ops.applicant_addresses(idea), url_for("ideas.check_answers", idea_id=idea.id))
+        return _submit(idea, received_at, url_for("ideas.check_answers", idea_id=idea.id))
     except Conflict:
         db.session.rollback()
         flash(_("Someone else changed this idea at the same moment; nothing was saved. Please check and save again."), "error")

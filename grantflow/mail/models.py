@@ -33,8 +33,8 @@ class OutboxMail(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_addr: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(10), default=MailStatus.PENDING, index=True)  # a MailStatus
     attempts: Mapped[int] = mapped_column(default=0)
@@ -48,6 +48,12 @@ class OutboxMail(db.Model):
     # An attachment made when the mail is sent, not when it is queued (a PDF that takes long to
     # render, such as a receipt's copy): {"maker": <registered name>, ...its arguments}.
     attachment_job: Mapped[dict | None] = mapped_column(JSON)
+    # A mail written when it is sent, not when it is queued: {"composer": <registered name>,
+    # ...its arguments}, written in `locale` (the recipient's language). Subject and text stay
+    # empty until the sender writes them (mail.operations.queue_composed): the deadline crowd's
+    # receipts are queued without rendering a mail inside each submission.
+    compose_job: Mapped[dict | None] = mapped_column(JSON)
+    locale: Mapped[str] = mapped_column(String(5), default="lv", server_default="lv")
 
     attachments: Mapped[list["OutboxAttachment"]] = relationship(
         back_populates="mail", cascade="all, delete-orphan"

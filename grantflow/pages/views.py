@@ -153,9 +153,11 @@ def outbox():
     """Every mail GrantFlow wrote, newest first, with its links: in development (no mail
     server) this is where confirmation and invitation links are read."""
     status = request.args.get("status") or None
+    mails = mail_ops.recent(100, status)
     return render_template(
         "pages/outbox.html",
-        mails=mail_ops.recent(100, status),
+        mails=mails,
+        unwritten={mail.id: label for mail in mails if (label := mail_ops.unwritten_label(mail)) is not None},
         status=status,
         statuses=list(MailStatus),
         mail_status_labels=STATUS_LABELS,

@@ -5,6 +5,7 @@ version, see operations.default_version). A version is frozen at the first submi
 it; from then on it never changes, and every answers document keeps the version it was given
 under (`form_version_id` beside `answers` on ideas and reports)."""
 
+import copy
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
@@ -13,6 +14,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from grantflow.core.extensions import db
 from grantflow.core.types import UTCDateTime, utcnow
 from grantflow.questionnaires.definition import FormDef, parse
+
+# (name, number) -> (the definition parsed, its FormDef): FormVersion.form's cache, compared by
+# content, so a version edited before it froze, or another database's version of the same
+# name and number, is parsed again.
+_PARSED: dict[tuple[str, int], tuple[dict, FormDef]] = {}
+_PARSED_MAX = 64
 
 
 class FormVersion(db.Model):
@@ -33,11 +40,17 @@ class FormVersion(db.Model):
 
     @property
     def form(self) -> FormDef:
-        """The parsed definition (checked again: a stored definition is trusted no more than a file)."""
-        cached = self.__dict__.get("_form")
-        if cached is None or cached[0] is not self.definition:
-            cached = (self.definition, parse(self.definition, f"{self.name} v{self.number}"))
-            self.__dict__["_form"] = cached
+        """The parsed definition (checked again: a stored definition is trusted no more than a
+        file). Parsed once per process for each definition: every page and save of an idea
+        loads its version afresh, and parsing costs more than comparing the loaded definition
+        with the one parsed before (a FormDef never changes, so it is shared)."""
+        key = (self.name, self.number)
+        cached = _PARSED.get(key)
+        if cached is None or cached[0] != self.definition:
+            cached = (copy.deepcopy(self.definition), parse(self.definition, f"{self.name} v{self.number}"))
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[key] = cached
         return cached[1]
 
     @property

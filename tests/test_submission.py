@@ -5,8 +5,10 @@ administrators, never lost."""
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import inspect, select, update
 
+from grantflow.core.errors import Refused
 from grantflow.core.extensions import db
 from grantflow.core.types import utcnow
 from grantflow.documents import operations as documents
@@ -110,6 +112,29 @@ def test_saving_and_submitting_is_one_transaction_of_few_statements(client, draf
     idea = db.session.get(type(idea), idea.id)
     db.session.refresh(idea)
     assert idea.title == "Pēdējais labojums" and idea.reference
+
+
+def test_a_submission_judges_the_form_once(client, draft, monkeypatch):
+    """The form's rules run once per submission: the idea_complete guard takes what the
+    submission found a moment before; fired alone, the guard judges the idea itself."""
+    user, competition = draft
+    idea = new_draft(client, user, competition)
+    data = complete(idea)
+    client.post(f"/apply/{idea.id}", data={**data, "action": "save"})
+    judged = []
+    rules = ideas_ops.missing_fields
+    monkeypatch.setattr(ideas_ops, "missing_fields", lambda i: judged.append(i.id) or rules(i))
+    response = client.post(f"/apply/{idea.id}", data={**data, "action": "submit"})
+    assert response.headers["Location"].endswith(f"/ideas/{idea.id}") and judged == [idea.id]
+
+
+def test_the_guard_alone_still_refuses_an_incomplete_idea(factory):
+    idea = factory.idea(title="")
+    member = factory.applicant(org=idea.organisation)
+    with pytest.raises(Refused) as refused:
+        engine.fire(idea, "submit", member)
+    assert "Ideja nav pilnīga: jāpapildina lauku skaits — 1." in [str(m) for m in refused.value.messages]
+    db.session.rollback()
 
 
 def test_what_was_typed_is_saved_when_it_cannot_be_submitted(client, draft):

@@ -835,7 +835,7 @@ def _asked_by(key: str) -> str:
 part("submit", _l("The applicant submits the idea from the application form"), tag="editable")
 
 
-def submit_idea(idea: Idea, actor, received_at) -> str:
+def submit_idea(idea: Idea, actor, received_at, checked: dict | None = None) -> str:
     """Submit through the workflow (its `submit` part); its guards check the e-mail is
     confirmed and judge the deadline by `received_at`, when the request arrived. Commits, and
     returns the reference number, read before the commit: reading it after would begin a new
@@ -843,8 +843,13 @@ def submit_idea(idea: Idea, actor, received_at) -> str:
     everyone else's submission.
 
     The transaction is the submission's: on Refused or Conflict the caller rolls it back
-    (the transition runs without a savepoint of its own; see save_and_submit)."""
-    engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", savepoint=False, received_at=received_at)
+    (the transition runs without a savepoint of its own; see save_and_submit).
+
+    `checked`: what missing_fields found on the idea just before, in this transaction, with
+    nothing changed since (save_and_submit), so the idea_complete guard does not judge the
+    whole form a second time."""
+    params = {"received_at": received_at} if checked is None else {"received_at": received_at, "missing": checked}
+    engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", savepoint=False, **params)
     reference = idea.reference
     db.session.commit()
     return reference
@@ -882,7 +887,7 @@ def save_and_submit(idea: Idea, data: dict, actor, received_at) -> str:
             db.session.commit()
             raise Incomplete(missing)
         try:
-            return submit_idea(idea, actor, received_at)
+            return submit_idea(idea, actor, received_at, checked=missing)
         except Refused as error:
             refused = error
             db.session.rollback()  # the typed answers too: saved again, alone, just below
@@ -934,7 +939,8 @@ def open_stage(idea: Idea, ctx) -> None:
 
 @guard("idea_complete", description=_l("Every required part of the application is filled in"))
 def idea_complete(idea: Idea, ctx):
-    missing = missing_fields(idea)
+    # What the submitting caller found missing on the idea a moment before (submit_idea).
+    missing = ctx.params["missing"] if "missing" in ctx.params else missing_fields(idea)
     if missing:
         return str(_l("The idea is not complete: %(count)d field(s) need attention.", count=len(missing)))
     return True

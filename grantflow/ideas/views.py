@@ -363,7 +363,7 @@ def _submit(idea: Idea, received_at, back: str):
         return _incomplete(missing, back)
     idea_id = idea.id
     try:
-        reference = ops.submit_idea(idea, current_user, received_at)
+        reference = ops.submit_idea(idea, current_user, received_at, checked=missing)
     except Refused as refused:
         db.session.rollback()  # the refused submission leaves nothing
         return _not_submitted(idea_id, refused, back)

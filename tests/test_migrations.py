@@ -100,3 +100,30 @@ def test_the_programme_migration_pseudonymises_the_log_of_people_erased_before_i
     assert invited.kind == "account_invited" and invited.object_kind == "account"
     untouched = next(r for r in rows if r.object_id == admin_id)
     assert untouched.after["name"] == "Vecā Admine-Jaunā" and untouched.redactions == 0
+
+
+def test_the_outbox_compose_migration_keeps_written_mail_and_marks_unwritten_mail(app, factory):
+    """0030_outbox_compose: written mails keep their text both ways; a receipt not written yet
+    cannot outlive its job on the way down, so it is marked given up, with a subject that says
+    why, rather than sent empty."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from grantflow.mail.operations import queue_mail
+    from grantflow.workflow import engine
+
+    idea = factory.idea()
+    written = queue_mail("a@example.lv", "admin_notice", idea=idea, comment="")
+    engine.fire(idea, "submit", factory.applicant(org=idea.organisation))
+    db.session.commit()
+    before = db.session.execute(text("SELECT id, subject, body_text FROM outbox ORDER BY id")).all()
+    assert before[0][0] == written.id and before[0][2] and before[1][2] == ""
+    db.session.remove()
+    downgrade(revision="0029_stages")
+    rows = db.session.execute(text("SELECT subject, body_text, status FROM outbox ORDER BY id")).all()
+    db.session.remove()
+    assert rows[0] == (before[0][1], before[0][2], "pending")
+    assert rows[1] == ("Vēstule netika uzrakstīta (versija atgriezta)", "", "failed")
+    upgrade()
+    after = db.session.execute(text("SELECT subject, body_text, locale, compose_job FROM outbox ORDER BY id")).all()
+    assert after[0][:3] == (before[0][1], before[0][2], "lv") and after[0][3] is None

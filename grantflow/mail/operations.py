@@ -49,10 +49,10 @@ def attachment_maker(name: str):
     return decorate
 
 
-# Named composers of mails written when they are sent: composer(**arguments) -> (subject,
-# body), called in the recipient's locale (render_mail(..., locale) inside). Registered by the
-# areas whose mails they write (documents: the receipt), each with what the outbox page says
-# of a mail not written yet.
+# Named composers of mails written when they are sent: composer(locale, **arguments) ->
+# (subject, body), in the recipient's locale (render_mail(..., locale) inside). Registered by
+# the areas whose mails they write (documents: the receipt), each with what the outbox page
+# says of a mail not written yet.
 COMPOSERS: dict[str, tuple[Callable[..., tuple[str, str]], object]] = {}
 
 
@@ -77,7 +77,7 @@ def queue_mail(
     slow work (a PDF) stays out of the transaction that queues the mail."""
     subject, body = render_mail(template, locale, **context)
     _check_job(attachment_job)
-    mail = OutboxMail(to_addr=to, subject=subject, body_text=body, attachment_job=attachment_job)
+    mail = OutboxMail(to_addr=to, locale=locale, subject=subject, body_text=body, attachment_job=attachment_job)
     for filename, content_type, data in attachments:
         mail.attachments.append(OutboxAttachment(filename=filename, content_type=content_type, data=data))
     db.session.add(mail)
@@ -111,7 +111,10 @@ def queue_mails(recipients, template: str, attachment_job: dict | None = None, *
     rows = []
     for locale, addresses in by_locale.items():
         subject, body = render_mail(template, locale, **context)
-        rows += [{"to_addr": a, "subject": subject, "body_text": body, "attachment_job": attachment_job} for a in addresses]
+        rows += [
+            {"to_addr": a, "locale": locale, "subject": subject, "body_text": body, "attachment_job": attachment_job}
+            for a in addresses
+        ]
     if rows:
         db.session.execute(_outbox_insert(), rows)
         db.session.info[QUEUED_FLAG] = True

@@ -14,7 +14,7 @@ definition (`Workflow.transition`, `Workflow.leaving`), validated when the file 
 
 One optimistic lock guards an idea's row: `bump_version`, a single prepared
 `UPDATE ideas SET version = :old + 1 … WHERE id = :id AND version = :old`. A transition
-writes its new state with it; the operations that change an idea's content (saving a draft,
+writes its new state with it (on PostgreSQL in one statement with its audit row, `_move`); the operations that change an idea's content (saving a draft,
 its rows) call it too. The idea has no SQLAlchemy `version_id_col`: that would be a second
 lock, with a second version step, on every ORM flush of the row. Why this one is enough: the
 UPDATE is atomic and takes the row's write lock until the transaction ends, so of two
@@ -30,7 +30,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -125,13 +125,11 @@ def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEn
     if failures:
         raise Refused(failures)
 
-    source = idea.state
-    bump_version(idea, ctx.now, state=t.dest)  # before the effects: they see the new state
     row = {
         "idea_id": idea.id,
         "kind": "transition",
         "trigger": trigger,
-        "from_state": source,
+        "from_state": idea.state,
         "to_state": t.dest,
         "actor_id": None if automatic else getattr(actor, "id", None),
         "actor_role": role,
@@ -139,13 +137,39 @@ def _step(idea, trigger, actor, comment, params, at, automatic=False) -> AuditEn
         "internal": t.comment_internal,
         "created_at": ctx.now,
     }
-    # The audit row before the effects: an effect that takes a shared lock (the submission's
-    # reference counter) then holds it over as few statements as possible until the commit.
-    result = db.session.execute(_AUDIT_INSERT, row)
+    # The new state (version-checked) and the audit row before the effects: they see the new
+    # state, and an effect that takes a shared lock (the submission's reference counter) then
+    # holds it over as few statements as possible until the commit.
+    audit_id = _move(idea, row)
     for name in t.effects:
         registry.effects[name].func(idea, ctx)
     # What was written, for the caller to read; not attached to the session (it is in the table).
-    return AuditEntry(id=result.inserted_primary_key[0], **row)
+    return AuditEntry(id=audit_id, **row)
+
+
+def _move(idea, row: dict) -> int:
+    """Write the transition `row` describes: the idea's new state with the version check
+    (bump_version), then its audit row; returns the audit row's id. On PostgreSQL both are one
+    statement (the UPDATE in a WITH, the INSERT taking its returned row, so no row is written
+    when the check fails): one round trip less for every transition, the deadline's submit
+    among them. SQLite cannot write inside a WITH: two statements."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        bump_version(idea, row["created_at"], state=row["to_state"])
+        return db.session.execute(_AUDIT_INSERT, row).inserted_primary_key[0]
+    old = idea.version
+    audit_id = db.session.execute(
+        _versioned_audit(type(idea).__table__),
+        {
+            **{f"audit_{name}": value for name, value in row.items()},
+            "idea_id": idea.id, "old_version": old, "new_version": old + 1, "new_state": row["to_state"], "now": row["created_at"],
+        },  # fmt: skip
+    ).scalar_one_or_none()
+    if audit_id is None:
+        raise Conflict(f"idea {idea.id} changed meanwhile")
+    set_committed_value(idea, "state", row["to_state"])
+    set_committed_value(idea, "version", old + 1)
+    set_committed_value(idea, "updated_at", row["created_at"])
+    return audit_id
 
 
 def _settle(idea, at: datetime | None, limit: int = 10) -> list[AuditEntry]:
@@ -275,6 +299,19 @@ def _versioned_update(table):
         .where(table.c.id == bindparam("idea_id"), table.c.version == bindparam("old_version"))
         .values(state=bindparam("new_state"), version=bindparam("new_version"), updated_at=bindparam("now"))
     )
+
+
+@lru_cache(maxsize=8)
+def _versioned_audit(table):
+    """PostgreSQL: WITH moved AS (the versioned UPDATE … RETURNING id) INSERT INTO audit_log …
+    SELECT … FROM moved RETURNING id; the idea's id comes from the row the UPDATE changed."""
+    moved = _versioned_update(table).returning(table.c.id).cte("moved")
+    audit = AuditEntry.__table__
+    columns = ["kind", "trigger", "from_state", "to_state", "actor_id", "actor_role", "comment", "internal", "created_at"]
+    # Named apart from the idea's columns: an UPDATE would take a parameter named after one of
+    # them (created_at) as a value to set.
+    rows = select(moved.c.id, *(bindparam(f"audit_{name}", type_=audit.c[name].type) for name in columns))
+    return insert(audit).from_select(["idea_id", *columns], rows).add_cte(moved).returning(audit.c.id)
 
 
 # --- other audited acts ---------------------------------------------------------------------

@@ -145,3 +145,19 @@ def test_the_sign_off_declines_the_operators_name(app, factory):
     _subject, english = render_mail("confirm_email", "en", user=user, token="x")
     assert latvian.rstrip().endswith("GrantFlow, Izglītības iniciatīvu centra vārdā")
     assert english.rstrip().endswith("GrantFlow, on behalf of Izglītības iniciatīvu centrs")
+
+
+def test_a_mail_whose_composer_is_gone_waits_with_its_reason(mail_app, smtp_server):
+    """A mail queued to be written by a composer this version no longer has (a rollback to an
+    older release): not sent empty, kept waiting with the reason, and named in words."""
+    from flask_babel import force_locale
+
+    from grantflow.mail.operations import unwritten_label
+
+    db.session.add(OutboxMail(to_addr="a@example.lv", compose_job={"composer": "gone", "idea_id": 1}))
+    db.session.commit()
+    assert send_pending() == (0, 1) and smtp_server.messages == []
+    (mail,) = outbox()
+    assert mail.status == MailStatus.PENDING and "no mail composer 'gone'" in mail.last_error and mail.body_text == ""
+    with force_locale("lv"):
+        assert str(unwritten_label(mail)) == "Vēstule, ko uzrakstīs, kad to sūtīs"

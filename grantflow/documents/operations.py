@@ -382,8 +382,6 @@ KIND_LABELS = {
     RECEIPT: _l("Copy of the submitted idea"),
 }
 RECEIPT_COPY = "receipt_copy"  # the attachment maker
-
-
 RECEIPT_MAIL = "receipt"  # the mail's composer
 
 

@@ -18,6 +18,7 @@ from email.utils import make_msgid
 
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Integer, Select, String, Text, bindparam, event, insert, literal, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
@@ -172,7 +173,7 @@ def unwritten_label(mail: OutboxMail):
     """What the outbox page calls a mail not written yet (None for a written one)."""
     if mail.compose_job and not mail.body_text:
         entry = COMPOSERS.get(mail.compose_job.get("composer"))
-        return entry[1] if entry is not None else mail.compose_job.get("composer")
+        return entry[1] if entry is not None else _l("A mail written when it is sent")
     return None
 
 
@@ -184,12 +185,12 @@ def _write(mail: OutboxMail) -> None:
     """Write a mail queued by queue_composed (subject and text on the row, committed), so the
     outbox shows what was sent, or what waits, even while no mail server answers."""
     job = dict(mail.compose_job)
-    func = COMPOSERS[job.pop("composer")][0] if job.get("composer") in COMPOSERS else None
+    name = job.pop("composer", None)
     try:
-        if func is None:
-            raise LookupError(f"no mail composer {mail.compose_job.get('composer')!r}")
+        if name not in COMPOSERS:
+            raise LookupError(f"no mail composer {name!r}")
         with _url_context():
-            subject, body = func(mail.locale, **job)
+            subject, body = COMPOSERS[name][0](mail.locale, **job)
         mail.subject, mail.body_text = subject[:300], body
         db.session.commit()
     except Exception as error:  # any failure of the composer: recorded on the mail, retried later

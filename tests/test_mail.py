@@ -152,7 +152,7 @@ def test_a_mail_whose_composer_is_gone_waits_with_its_reason(mail_app, smtp_serv
     older release): not sent empty, kept waiting with the reason, and named in words."""
     from flask_babel import force_locale
 
-    from grantflow.mail.operations import unwritten_label
+    from grantflow.mail.operations import failure_reason, unwritten_label
 
     db.session.add(OutboxMail(to_addr="a@example.lv", compose_job={"composer": "gone", "idea_id": 1}))
     db.session.commit()
@@ -161,3 +161,6 @@ def test_a_mail_whose_composer_is_gone_waits_with_its_reason(mail_app, smtp_serv
     assert mail.status == MailStatus.PENDING and "no mail composer 'gone'" in mail.last_error and mail.body_text == ""
     with force_locale("lv"):
         assert str(unwritten_label(mail)) == "Vēstule, ko uzrakstīs, kad to sūtīs"
+        assert str(failure_reason(mail.last_error)) == "Vēstules tekstu neizdevās uzrakstīt."
+        assert str(failure_reason("SMTPRecipientsRefused: {}")) == "Pasta serveris vēstuli nepieņēma."
+        assert failure_reason("") is None

@@ -68,7 +68,8 @@ def test_a_copy_that_cannot_be_made_is_retried_and_shown_to_administrators(app, 
     assert {m.status for m in waiting} == {MailStatus.PENDING} and "Pango fell over" in waiting[0].last_error
     login(client, admin.email)
     page = client.get(f"/ideas/{idea.id}").get_data(as_text=True)
-    assert 'id="receipt-owed"' in page and "Pango fell over" in page
+    assert 'id="receipt-owed"' in page and "Pēdējais mēģinājums: Vēstules pielikumu neizdevās sagatavot." in page
+    assert "RuntimeError: Pango fell over" in page  # the technical detail, folded beside it
     client.post("/logout")
     login(client, member.email)
     assert 'id="receipt-owed"' not in client.get(f"/ideas/{idea.id}").get_data(as_text=True)
@@ -254,6 +255,7 @@ def test_the_receipt_is_written_when_it_is_sent_in_each_recipients_language(make
         assert all(m.status == MailStatus.PENDING and "Kopienas dārzs Rušonā" in m.body_text for m in mails.values())
         page = client.get("/admin/outbox").get_data(as_text=True)
         assert f"Jūsu ideja {idea.reference} ir saņemta" in page and "tiks uzrakstīta" not in page
+        assert page.count("Pēdējais mēģinājums: Ar pasta serveri neizdevās sazināties.") == 2
 
         app.config["MAIL_PORT"] = smtp_server.port
         db.session.execute(update(OutboxMail).values(next_attempt_at=utcnow()))  # the retry is due

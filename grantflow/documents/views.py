@@ -23,6 +23,7 @@ from grantflow.documents.models import PARTY_LABELS, Document
 from grantflow.ideas import panels
 from grantflow.ideas.models import Idea
 from grantflow.ideas.views import idea_for, send_file_download
+from grantflow.mail.operations import failure_reason
 
 bp = Blueprint("documents", __name__, cli_group="documents")
 
@@ -35,6 +36,8 @@ def documents_panel(idea, user, roles) -> panels.Panel:
     docs = ops.documents_for(idea)
     signed = signatures.signatures_of(d.id for d in docs)
     may_sign = signatures.parties_for(idea, user)
+    owed = ops.receipts_owed(idea.id) if admin else []
+    failed = next((mail for mail in reversed(owed) if mail.last_error), None)  # the latest attempt that failed
     return panels.Panel(
         "documents/_idea.html",
         {
@@ -46,7 +49,9 @@ def documents_panel(idea, user, roles) -> panels.Panel:
             "kind_labels": ops.KIND_LABELS,
             "admin": admin,
             "versions": ops.all_versions(idea) if admin else [],
-            "receipts_owed": ops.receipts_owed(idea.id) if admin else [],
+            "receipts_owed": owed,
+            "receipt_failure": failed.last_error if failed else "",
+            "receipt_reason": failure_reason(failed.last_error) if failed else None,
             "issuable": ops.issuable(idea) if admin else set(),
         },
     )

@@ -351,6 +351,28 @@ def _sent(mail: OutboxMail) -> None:
     mail.claimed_at = None
 
 
+# What a failed attempt's recorded error (last_error, opened by the error's class) means, for
+# administrators; the technical text is shown beside it for whoever sets up the mail server.
+# send_pending records only these kinds: its own two, the SMTP server's refusals, and OSError
+# (no connection: refused, timed out, name not found, TLS).
+_FAILURES = (
+    ("AttachmentFailed", _l("The mail's attachment could not be made.")),
+    ("ComposeFailed", _l("The mail's text could not be written.")),
+    ("SMTP", _l("The mail server refused the mail.")),
+)
+
+
+def failure_reason(last_error: str):
+    """The recorded error of a mail's last attempt in words (None when it has none)."""
+    if not last_error:
+        return None
+    kind = last_error.partition(":")[0]
+    for prefix, reason in _FAILURES:
+        if kind.startswith(prefix):
+            return reason
+    return _l("The mail server could not be reached.")
+
+
 def _failed(mail: OutboxMail, error: Exception, max_attempts: int) -> None:
     """A failed mail waits longer each time (1, 2, 4 ... minutes); given up after max_attempts."""
     mail.last_error = f"{type(error).__name__}: {error}"[:2000]

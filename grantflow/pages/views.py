@@ -158,6 +158,7 @@ def outbox():
         "pages/outbox.html",
         mails=mails,
         unwritten={mail.id: label for mail in mails if (label := mail_ops.unwritten_label(mail)) is not None},
+        reasons={mail.id: mail_ops.failure_reason(mail.last_error) for mail in mails if mail.last_error},
         status=status,
         statuses=list(MailStatus),
         mail_status_labels=STATUS_LABELS,

@@ -44,6 +44,9 @@ class FormVersion(db.Model):
         file). Parsed once per process for each definition: every page and save of an idea
         loads its version afresh, and parsing costs more than comparing the loaded definition
         with the one parsed before (a FormDef never changes, so it is shared)."""
+        mine = self.__dict__.get("_form")  # (the definition object compared, its FormDef)
+        if mine is not None and mine[0] is self.definition:
+            return mine[1]  # asked again in the same request: nothing changed since
         key = (self.name, self.number)
         cached = _PARSED.get(key)
         if cached is None or cached[0] != self.definition:
@@ -51,6 +54,7 @@ class FormVersion(db.Model):
             if len(_PARSED) >= _PARSED_MAX:
                 _PARSED.pop(next(iter(_PARSED)))
             _PARSED[key] = cached
+        self.__dict__["_form"] = (self.definition, cached[1])
         return cached[1]
 
     @property

@@ -68,6 +68,11 @@ def test_report_draft_submit_return_and_accept(client, funded):
     page = client.get(f"/reports/{idea.id}").get_data(as_text=True)
     assert 'value="ap 40"' in page and 'id="participants-error"' in page
     assert "&lt;img src=x" in page and "-49,50" in page
+    # The activities section is one list under the same title: the title is shown once (the
+    # list's own legend is kept for screen readers), other lists keep their legends.
+    assert "<legend>Notikušās aktivitātes</legend>" in page
+    assert '<legend class="govuk-visually-hidden">Notikušās aktivitātes</legend>' in page
+    assert "<legend>Sasniegtie cilvēki pa mērķa grupām</legend>" in page
     # Submitting an incomplete report lists what is missing.
     response = client.post(f"/reports/{idea.id}", data={**flat(report), "action": "submit"})
     page = client.get(response.headers["Location"]).get_data(as_text=True)

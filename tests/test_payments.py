@@ -160,9 +160,9 @@ def test_sepa_file_is_valid_pain001_and_pays_once(app, funded):
     with pytest.raises(Refused, match="gaida banku"):
         ops.record_payment(first, D("1.00"), ops.today(), "", admin)
     ops.mark_run_paid(run, ops.today(), admin)
-    with pytest.raises(Refused, match="jau ir atzīmēts"):
+    with pytest.raises(Refused, match="jau ir atzīmēta"):
         ops.mark_run_paid(run, ops.today(), admin)
-    with pytest.raises(Refused, match="jau ir atzīmēts"):
+    with pytest.raises(Refused, match="jau ir atzīmēta"):
         ops.cancel_run(run, admin)
     assert db.session.scalar(select(func.sum(Payment.amount)).where(Payment.idea_id == idea.id)) == D("720.00")
     t = ops.totals_for([idea.id])[idea.id]

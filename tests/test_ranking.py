@@ -233,7 +233,7 @@ def test_ranking_export_with_filters_and_bad_input(client, factory):
     assert balvi.municipality.name in listing  # the filter is shown beside the export
     exports = db.session.scalar(select(func.count()).select_from(Export))
     response = client.post(f"/admin/exports/ranking/{competition.id}", data={"format": "pdf"}, follow_redirects=True)
-    assert response.status_code == 200 and "Izvēlieties faila formātu." in response.get_data(as_text=True)
+    assert response.status_code == 200 and "Izvēlieties datnes formātu." in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Export)) == exports  # nothing half-done
     assert client.post("/admin/exports/ranking/999999", data={"format": "csv"}).status_code == 404
 

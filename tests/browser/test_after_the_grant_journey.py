@@ -86,10 +86,10 @@ def test_advance_paid_amendment_approved_report_shows_less_spent_refund_recorded
     payments.get_by_role("link", name="Konkursa maksājumi").click()
     due = page.locator("#due")
     expect(due).to_contain_text("800,00 €")
-    due.get_by_role("button", name="Sagatavot SEPA maksājumu failu").click()
-    expect(page.get_by_role("status").first).to_contain_text("Maksājumu fails ir gatavs")
+    due.get_by_role("button", name="Sagatavot SEPA maksājumu datni").click()
+    expect(page.get_by_role("status").first).to_contain_text("Maksājumu datne ir gatava")
     with page.expect_download() as download:
-        page.get_by_role("link", name=re.compile("Lejupielādēt SEPA failu")).click()
+        page.get_by_role("link", name=re.compile("Lejupielādēt SEPA datni")).click()
     assert b'<InstdAmt Ccy="EUR">800.00</InstdAmt>' in Path(download.value.path()).read_bytes()
     page.get_by_role("button", name="Atzīmēt maksājumus kā izmaksātus").click()
     expect(page.locator("#run-status")).to_have_text("Izmaksāts")

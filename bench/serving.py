@@ -250,6 +250,35 @@ def busy_seconds() -> float | None:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_by_process() -> dict[str, float]:
+    """CPU seconds spent so far by the processes alive now, grouped: "app" (gunicorn's master
+    and workers), "database" (PostgreSQL's backends), "clients" (this benchmark). Taken before
+    and after a burst, the difference says where a request's CPU goes (Linux's /proc; empty
+    elsewhere). A process that ended between the two readings is missing from the second."""
+    groups: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                command = cmdline.read().decode(errors="replace")
+        except OSError:
+            continue
+        if int(pid) == os.getpid():
+            group = "clients"
+        elif "gunicorn" in command:
+            group = "app"
+        elif command.startswith("postgres"):
+            group = "database"
+        else:
+            continue
+        groups[group] = groups.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    return groups
+
+
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"

@@ -10,7 +10,8 @@ type a last change that goes with the submission. Afterwards the database is che
 acknowledged idea submitted exactly once, with one reference number (none given twice or
 skipped) and one receipt copy; none lost, none refused. Prints throughput, p50/p95/p99,
 errors, the CPU the machine spent per request during the burst (all processes: a steadier
-figure than the wall time for comparing versions of the code), and the ratio to the bare
+figure than the wall time for comparing versions of the code; split into the app's
+workers, the database's backends and the benchmark's own clients), and the ratio to the bare
 endpoint's throughput (the median of five bursts of as many inserts as there are applicants). Before the surge each applicant's draft is saved once through
 the form, as the form's saves and autosave leave it before a deadline."""
 
@@ -32,6 +33,7 @@ from bench import bare  # noqa: E402
 from bench.serving import (  # noqa: E402
     Browser,
     busy_seconds,
+    cpu_by_process,
     database,
     form_fields,
     gunicorn,
@@ -60,6 +62,7 @@ class Outcome:
     ideas: int
     wall: float = 0.0
     cpu: float | None = None  # the machine's busy CPU seconds during the burst (busy_seconds)
+    split: dict = field(default_factory=dict)  # of which: app, database, clients (cpu_by_process)
     latencies: list = field(default_factory=list)
     acknowledged: set = field(default_factory=set)  # idea ids answered "submitted"
     refused: list = field(default_factory=list)  # (idea id, status, where it sent the person)
@@ -73,7 +76,10 @@ class Outcome:
     @property
     def cpu_per_request(self) -> str:
         requests = len(self.latencies) + len(self.errors)
-        return f"{self.cpu / requests * 1000:.1f} ms" if self.cpu is not None and requests else "unknown"
+        if self.cpu is None or not requests:
+            return "unknown"
+        parts = ", ".join(f"{name} {seconds / requests * 1000:.1f}" for name, seconds in sorted(self.split.items()))
+        return f"{self.cpu / requests * 1000:.1f} ms" + (f" ({parts})" if parts else "")
 
 
 def prepare(url: str, clients: int) -> list[tuple[str, int]]:
@@ -164,19 +170,24 @@ def run_surge(base_url: str, people: list[tuple[str, int]]) -> Outcome:
     threads = [threading.Thread(target=go, args=(job,)) for job in jobs]
     for thread in threads:
         thread.start()
-    busy = busy_seconds()
+    busy, before = busy_seconds(), cpu_by_process()
     barrier.wait(timeout=120)
     start = time.perf_counter()
     for thread in threads:
         thread.join(timeout=300)
     outcome.wall = time.perf_counter() - start
     outcome.cpu = busy_seconds() - busy if busy is not None else None
+    outcome.split = _spent(before, cpu_by_process())
     for browser in [*browsers.values(), *second.values()]:
         browser.close()
     # A double click answered "not now" while the first was still running is no refusal of the
     # idea when the first went through.
     outcome.refused = [r for r in outcome.refused if r[0] not in outcome.acknowledged]
     return outcome
+
+
+def _spent(before: dict, after: dict) -> dict:
+    return {name: after[name] - before.get(name, 0.0) for name in after if after[name] > before.get(name, 0.0)}
 
 
 def check(url: str, people: list[tuple[str, int]], outcome: Outcome) -> None:
@@ -247,13 +258,14 @@ def run_bare(base_url: str, clients: int) -> Outcome:
     threads = [threading.Thread(target=go, args=(b,)) for b in browsers]
     for thread in threads:
         thread.start()
-    busy = busy_seconds()
+    busy, before = busy_seconds(), cpu_by_process()
     barrier.wait(timeout=60)
     start = time.perf_counter()
     for thread in threads:
         thread.join(timeout=120)
     outcome.wall = time.perf_counter() - start
     outcome.cpu = busy_seconds() - busy if busy is not None else None
+    outcome.split = _spent(before, cpu_by_process())
     for browser in browsers:
         browser.close()
     return outcome

@@ -288,7 +288,7 @@ def bump_version(idea, now: datetime | None = None, state: str | None = None) ->
     set_committed_value(idea, "updated_at", now)
 
 
-# Built once: the two statements every transition sends.
+# Built once: the two statements every transition sends (one, _versioned_audit, on PostgreSQL).
 _AUDIT_INSERT = insert(AuditEntry.__table__)
 
 

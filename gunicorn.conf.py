@@ -5,6 +5,7 @@ directory (or given with -c):
 
 Every setting can be overridden on the command line; the environment sets the common ones."""
 
+import gc
 import multiprocessing
 import os
 
@@ -41,3 +42,13 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Behind one reverse proxy (nginx) on the same machine: trust its X-Forwarded-* headers
 # (the app's PROXY_FIX does the same for Flask).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Once a worker has loaded the app, its objects (about 260,000: models, compiled
+    statements, templates, translation catalogues) are put out of the cyclic garbage
+    collector's reach (gc.freeze). They live as long as the worker; a full collection scanned
+    them all, a pause of about 150 ms inside some request every hundred or so submissions, and
+    a sixth of a submission's CPU on average. What requests create is collected as before."""
+    gc.collect()
+    gc.freeze()

@@ -14,8 +14,8 @@ definition (`Workflow.transition`, `Workflow.leaving`), validated when the file 
 
 One optimistic lock guards an idea's row: `bump_version`, a single prepared
 `UPDATE ideas SET version = :old + 1 … WHERE id = :id AND version = :old`. A transition
-writes its new state with it (on PostgreSQL in one statement with its audit row, `_move`); the operations that change an idea's content (saving a draft,
-its rows) call it too. The idea has no SQLAlchemy `version_id_col`: that would be a second
+writes its new state with it (on PostgreSQL in one statement with its audit row, `_move`);
+the operations that change an idea's content (saving a draft, its rows) call it too. The idea has no SQLAlchemy `version_id_col`: that would be a second
 lock, with a second version step, on every ORM flush of the row. Why this one is enough: the
 UPDATE is atomic and takes the row's write lock until the transaction ends, so of two
 requests that loaded the same version only the first passes. On PostgreSQL (read committed)
@@ -157,13 +157,14 @@ def _move(idea, row: dict) -> int:
         bump_version(idea, row["created_at"], state=row["to_state"])
         return db.session.execute(_AUDIT_INSERT, row).inserted_primary_key[0]
     old = idea.version
-    audit_id = db.session.execute(
-        _versioned_audit(type(idea).__table__),
-        {
-            **{f"audit_{name}": value for name, value in row.items()},
-            "idea_id": idea.id, "old_version": old, "new_version": old + 1, "new_state": row["to_state"], "now": row["created_at"],
-        },  # fmt: skip
-    ).scalar_one_or_none()
+    values = {f"audit_{name}": value for name, value in row.items()}
+    values.update(idea_id=idea.id, old_version=old, new_version=old + 1, new_state=row["to_state"], now=row["created_at"])
+    try:
+        audit_id = db.session.execute(_versioned_audit(type(idea).__table__), values).scalar_one_or_none()
+    except DBAPIError as error:  # as bump_version: a lock given up on is someone else's change
+        if is_conflict(error):
+            raise Conflict(str(error)) from error
+        raise
     if audit_id is None:
         raise Conflict(f"idea {idea.id} changed meanwhile")
     set_committed_value(idea, "state", row["to_state"])

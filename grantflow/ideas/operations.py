@@ -848,7 +848,9 @@ def submit_idea(idea: Idea, actor, received_at, checked: dict | None = None) -> 
     `checked`: what missing_fields found on the idea just before, in this transaction, with
     nothing changed since (save_and_submit), so the idea_complete guard does not judge the
     whole form a second time."""
-    params = {"received_at": received_at} if checked is None else {"received_at": received_at, "missing": checked}
+    params = {"received_at": received_at}
+    if checked is not None:
+        params["missing"] = checked  # read by idea_complete
     engine.fire(idea, idea.workflow.submit_trigger(idea.state), actor, "", savepoint=False, **params)
     reference = idea.reference
     db.session.commit()

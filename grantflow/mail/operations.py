@@ -19,13 +19,13 @@ from email.utils import make_msgid
 from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Integer, Select, String, Text, bindparam, event, insert, literal, or_, select, update
+from sqlalchemy import JSON, Select, bindparam, event, insert, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from grantflow.core import queue
 from grantflow.core.extensions import db
-from grantflow.core.types import UTCDateTime, utcnow
+from grantflow.core.types import utcnow
 from grantflow.mail.models import MailStatus, OutboxAttachment, OutboxMail
 
 log = logging.getLogger(__name__)
@@ -53,8 +53,9 @@ def attachment_maker(name: str):
 # Named composers of mails written when they are sent: composer(locale, **arguments) ->
 # (subject, body), in the recipient's locale (render_mail(..., locale) inside). Registered by
 # the areas whose mails they write (documents: the receipt), each with what the outbox page
-# says of a mail not written yet.
-COMPOSERS: dict[str, tuple[Callable[..., tuple[str, str]], object]] = {}
+# says of a mail not written yet (COMPOSER_LABELS).
+COMPOSERS: dict[str, Callable[..., tuple[str, str]]] = {}
+COMPOSER_LABELS: dict[str, object] = {}
 
 
 def composer(name: str, label):
@@ -63,7 +64,7 @@ def composer(name: str, label):
     failed). `label` (lazy text) names the mail on the outbox page until it is written."""
 
     def decorate(func):
-        COMPOSERS[name] = (func, label)
+        COMPOSERS[name], COMPOSER_LABELS[name] = func, label
         return func
 
     return decorate
@@ -138,42 +139,24 @@ def queue_composed(recipients: Select, parameters: dict, compose_job: dict, atta
     if compose_job.get("composer") not in COMPOSERS:
         raise LookupError(f"no mail composer {compose_job.get('composer')!r}")
     _check_job(attachment_job)
-    now = utcnow()
-    db.session.execute(
-        _composed_insert(recipients),
-        {**parameters, "compose_job": compose_job, "attachment_job": attachment_job, "now": now},
-    )
+    db.session.execute(_composed_insert(recipients), {**parameters, "compose_job": compose_job, "attachment_job": attachment_job})
     db.session.info[QUEUED_FLAG] = True
 
 
 @functools.lru_cache(maxsize=16)
 def _composed_insert(recipients: Select):
-    """INSERT INTO outbox … SELECT for one (cached) recipients query, built once."""
-    chosen = recipients.subquery()
-    address, locale = list(chosen.c)[:2]
-    rows = select(
-        address,
-        locale,
-        literal("", String()),
-        literal("", Text()),
-        bindparam("compose_job", type_=JSON()),
-        bindparam("attachment_job", type_=JSON()),
-        literal(MailStatus.PENDING.value, String()),
-        literal(0, Integer()),
-        literal("", Text()),
-        bindparam("now", type_=UTCDateTime()),
-        bindparam("now", type_=UTCDateTime()),
-    )
-    columns = ["to_addr", "locale", "subject", "body_text", "compose_job", "attachment_job",
-               "status", "attempts", "last_error", "next_attempt_at", "created_at"]  # fmt: skip
-    return insert(OutboxMail.__table__).from_select(columns, rows)
+    """INSERT INTO outbox … SELECT for one (cached) recipients query, built once; the other
+    columns take the model's defaults (pending, no text yet, due now), which SQLAlchemy puts
+    into the SELECT at each execution."""
+    address, locale = list(recipients.subquery().c)[:2]
+    rows = select(address, locale, bindparam("compose_job", type_=JSON()), bindparam("attachment_job", type_=JSON(none_as_null=True)))
+    return insert(OutboxMail.__table__).from_select(["to_addr", "locale", "compose_job", "attachment_job"], rows)
 
 
 def unwritten_label(mail: OutboxMail):
     """What the outbox page calls a mail not written yet (None for a written one)."""
     if mail.compose_job and not mail.body_text:
-        entry = COMPOSERS.get(mail.compose_job.get("composer"))
-        return entry[1] if entry is not None else _l("A mail written when it is sent")
+        return COMPOSER_LABELS.get(mail.compose_job.get("composer"), _l("A mail written when it is sent"))
     return None
 
 
@@ -184,17 +167,11 @@ class ComposeFailed(Exception):
 def _write(mail: OutboxMail) -> None:
     """Write a mail queued by queue_composed (subject and text on the row, committed), so the
     outbox shows what was sent, or what waits, even while no mail server answers."""
-    job = dict(mail.compose_job)
-    name = job.pop("composer", None)
+    subject, body = _run_job(COMPOSERS, "composer", mail.compose_job, ComposeFailed, "mail composer", mail.locale)
+    mail.subject, mail.body_text = subject[:300], body
     try:
-        if name not in COMPOSERS:
-            raise LookupError(f"no mail composer {name!r}")
-        with _url_context():
-            subject, body = COMPOSERS[name][0](mail.locale, **job)
-        mail.subject, mail.body_text = subject[:300], body
         db.session.commit()
-    except Exception as error:  # any failure of the composer: recorded on the mail, retried later
-        log.exception("writing the mail %s failed", mail.compose_job)
+    except OperationalError as error:  # the database briefly locked: written at the next attempt
         raise ComposeFailed(f"{type(error).__name__}: {error}") from error
 
 
@@ -235,13 +212,22 @@ class AttachmentFailed(Exception):
 
 
 def _made_attachment(job: dict) -> tuple[str, str, bytes]:
-    arguments = {key: value for key, value in job.items() if key != "maker"}
+    return _run_job(ATTACHMENT_MAKERS, "maker", job, AttachmentFailed, "attachment maker")
+
+
+def _run_job(makers: dict, key: str, job: dict, failure: type[Exception], what: str, *leading):
+    """Call the `what` that `job[key]` names in `makers` with `leading` and the job's other
+    entries, where url_for works. Any failure of it, an unknown name too, becomes `failure`:
+    recorded on the mail, which is tried again later."""
+    arguments = {name: value for name, value in job.items() if name != key}
     try:
+        if job.get(key) not in makers:
+            raise LookupError(f"no {what} {job.get(key)!r}")
         with _url_context():
-            return ATTACHMENT_MAKERS[job["maker"]](**arguments)
-    except Exception as error:  # any failure of the maker: recorded on the mail, retried later
-        log.exception("making the attachment %s failed", job)
-        raise AttachmentFailed(f"{type(error).__name__}: {error}") from error
+            return makers[job[key]](*leading, **arguments)
+    except Exception as error:
+        log.exception("%s: %s", failure.__name__, job)
+        raise failure(f"{type(error).__name__}: {error}") from error
 
 
 def _connect(config):
